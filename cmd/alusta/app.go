@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/alusta/alusta/config"
+)
+
+// app is what every subcommand shares: the effective configuration and the
+// logger, loaded once before the subcommand runs.
+type app struct {
+	configFile string
+	cfg        *config.Config
+	log        *slog.Logger
+}
+
+func (a *app) bindFlags(root *cobra.Command) {
+	f := root.PersistentFlags()
+	f.StringVar(&a.configFile, "config", "", "configuration file (default ./alusta.yaml if present)")
+	f.String("base-url", "", "HubSpot API base URL (hubspot.base_url)")
+	f.String("token-file", "", "file holding the HubSpot private-app token (hubspot.token_file)")
+	f.String("store", "", "SQLite cache file (store.path)")
+	f.String("pipelines", "", "rules folder (pipelines.dir)")
+	f.String("mappings", "", "mappings folder (mappings.dir)")
+	f.String("http-addr", "", "listen address for webhooks, health and metrics (http.addr)")
+	f.String("interval", "", "polling interval (sync.interval)")
+	f.String("reports", "", "report export folder (reports.dir)")
+	f.String("log-level", "", "debug, info, warn or error (log.level)")
+}
+
+func (a *app) load(cmd *cobra.Command) error {
+	cfg, err := config.Load(a.configFile, cmd.Flags(), os.Environ())
+	if err != nil {
+		return err
+	}
+	a.cfg = cfg
+	a.log = newLogger(cmd.ErrOrStderr(), cfg.Log)
+	return nil
+}
+
+func newLogger(w io.Writer, c config.Log) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(c.Format, "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// notYet marks a subcommand whose issue is still open; it fails loudly
+// rather than pretending to work.
+func notYet(name string) func(*cobra.Command, []string) error {
+	return func(*cobra.Command, []string) error {
+		return fmt.Errorf("%s: not built yet", name)
+	}
+}
