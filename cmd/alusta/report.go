@@ -1,7 +1,190 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/alusta/alusta/report"
+	"github.com/alusta/alusta/store"
+)
 
 func newReportCmd(a *app) *cobra.Command {
-	return &cobra.Command{Use: "report", Short: "(not built yet)", RunE: notYet("report")}
+	c := &cobra.Command{Use: "report", Short: "Export reports from the cache and inspect export runs"}
+	c.AddCommand(newReportExportCmd(a), newReportStatusCmd(a), newReportLockCmd(a))
+	return c
+}
+
+// openStoreForReport opens the cache, refusing to create an empty one: a
+// report of a missing cache would be a silently empty file.
+func (a *app) openStoreForReport(ctx context.Context) (*store.Store, error) {
+	path := a.cfg.Store.Path
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("report: store %s does not exist (run alusta sync or alusta run first)", path)
+	}
+	return store.Open(ctx, path, store.Options{})
+}
+
+func newReportExportCmd(a *app) *cobra.Command {
+	var name, month, day, format, out string
+	var international bool
+	c := &cobra.Command{
+		Use:   "export",
+		Short: "Write a report for a month or a day as CSV or XLSX",
+		Example: `  alusta report export --report billing --month 2026-03 --format xlsx --out ./reports
+  alusta report export --report all --day 2026-03-09`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			loc, err := time.LoadLocation(a.cfg.Reports.TimeZone)
+			if err != nil {
+				return fmt.Errorf("report: %w", err)
+			}
+			if (month == "") == (day == "") {
+				return errors.New("report export: give either --month YYYY-MM or --day YYYY-MM-DD")
+			}
+			p, err := report.ParsePeriod(month+day, loc)
+			if err != nil {
+				return err
+			}
+			if format == "" {
+				format = a.cfg.Reports.Format
+			}
+			f, err := report.ParseFormat(format)
+			if err != nil {
+				return err
+			}
+			names := []string{name}
+			if name == "all" {
+				names = nil
+				for _, r := range report.Reports() {
+					names = append(names, r.Name)
+				}
+			} else if _, err := report.Lookup(name); err != nil {
+				return err
+			}
+			if out == "" {
+				out = a.cfg.Reports.Dir
+			}
+			s, err := a.openStoreForReport(ctx)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			// The command prints each result itself; the logger would repeat it.
+			opts := report.ExporterOptions{Dir: out, Loc: loc, Attempts: 1,
+				CSV: report.CSVOptions{International: international}}
+			if report.IsTerminal(os.Stderr) {
+				opts.Progress = cmd.ErrOrStderr()
+			}
+			exp, err := report.NewExporter(s, opts)
+			if err != nil {
+				return err
+			}
+			for _, n := range names {
+				res, err := exp.Export(ctx, n, p, f)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %d rows -> %s (sha256 %s)\n", n, p.Label, res.Rows, res.Path, res.Checksum)
+			}
+			return nil
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&name, "report", "", "billing, sla, quality, workload or all")
+	fl.StringVar(&month, "month", "", "month YYYY-MM (reporting time zone)")
+	fl.StringVar(&day, "day", "", "day YYYY-MM-DD (reporting time zone)")
+	fl.StringVar(&format, "format", "", "csv or xlsx (default reports.format)")
+	fl.StringVar(&out, "out", "", "output folder (default reports.dir)")
+	fl.BoolVar(&international, "international", false, "CSV with ',' between fields and a decimal point (default ';' and a decimal comma, for Finnish Excel)")
+	c.MarkFlagRequired("report")
+	return c
+}
+
+func newReportStatusCmd(a *app) *cobra.Command {
+	var limit int
+	c := &cobra.Command{
+		Use:   "status",
+		Short: "List recent export runs and locked billing months",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			s, err := a.openStoreForReport(ctx)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			runs, err := s.Runs(ctx, limit)
+			if err != nil {
+				return err
+			}
+			loc, err := time.LoadLocation(a.cfg.Reports.TimeZone)
+			if err != nil {
+				return fmt.Errorf("report: %w", err)
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "STARTED\tREPORT\tPERIOD\tFORMAT\tATTEMPT\tSTATUS\tROWS\tDURATION\tCHECKSUM\tERROR")
+			for _, r := range runs {
+				sum := r.Checksum
+				if len(sum) > 12 {
+					sum = sum[:12]
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\n", r.Started.In(loc).Format("2006-01-02 15:04:05"),
+					r.Report, r.Period, r.Format, r.Attempt, r.Status, r.Rows, r.Duration, sum, r.Error)
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			months, err := report.LockedMonths(ctx, s)
+			if err != nil {
+				return err
+			}
+			if len(months) > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "\nlocked billing months: %v\n", months)
+			}
+			return nil
+		},
+	}
+	c.Flags().IntVar(&limit, "limit", 20, "number of runs to list (0: all)")
+	return c
+}
+
+func newReportLockCmd(a *app) *cobra.Command {
+	var month string
+	c := &cobra.Command{
+		Use:   "lock",
+		Short: "Freeze a finished month's billing basis; later changes become correction rows",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			loc, err := time.LoadLocation(a.cfg.Reports.TimeZone)
+			if err != nil {
+				return fmt.Errorf("report: %w", err)
+			}
+			s, err := a.openStoreForReport(ctx)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			t, err := report.Lock(ctx, report.Env{Store: s, Loc: loc}, month)
+			if err != nil {
+				return err
+			}
+			tot := t.Totals()
+			orders, _ := tot[7].(int64)
+			total, _ := tot[10].(int64)
+			fmt.Fprintf(cmd.OutOrStdout(), "locked %s: %d rows, %d orders, %s EUR\n", month, len(t.Rows), orders, report.FormatEuros(total))
+			return nil
+		},
+	}
+	c.Flags().StringVar(&month, "month", "", "month YYYY-MM")
+	c.MarkFlagRequired("month")
+	return c
 }

@@ -1,7 +1,291 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/alusta/alusta/config"
+	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/mappings"
+	"github.com/alusta/alusta/pipelines"
+)
 
 func newRulesCmd(a *app) *cobra.Command {
-	return &cobra.Command{Use: "rules", Short: "(not built yet)", RunE: notYet("rules")}
+	c := &cobra.Command{Use: "rules", Short: "Check, test and explain the routing, SLA and assignment rules"}
+	var dir string
+	c.PersistentFlags().StringVar(&dir, "dir", "", "rules folder (default pipelines.dir)")
+	rulesDir := func() string {
+		if dir != "" {
+			return dir
+		}
+		return a.cfg.Pipelines.Dir
+	}
+	c.AddCommand(&cobra.Command{
+		Use:   "check",
+		Short: "Load and validate every rule file; print every problem as file:line:col",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return rulesCheck(cmd.OutOrStdout(), rulesDir(), a.cfg.Mappings.Dir)
+		},
+	})
+	c.AddCommand(&cobra.Command{
+		Use:   "test",
+		Short: "Run the *_test.yaml cases beside the rules; PASS or FAIL per case",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return rulesTest(cmd.OutOrStdout(), rulesDir(), a.cfg.Mappings.Dir)
+		},
+	})
+	var ticket, deal, at string
+	explain := &cobra.Command{
+		Use:   "explain --ticket ID | --deal ID",
+		Short: "Show which route, SLA goal and provider the rules choose for a CRM record, and why",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			objType, id := hubspot.Tickets, ticket
+			switch {
+			case ticket != "" && deal != "":
+				return errors.New("rules explain: give --ticket or --deal, not both")
+			case deal != "":
+				objType, id = hubspot.Deals, deal
+			case ticket == "":
+				return errors.New("rules explain: give --ticket ID or --deal ID")
+			}
+			client, err := newExplainClient(a.cfg)
+			if err != nil {
+				return err
+			}
+			now := time.Now()
+			if at != "" {
+				if now, err = time.Parse(time.RFC3339, at); err != nil {
+					return fmt.Errorf("rules explain: --at: %w", err)
+				}
+			}
+			return rulesExplain(cmd.Context(), cmd.OutOrStdout(), client, rulesDir(), a.cfg.Mappings.Dir, objType, id, now)
+		},
+	}
+	explain.Flags().StringVar(&ticket, "ticket", "", "ticket id")
+	explain.Flags().StringVar(&deal, "deal", "", "deal id")
+	explain.Flags().StringVar(&at, "at", "", "decide as of this RFC 3339 time instead of now")
+	c.AddCommand(explain)
+	return c
+}
+
+// loadMapping reads the mapping folder, or the default mapping when the
+// folder has no mapping.yaml.
+func loadMapping(dir string) (*mappings.Mapping, error) {
+	if dir == "" {
+		return mappings.Default(), nil
+	}
+	m, err := mappings.Load(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return mappings.Default(), nil
+	}
+	return m, err
+}
+
+// printProblems prints a load error as one line per problem and reports
+// whether it was a list of problems (rather than an I/O failure).
+func printProblems(w io.Writer, err error) bool {
+	var es mappings.Errors
+	if !errors.As(err, &es) {
+		return false
+	}
+	for _, e := range es {
+		fmt.Fprintln(w, e.Error())
+	}
+	return true
+}
+
+func rulesCheck(w io.Writer, dir, mappingDir string) error {
+	m, err := loadMapping(mappingDir)
+	if err != nil {
+		if printProblems(w, err) {
+			return &exitError{code: 1}
+		}
+		return err
+	}
+	warnings, err := pipelines.Check(dir, m)
+	for _, warn := range warnings {
+		fmt.Fprintln(w, "warning:", warn)
+	}
+	if err != nil {
+		if printProblems(w, err) {
+			return &exitError{code: 1}
+		}
+		return err
+	}
+	files, _ := pipelines.RuleFiles(dir)
+	fmt.Fprintf(w, "ok: %d rule files in %s\n", len(files), filepath.Clean(dir))
+	return nil
+}
+
+func rulesTest(w io.Writer, dir, mappingDir string) error {
+	m, err := loadMapping(mappingDir)
+	if err != nil {
+		if printProblems(w, err) {
+			return &exitError{code: 1}
+		}
+		return err
+	}
+	results, err := pipelines.RunTests(dir, m, w)
+	if err != nil {
+		if printProblems(w, err) {
+			return &exitError{code: 1}
+		}
+		return err
+	}
+	failed := 0
+	for _, r := range results {
+		if len(r.Failures) > 0 {
+			failed++
+		}
+	}
+	fmt.Fprintf(w, "%d passed, %d failed\n", len(results)-failed, failed)
+	if failed > 0 || len(results) == 0 {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+// crm is what rules explain reads from HubSpot or the sandbox.
+type crm interface {
+	Get(ctx context.Context, objType, id string, props []string) (*hubspot.Object, error)
+	List(ctx context.Context, objType string, props []string, fn func([]hubspot.Object) error) error
+	Owners(ctx context.Context) ([]hubspot.Owner, error)
+	Pipelines(ctx context.Context, objType string) ([]hubspot.Pipeline, error)
+}
+
+var _ crm = (*hubspot.Client)(nil)
+
+func newExplainClient(cfg *config.Config) (*hubspot.Client, error) {
+	token := cfg.HubSpot.Token
+	if token == "" {
+		if cfg.HubSpot.BaseURL == "" || cfg.HubSpot.BaseURL == config.DefaultBaseURL {
+			return nil, errors.New("rules explain: no HubSpot token; set hubspot.token or point --base-url at a sandbox")
+		}
+		token = "sandbox" // The sandbox accepts any bearer token.
+	}
+	c, err := hubspot.New(hubspot.Options{BaseURL: cfg.HubSpot.BaseURL, Token: token, RateLimit: cfg.HubSpot.RateLimit,
+		SearchRate: cfg.HubSpot.SearchRate, Timeout: cfg.HubSpot.Timeout})
+	if err != nil {
+		return nil, fmt.Errorf("rules explain: %w", err)
+	}
+	return c, nil
+}
+
+// rulesExplain decides one record against a fresh State, so it shows what
+// the rules choose on their own; the daemon's rotation positions and
+// counts are not read.
+func rulesExplain(ctx context.Context, w io.Writer, c crm, dir, mappingDir, objType, id string, now time.Time) error {
+	m, err := loadMapping(mappingDir)
+	if err != nil {
+		return err
+	}
+	r, err := pipelines.Load(dir, m)
+	if err != nil {
+		return err
+	}
+	pls := map[string][]hubspot.Pipeline{}
+	for _, t := range []string{hubspot.Tickets, hubspot.Deals} {
+		if pls[t], err = c.Pipelines(ctx, t); err != nil {
+			return fmt.Errorf("rules explain: %w", err)
+		}
+	}
+	if err := m.Resolve(pls); err != nil {
+		return err
+	}
+	owners, err := c.Owners(ctx)
+	if err != nil {
+		return fmt.Errorf("rules explain: %w", err)
+	}
+	rec, err := c.Get(ctx, objType, id, m.Properties(objType))
+	if err != nil {
+		return fmt.Errorf("rules explain: %w", err)
+	}
+	var providers []pipelines.Provider
+	if objType == hubspot.Deals {
+		var companies []hubspot.Object
+		err := c.List(ctx, hubspot.Companies, m.Properties(hubspot.Companies), func(page []hubspot.Object) error {
+			companies = append(companies, page...)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("rules explain: %w", err)
+		}
+		providers = pipelines.ParseProviders(m, companies)
+	}
+	e := pipelines.NewEngine(r, m)
+	st := &pipelines.State{}
+	in := pipelines.Input{ObjectType: objType, Record: *rec, Providers: providers, Owners: owners}
+	e.Observe(in, st)
+	d, err := e.Decide(in, st, now)
+	if err != nil {
+		return err
+	}
+	printDecision(w, d, owners)
+	return nil
+}
+
+func printDecision(w io.Writer, d pipelines.Decision, owners []hubspot.Owner) {
+	fmt.Fprintf(w, "%s %s\n", strings.TrimSuffix(d.ObjectType, "s"), d.RecordID)
+	fmt.Fprintf(w, "route: %s\n", d.Rule)
+	fmt.Fprintf(w, "decision: %s\n", d.Explanation)
+	for _, c := range d.SLA {
+		state := c.Status
+		if !c.Stopped.IsZero() {
+			state += " (stopped " + c.Stopped.UTC().Format(time.RFC3339) + ")"
+		}
+		fmt.Fprintf(w, "sla %s: goal %s on %s, started %s, elapsed %s of %s, due %s, %s\n", c.Policy, c.Goal, c.Calendar,
+			c.Start.UTC().Format(time.RFC3339), c.Elapsed, c.Target, c.Due.UTC().Format(time.RFC3339), state)
+	}
+	if !d.NextWake.IsZero() {
+		fmt.Fprintf(w, "next check: %s\n", d.NextWake.UTC().Format(time.RFC3339))
+	}
+	if len(d.Candidates) > 0 {
+		fmt.Fprintln(w, "candidates:")
+		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+		for _, c := range d.Candidates {
+			mark := "-"
+			switch {
+			case c.Chosen:
+				mark = "chosen"
+			case c.Eligible:
+				mark = "eligible"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.ID, c.Name, mark, c.Reason)
+		}
+		tw.Flush()
+	}
+	names := map[string]string{}
+	for _, o := range owners {
+		names[o.ID] = o.Email
+	}
+	if len(d.Writes) > 0 {
+		fmt.Fprintln(w, "would write:")
+		for _, k := range slices.Sorted(maps.Keys(d.Writes)) {
+			v := d.Writes[k]
+			if n, ok := names[v]; ok && k == "hubspot_owner_id" {
+				v += " (" + n + ")"
+			}
+			fmt.Fprintf(w, "  %s = %s\n", k, v)
+		}
+	}
+	if len(d.Sticky) > 0 {
+		fmt.Fprintf(w, "left alone (changed by a person): %s\n", strings.Join(d.Sticky, ", "))
+	}
+	for _, n := range d.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
 }

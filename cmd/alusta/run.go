@@ -1,7 +1,137 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/alusta/alusta/daemon"
+	"github.com/alusta/alusta/report"
+	"github.com/alusta/alusta/store"
+)
 
 func newRunCmd(a *app) *cobra.Command {
-	return &cobra.Command{Use: "run", Short: "(not built yet)", RunE: notYet("run")}
+	return &cobra.Command{
+		Use:   "run",
+		Short: "Run the daemon: sync, decide, push back, export reports nightly",
+		Long: `run keeps syncing until stopped (SIGINT or SIGTERM). SIGHUP, or a change to a
+file in pipelines.dir or mappings.dir, reloads the rules; an invalid reload is
+logged and the last good rules keep running. With no HubSpot token configured it
+runs against the embedded sandbox with demo data.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runDaemon(cmd.Context())
+		},
+	}
+}
+
+func (a *app) runDaemon(ctx context.Context) error {
+	cfg := a.cfg
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return fmt.Errorf("run: listen on http.addr: %w", err)
+	}
+	defer ln.Close()
+	secret := cfg.HTTP.WebhookSecret
+	var hook *webhookTarget
+	if cfg.Demo() {
+		if secret == "" {
+			secret = randomHex(16)
+		}
+		hook = &webhookTarget{url: "http://" + ln.Addr().String() + "/webhooks/hubspot", secret: secret}
+	}
+	b, err := a.connect(reg, hook)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return b.serve(gctx) })
+
+	st, err := store.Open(ctx, cfg.Store.Path, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	d, err := daemon.New(daemon.Options{
+		Client: b.client, Store: st,
+		PipelinesDir: cfg.Pipelines.Dir, MappingsDir: cfg.Mappings.Dir,
+		Interval: cfg.Sync.Interval, Lookback: cfg.Sync.Lookback,
+		Log: a.log, Registerer: reg,
+	})
+	if err != nil {
+		return err
+	}
+	if err := d.Prepare(ctx); err != nil {
+		return fmt.Errorf("run: refusing to start: %w", err)
+	}
+	var hooks *daemon.Webhooks
+	if secret != "" {
+		hooks = &daemon.Webhooks{Secret: secret, Now: time.Now, Log: a.log, Enqueue: d.Enqueue}
+	} else {
+		a.log.Info("webhooks off: set http.webhook_secret to the app's client secret to accept them")
+	}
+	loc, err := time.LoadLocation(cfg.Reports.TimeZone)
+	if err != nil {
+		return err
+	}
+	exp, err := report.NewExporter(st, report.ExporterOptions{Dir: cfg.Reports.Dir, Loc: loc, Registerer: reg, Log: a.log})
+	if err != nil {
+		return err
+	}
+	sched, err := report.NewScheduler(exp, report.SchedulerOptions{
+		Spec: cfg.Reports.Schedule, Formats: []report.Format{report.Format(cfg.Reports.Format)}, Log: a.log,
+	})
+	if err != nil {
+		return fmt.Errorf("run: reports.schedule: %w", err)
+	}
+
+	var handler = daemon.Mux(reg, nil, d.Ready)
+	if hooks != nil {
+		handler = daemon.Mux(reg, hooks, d.Ready)
+	}
+	a.log.Info("alusta running", "http", ln.Addr().String(), "store", cfg.Store.Path, "interval", cfg.Sync.Interval)
+	g.Go(func() error { return daemon.Serve(gctx, ln, handler) })
+	g.Go(func() error { return d.Run(gctx) })
+	g.Go(func() error { return sched.Run(gctx) })
+	g.Go(func() error {
+		if err := d.WatchRules(gctx); err != nil {
+			a.log.Warn("rule files are not watched; SIGHUP still reloads", "err", err)
+		}
+		return nil
+	})
+	g.Go(func() error { return reloadOnHUP(gctx, a, d) })
+	err = g.Wait()
+	a.log.Info("alusta stopped")
+	return err
+}
+
+// reloadOnHUP turns SIGHUP into a reload, as daemons conventionally do.
+func reloadOnHUP(ctx context.Context, a *app, d *daemon.Daemon) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-hup:
+			if err := d.Reload(ctx); err != nil {
+				a.log.Error("rules not reloaded: keeping the last good rules", "err", err)
+			}
+		}
+	}
 }

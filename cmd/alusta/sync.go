@@ -1,7 +1,72 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/alusta/alusta/daemon"
+	"github.com/alusta/alusta/store"
+)
 
 func newSyncCmd(a *app) *cobra.Command {
-	return &cobra.Command{Use: "sync", Short: "(not built yet)", RunE: notYet("sync")}
+	var once bool
+	c := &cobra.Command{
+		Use:   "sync --once",
+		Short: "Run one full cycle (pull, decide, push) and exit",
+		Long: `sync --once runs one cycle and prints a summary line: records pulled, decisions,
+writes, API calls and errors. It exits non-zero when the cycle fails.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !once {
+				return errors.New("sync: only --once is supported; use 'alusta run' for the daemon")
+			}
+			sum, err := a.syncOnce(cmd.Context())
+			fmt.Fprintln(cmd.OutOrStdout(), "sync:", sum)
+			return err
+		},
+	}
+	c.Flags().BoolVar(&once, "once", false, "run one cycle and exit")
+	return c
+}
+
+func (a *app) syncOnce(ctx context.Context) (daemon.Summary, error) {
+	cfg := a.cfg
+	b, err := a.connect(nil, nil)
+	if err != nil {
+		return daemon.Summary{}, err
+	}
+	defer b.Close()
+	sctx, stop := context.WithCancel(ctx)
+	g, gctx := errgroup.WithContext(sctx)
+	g.Go(func() error { return b.serve(gctx) })
+	defer func() {
+		stop()
+		g.Wait()
+	}()
+
+	st, err := store.Open(ctx, cfg.Store.Path, store.Options{})
+	if err != nil {
+		return daemon.Summary{}, err
+	}
+	defer st.Close()
+	d, err := daemon.New(daemon.Options{
+		Client: b.client, Store: st,
+		PipelinesDir: cfg.Pipelines.Dir, MappingsDir: cfg.Mappings.Dir,
+		Interval: cfg.Sync.Interval, Lookback: cfg.Sync.Lookback, Log: a.log,
+	})
+	if err != nil {
+		return daemon.Summary{}, err
+	}
+	if err := d.Prepare(ctx); err != nil {
+		return daemon.Summary{}, fmt.Errorf("sync: %w", err)
+	}
+	sum, err := d.Cycle(ctx)
+	if err != nil {
+		return sum, fmt.Errorf("sync: %w", err)
+	}
+	return sum, nil
 }

@@ -495,6 +495,8 @@ type WebhookEvent struct {
 	ChangeSource     string `json:"changeSource,omitempty"`
 	PropertyName     string `json:"propertyName,omitempty"`
 	PropertyValue    string `json:"propertyValue,omitempty"`
+	// ObjectTypeID is set on the generic object.* subscriptions ("0-5").
+	ObjectTypeID string `json:"objectTypeId,omitempty"`
 }
 
 // Default HubSpot-defined association type ids alusta uses.

@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# Build stage: go-sqlite3 needs cgo, so the builder has gcc and the binary
+# links against glibc; the runtime image is a small Debian with that glibc.
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=1 go build -trimpath -ldflags="-s -w" -o /out/alusta ./cmd/alusta
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates tzdata \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home-dir /var/lib/alusta --create-home alusta
+COPY --from=build /out/alusta /usr/local/bin/alusta
+COPY pipelines/*.yaml /etc/alusta/pipelines/
+COPY mappings/*.yaml /etc/alusta/mappings/
+USER alusta
+WORKDIR /var/lib/alusta
+ENV ALUSTA_PIPELINES_DIR=/etc/alusta/pipelines \
+    ALUSTA_MAPPINGS_DIR=/etc/alusta/mappings \
+    ALUSTA_STORE_PATH=/var/lib/alusta/alusta.db \
+    ALUSTA_REPORTS_DIR=/var/lib/alusta/reports \
+    ALUSTA_HTTP_ADDR=0.0.0.0:8080
+EXPOSE 8080
+VOLUME ["/var/lib/alusta"]
+ENTRYPOINT ["/usr/local/bin/alusta"]
+CMD ["run"]

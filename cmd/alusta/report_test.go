@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alusta/alusta/store"
+)
+
+// runAlusta runs the root command with args and returns its output.
+func runAlusta(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	root := newRootCmd()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func TestReportCommands(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "alusta.db")
+	outDir := filepath.Join(dir, "reports")
+	if _, err := runAlusta(t, "report", "status", "--store", db); err == nil || err.Error() != "report: store "+db+" does not exist (run alusta sync or alusta run first)" {
+		t.Fatalf("missing store: got %v", err)
+	}
+	ctx := context.Background()
+	s, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 2, 10, 10, 0, 0, 0, time.UTC)
+	if err := s.UpsertRecords(ctx, "companies", []store.Record{{ID: "301", UpdatedAt: at, Properties: map[string]string{
+		"name": "Siivouspalvelu Aurinko Oy", "alusta_provider_prices": "siivous:34.50"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.UpsertRecords(ctx, "deals", []store.Record{
+		{ID: "1", UpdatedAt: at, Properties: map[string]string{"dealstage": "closedwon", "closedate": "2026-02-10T10:00:00Z",
+			"alusta_provider": "301", "alusta_service": "siivous", "alusta_payer": "city", "alusta_units": "2", "alusta_unit": "h"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	tests := []struct {
+		name string
+		args []string
+		want string
+		err  string
+	}{
+		{name: "csv", args: []string{"report", "export", "--report", "billing", "--month", "2026-02", "--out", outDir},
+			want: "billing 2026-02: 1 rows -> " + filepath.Join(outDir, "billing-2026-02.csv")},
+		{name: "xlsx all", args: []string{"report", "export", "--report", "all", "--day", "2026-02-10", "--format", "xlsx", "--out", outDir},
+			want: "workload 2026-02-10: 0 rows -> " + filepath.Join(outDir, "workload-2026-02-10.xlsx")},
+		{name: "no period", args: []string{"report", "export", "--report", "billing"}, err: "report export: give either --month YYYY-MM or --day YYYY-MM-DD"},
+		{name: "bad report", args: []string{"report", "export", "--report", "payroll", "--month", "2026-02"}, err: `report: unknown report "payroll" (want billing, sla, quality, workload)`},
+		{name: "lock", args: []string{"report", "lock", "--month", "2026-02"}, want: "locked 2026-02: 1 rows, 1 orders, 69.00 EUR"},
+		{name: "status", args: []string{"report", "status"}, want: "locked billing months: [2026-02]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := runAlusta(t, append(tt.args, "--store", db)...)
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Fatalf("got %v, want %s", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			if !strings.Contains(out, tt.want) {
+				t.Errorf("got %q, want it to contain %q", out, tt.want)
+			}
+		})
+	}
+	b, err := os.ReadFile(filepath.Join(outDir, "billing-2026-02.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "\ufeffmonth;kind;provider_id;provider;service;payer;unit;orders;units;unit_price;total\r\n" +
+		"2026-02;original;301;Siivouspalvelu Aurinko Oy;siivous;city;h;1;2,00;34,50;69,00\r\n" +
+		"total;;;;;;;1;;;69,00\r\n"
+	if string(b) != want {
+		t.Errorf("csv: got %q, want %q", b, want)
+	}
+}

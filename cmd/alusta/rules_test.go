@@ -1,0 +1,182 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alusta/alusta/connector/hubspot"
+)
+
+// runCLI runs the command with args and returns its output and exit code.
+func runCLI(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	root := newRootCmd()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(append([]string{"--mappings", filepath.Join("..", "..", "mappings")}, args...))
+	err := root.Execute()
+	if err == nil {
+		return out.String(), 0
+	}
+	var ec exitCoder
+	if errors.As(err, &ec) {
+		if msg := err.Error(); msg != "" {
+			out.WriteString(msg + "\n")
+		}
+		return out.String(), ec.ExitCode()
+	}
+	out.WriteString(err.Error() + "\n")
+	return out.String(), 1
+}
+
+func TestRulesCheckDemo(t *testing.T) {
+	out, code := runCLI(t, "rules", "check", "--dir", filepath.Join("..", "..", "pipelines"))
+	if code != 0 || !strings.HasPrefix(out, "ok: 3 rule files") {
+		t.Errorf("got exit %d, output:\n%s", code, out)
+	}
+}
+
+func TestRulesCheckBroken(t *testing.T) {
+	dir := filepath.Join("..", "..", "pipelines", "testdata", "broken")
+	out, code := runCLI(t, "rules", "check", "--dir", dir)
+	if code != 1 {
+		t.Errorf("got exit %d, want 1", code)
+	}
+	golden, err := os.ReadFile(filepath.Join("..", "..", "pipelines", "testdata", "broken.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The golden file was written from inside pipelines/.
+	want := strings.ReplaceAll(string(golden), "testdata/broken/", filepath.ToSlash(dir)+"/")
+	if out != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out, want)
+	}
+	if !strings.Contains(out, `tickets.yaml:9:13: routes[1].assign.pool: unknown pool "nurses"`) {
+		t.Errorf("output lacks the unknown pool error:\n%s", out)
+	}
+}
+
+// TestRulesTestFailing copies the demo rules, adds a case that cannot
+// pass and checks the FAIL line, the reason and the exit code.
+func TestRulesTestFailing(t *testing.T) {
+	src := filepath.Join("..", "..", "pipelines")
+	dir := t.TempDir()
+	for _, f := range []string{"calendars.yaml", "tickets.yaml", "deals.yaml", "tickets_test.yaml"} {
+		data, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failing := `object: tickets
+cases:
+  - name: advice wrongly expected in the urgent queue
+    now: 2026-11-24T10:00:00+02:00
+    record:
+      id: "1"
+      created: 2026-11-24T09:00:00+02:00
+      properties: {hs_pipeline_stage: Uusi, hs_ticket_priority: MEDIUM}
+    expect:
+      queue: kiireelliset
+      sla_status: running
+`
+	if err := os.WriteFile(filepath.Join(dir, "wrong_test.yaml"), []byte(failing), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runCLI(t, "rules", "test", "--dir", dir)
+	if code != 1 {
+		t.Errorf("got exit %d, want 1", code)
+	}
+	for _, want := range []string{
+		"PASS " + filepath.Join(dir, "tickets_test.yaml") + ": advice goes to the advice team in turn, first response in 4 working hours\n",
+		"FAIL " + filepath.Join(dir, "wrong_test.yaml") + ": advice wrongly expected in the urgent queue\n" +
+			`    queue: got "neuvonta", want "kiireelliset"` + "\n",
+		"13 passed, 1 failed\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, "wrong_test.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	out, code = runCLI(t, "rules", "test", "--dir", dir)
+	if code != 0 || !strings.HasSuffix(out, "13 passed, 0 failed\n") {
+		t.Errorf("got exit %d, output:\n%s", code, out)
+	}
+}
+
+// fakeHubSpot serves the few HubSpot endpoints rules explain reads.
+func fakeHubSpot(t *testing.T) *httptest.Server {
+	t.Helper()
+	str := func(s string) *string { return &s }
+	now := time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC)
+	routes := map[string]any{
+		"/crm/v3/pipelines/tickets": hubspot.Pipelines{Results: []hubspot.Pipeline{{ID: "0", Label: "Neuvonta ja ohjaus", Stages: []hubspot.Stage{
+			{ID: "1", Label: "Uusi"}, {ID: "2", Label: "Työn alla"}, {ID: "3", Label: "Odottaa asiakasta"}, {ID: "4", Label: "Suljettu", Metadata: map[string]string{"isClosed": "true"}}}}}},
+		"/crm/v3/pipelines/deals": hubspot.Pipelines{Results: []hubspot.Pipeline{{ID: "default", Label: "Palvelutilaukset", Stages: []hubspot.Stage{
+			{ID: "s1", Label: "Vastaanotettu"}, {ID: "s2", Label: "Välitetty tuottajalle"}, {ID: "s3", Label: "Tuottaja hyväksynyt"},
+			{ID: "s4", Label: "Tuottaja hylännyt"}, {ID: "s5", Label: "Palvelu käynnissä"}, {ID: "s6", Label: "Toteutunut"}, {ID: "s7", Label: "Peruttu"}}}}},
+		"/crm/v3/owners/": hubspot.Owners{Results: []hubspot.Owner{{ID: "501", Email: "pekka.laine@kotitori.example.fi"}, {ID: "502", Email: "eeva.heikkinen@kotitori.example.fi"}}},
+		"/crm/v3/objects/deals/42": hubspot.Object{ID: "42", CreatedAt: now, UpdatedAt: now, Properties: map[string]*string{
+			"dealstage": str("s1"), "pipeline": str("default"), "alusta_service": str("siivous"), "alusta_municipality": str("Nokia")}},
+		"/crm/v3/objects/companies": hubspot.Page{Results: []hubspot.Object{
+			{ID: "101", Properties: map[string]*string{"name": str("Siivous Aalto Oy"), "alusta_provider_active": str("true"),
+				"alusta_provider_services": str("siivous"), "alusta_provider_areas": str("Tampere")}},
+			{ID: "102", Properties: map[string]*string{"name": str("Kotiapu Berg Ab"), "alusta_provider_active": str("true"),
+				"alusta_provider_services": str("siivous;kauppa"), "alusta_provider_areas": str("Nokia")}},
+		}},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := routes[r.URL.Path]
+		if !ok || r.Method != http.MethodGet {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusNotFound)
+			json.NewEncoder(w).Encode(hubspot.ErrorBody{Status: "error", Category: hubspot.CategoryObjectNotFound, Message: "not found: " + r.URL.Path})
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestRulesExplain(t *testing.T) {
+	srv := fakeHubSpot(t)
+	out, code := runCLI(t, "--base-url", srv.URL, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "pipelines"))
+	if code != 0 {
+		t.Fatalf("got exit %d, output:\n%s", code, out)
+	}
+	for _, want := range []string{
+		"deal 42\n",
+		"route: tilaukset\n",
+		"decision: route tilaukset; queue tilaukset; owner pekka.laine (least_open, team tilaukset); 2 providers, 1 eligible; provider 102 (round_robin); SLA 2 working days running due 2026-11-26T08:00:00Z\n",
+		"sla acceptance: goal 2 working days on kotitori, started 2026-11-24T08:00:00Z, elapsed 0s of 15h0m0s, due 2026-11-26T08:00:00Z, running\n",
+		"next check: 2026-11-25T12:15:00Z\n",
+		"  101  Siivous Aalto Oy  -       does not cover Nokia\n",
+		"  102  Kotiapu Berg Ab   chosen  round_robin\n",
+		"  alusta_provider = 102\n",
+		"  dealstage = s2\n",
+		"  hubspot_owner_id = 501 (pekka.laine@kotitori.example.fi)\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	out, code = runCLI(t, "--base-url", srv.URL, "rules", "explain", "--ticket", "9", "--dir", filepath.Join("..", "..", "pipelines"))
+	if code != 1 || !strings.Contains(out, "rules explain: ") {
+		t.Errorf("missing ticket: got exit %d, output:\n%s", code, out)
+	}
+}

@@ -1,0 +1,379 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alusta/alusta"
+	"github.com/alusta/alusta/connector/hubspot"
+)
+
+// Demo seed sizes.
+const (
+	demoTickets = 3000
+	demoDeals   = 2000
+	demoNotes   = 400
+	demoDays    = 90
+)
+
+// demoProvider is one provider company in providers.json.
+type demoProvider struct {
+	Name      string   `json:"name"`
+	Services  []string `json:"services"`
+	Areas     []string `json:"areas"`
+	Languages []string `json:"languages"`
+	Capacity  int      `json:"capacity"`
+	Weight    int      `json:"weight"`
+	Prices    string   `json:"prices"`
+	Active    bool     `json:"active"`
+	Domain    string   `json:"domain"`
+	id        string
+}
+
+func (p *demoProvider) price(service string) float64 {
+	for _, kv := range strings.Split(p.Prices, ";") {
+		k, v, _ := strings.Cut(kv, ":")
+		if k == service {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return 0
+}
+
+type demoPipeline struct {
+	ID     string      `json:"id"`
+	Label  string      `json:"label"`
+	Stages [][3]string `json:"stages"`
+}
+
+type demoProps struct {
+	Group      hubspot.PropertyGroup         `json:"group"`
+	Properties map[string][]hubspot.Property `json:"properties"`
+}
+
+func readJSON(fsys fs.FS, name string, v any) error {
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return fmt.Errorf("sandbox: demo seed: %w", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("sandbox: demo seed: %s: %w", name, err)
+	}
+	return nil
+}
+
+// weighted picks a key by weight.
+func weighted[T any](rng *rand.Rand, items []T, weights []int) T {
+	total := 0
+	for _, w := range weights {
+		total += w
+	}
+	x := rng.IntN(total)
+	for i, w := range weights {
+		if x < w {
+			return items[i]
+		}
+		x -= w
+	}
+	return items[len(items)-1]
+}
+
+// hetuChecks are the check characters of a Finnish personal identity code.
+const hetuChecks = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+
+// fakeHetu makes a valid-format identity code with an individual number in
+// 900-999, the range reserved for temporary codes, so that it can never be
+// a real person's.
+func fakeHetu(rng *rand.Rand) string {
+	d, m, y := 1+rng.IntN(28), 1+rng.IntN(12), rng.IntN(100)
+	n := 900 + rng.IntN(100)
+	num, _ := strconv.Atoi(fmt.Sprintf("%02d%02d%02d%03d", d, m, y, n))
+	sep := "-"
+	if y < 25 {
+		sep = "A"
+	}
+	return fmt.Sprintf("%02d%02d%02d%s%03d%c", d, m, y, sep, n, hetuChecks[num%31])
+}
+
+var (
+	demoMunicipalities = []string{"Tampere", "Orivesi", "Kangasala", "Nokia", "Ylöjärvi", "Lempäälä", "Pirkkala"}
+	demoMuniWeights    = []int{55, 4, 10, 9, 8, 7, 7}
+	demoGroups         = []string{"ikaantyneet", "vammaiset", "lapsiperheet", "omaishoitajat"}
+	demoGroupWeights   = []int{55, 20, 15, 10}
+	demoLanguages      = []string{"fi", "sv", "en"}
+	demoLangWeights    = []int{88, 8, 4}
+	demoOrderServices  = []string{"siivous", "kauppa", "ateria", "turvapalvelu", "avustaja", "kotihoito", "hoitajavuokraus", "lastenhoito"}
+	demoOrderWeights   = []int{25, 15, 15, 10, 12, 10, 5, 8}
+	// demoUnits is each service's unit and range of units per order.
+	demoUnits = map[string]struct {
+		unit     string
+		lo, high int
+	}{
+		"siivous": {"h", 2, 12}, "kauppa": {"kpl", 2, 8}, "ateria": {"kpl", 10, 30}, "turvapalvelu": {"kk", 1, 3},
+		"avustaja": {"h", 8, 40}, "kotihoito": {"h", 10, 60}, "hoitajavuokraus": {"h", 8, 40}, "lastenhoito": {"h", 6, 30},
+	}
+)
+
+// demoState builds the demo portal: static data from the embedded seed,
+// bulk records generated from a fixed seed with dates relative to now, so
+// there are always 90 days of history.
+func demoState(now time.Time) (*state, error) {
+	fsys := alusta.DemoSeed()
+	now = now.UTC().Truncate(time.Millisecond)
+	st := newState()
+	st.addBuiltins(now.AddDate(-2, 0, 0))
+
+	var owners []hubspot.Owner
+	var pipes map[string][]demoPipeline
+	var props demoProps
+	var provs []*demoProvider
+	var texts map[string][][2]string
+	for name, v := range map[string]any{"owners.json": &owners, "pipelines.json": &pipes,
+		"properties.json": &props, "providers.json": &provs, "texts.json": &texts} {
+		if err := readJSON(fsys, name, v); err != nil {
+			return nil, err
+		}
+	}
+	epoch := now.AddDate(-1, 0, 0)
+	for i := range owners {
+		owners[i].CreatedAt, owners[i].UpdatedAt = epoch, epoch
+	}
+	st.owners = owners
+	for t, ps := range pipes {
+		st.pipelines[t] = nil
+		for _, p := range ps {
+			st.pipelines[t] = append(st.pipelines[t], makePipeline(p.ID, p.Label, epoch, p.Stages))
+		}
+	}
+	for t, ps := range props.Properties {
+		st.groups[t] = append(st.groups[t], props.Group)
+		for i := range ps {
+			p := ps[i]
+			p.CreatedAt, p.UpdatedAt = &epoch, &epoch
+			p.ModificationMetadata = &hubspot.ModificationMetadata{Archivable: true}
+			st.props[t][p.Name] = &p
+		}
+	}
+	st.userLabels = []assocLabel{
+		{From: hubspot.Deals, To: hubspot.Companies, Category: hubspot.UserDefined, TypeID: 1001, Label: strp("Asiakkaan valitsema"), Inverse: 1002},
+		{From: hubspot.Companies, To: hubspot.Deals, Category: hubspot.UserDefined, TypeID: 1002, Label: strp("Asiakkaan valitsema"), Inverse: 1001},
+	}
+
+	rng := rand.New(rand.NewPCG(2026, 1122))
+	for i, p := range provs {
+		created := now.AddDate(-2, 0, i)
+		active := strconv.FormatBool(p.Active)
+		v := st.insert(hubspot.Companies, map[string]string{
+			"name": p.Name, "domain": p.Domain, "city": p.Areas[0],
+			"alusta_provider_active": active, "alusta_provider_services": strings.Join(p.Services, ";"),
+			"alusta_provider_areas": strings.Join(p.Areas, ";"), "alusta_provider_languages": strings.Join(p.Languages, ";"),
+			"alusta_provider_capacity": strconv.Itoa(p.Capacity), "alusta_provider_weight": strconv.Itoa(p.Weight),
+			"alusta_provider_prices": p.Prices,
+		}, created, now.AddDate(0, 0, -100+i))
+		p.id = v.idStr
+	}
+	// candidates lists the active providers of a service in a municipality.
+	candidates := func(service, muni string) []*demoProvider {
+		var out []*demoProvider
+		for _, p := range provs {
+			if p.Active && slices.Contains(p.Services, service) && slices.Contains(p.Areas, muni) {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	var advisers, orderers []string
+	for _, o := range owners {
+		if o.Teams[0].Name == "Neuvonta" {
+			advisers = append(advisers, o.ID)
+		} else {
+			orderers = append(orderers, o.ID)
+		}
+	}
+	span := demoDays * 24 * time.Hour
+	times := func(n int) []time.Time {
+		ts := make([]time.Time, n)
+		for i := range ts {
+			ts[i] = now.Add(-time.Duration(rng.Int64N(int64(span)))).Truncate(time.Millisecond)
+		}
+		slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+		return ts
+	}
+	// until returns a time after t by up to d, never later than now.
+	until := func(t time.Time, d time.Duration) time.Time {
+		u := t.Add(time.Minute + time.Duration(rng.Int64N(int64(d)))).Truncate(time.Millisecond)
+		if u.After(now) {
+			return now.Add(-time.Duration(rng.IntN(3600)) * time.Second).Truncate(time.Millisecond)
+		}
+		return u
+	}
+
+	tp := st.pipelines[hubspot.Tickets][0]
+	tstage := func(label string) string {
+		for _, s := range tp.Stages {
+			if s.Label == label {
+				return s.ID
+			}
+		}
+		panic("sandbox: demo seed: no ticket stage " + label)
+	}
+	ticketStages := []string{"Uusi", "Työn alla", "Odottaa asiakasta", "Suljettu"}
+	hetus := 0
+	for i, created := range times(demoTickets) {
+		age := now.Sub(created)
+		var w []int
+		switch {
+		case age < 3*24*time.Hour:
+			w = []int{40, 35, 10, 15}
+		case age < 14*24*time.Hour:
+			w = []int{5, 20, 15, 60}
+		default:
+			w = []int{0, 3, 5, 92}
+		}
+		stage := weighted(rng, ticketStages, w)
+		kind := weighted(rng, []string{"neuvonta", "palaute", "reklamaatio"}, []int{75, 18, 7})
+		muni := weighted(rng, demoMunicipalities, demoMuniWeights)
+		p := map[string]string{
+			"hs_pipeline": tp.ID, "hs_pipeline_stage": tstage(stage),
+			"hs_ticket_priority": weighted(rng, []string{"LOW", "MEDIUM", "HIGH", "URGENT"}, []int{30, 50, 15, 5}),
+			"source_type":        weighted(rng, []string{"EMAIL", "PHONE", "CHAT", "FORM"}, []int{35, 40, 15, 10}),
+			"alusta_ticket_kind": kind, "alusta_municipality": muni,
+			"alusta_client_group": weighted(rng, demoGroups, demoGroupWeights),
+			"alusta_language":     weighted(rng, demoLanguages, demoLangWeights),
+		}
+		service := "neuvonta"
+		if kind != "neuvonta" || rng.IntN(2) == 0 {
+			service = weighted(rng, demoOrderServices, demoOrderWeights)
+		}
+		p["alusta_service"] = service
+		if kind != "neuvonta" {
+			if cs := candidates(service, muni); len(cs) > 0 {
+				p["alusta_provider"] = cs[rng.IntN(len(cs))].id
+			}
+			if rng.IntN(5) > 0 {
+				score := 3 + rng.IntN(3)
+				if kind == "reklamaatio" {
+					score = 1 + rng.IntN(2)
+				}
+				p["alusta_feedback_score"] = strconv.Itoa(score)
+			}
+			if kind == "reklamaatio" && p["hs_ticket_priority"] == "LOW" {
+				p["hs_ticket_priority"] = "HIGH"
+			}
+		}
+		text := texts[kind][rng.IntN(len(texts[kind]))]
+		p["subject"] = text[0]
+		p["content"] = text[1]
+		// A few tickets carry a (fabricated) identity code in free text, as
+		// real ones do, so privacy checks downstream have something to
+		// catch.
+		if i%97 == 13 {
+			p["content"] += " Asiakkaan henkilötunnus " + fakeHetu(rng) + ", soittakaa takaisin."
+			hetus++
+		}
+		if stage != "Uusi" || rng.IntN(3) == 0 {
+			p["hubspot_owner_id"] = advisers[rng.IntN(len(advisers))]
+		}
+		modified := until(created, min(age, 5*24*time.Hour)+time.Minute)
+		if stage == "Suljettu" {
+			p["closed_date"] = modified.Format(hubspot.TimeFormat)
+			p["time_to_close"] = strconv.FormatInt(modified.Sub(created).Milliseconds(), 10)
+		}
+		st.insert(hubspot.Tickets, p, created, modified)
+	}
+	if hetus == 0 {
+		return nil, fmt.Errorf("sandbox: demo seed: no ticket carries an identity code")
+	}
+
+	dp := st.pipelines[hubspot.Deals][0]
+	dstage := map[string]string{}
+	var dealStages []string
+	for _, s := range dp.Stages {
+		dstage[s.Label] = s.ID
+		dealStages = append(dealStages, s.Label)
+	}
+	var dealsWithProvider []*version
+	for i, created := range times(demoDeals) {
+		age := now.Sub(created)
+		// Vastaanotettu, Välitetty, hyväksynyt, hylännyt, käynnissä, Toteutunut, Peruttu
+		var w []int
+		switch {
+		case age < 2*24*time.Hour:
+			w = []int{45, 35, 12, 3, 5, 0, 0}
+		case age < 10*24*time.Hour:
+			w = []int{2, 12, 18, 5, 45, 10, 8}
+		default:
+			w = []int{0, 1, 2, 4, 25, 60, 8}
+		}
+		stage := weighted(rng, dealStages, w)
+		service := weighted(rng, demoOrderServices, demoOrderWeights)
+		muni := weighted(rng, demoMunicipalities, demoMuniWeights)
+		u := demoUnits[service]
+		units := u.lo + rng.IntN(u.high-u.lo+1)
+		p := map[string]string{
+			"dealname": fmt.Sprintf("Tilaus %d/%04d %s, %s", created.Year(), i+1, service, muni),
+			"pipeline": dp.ID, "dealstage": dstage[stage],
+			"alusta_service": service, "alusta_municipality": muni,
+			"alusta_units": strconv.Itoa(units), "alusta_unit": u.unit,
+			"alusta_payer":        weighted(rng, []string{"city", "client"}, []int{85, 15}),
+			"alusta_language":     weighted(rng, demoLanguages, demoLangWeights),
+			"alusta_client_group": weighted(rng, demoGroups, demoGroupWeights),
+			"hubspot_owner_id":    orderers[rng.IntN(len(orderers))],
+		}
+		cs := candidates(service, muni)
+		var chosen *demoProvider
+		if len(cs) > 0 {
+			chosen = cs[rng.IntN(len(cs))]
+			if rng.IntN(5) == 0 {
+				p["alusta_client_choice"] = chosen.id
+			}
+		}
+		price := 0.0
+		if chosen != nil {
+			price = chosen.price(service)
+		}
+		p["amount"] = strconv.FormatFloat(float64(units)*price, 'f', 2, 64)
+		assigned := stage != "Vastaanotettu" && chosen != nil
+		if stage == "Tuottaja hylännyt" && chosen != nil {
+			p["alusta_declined_by"] = chosen.id
+			assigned = false
+		}
+		if assigned {
+			p["alusta_provider"] = chosen.id
+		}
+		modified := until(created, min(age, 20*24*time.Hour)+time.Minute)
+		if stage == "Toteutunut" || stage == "Peruttu" {
+			p["closedate"] = modified.Format(hubspot.TimeFormat)
+		}
+		v := st.insert(hubspot.Deals, p, created, modified)
+		if assigned {
+			id, _ := parseID(chosen.id)
+			st.associate(hubspot.Deals, v.id, hubspot.Companies, id, assocLink{hubspot.HubSpotDefined, 5})
+			dealsWithProvider = append(dealsWithProvider, v)
+		}
+	}
+	for i := 0; i < demoNotes && i < len(dealsWithProvider); i++ {
+		d := dealsWithProvider[(i*7919)%len(dealsWithProvider)]
+		at := d.updated
+		prov := d.props["alusta_provider"]
+		var name string
+		for _, p := range provs {
+			if p.id == prov {
+				name = p.Name
+			}
+		}
+		n := st.insert(hubspot.Notes, map[string]string{
+			"hs_note_body": fmt.Sprintf("Tilaus välitetty tuottajalle %s.", name),
+			"hs_timestamp": at.Format(hubspot.TimeFormat),
+		}, at, at)
+		st.associate(hubspot.Notes, n.id, hubspot.Deals, d.id, assocLink{hubspot.HubSpotDefined, hubspot.AssocNoteToDeal})
+	}
+	return st, nil
+}

@@ -1,0 +1,874 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/mappings"
+	"github.com/alusta/alusta/pipelines"
+	"github.com/alusta/alusta/store"
+)
+
+// stateName is the key of the rule engine's state in the store.
+const stateName = "engine"
+
+// Options configure a Daemon.
+type Options struct {
+	Client *hubspot.Client
+	Store  *store.Store
+	// PipelinesDir and MappingsDir hold the rule and mapping YAML.
+	PipelinesDir, MappingsDir string
+	// Interval is the polling period; webhooks and SLA deadlines wake the
+	// loop earlier.
+	Interval time.Duration
+	// Lookback re-reads this much before the cursor, because HubSpot's
+	// search index lags behind its writes.
+	Lookback   time.Duration
+	Now        func() time.Time
+	Log        *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+// Daemon pulls, decides, pushes and remembers. One goroutine runs cycles
+// (Run or Cycle); webhooks and reloads reach it through methods that are
+// safe to call from others.
+type Daemon struct {
+	client   *hubspot.Client
+	store    *store.Store
+	pipeDir  string
+	mapDir   string
+	interval time.Duration
+	lookback time.Duration
+	now      func() time.Time
+	log      *slog.Logger
+	metrics  *metrics
+
+	rules  atomic.Pointer[ruleset]
+	health Health
+
+	// cycleMu serialises cycles; the fields below it belong to the cycle.
+	cycleMu    sync.Mutex
+	state      *pipelines.State
+	wakes      wakeQueue
+	retry      map[string]bool // deal ids left unassigned
+	providerFP string
+	providers  []pipelines.Provider
+
+	// stopping is the context whose end asks a running cycle to stop
+	// between pages.
+	stopping atomic.Pointer[context.Context]
+
+	pendingMu sync.Mutex
+	pending   map[Target]bool
+	kick      chan struct{}
+}
+
+// ruleset is one consistent generation of mapping, rules and what they were
+// resolved against; a reload swaps it whole or not at all.
+type ruleset struct {
+	mapping *mappings.Mapping
+	rules   *pipelines.Rules
+	engine  *pipelines.Engine
+	owners  []hubspot.Owner
+}
+
+// New returns a daemon. Call Prepare before the first cycle.
+func New(opts Options) (*Daemon, error) {
+	if opts.Client == nil || opts.Store == nil {
+		return nil, errors.New("daemon: client and store are required")
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = 30 * time.Second
+	}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("daemon: metrics: %w", err)
+	}
+	return &Daemon{
+		client:   opts.Client,
+		store:    opts.Store,
+		pipeDir:  opts.PipelinesDir,
+		mapDir:   opts.MappingsDir,
+		interval: opts.Interval,
+		lookback: opts.Lookback,
+		now:      opts.Now,
+		log:      opts.Log,
+		metrics:  m,
+		retry:    make(map[string]bool),
+		pending:  make(map[Target]bool),
+		kick:     make(chan struct{}, 1),
+	}, nil
+}
+
+// Prepare checks the mapping and rules against the portal, creates the
+// properties alusta writes when they are missing, and loads the engine's
+// state. It fails with the first problem that would make decisions wrong.
+func (d *Daemon) Prepare(ctx context.Context) error {
+	rs, err := d.loadRules(ctx)
+	if err != nil {
+		return err
+	}
+	group := hubspot.PropertyGroup{Name: "alusta", Label: "alusta", DisplayOrder: -1}
+	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
+		created, err := d.client.EnsureProperties(ctx, typ, group, rs.mapping.WrittenProperties())
+		if err != nil {
+			return fmt.Errorf("prepare: ensure %s properties: %w", typ, err)
+		}
+		if len(created) > 0 {
+			d.log.Info("created properties", "object", typ, "properties", strings.Join(created, ","))
+		}
+	}
+	d.rules.Store(rs)
+	d.cycleMu.Lock()
+	defer d.cycleMu.Unlock()
+	st := &pipelines.State{}
+	if err := d.store.LoadState(ctx, stateName, st); err != nil {
+		return fmt.Errorf("prepare: load engine state: %w", err)
+	}
+	d.state = st
+	d.rebuildWakes()
+	return nil
+}
+
+// loadRules reads mapping and rules and resolves them against the portal.
+func (d *Daemon) loadRules(ctx context.Context) (*ruleset, error) {
+	m, err := mappings.Load(d.mapDir)
+	if err != nil {
+		return nil, fmt.Errorf("load mappings: %w", err)
+	}
+	pipes := make(map[string][]hubspot.Pipeline)
+	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
+		ps, err := d.client.Pipelines(ctx, typ)
+		if err != nil {
+			return nil, fmt.Errorf("load %s pipelines: %w", typ, err)
+		}
+		pipes[typ] = ps
+	}
+	for typ, ps := range pipes {
+		if err := d.store.UpsertPipelines(ctx, typ, ps); err != nil {
+			return nil, fmt.Errorf("store %s pipelines: %w", typ, err)
+		}
+	}
+	if err := m.Resolve(pipes); err != nil {
+		return nil, fmt.Errorf("resolve mappings against the portal: %w", err)
+	}
+	r, err := pipelines.Load(d.pipeDir, m)
+	if err != nil {
+		return nil, fmt.Errorf("load rules: %w", err)
+	}
+	for _, w := range r.Warnings() {
+		d.log.Warn("rules", "warning", w)
+	}
+	owners, err := d.client.Owners(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load owners: %w", err)
+	}
+	return &ruleset{mapping: m, rules: r, engine: pipelines.NewEngine(r, m), owners: owners}, nil
+}
+
+// Reload reads the rules and mappings again. An invalid reload is returned
+// and the last good rules keep running.
+func (d *Daemon) Reload(ctx context.Context) error {
+	rs, err := d.loadRules(ctx)
+	if err != nil {
+		d.metrics.reloads.WithLabelValues("failed").Inc()
+		return fmt.Errorf("reload: %w", err)
+	}
+	d.rules.Store(rs)
+	d.metrics.reloads.WithLabelValues("ok").Inc()
+	d.log.Info("rules reloaded", "pipelines", d.pipeDir, "mappings", d.mapDir)
+	return nil
+}
+
+// Summary is what one cycle did.
+type Summary struct {
+	Pulled    int
+	Decisions int
+	Writes    int
+	Rejected  int
+	Skipped   int
+	Calls     int64
+	Errors    int
+	Duration  time.Duration
+}
+
+func (s Summary) String() string {
+	return fmt.Sprintf("pulled %d, decisions %d, writes %d, rejected %d, skipped records %d, api calls %d, errors %d, in %s",
+		s.Pulled, s.Decisions, s.Writes, s.Rejected, s.Skipped, s.Calls, s.Errors, s.Duration.Round(time.Millisecond))
+}
+
+// Cycle runs one full pass: pull every object type since its cursor,
+// decide what changed or fell due, push the results and save the state.
+func (d *Daemon) Cycle(ctx context.Context) (Summary, error) {
+	d.cycleMu.Lock()
+	defer d.cycleMu.Unlock()
+	start := d.now()
+	calls := d.client.Calls()
+	c := &cycle{d: d, rs: d.rules.Load(), seen: make(map[string]bool)}
+	if c.rs == nil {
+		return Summary{}, errors.New("cycle: Prepare has not run")
+	}
+	err := c.run(ctx)
+	c.sum.Calls = d.client.Calls() - calls
+	c.sum.Duration = d.now().Sub(start)
+	if serr := d.saveState(ctx); serr != nil {
+		err = errors.Join(err, serr)
+	}
+	d.metrics.cycle(c.sum, err)
+	if err != nil {
+		d.health.failed(err)
+		return c.sum, err
+	}
+	d.health.ok(d.now())
+	return c.sum, nil
+}
+
+func (d *Daemon) saveState(ctx context.Context) error {
+	if d.state == nil {
+		return nil
+	}
+	// A cancelled context must not lose the state of writes already made.
+	if err := d.store.SaveState(context.WithoutCancel(ctx), stateName, d.state); err != nil {
+		return fmt.Errorf("save engine state: %w", err)
+	}
+	return nil
+}
+
+// cycle is the working memory of one Cycle.
+type cycle struct {
+	d   *Daemon
+	rs  *ruleset
+	sum Summary
+	// seen holds the records decided in this cycle: a record alusta
+	// just wrote shows up again later in the same read, and deciding it
+	// twice before its writes are visible would misread alusta's own
+	// write as a person's.
+	seen map[string]bool
+}
+
+func (c *cycle) run(ctx context.Context) error {
+	d := c.d
+	if err := c.pullOwners(ctx); err != nil {
+		return err
+	}
+	// Providers first: deals are decided against them.
+	if err := c.pull(ctx, hubspot.Companies); err != nil {
+		return err
+	}
+	if err := c.loadProviders(ctx); err != nil {
+		return err
+	}
+	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
+		if err := c.pull(ctx, typ); err != nil {
+			return err
+		}
+	}
+	if err := c.webhookTargets(ctx); err != nil {
+		return err
+	}
+	if err := c.dueWakes(ctx); err != nil {
+		return err
+	}
+	if err := c.retryUnassigned(ctx); err != nil {
+		return err
+	}
+	d.metrics.lag.Set(0)
+	return nil
+}
+
+func (c *cycle) pullOwners(ctx context.Context) error {
+	owners, err := c.d.client.Owners(ctx)
+	if err != nil {
+		return fmt.Errorf("pull owners: %w", err)
+	}
+	so := make([]store.Owner, len(owners))
+	for i, o := range owners {
+		so[i] = store.OwnerFromHubSpot(o)
+	}
+	if err := c.d.store.UpsertOwners(ctx, so); err != nil {
+		return fmt.Errorf("store owners: %w", err)
+	}
+	// The engine resolves team members by email; a changed owner list
+	// takes effect without a reload.
+	rs := *c.rs
+	rs.owners = owners
+	c.rs = &rs
+	return nil
+}
+
+// pull reads every record of typ changed since the cursor, page by page:
+// each page is stored, decided and pushed before the cursor moves past it,
+// so a crash or a 429 mid-read resumes where it stopped and loses nothing.
+func (c *cycle) pull(ctx context.Context, typ string) error {
+	d := c.d
+	cur, err := d.store.Cursor(ctx, typ)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", typ, err)
+	}
+	started := d.now()
+	since := cur.Since
+	if !since.IsZero() {
+		since = since.Add(-d.lookback)
+	}
+	props := c.rs.mapping.Properties(typ)
+	newest := cur.Since
+	page := 0
+	err = d.client.Changed(ctx, typ, since, props, func(objs []hubspot.Object, high time.Time) error {
+		page++
+		if err := c.process(ctx, typ, objs); err != nil {
+			return fmt.Errorf("page %d: %w", page, err)
+		}
+		if high.After(newest) {
+			newest = high
+		}
+		// The next read starts at min(sync start, newest seen): a record
+		// changed while this read ran may carry an older timestamp than
+		// the newest seen, and the lookback catches the index lag.
+		next := newest
+		if next.After(started) {
+			next = started
+		}
+		if err := d.store.SaveCursor(ctx, typ, store.Cursor{Since: next, SyncStartedAt: started, UpdatedAt: d.now()}); err != nil {
+			return err
+		}
+		if d.stopped() {
+			return errStopping
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", typ, err)
+	}
+	if !newest.IsZero() {
+		d.metrics.lag.Set(d.now().Sub(newest).Seconds())
+	}
+	return nil
+}
+
+// process stores a batch of records and, for tickets and deals, decides
+// and pushes them.
+func (c *cycle) process(ctx context.Context, typ string, objs []hubspot.Object) error {
+	d := c.d
+	c.sum.Pulled += len(objs)
+	d.metrics.pulled.WithLabelValues(typ).Add(float64(len(objs)))
+	good := make([]hubspot.Object, 0, len(objs))
+	recs := make([]store.Record, 0, len(objs))
+	for _, o := range objs {
+		if prop, reason := validate(typ, o); reason != "" {
+			c.sum.Skipped++
+			d.log.Warn("skipping bad record", "object", typ, "id", o.ID, "property", prop, "reason", reason)
+			if err := d.store.RecordRejected(ctx, typ, o.ID, prop, reason); err != nil {
+				return err
+			}
+			continue
+		}
+		good = append(good, o)
+		recs = append(recs, store.RecordFromObject(o))
+	}
+	if err := d.store.UpsertRecords(ctx, typ, recs); err != nil {
+		return err
+	}
+	if typ == hubspot.Companies {
+		return nil
+	}
+	return c.decideAndPush(ctx, typ, good)
+}
+
+// validate finds what makes a record unusable: alusta skips and records it
+// rather than stopping the sync.
+func validate(typ string, o hubspot.Object) (prop, reason string) {
+	if o.ID == "" {
+		return "hs_object_id", "record has no id"
+	}
+	for _, name := range []string{"alusta_units", "amount", "alusta_provider_capacity", "alusta_provider_weight"} {
+		v, ok := o.Prop(name)
+		if !ok || v == "" {
+			continue
+		}
+		if _, err := parseNumber(v); err != nil {
+			return name, fmt.Sprintf("not a number: %q", truncate(v, 40))
+		}
+	}
+	return "", ""
+}
+
+func parseNumber(s string) (float64, error) {
+	var f float64
+	_, err := fmt.Sscan(strings.Replace(s, ",", ".", 1), &f)
+	return f, err
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func (c *cycle) loadProviders(ctx context.Context) error {
+	recs, err := c.d.store.Records(ctx, hubspot.Companies, store.Filter{})
+	if err != nil {
+		return fmt.Errorf("load providers: %w", err)
+	}
+	objs := make([]hubspot.Object, len(recs))
+	for i, r := range recs {
+		objs[i] = objectOf(r)
+	}
+	ps := pipelines.ParseProviders(c.rs.mapping, objs)
+	c.d.providers = ps
+	return nil
+}
+
+// objectOf turns a cached record back into the wire shape the engine reads.
+func objectOf(r store.Record) hubspot.Object {
+	props := make(map[string]*string, len(r.Properties))
+	for k, v := range r.Properties {
+		props[k] = &v
+	}
+	return hubspot.Object{ID: r.ID, Properties: props, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Archived: r.Archived}
+}
+
+// decideAndPush decides each record and pushes the results in batches.
+func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Object) error {
+	d := c.d
+	now := d.now()
+	var todo []pending
+	for _, o := range objs {
+		key := typ + "/" + o.ID
+		if c.seen[key] {
+			continue
+		}
+		c.seen[key] = true
+		if o.Archived {
+			delete(d.retry, o.ID)
+			continue
+		}
+		if err := c.restoreWritten(ctx, typ, o.ID); err != nil {
+			return err
+		}
+		snap := snapshot(d.state, key)
+		in := pipelines.Input{ObjectType: typ, Record: o, Owners: c.rs.owners}
+		if typ == hubspot.Deals {
+			in.Providers = d.providers
+		}
+		dec, err := c.rs.engine.Decide(in, d.state, now)
+		if err != nil {
+			c.sum.Errors++
+			d.log.Warn("decide failed", "object", typ, "id", o.ID, "err", err)
+			restore(d.state, key, snap)
+			if rerr := d.store.RecordRejected(ctx, typ, o.ID, "", err.Error()); rerr != nil {
+				return rerr
+			}
+			continue
+		}
+		c.sum.Decisions++
+		d.metrics.decisions.WithLabelValues(typ, dec.Rule).Inc()
+		if typ == hubspot.Deals {
+			if dec.Retry {
+				d.retry[o.ID] = true
+			} else {
+				delete(d.retry, o.ID)
+			}
+		}
+		d.wakes.set(key, dec.NextWake)
+		todo = append(todo, pending{obj: o, dec: dec, snap: snap})
+	}
+	return c.push(ctx, typ, todo, now)
+}
+
+// pending is a decision waiting to be pushed, with the record's engine
+// memory from before it, to put back if HubSpot rejects the writes.
+type pending struct {
+	obj  hubspot.Object
+	dec  pipelines.Decision
+	snap *pipelines.RecordState
+}
+
+// restoreWritten makes the engine's memory of alusta's last writes agree
+// with the store's write log, which is saved with every push; the engine
+// state is saved less often, and after a crash it would otherwise take
+// alusta's own writes for a person's.
+func (c *cycle) restoreWritten(ctx context.Context, typ, id string) error {
+	st := c.d.state
+	if st.Records == nil {
+		st.Records = make(map[string]*pipelines.RecordState)
+	}
+	w, err := c.d.store.LastWritten(ctx, typ, id)
+	if err != nil {
+		return err
+	}
+	if len(w) == 0 {
+		return nil
+	}
+	rec := st.Records[typ+"/"+id]
+	if rec == nil {
+		rec = &pipelines.RecordState{}
+		st.Records[typ+"/"+id] = rec
+	}
+	if rec.Written == nil {
+		rec.Written = make(map[string]string, len(w))
+	}
+	for prop, v := range w {
+		rec.Written[prop] = v.Value
+	}
+	return nil
+}
+
+func snapshot(st *pipelines.State, key string) *pipelines.RecordState {
+	r := st.Records[key]
+	if r == nil {
+		return nil
+	}
+	cp := *r
+	cp.Written = make(map[string]string, len(r.Written))
+	for k, v := range r.Written {
+		cp.Written[k] = v
+	}
+	cp.Declined = append([]string(nil), r.Declined...)
+	cp.SLA = append([]pipelines.SLACycle(nil), r.SLA...)
+	return &cp
+}
+
+func restore(st *pipelines.State, key string, snap *pipelines.RecordState) {
+	if snap == nil {
+		delete(st.Records, key)
+		return
+	}
+	st.Records[key] = snap
+}
+
+// push writes a batch of decisions to HubSpot and logs each write.
+func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.Time) error {
+	d := c.d
+	var inputs []hubspot.BatchUpdateInput
+	byID := make(map[string]*pending, len(todo))
+	for i := range todo {
+		p := &todo[i]
+		byID[p.obj.ID] = p
+		if len(p.dec.Writes) > 0 {
+			inputs = append(inputs, hubspot.BatchUpdateInput{ID: p.obj.ID, Properties: p.dec.Writes})
+		}
+	}
+	failed := make(map[string]string)
+	if len(inputs) > 0 {
+		_, recErrs, err := d.client.BatchUpdate(ctx, typ, inputs)
+		if err != nil {
+			// Nothing of the batch is known to have landed: put the
+			// engine's memory back so the next cycle decides again.
+			for _, p := range todo {
+				restore(d.state, typ+"/"+p.obj.ID, p.snap)
+			}
+			return fmt.Errorf("push %s: %w", typ, err)
+		}
+		for _, re := range recErrs {
+			failed[re.ID] = re.Error()
+		}
+		if len(recErrs) > 0 && len(failed[""]) > 0 {
+			// An error HubSpot did not tie to a record fails them all.
+			for _, in := range inputs {
+				failed[in.ID] = failed[""]
+			}
+		}
+	}
+	var writes []store.Write
+	var assocs []hubspot.AssociationPost
+	for i := range todo {
+		p := &todo[i]
+		key := typ + "/" + p.obj.ID
+		rule := p.dec.Rule
+		reason, bad := failed[p.obj.ID]
+		var decisionID int64
+		if bad {
+			restore(d.state, key, p.snap)
+			c.sum.Rejected++
+			d.metrics.writes.WithLabelValues(typ, "rejected").Add(float64(len(p.dec.Writes)))
+			d.log.Warn("write rejected", "object", typ, "id", p.obj.ID, "reason", reason)
+		} else {
+			id, err := c.remember(ctx, typ, p, now)
+			if err != nil {
+				return err
+			}
+			decisionID = id
+		}
+		for _, prop := range sortedKeys(p.dec.Writes) {
+			old, _ := p.obj.Prop(prop)
+			w := store.Write{ObjectType: typ, RecordID: p.obj.ID, Property: prop, Old: old, New: p.dec.Writes[prop],
+				Rule: rule, DecisionID: decisionID, At: now, Status: store.WriteApplied}
+			if bad {
+				w.Status, w.Reason = store.WriteRejected, reason
+			} else {
+				c.sum.Writes++
+				d.metrics.writes.WithLabelValues(typ, "applied").Inc()
+			}
+			writes = append(writes, w)
+		}
+		for _, prop := range p.dec.Sticky {
+			cur, _ := p.obj.Prop(prop)
+			writes = append(writes, store.Write{ObjectType: typ, RecordID: p.obj.ID, Property: prop, Old: cur, New: cur,
+				Rule: rule, DecisionID: decisionID, At: now, Status: store.WriteSkippedHuman,
+				Reason: "changed in the CRM after alusta's last write"})
+		}
+		if bad {
+			continue
+		}
+		if a := p.dec.Associate; a != nil {
+			assocs = append(assocs, hubspot.AssociationPost{
+				From:  hubspot.ObjectID{ID: a.FromID},
+				To:    hubspot.ObjectID{ID: a.ToID},
+				Types: []hubspot.AssociationSpec{{Category: hubspot.HubSpotDefined, TypeID: a.TypeID}},
+			})
+		}
+		for _, note := range p.dec.Notes {
+			if _, err := d.client.AddNote(ctx, typ, p.obj.ID, note, now); err != nil {
+				c.sum.Errors++
+				d.log.Warn("add note failed", "object", typ, "id", p.obj.ID, "err", err)
+			}
+		}
+	}
+	if len(assocs) > 0 {
+		if err := c.associate(ctx, typ, assocs); err != nil {
+			return err
+		}
+	}
+	if _, err := d.store.LogWrites(ctx, writes); err != nil {
+		return fmt.Errorf("log %s writes: %w", typ, err)
+	}
+	return nil
+}
+
+func (c *cycle) associate(ctx context.Context, typ string, posts []hubspot.AssociationPost) error {
+	// Group by target type: today alusta associates deals and tickets to
+	// provider companies only.
+	res, err := c.d.client.AssociateBatch(ctx, typ, hubspot.Companies, posts)
+	if err != nil {
+		return fmt.Errorf("associate %s to companies: %w", typ, err)
+	}
+	if res != nil {
+		for _, e := range res.Errors {
+			c.sum.Errors++
+			c.d.log.Warn("association rejected", "object", typ, "err", e.Error())
+		}
+	}
+	return nil
+}
+
+// remember saves the decision (a new history row only when it differs
+// from the last one) and the SLA cycles of one record, and returns the
+// decision's id for the write log.
+func (c *cycle) remember(ctx context.Context, typ string, p *pending, now time.Time) (int64, error) {
+	d := c.d
+	dec := p.dec
+	sd := store.Decision{
+		ObjectType: typ, RecordID: p.obj.ID, Rule: dec.Rule,
+		Queue:       valueAfter(p.obj, dec.Writes, "alusta_queue"),
+		OwnerID:     valueAfter(p.obj, dec.Writes, "hubspot_owner_id"),
+		ProviderID:  valueAfter(p.obj, dec.Writes, "alusta_provider"),
+		Explanation: dec.Explanation, At: now, Fingerprint: fingerprint(dec),
+	}
+	id, err := d.store.SaveDecision(ctx, sd)
+	if err != nil {
+		return 0, err
+	}
+	if len(dec.SLA) > 0 {
+		if err := d.store.SaveSLACycles(ctx, typ, p.obj.ID, slaCycles(dec.SLA)); err != nil {
+			return 0, err
+		}
+	}
+	return id, nil
+}
+
+// valueAfter is a property's value once the decision's writes land.
+func valueAfter(o hubspot.Object, writes map[string]string, prop string) string {
+	if v, ok := writes[prop]; ok {
+		return v
+	}
+	v, _ := o.Prop(prop)
+	return v
+}
+
+func fingerprint(dec pipelines.Decision) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00", dec.Rule, dec.Explanation)
+	for _, k := range sortedKeys(dec.Writes) {
+		fmt.Fprintf(h, "%s=%s\x00", k, dec.Writes[k])
+	}
+	for _, s := range dec.SLA {
+		fmt.Fprintf(h, "%s/%s/%s/%d\x00", s.Policy, s.Goal, s.Status, s.Start.UnixMilli())
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// slaCycles numbers each policy's cycles from 1, oldest first.
+func slaCycles(in []pipelines.SLACycle) []store.SLACycle {
+	n := make(map[string]int)
+	out := make([]store.SLACycle, 0, len(in))
+	for _, s := range in {
+		n[s.Policy]++
+		sc := store.SLACycle{
+			Goal: s.Policy, Cycle: n[s.Policy], StartedAt: s.Start,
+			BusinessElapsedSeconds: int64(s.Elapsed / time.Second), Status: s.Status, Calendar: s.Calendar,
+		}
+		if !s.Due.IsZero() {
+			due := s.Due
+			sc.DueAt = &due
+		}
+		if !s.Stopped.IsZero() {
+			st := s.Stopped
+			sc.StoppedAt = &st
+		}
+		out = append(out, sc)
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Enqueue asks for a targeted read of records a webhook named; the loop
+// wakes at once.
+func (d *Daemon) Enqueue(ts []Target) {
+	d.pendingMu.Lock()
+	for _, t := range ts {
+		d.pending[t] = true
+	}
+	d.pendingMu.Unlock()
+	d.metrics.webhookTargets.Add(float64(len(ts)))
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (c *cycle) webhookTargets(ctx context.Context) error {
+	d := c.d
+	d.pendingMu.Lock()
+	byType := make(map[string][]string)
+	for t := range d.pending {
+		byType[t.ObjectType] = append(byType[t.ObjectType], t.ID)
+	}
+	d.pending = make(map[Target]bool)
+	d.pendingMu.Unlock()
+	for _, typ := range []string{hubspot.Companies, hubspot.Tickets, hubspot.Deals} {
+		if err := c.readAndProcess(ctx, typ, byType[typ]); err != nil {
+			// Put them back: polling would find them anyway, but sooner
+			// is what the webhook was for.
+			d.Enqueue(targets(typ, byType[typ]))
+			return fmt.Errorf("webhook reads: %w", err)
+		}
+	}
+	return nil
+}
+
+func targets(typ string, ids []string) []Target {
+	out := make([]Target, len(ids))
+	for i, id := range ids {
+		out[i] = Target{ObjectType: typ, ID: id}
+	}
+	return out
+}
+
+// readAndProcess batch-reads records by id and runs them through the cycle.
+func (c *cycle) readAndProcess(ctx context.Context, typ string, ids []string) error {
+	var todo []string
+	for _, id := range ids {
+		if !c.seen[typ+"/"+id] {
+			todo = append(todo, id)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	sort.Strings(todo)
+	objs, recErrs, err := c.d.client.BatchRead(ctx, typ, todo, c.rs.mapping.Properties(typ))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", typ, err)
+	}
+	for _, re := range recErrs {
+		c.d.log.Info("record not readable", "object", typ, "id", re.ID, "reason", re.Message)
+	}
+	if err := c.process(ctx, typ, objs); err != nil {
+		return err
+	}
+	if typ == hubspot.Companies {
+		return c.loadProviders(ctx)
+	}
+	return nil
+}
+
+// dueWakes decides again the records whose SLA deadline has come.
+func (c *cycle) dueWakes(ctx context.Context) error {
+	due := c.d.wakes.due(c.d.now())
+	byType := make(map[string][]string)
+	for _, key := range due {
+		typ, id, _ := strings.Cut(key, "/")
+		byType[typ] = append(byType[typ], id)
+	}
+	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
+		if err := c.readAndProcess(ctx, typ, byType[typ]); err != nil {
+			return fmt.Errorf("sla deadlines: %w", err)
+		}
+	}
+	return nil
+}
+
+// retryUnassigned decides unassigned orders again when the providers
+// changed in a way assignment depends on.
+func (c *cycle) retryUnassigned(ctx context.Context) error {
+	d := c.d
+	fp := pipelines.ProvidersFingerprint(d.providers)
+	if fp == d.providerFP {
+		return nil
+	}
+	first := d.providerFP == ""
+	d.providerFP = fp
+	if first || len(d.retry) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(d.retry))
+	for id := range d.retry {
+		ids = append(ids, id)
+	}
+	d.log.Info("providers changed: deciding unassigned orders again", "orders", len(ids))
+	return c.readAndProcess(ctx, hubspot.Deals, ids)
+}
+
+// rebuildWakes fills the deadline queue from the engine state once at
+// start; after that each decision updates its own entry. The state keeps
+// due times but not warning times, so every record with a running clock is
+// decided once in the first cycle, which sets its exact next wake.
+func (d *Daemon) rebuildWakes() {
+	d.wakes = wakeQueue{}
+	now := d.now()
+	for key, r := range d.state.Records {
+		for _, s := range r.SLA {
+			if s.Stopped.IsZero() && !s.Paused && s.Status != store.SLABreached && s.Status != store.SLAMet {
+				d.wakes.set(key, now)
+				break
+			}
+		}
+	}
+}

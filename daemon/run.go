@@ -1,0 +1,136 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/alusta/alusta/connector/hubspot"
+)
+
+// errStopping ends a read between pages when the daemon is asked to stop.
+var errStopping = errors.New("stopping")
+
+// grace is how long a batch in flight may take to finish after a stop.
+const grace = 10 * time.Second
+
+// Run runs cycles until ctx ends: every Interval, at once when a webhook
+// names a record, and when the earliest SLA deadline comes. A failed cycle
+// is logged and retried with backoff; a spent daily quota pauses syncing
+// until HubSpot resets it.
+func (d *Daemon) Run(ctx context.Context) error {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	failures := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		case <-d.kick:
+			timer.Stop()
+		}
+		sum, err := d.cycleUntil(ctx)
+		wait := d.interval
+		var daily *hubspot.DailyLimitError
+		switch {
+		case errors.Is(err, errStopping) || ctx.Err() != nil:
+			d.log.Info("sync stopped", "summary", sum.String())
+			return nil
+		case errors.As(err, &daily):
+			wait = daily.ResetAt.Sub(d.now())
+			d.log.Error("HubSpot daily API quota used up: syncing paused", "until", daily.ResetAt.Format(time.RFC3339))
+		case err != nil:
+			failures++
+			wait = backoff(failures, d.interval)
+			d.log.Error("sync cycle failed", "err", err, "retry_in", wait.Round(time.Second), "summary", sum.String())
+		default:
+			failures = 0
+			d.log.Info("sync cycle", "pulled", sum.Pulled, "decisions", sum.Decisions, "writes", sum.Writes,
+				"rejected", sum.Rejected, "skipped", sum.Skipped, "api_calls", sum.Calls, "errors", sum.Errors,
+				"duration", sum.Duration.Round(time.Millisecond))
+			if next, ok := d.nextWake(); ok {
+				if w := next.Sub(d.now()); w < wait {
+					wait = max(w, time.Second)
+				}
+			}
+		}
+		timer.Reset(wait)
+	}
+}
+
+// cycleUntil runs a cycle that stops between pages once ctx ends and lets
+// the batch in flight finish within grace, so a stop never leaves a
+// half-pushed page behind when it can be helped.
+func (d *Daemon) cycleUntil(ctx context.Context) (Summary, error) {
+	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		time.AfterFunc(grace, cancel)
+	})
+	defer stop()
+	d.stopping.Store(&ctx)
+	defer d.stopping.Store(nil)
+	return d.Cycle(cctx)
+}
+
+// stopped reports whether the daemon was asked to stop.
+func (d *Daemon) stopped() bool {
+	p := d.stopping.Load()
+	return p != nil && (*p).Err() != nil
+}
+
+func (d *Daemon) nextWake() (time.Time, bool) {
+	d.cycleMu.Lock()
+	defer d.cycleMu.Unlock()
+	return d.wakes.next()
+}
+
+func backoff(failures int, interval time.Duration) time.Duration {
+	w := interval
+	for i := 1; i < failures && w < 10*time.Minute; i++ {
+		w *= 2
+	}
+	return min(w, 10*time.Minute)
+}
+
+// Ready reports whether recent cycles succeeded, for /readyz.
+func (d *Daemon) Ready() (bool, string) {
+	return d.health.Ready(d.now(), 3*d.interval+time.Minute)
+}
+
+// WatchRules reloads the rules when a file in the rule or mapping folder
+// changes, after the burst of events an editor's save makes has settled.
+func (d *Daemon) WatchRules(ctx context.Context) error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	for _, dir := range []string{d.pipeDir, d.mapDir} {
+		if err := w.Add(dir); err != nil {
+			return err
+		}
+	}
+	var settle <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev := <-w.Events:
+			if ext := filepath.Ext(ev.Name); ext == ".yaml" || ext == ".yml" {
+				settle = time.After(500 * time.Millisecond)
+			}
+		case err := <-w.Errors:
+			d.log.Warn("watching rules", "err", err)
+		case <-settle:
+			settle = nil
+			if err := d.Reload(ctx); err != nil {
+				d.log.Error("rules not reloaded: keeping the last good rules", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,175 @@
+package daemon
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/alusta/alusta/connector/hubspot"
+)
+
+// maxWebhookAge is HubSpot's advice: reject a request whose timestamp is
+// older than five minutes, so a captured request cannot be replayed later.
+const maxWebhookAge = 5 * time.Minute
+
+// maxWebhookBody bounds what one delivery may send; HubSpot batches at most
+// 100 events, each well under 1 KiB.
+const maxWebhookBody = 1 << 20
+
+// Signature returns HubSpot's v3 signature of a request: base64 of
+// HMAC-SHA256 over method, full URI, body and timestamp, keyed by the app's
+// client secret. The sandbox signs with it and the daemon verifies with it.
+func Signature(secret, method, uri string, body []byte, timestamp string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(method))
+	m.Write([]byte(uri))
+	m.Write(body)
+	m.Write([]byte(timestamp))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// Target names one record a webhook told us about.
+type Target struct {
+	ObjectType string
+	ID         string
+}
+
+// Webhooks verifies HubSpot's deliveries and hands the record ids they name
+// to enqueue. It remembers recent event ids because HubSpot delivers at
+// least once and retries whole batches.
+type Webhooks struct {
+	Secret string
+	// PublicURL is the URL HubSpot calls, when a proxy in front of alusta
+	// changes scheme or host; "" rebuilds it from the request.
+	PublicURL string
+	Now       func() time.Time
+	Log       *slog.Logger
+	Enqueue   func([]Target)
+
+	mu   sync.Mutex
+	seen map[int64]time.Time
+}
+
+var errSignature = errors.New("signature does not match")
+
+func (h *Webhooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		http.Error(w, "POST only", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxWebhookBody+1))
+	if err != nil || len(body) > maxWebhookBody {
+		http.Error(w, "body too large or unreadable", http.StatusRequestEntityTooLarge)
+		return
+	}
+	if err := h.verify(r, body); err != nil {
+		h.Log.Warn("webhook rejected", "err", err, "remote", r.RemoteAddr)
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	}
+	var events []hubspot.WebhookEvent
+	if err := json.Unmarshal(body, &events); err != nil {
+		h.Log.Warn("webhook rejected", "err", fmt.Errorf("decode events: %w", err))
+		http.Error(w, "bad event batch", http.StatusBadRequest)
+		return
+	}
+	targets := h.fresh(events)
+	if len(targets) > 0 {
+		h.Enqueue(targets)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (h *Webhooks) verify(r *http.Request, body []byte) error {
+	ts := r.Header.Get(hubspot.HeaderRequestTimestamp)
+	sig := r.Header.Get(hubspot.HeaderSignatureV3)
+	if ts == "" || sig == "" {
+		return errors.New("missing signature headers")
+	}
+	ms, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return fmt.Errorf("timestamp %q: not epoch milliseconds", ts)
+	}
+	age := h.Now().Sub(time.UnixMilli(ms))
+	if age > maxWebhookAge || age < -maxWebhookAge {
+		return fmt.Errorf("timestamp %s outside the %s window", time.UnixMilli(ms).UTC().Format(time.RFC3339), maxWebhookAge)
+	}
+	want := Signature(h.Secret, r.Method, h.uri(r), body, ts)
+	if !hmac.Equal([]byte(want), []byte(sig)) {
+		return errSignature
+	}
+	return nil
+}
+
+// uri is the URL as HubSpot called it: the signature covers it.
+func (h *Webhooks) uri(r *http.Request) string {
+	if h.PublicURL != "" {
+		u := strings.TrimRight(h.PublicURL, "/") + r.URL.Path
+		if r.URL.RawQuery != "" {
+			u += "?" + r.URL.RawQuery
+		}
+		return u
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + r.URL.RequestURI()
+}
+
+// fresh drops events seen in the last hour and maps the rest to records.
+func (h *Webhooks) fresh(events []hubspot.WebhookEvent) []Target {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.Now()
+	if h.seen == nil {
+		h.seen = make(map[int64]time.Time)
+	}
+	for id, at := range h.seen {
+		if now.Sub(at) > time.Hour {
+			delete(h.seen, id)
+		}
+	}
+	var out []Target
+	dup := make(map[Target]bool)
+	for _, e := range events {
+		if _, ok := h.seen[e.EventID]; ok && e.EventID != 0 {
+			continue
+		}
+		h.seen[e.EventID] = now
+		typ := objectTypeOf(e.SubscriptionType)
+		if typ == "" || e.ObjectID == 0 {
+			continue
+		}
+		t := Target{ObjectType: typ, ID: strconv.FormatInt(e.ObjectID, 10)}
+		if !dup[t] {
+			dup[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// objectTypeOf maps "deal.propertyChange" to "deals".
+func objectTypeOf(subscription string) string {
+	kind, _, _ := strings.Cut(subscription, ".")
+	switch kind {
+	case "ticket":
+		return hubspot.Tickets
+	case "deal":
+		return hubspot.Deals
+	case "company":
+		return hubspot.Companies
+	}
+	return ""
+}

@@ -1,0 +1,376 @@
+// Package mappings maps HubSpot records to alusta's vocabulary and back:
+// which property holds the service code or the municipality, which pipeline
+// and stage labels mean "received" or "closed", and which properties alusta
+// writes. The mapping is YAML so that a portal with other property names
+// needs no code change.
+package mappings
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/alusta/alusta/connector/hubspot"
+)
+
+// FileName is the mapping file Load reads from its folder.
+const FileName = "mapping.yaml"
+
+//go:embed mapping.yaml
+var defaultYAML []byte
+
+// Mapping is a loaded mapping. Resolve fills in pipeline and stage ids.
+type Mapping struct {
+	Objects map[string]*Object `yaml:"objects"`
+	Written Written            `yaml:"written"`
+
+	doc *Doc
+}
+
+// Object is the mapping of one HubSpot object type.
+type Object struct {
+	// Pipeline is the label of the pipeline alusta works in.
+	Pipeline string `yaml:"pipeline"`
+	// Stages maps alusta's stage names (received, closed, ...) to labels.
+	Stages map[string]string `yaml:"stages"`
+	// Fields maps alusta's field names (service, municipality, ...) to
+	// HubSpot property names.
+	Fields map[string]string `yaml:"fields"`
+	// Read lists extra properties to fetch, for use in rule expressions.
+	Read []string `yaml:"read"`
+
+	pipelineID string
+	stageIDs   map[string]string // name -> id
+	stageNames map[string]string // id -> name
+}
+
+// Written names the properties alusta writes.
+type Written struct {
+	Queue      string `yaml:"queue"`
+	Provider   string `yaml:"provider"`
+	DeclinedBy string `yaml:"declined_by"`
+	SLADue     string `yaml:"sla_due"`
+	SLAStatus  string `yaml:"sla_status"`
+	Decision   string `yaml:"decision"`
+}
+
+// Vocabulary: the field and stage names alusta's rules understand per
+// object type. Fields marked required must be mapped.
+var (
+	ticketFields  = []string{"subject", "content", "pipeline", "stage", "priority", "source", "owner", "service", "municipality", "client_group", "language", "kind", "provider", "feedback_score"}
+	dealFields    = []string{"name", "pipeline", "stage", "amount", "close_date", "owner", "service", "municipality", "units", "unit", "payer", "client_choice", "language"}
+	companyFields = []string{"name", "active", "services", "areas", "languages", "capacity", "weight", "prices"}
+	ticketStages  = []string{"new", "in_progress", "waiting", "closed"}
+	dealStages    = []string{"received", "assigned", "accepted", "declined", "active", "delivered", "cancelled"}
+)
+
+// FieldNames returns the field names alusta knows for an object type.
+func FieldNames(objectType string) []string {
+	switch objectType {
+	case hubspot.Tickets:
+		return ticketFields
+	case hubspot.Deals:
+		return dealFields
+	case hubspot.Companies:
+		return companyFields
+	}
+	return nil
+}
+
+// StageNames returns the stage names alusta knows for an object type.
+func StageNames(objectType string) []string {
+	switch objectType {
+	case hubspot.Tickets:
+		return ticketStages
+	case hubspot.Deals:
+		return dealStages
+	}
+	return nil
+}
+
+// Default returns the shipped default mapping, the public contract the
+// README documents. It panics only if the embedded file is broken, which
+// the package's tests rule out.
+func Default() *Mapping {
+	m, err := parse("mappings/"+FileName, defaultYAML)
+	if err != nil {
+		panic(fmt.Sprintf("mappings: embedded default is invalid: %v", err))
+	}
+	return m
+}
+
+// Load reads dir/mapping.yaml. Every problem is reported, each as
+// file:line:col: path: message, in one Errors value.
+func Load(dir string) (*Mapping, error) {
+	file := filepath.Join(dir, FileName)
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("mappings: load: %w", err)
+	}
+	return parse(file, data)
+}
+
+// Parse reads a mapping from data; file names it in errors.
+func Parse(file string, data []byte) (*Mapping, error) { return parse(file, data) }
+
+func parse(file string, data []byte) (*Mapping, error) {
+	m := &Mapping{}
+	doc, errs := DecodeFile(file, data, m)
+	m.doc = doc
+	errs = append(errs, m.validate()...)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (m *Mapping) validate() Errors {
+	var errs Errors
+	d := m.doc
+	for _, t := range slices.Sorted(maps.Keys(m.Objects)) {
+		o := m.Objects[t]
+		p := "objects." + t
+		known := FieldNames(t)
+		if known == nil {
+			errs = append(errs, d.KeyErrorf(p, "unknown object type %q (want tickets, deals or companies)", t))
+			continue
+		}
+		if o == nil {
+			errs = append(errs, d.Errorf(p, "empty"))
+			continue
+		}
+		for _, f := range slices.Sorted(maps.Keys(o.Fields)) {
+			if !slices.Contains(known, f) {
+				errs = append(errs, d.KeyErrorf(p+".fields."+f, "unknown field name %q (known: %s)", f, strings.Join(known, ", ")))
+			} else if o.Fields[f] == "" {
+				errs = append(errs, d.Errorf(p+".fields."+f, "empty property name"))
+			}
+		}
+		stages := StageNames(t)
+		if stages == nil {
+			continue
+		}
+		if o.Pipeline == "" {
+			errs = append(errs, d.Errorf(p, "pipeline: missing"))
+		}
+		for _, f := range []string{"pipeline", "stage"} {
+			if o.Fields[f] == "" {
+				errs = append(errs, d.Errorf(p+".fields", "missing field %q", f))
+			}
+		}
+		for _, s := range slices.Sorted(maps.Keys(o.Stages)) {
+			if !slices.Contains(stages, s) {
+				errs = append(errs, d.KeyErrorf(p+".stages."+s, "unknown stage name %q (known: %s)", s, strings.Join(stages, ", ")))
+			}
+		}
+		for _, s := range stages {
+			if o.Stages[s] == "" && (o.Stages != nil || !d.Given(p+".stages")) {
+				errs = append(errs, d.Errorf(p+".stages", "missing stage %q", s))
+			}
+		}
+	}
+	for _, t := range []string{hubspot.Tickets, hubspot.Deals, hubspot.Companies} {
+		if m.Objects[t] == nil {
+			errs = append(errs, d.Errorf("objects", "missing object type %q", t))
+		}
+	}
+	w := m.Written
+	for _, f := range []struct{ name, v string }{{"queue", w.Queue}, {"provider", w.Provider}, {"declined_by", w.DeclinedBy}, {"sla_due", w.SLADue}, {"sla_status", w.SLAStatus}, {"decision", w.Decision}} {
+		if f.v == "" && !d.Given("written."+f.name) {
+			errs = append(errs, d.Errorf("written", "missing %q", f.name))
+		}
+	}
+	return errs
+}
+
+// File is the file the mapping was read from.
+func (m *Mapping) File() string { return m.doc.File }
+
+// Field returns the property that holds a field of an object type, or ""
+// when the field is not mapped.
+func (m *Mapping) Field(objectType, field string) string {
+	o := m.Objects[objectType]
+	if o == nil {
+		return ""
+	}
+	return o.Fields[field]
+}
+
+// Properties returns what to request from HubSpot for an object type: the
+// mapped fields, the extra reads and, for tickets and deals, what alusta
+// writes (needed to notice a person's change). Sorted, no duplicates.
+func (m *Mapping) Properties(objectType string) []string {
+	o := m.Objects[objectType]
+	if o == nil {
+		return nil
+	}
+	set := map[string]bool{}
+	for _, p := range o.Fields {
+		set[p] = true
+	}
+	for _, p := range o.Read {
+		set[p] = true
+	}
+	if objectType != hubspot.Companies {
+		w := m.Written
+		for _, p := range []string{w.Queue, w.Provider, w.DeclinedBy, w.SLADue, w.SLAStatus, w.Decision} {
+			set[p] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// WrittenProperties returns the definitions of the properties alusta owns,
+// to create on tickets and deals at start-up when missing.
+func (m *Mapping) WrittenProperties() []hubspot.Property {
+	w := m.Written
+	str := func(name, label, desc string) hubspot.Property {
+		return hubspot.Property{Name: name, Label: label, Type: "string", FieldType: "text", GroupName: "alusta", Description: desc}
+	}
+	var statuses []hubspot.Option
+	for i, s := range []string{"running", "warning", "paused", "breached", "met"} {
+		statuses = append(statuses, hubspot.Option{Label: s, Value: s, DisplayOrder: i})
+	}
+	decision := str(w.Decision, "alusta decision", "Why alusta routed or assigned this record.")
+	decision.FieldType = "textarea"
+	return []hubspot.Property{
+		str(w.Queue, "alusta queue", "The queue alusta's routing rules chose."),
+		str(w.Provider, "alusta provider", "The provider company id alusta assigned."),
+		str(w.DeclinedBy, "alusta declined by", "Provider company ids that declined, separated by semicolons."),
+		{Name: w.SLADue, Label: "alusta SLA due", Type: "datetime", FieldType: "date", GroupName: "alusta", Description: "When the running SLA goal is due."},
+		{Name: w.SLAStatus, Label: "alusta SLA status", Type: "enumeration", FieldType: "select", GroupName: "alusta", Description: "running, warning, paused, breached or met.", Options: statuses},
+		decision,
+	}
+}
+
+// Resolve looks up pipeline and stage labels in HubSpot's pipelines, keyed
+// by object type. An unknown label is an error that lists the labels that
+// exist. Ids are accepted in place of labels.
+func (m *Mapping) Resolve(pipelines map[string][]hubspot.Pipeline) error {
+	var errs Errors
+	for _, t := range slices.Sorted(maps.Keys(m.Objects)) {
+		o := m.Objects[t]
+		if o.Pipeline == "" {
+			continue
+		}
+		p := "objects." + t
+		var found *hubspot.Pipeline
+		var labels []string
+		for i, pl := range pipelines[t] {
+			if pl.Archived {
+				continue
+			}
+			labels = append(labels, fmt.Sprintf("%q", pl.Label))
+			if pl.Label == o.Pipeline || pl.ID == o.Pipeline {
+				found = &pipelines[t][i]
+			}
+		}
+		if found == nil {
+			errs = append(errs, m.doc.Errorf(p+".pipeline", "unknown %s pipeline %q; pipelines are %s", t, o.Pipeline, orNone(labels)))
+			continue
+		}
+		ids, names := map[string]string{}, map[string]string{}
+		for _, name := range slices.Sorted(maps.Keys(o.Stages)) {
+			label := o.Stages[name]
+			var have []string
+			for _, s := range found.Stages {
+				if s.Archived {
+					continue
+				}
+				have = append(have, fmt.Sprintf("%q", s.Label))
+				if s.Label == label || s.ID == label {
+					ids[name], names[s.ID] = s.ID, name
+				}
+			}
+			if _, ok := ids[name]; !ok {
+				errs = append(errs, m.doc.Errorf(p+".stages."+name, "unknown stage %q in pipeline %q; stages are %s", label, found.Label, orNone(have)))
+			}
+		}
+		o.pipelineID, o.stageIDs, o.stageNames = found.ID, ids, names
+	}
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("mappings: resolve: %w", err)
+	}
+	return nil
+}
+
+func orNone(labels []string) string {
+	if len(labels) == 0 {
+		return "none"
+	}
+	return strings.Join(labels, ", ")
+}
+
+// PipelineID returns the resolved pipeline id of an object type.
+func (m *Mapping) PipelineID(objectType string) string {
+	if o := m.Objects[objectType]; o != nil {
+		return o.pipelineID
+	}
+	return ""
+}
+
+// StageID returns the resolved id of a stage name such as "received".
+func (m *Mapping) StageID(objectType, name string) string {
+	if o := m.Objects[objectType]; o != nil {
+		return o.stageIDs[name]
+	}
+	return ""
+}
+
+// StageName returns alusta's name for a stage id, or "" for a stage the
+// mapping does not name.
+func (m *Mapping) StageName(objectType, id string) string {
+	if o := m.Objects[objectType]; o != nil {
+		return o.stageNames[id]
+	}
+	return ""
+}
+
+// Resolved reports whether Resolve has succeeded.
+func (m *Mapping) Resolved() bool {
+	for _, o := range m.Objects {
+		if o.Pipeline != "" && o.pipelineID == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// LabelPipelines builds pipelines whose ids are the mapping's own labels,
+// for offline use (rule tests, fixtures): after resolving against them a
+// stage's id is its label.
+func (m *Mapping) LabelPipelines() map[string][]hubspot.Pipeline {
+	out := map[string][]hubspot.Pipeline{}
+	for t, o := range m.Objects {
+		if o.Pipeline == "" {
+			continue
+		}
+		pl := hubspot.Pipeline{ID: o.Pipeline, Label: o.Pipeline}
+		for _, name := range StageNames(t) {
+			if l := o.Stages[name]; l != "" {
+				pl.Stages = append(pl.Stages, hubspot.Stage{ID: l, Label: l})
+			}
+		}
+		out[t] = []hubspot.Pipeline{pl}
+	}
+	return out
+}
+
+// ErrNotResolved is returned by users of the mapping that need stage ids
+// before Resolve has run.
+var ErrNotResolved = errors.New("mappings: pipelines not resolved")
+
+// Clone returns a copy that resolves independently of m.
+func (m *Mapping) Clone() *Mapping {
+	c := &Mapping{Written: m.Written, doc: m.doc, Objects: map[string]*Object{}}
+	for t, o := range m.Objects {
+		oc := *o
+		c.Objects[t] = &oc
+	}
+	return c
+}

@@ -1,0 +1,240 @@
+package pipelines
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/alusta/alusta/connector/hubspot"
+)
+
+// idLess orders HubSpot ids numerically when both are numbers, so that a
+// rotation follows the order people expect.
+func idLess(a, b string) bool {
+	if len(a) != len(b) {
+		_, ea := strconv.ParseUint(a, 10, 64)
+		_, eb := strconv.ParseUint(b, 10, 64)
+		if ea == nil && eb == nil {
+			return len(a) < len(b)
+		}
+	}
+	return a < b
+}
+
+// Eligible reports whether a provider may take an order, and why not.
+// These are the invariants every strategy keeps.
+func Eligible(p *Provider, service, municipality, language string, matchLanguage bool, declined []string, open int) (bool, string) {
+	switch {
+	case !p.Active:
+		return false, "inactive"
+	case !slices.Contains(p.Services, service):
+		return false, "does not offer " + orDash(service)
+	case !slices.Contains(p.Areas, municipality):
+		return false, "does not cover " + orDash(municipality)
+	case slices.Contains(declined, p.ID):
+		return false, "declined this order"
+	case p.Capacity >= 0 && open >= p.Capacity:
+		return false, "full (" + strconv.Itoa(open) + "/" + strconv.Itoa(p.Capacity) + " open)"
+	case matchLanguage && language != "" && !slices.Contains(p.Languages, language):
+		return false, "does not serve in " + language
+	}
+	return true, ""
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// ProvidersFingerprint summarises what assignment depends on in the
+// providers; when it changes, orders left unassigned are worth deciding
+// again.
+func ProvidersFingerprint(ps []Provider) string {
+	h := sha256.New()
+	for _, p := range ps {
+		fmt.Fprintf(h, "%s|%t|%s|%s|%s|%d|%g\n", p.ID, p.Active, strings.Join(p.Services, ";"),
+			strings.Join(p.Areas, ";"), strings.Join(p.Languages, ";"), p.Capacity, p.Weight)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// assignProvider handles a deal's provider: first assignment while the
+// order is received, and the next provider after a decline.
+func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
+	m := x.e.m
+	t := x.in.ObjectType
+	stageProp := x.field("stage")
+	stage := m.StageName(t, x.prop(stageProp))
+	provProp := m.Written.Provider
+	current := x.prop(provProp)
+	declinedStage := stage == "declined"
+	if declinedStage {
+		if current != "" && !slices.Contains(x.rs.Declined, current) {
+			x.rs.Declined = append(x.rs.Declined, current)
+			x.env["declines"] = len(x.rs.Declined)
+		}
+		x.want[m.Written.DeclinedBy] = strings.Join(x.rs.Declined, ";")
+		// The stage change to declined is the provider's answer, not a
+		// person overriding alusta, so the stage may be written again.
+		delete(x.rs.Written, stageProp)
+		delete(x.rs.Written, provProp)
+	} else {
+		if last, wrote := x.rs.Written[provProp]; wrote && last != current {
+			x.sticky(provProp)
+			return
+		}
+		if current != "" || (stage != "received" && stage != "") {
+			return
+		}
+	}
+	service, _ := x.env["service"].(string)
+	muni, _ := x.env["municipality"].(string)
+	lang, _ := x.env["language"].(string)
+	choice, _ := x.env["client_choice"].(string)
+
+	var eligible []*Provider
+	ps := x.in.Providers
+	byID := make(map[string]*Provider, len(ps))
+	for i := range ps {
+		p := &ps[i]
+		byID[p.ID] = p
+		ok, why := Eligible(p, service, muni, lang, spec.MatchLanguage, x.rs.Declined, x.st.OpenOrders[p.ID])
+		x.d.Candidates = append(x.d.Candidates, Candidate{ID: p.ID, Name: p.Name, Eligible: ok, Reason: why})
+		if ok {
+			eligible = append(eligible, p)
+		}
+	}
+	slices.SortFunc(eligible, func(a, b *Provider) int {
+		if idLess(a.ID, b.ID) {
+			return -1
+		}
+		if idLess(b.ID, a.ID) {
+			return 1
+		}
+		return 0
+	})
+	var chosen *Provider
+	var how string
+	if choice != "" {
+		if p := byID[choice]; p != nil && slices.Contains(eligible, p) {
+			chosen, how = p, "client's choice"
+		} else {
+			x.why = append(x.why, fmt.Sprintf("client's choice %s not eligible", choice))
+		}
+	}
+	if chosen == nil && len(eligible) > 0 {
+		strategy := spec.Strategy
+		if strategy == "ordered" {
+			for _, ref := range spec.Order {
+				for _, p := range eligible {
+					if p.ID == ref || p.Name == ref {
+						chosen = p
+						break
+					}
+				}
+				if chosen != nil {
+					how = "ordered list"
+					break
+				}
+			}
+			strategy = spec.Then
+		}
+		if chosen == nil && strategy != "" && strategy != "ordered" {
+			key := "providers:" + rule + ":" + service
+			chosen = x.pick(strategy, key, eligible)
+			how = strategy
+		}
+	}
+	x.why = append(x.why, fmt.Sprintf("%d providers, %d eligible", len(ps), len(eligible)))
+	if chosen == nil {
+		q := spec.UnassignedQueue
+		if q == "" {
+			q = DefaultUnassignedQueue
+		}
+		x.want[m.Written.Queue] = q
+		x.d.Retry = true
+		reason := fmt.Sprintf("no eligible provider for %s in %s", orDash(service), orDash(muni))
+		if len(eligible) > 0 {
+			reason = "nobody on the ordered list is eligible"
+		}
+		x.why = append(x.why, reason)
+		if current != "" {
+			x.want[provProp] = ""
+		}
+		return
+	}
+	for i := range x.d.Candidates {
+		if x.d.Candidates[i].ID == chosen.ID {
+			x.d.Candidates[i].Chosen = true
+			x.d.Candidates[i].Reason = how
+		}
+	}
+	x.want[provProp] = chosen.ID
+	x.want[stageProp] = m.StageID(t, "assigned")
+	x.d.Associate = &Association{FromType: hubspot.Deals, FromID: x.in.Record.ID, ToType: hubspot.Companies, ToID: chosen.ID, TypeID: hubspot.AssocDealToCompany}
+	x.why = append(x.why, fmt.Sprintf("provider %s (%s)", chosen.ID, how))
+	// Count the order now, so later decisions in this cycle see it.
+	if x.rs.Provider != "" {
+		x.st.OpenOrders[x.rs.Provider]--
+	}
+	x.st.OpenOrders[chosen.ID]++
+	x.rs.Provider = chosen.ID
+}
+
+// pick chooses among eligible providers (sorted by id) with a strategy.
+func (x *decider) pick(strategy, key string, eligible []*Provider) *Provider {
+	switch strategy {
+	case "least_loaded":
+		best := eligible[0]
+		load := func(p *Provider) float64 {
+			n := float64(x.st.OpenOrders[p.ID])
+			if p.Capacity > 0 {
+				return n / float64(p.Capacity)
+			}
+			return n
+		}
+		for _, p := range eligible[1:] {
+			if load(p) < load(best) {
+				best = p
+			}
+		}
+		return best
+	case "weighted":
+		// Smooth weighted round robin: credit is kept per provider id, so
+		// a provider joining or leaving does not reset the others.
+		w := x.st.Weights[key]
+		if w == nil {
+			w = map[string]float64{}
+			x.st.Weights[key] = w
+		}
+		var total float64
+		var best *Provider
+		for _, p := range eligible {
+			w[p.ID] += p.Weight
+			total += p.Weight
+			if best == nil || w[p.ID] > w[best.ID] {
+				best = p
+			}
+		}
+		w[best.ID] -= total
+		return best
+	default: // round_robin
+		last := x.st.Rotation[key]
+		chosen := eligible[0]
+		if last != "" {
+			for _, p := range eligible {
+				if idLess(last, p.ID) {
+					chosen = p
+					break
+				}
+			}
+		}
+		x.st.Rotation[key] = chosen.ID
+		return chosen
+	}
+}

@@ -1,0 +1,136 @@
+package pipelines
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/alusta/alusta/mappings"
+)
+
+func TestLoadDemo(t *testing.T) {
+	r, err := Load(".", mappings.Default())
+	if err != nil {
+		t.Fatalf("load demo rules: %v", err)
+	}
+	if w := r.Warnings(); len(w) != 0 {
+		t.Errorf("got warnings %q, want none", w)
+	}
+}
+
+// TestLoadBroken checks that a broken folder reports every problem, in
+// order, with file:line:col, against testdata/broken.golden (the output of
+// `alusta rules check`: warnings first, then errors).
+func TestLoadBroken(t *testing.T) {
+	dir := filepath.Join("testdata", "broken")
+	warnings, err := Check(dir, mappings.Default())
+	var es mappings.Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("got %v, want mappings.Errors", err)
+	}
+	var lines []string
+	for _, w := range warnings {
+		lines = append(lines, "warning: "+w)
+	}
+	for _, e := range es {
+		lines = append(lines, e.Error())
+	}
+	golden, err := os.ReadFile(filepath.Join("testdata", "broken.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := strings.Join(lines, "\n")+"\n", string(golden)
+	if got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	if _, err := Load(dir, mappings.Default()); err == nil {
+		t.Error("Load: got nil error, want errors")
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	const teams = "teams:\n  a:\n    members: [x@example.fi]\n"
+	const cal = "calendars:\n  c:\n    hours: {mon: [\"08:00-16:00\"]}\n"
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{"unknown pool", "object: tickets\nroutes:\n  - queue: q\n  - queue: q\n  - assign:\n      pool: nurses\n",
+			[]string{`t.yaml:6:13: routes[2].assign.pool: unknown pool "nurses"`}},
+		{"no fallback", "object: tickets\nroutes:\n  - when: priority == \"LOW\"\n    queue: q\n",
+			[]string{`t.yaml:3:5: routes[0]: the last route must be a fallback without when`}},
+		{"no routes", "object: deals\n", []string{`t.yaml:1:1: routes: missing; at least a fallback route is required`}},
+		{"unknown object", "object: contacts\n", []string{`t.yaml:1:9: object: unknown object "contacts" (want tickets or deals)`}},
+		{"routes without object", "routes:\n  - queue: q\n", []string{`t.yaml:1:1: object: missing (tickets or deals) for routes and sla`}},
+		{"wrong kind", "object: tickets\nroutes: {queue: q}\n", []string{`t.yaml:2:9: routes: want a list, got a mapping`}},
+		{"wrong scalar", "object: tickets\nroutes:\n  - queue: q\n    continue: maybe\n",
+			[]string{`t.yaml:4:15: routes[0].continue: cannot read "maybe" as a bool`}},
+		{"not a number", cal + "object: tickets\nroutes:\n  - queue: q\nsla:\n  - name: s\n    calendar: c\n    stop: stage == \"closed\"\n    warning: high\n    goals: [{target: 1h}]\n",
+			[]string{`t.yaml:11:14: sla[0].warning: cannot read "high" as a float64`}},
+		{"expression type", "object: tickets\nroutes:\n  - when: priority\n    queue: q\n  - queue: q\n",
+			[]string{`t.yaml:3:11: routes[0].when: bad expression: expected bool, but got string`}},
+		{"provider on tickets", teams + "object: tickets\nroutes:\n  - provider: {strategy: round_robin}\n",
+			[]string{`t.yaml:6:5: routes[0].provider: providers are assigned to deals only`}},
+		{"ordered without order", "object: deals\nroutes:\n  - provider: {strategy: ordered}\n",
+			[]string{`t.yaml:3:5: routes[0].provider: order: missing for the ordered strategy`}},
+		{"no action", "object: deals\nroutes:\n  - name: empty\n", []string{`t.yaml:3:5: routes[0]: no action: give queue, assign, priority, stage, note or provider`}},
+		{"bad priority", "object: tickets\nroutes:\n  - priority: HUGE\n", []string{`t.yaml:3:15: routes[0].priority: unknown priority "HUGE" (want LOW, MEDIUM, HIGH, URGENT)`}},
+		{"alias", "object: tickets\nx: &a q\nroutes:\n  - queue: *a\n", []string{
+			`t.yaml:2:1: unknown field "x"`,
+			`t.yaml:4:5: routes[0]: no action: give queue, assign, priority, stage, note or provider`,
+			`t.yaml:4:12: routes[0].queue: aliases are not supported`}},
+		{"syntax", "object: tickets\nroutes:\n  - queue: [\n", []string{`t.yaml:3:1: did not find expected node content`}},
+		{"duplicate key", "object: tickets\nobject: deals\n", []string{
+			`t.yaml:1:1: routes: missing; at least a fallback route is required`,
+			`t.yaml:2:1: field "object" given twice`}},
+		{"calendar without hours", "calendars:\n  c: {time_zone: UTC}\n", []string{`t.yaml:2:3: calendars.c: hours: missing (or set always_open: true)`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse(map[string][]byte{"t.yaml": []byte(tt.src)}, mappings.Default())
+			var es mappings.Errors
+			if !errors.As(err, &es) {
+				t.Fatalf("got %v, want mappings.Errors", err)
+			}
+			var got []string
+			for _, e := range es {
+				got = append(got, e.Error())
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	src := `object: tickets
+routes:
+  - when: priority == "URGENT"
+    queue: a
+  - when: priority  ==  "URGENT"
+    queue: b
+  - when: language == "sv"
+    queue: c
+    continue: true
+  - when: language == "sv"
+    queue: d
+  - queue: e
+  - queue: f
+`
+	r, err := Parse(map[string][]byte{"t.yaml": []byte(src)}, mappings.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`t.yaml:5:11: routes[1].when: shadowed: routes[0] has the same condition and does not continue`,
+		`t.yaml:13:5: routes[5]: unreachable: routes[4] matches every record and does not continue`,
+	}
+	if got := r.Warnings(); !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

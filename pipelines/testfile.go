@@ -1,0 +1,227 @@
+package pipelines
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/mappings"
+)
+
+// TestFile is the schema of a *_test.yaml file beside the rules: records,
+// a clock and what the rules should decide. Stages are written as their
+// labels; owners are named by email.
+type TestFile struct {
+	Object    string       `yaml:"object"`
+	Providers []TestRecord `yaml:"providers"`
+	Cases     []TestCase   `yaml:"cases"`
+}
+
+// TestRecord is a HubSpot record in a test.
+type TestRecord struct {
+	ID         string            `yaml:"id"`
+	Created    time.Time         `yaml:"created"`
+	Properties map[string]string `yaml:"properties"`
+}
+
+// TestCase is one case.
+type TestCase struct {
+	Name   string     `yaml:"name"`
+	Now    time.Time  `yaml:"now"`
+	Record TestRecord `yaml:"record"`
+	// OpenOrders and OpenTickets seed the State's counts; Declined lists
+	// providers that declined this record before.
+	OpenOrders  map[string]int `yaml:"open_orders"`
+	OpenTickets map[string]int `yaml:"open_tickets"`
+	Declined    []string       `yaml:"declined"`
+	// Written is what alusta wrote last time, to test sticky decisions.
+	Written map[string]string `yaml:"written"`
+	Expect  Expect            `yaml:"expect"`
+}
+
+// Expect lists what a case checks; empty fields are not checked, and
+// "none" expects no value.
+type Expect struct {
+	Rule      string   `yaml:"rule"`
+	Queue     string   `yaml:"queue"`
+	Owner     string   `yaml:"owner"`
+	Provider  string   `yaml:"provider"`
+	Priority  string   `yaml:"priority"`
+	Stage     string   `yaml:"stage"`
+	SLADue    string   `yaml:"sla_due"`
+	SLAStatus string   `yaml:"sla_status"`
+	Sticky    []string `yaml:"sticky"`
+	Retry     *bool    `yaml:"retry"`
+}
+
+// TestResult is the outcome of one case.
+type TestResult struct {
+	File, Name string
+	Failures   []string
+}
+
+// RunTests runs every *_test.yaml in dir against rules loaded from dir,
+// writes PASS or FAIL per case to w and returns the results. Problems in
+// the test files themselves come back as mappings.Errors. The mapping is
+// cloned and resolved against its own labels, so stages in test records
+// are written as labels.
+func RunTests(dir string, m *mappings.Mapping, w io.Writer) ([]TestResult, error) {
+	m = m.Clone()
+	if err := m.Resolve(m.LabelPipelines()); err != nil {
+		return nil, err
+	}
+	r, err := Load(dir, m)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("pipelines: run tests: %w", err)
+	}
+	var files []string
+	for _, e := range entries {
+		if !e.IsDir() && isTestFile(e.Name()) {
+			files = append(files, filepath.Join(dir, e.Name()))
+		}
+	}
+	sort.Strings(files)
+	var errs mappings.Errors
+	var results []TestResult
+	e := NewEngine(r, m)
+	owners := testOwners(r)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("pipelines: run tests: %w", err)
+		}
+		var tf TestFile
+		doc, es := mappings.DecodeFile(f, data, &tf)
+		if len(es) == 0 && r.objects[tf.Object] == nil {
+			es = append(es, doc.Errorf("object", "no rules for object %q", tf.Object))
+		}
+		if len(es) > 0 {
+			errs = append(errs, es...)
+			continue
+		}
+		var companies []hubspot.Object
+		for _, p := range tf.Providers {
+			companies = append(companies, toObject(p))
+		}
+		providers := ParseProviders(m, companies)
+		for i, tc := range tf.Cases {
+			if tc.Now.IsZero() {
+				errs = append(errs, doc.Errorf(fmt.Sprintf("cases[%d]", i), "now: missing"))
+				continue
+			}
+			res := runCase(e, m, tf.Object, providers, owners, tc)
+			res.File = f
+			results = append(results, res)
+			if len(res.Failures) == 0 {
+				fmt.Fprintf(w, "PASS %s: %s\n", f, tc.Name)
+				continue
+			}
+			fmt.Fprintf(w, "FAIL %s: %s\n", f, tc.Name)
+			for _, fl := range res.Failures {
+				fmt.Fprintf(w, "    %s\n", fl)
+			}
+		}
+	}
+	if err := errs.Err(); err != nil {
+		return results, err
+	}
+	return results, nil
+}
+
+// testOwners makes an owner per team member, whose id is the email, so
+// tests name owners by email.
+func testOwners(r *Rules) []hubspot.Owner {
+	set := map[string]bool{}
+	for _, t := range r.teams {
+		for _, mem := range t.members {
+			set[mem] = true
+		}
+	}
+	var out []hubspot.Owner
+	for _, e := range slices.Sorted(maps.Keys(set)) {
+		out = append(out, hubspot.Owner{ID: e, Email: e})
+	}
+	return out
+}
+
+func toObject(tr TestRecord) hubspot.Object {
+	o := hubspot.Object{ID: tr.ID, CreatedAt: tr.Created, UpdatedAt: tr.Created, Properties: map[string]*string{}}
+	for k, v := range tr.Properties {
+		o.Properties[k] = &v
+	}
+	return o
+}
+
+func runCase(e *Engine, m *mappings.Mapping, object string, providers []Provider, owners []hubspot.Owner, tc TestCase) TestResult {
+	res := TestResult{Name: tc.Name}
+	st := &State{OpenOrders: maps.Clone(tc.OpenOrders), OpenTickets: maps.Clone(tc.OpenTickets)}
+	rec := toObject(tc.Record)
+	rs := st.record(object + "/" + rec.ID)
+	rs.Declined = slices.Clone(tc.Declined)
+	rs.Written = maps.Clone(tc.Written)
+	d, err := e.Decide(Input{ObjectType: object, Record: rec, Providers: providers, Owners: owners}, st, tc.Now)
+	if err != nil {
+		res.Failures = append(res.Failures, err.Error())
+		return res
+	}
+	value := func(p string) string {
+		if v, ok := d.Writes[p]; ok {
+			return v
+		}
+		v, _ := rec.Prop(p)
+		return v
+	}
+	check := func(what, got, want string) {
+		if want == "" {
+			return
+		}
+		if want == "none" {
+			want = ""
+		}
+		if got != want {
+			res.Failures = append(res.Failures, fmt.Sprintf("%s: got %q, want %q", what, got, want))
+		}
+	}
+	x := tc.Expect
+	check("rule", d.Rule, x.Rule)
+	check("queue", value(m.Written.Queue), x.Queue)
+	check("owner", value(m.Field(object, "owner")), x.Owner)
+	check("provider", value(m.Written.Provider), x.Provider)
+	check("priority", value(m.Field(object, "priority")), x.Priority)
+	check("stage", value(m.Field(object, "stage")), x.Stage)
+	check("sla_status", value(m.Written.SLAStatus), x.SLAStatus)
+	if x.SLADue != "" {
+		got := value(m.Written.SLADue)
+		want, err := time.Parse(time.RFC3339, x.SLADue)
+		gt, gerr := time.Parse(hubspot.TimeFormat, got)
+		switch {
+		case x.SLADue == "none":
+			check("sla_due", got, x.SLADue)
+		case err != nil:
+			res.Failures = append(res.Failures, fmt.Sprintf("sla_due: bad expected time %q", x.SLADue))
+		case gerr != nil || !gt.Equal(want):
+			res.Failures = append(res.Failures, fmt.Sprintf("sla_due: got %q, want %s", got, want.UTC().Format(hubspot.TimeFormat)))
+		}
+	}
+	if x.Sticky != nil && !slices.Equal(d.Sticky, x.Sticky) {
+		res.Failures = append(res.Failures, fmt.Sprintf("sticky: got [%s], want [%s]", strings.Join(d.Sticky, " "), strings.Join(x.Sticky, " ")))
+	}
+	if x.Retry != nil && d.Retry != *x.Retry {
+		res.Failures = append(res.Failures, fmt.Sprintf("retry: got %t, want %t", d.Retry, *x.Retry))
+	}
+	if len(res.Failures) > 0 {
+		res.Failures = append(res.Failures, "decision: "+d.Explanation)
+	}
+	return res
+}

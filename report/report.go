@@ -1,0 +1,347 @@
+// Package report computes alusta's reporting extracts (billing basis, SLA
+// compliance, provider quality, coordinator workload) from the SQLite cache,
+// exports them as CSV and XLSX files that are never half-written, records
+// every run and exports them nightly. It is a top-level package because the
+// mandated layout (cmd, config, connector, pipelines, mappings) has no home
+// for reporting, and reporting is a job of its own on top of package store.
+package report
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alusta/alusta/store"
+)
+
+// Kind is how a column's values are typed, formatted and summed.
+type Kind int
+
+// Column kinds. Text values are string, Int int64, Decimal float64 (two
+// decimals shown), Money int64 cents, Date time.Time (a calendar day),
+// Month a "YYYY-MM" string that XLSX shows as a real date formatted yyyy-mm.
+// A nil value is an empty cell.
+const (
+	Text Kind = iota
+	Int
+	Decimal
+	Money
+	Date
+	Month
+)
+
+// Column is one column of a report.
+type Column struct {
+	Name string
+	Kind Kind
+	// Sum marks a column the totals row adds up.
+	Sum bool
+}
+
+// Table is a computed report.
+type Table struct {
+	Report  string
+	Period  Period
+	Columns []Column
+	Rows    [][]any
+}
+
+// Totals is the totals row: the label in the first column, the sum of each
+// Sum column, empty cells elsewhere.
+func (t *Table) Totals() []any {
+	out := make([]any, len(t.Columns))
+	out[0] = "total"
+	for i, c := range t.Columns {
+		if !c.Sum {
+			continue
+		}
+		switch c.Kind {
+		case Int, Money:
+			var s int64
+			for _, r := range t.Rows {
+				if v, ok := r[i].(int64); ok {
+					s += v
+				}
+			}
+			out[i] = s
+		case Decimal:
+			var s float64
+			for _, r := range t.Rows {
+				if v, ok := r[i].(float64); ok {
+					s += v
+				}
+			}
+			out[i] = math.Round(s*100) / 100
+		}
+	}
+	return out
+}
+
+// Period is a half-open span of local days: a month (label YYYY-MM) or a
+// day (label YYYY-MM-DD).
+type Period struct {
+	Label string
+	From  time.Time
+	To    time.Time
+}
+
+// IsMonth reports whether the period is a whole month.
+func (p Period) IsMonth() bool { return len(p.Label) == len("2006-01") }
+
+// ParsePeriod reads "YYYY-MM" or "YYYY-MM-DD" in loc.
+func ParsePeriod(s string, loc *time.Location) (Period, error) {
+	if t, err := time.ParseInLocation("2006-01", s, loc); err == nil {
+		return Period{Label: s, From: t, To: t.AddDate(0, 1, 0)}, nil
+	}
+	if t, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
+		return Period{Label: s, From: t, To: t.AddDate(0, 0, 1)}, nil
+	}
+	return Period{}, fmt.Errorf("report: period %q: want YYYY-MM or YYYY-MM-DD", s)
+}
+
+// MonthOf is the month containing t in loc.
+func MonthOf(t time.Time, loc *time.Location) Period {
+	t = t.In(loc)
+	p, _ := ParsePeriod(t.Format("2006-01"), loc)
+	return p
+}
+
+// DayOf is the day containing t in loc.
+func DayOf(t time.Time, loc *time.Location) Period {
+	t = t.In(loc)
+	p, _ := ParsePeriod(t.Format("2006-01-02"), loc)
+	return p
+}
+
+func (p Period) contains(t time.Time) bool {
+	return !t.IsZero() && !t.Before(p.From) && t.Before(p.To)
+}
+
+// Env is what a report is computed from.
+type Env struct {
+	Store *store.Store
+	// Loc is the reporting time zone (Europe/Helsinki).
+	Loc *time.Location
+	// Now is the clock; corrections are dated by it.
+	Now func() time.Time
+}
+
+// Report is one report definition.
+type Report struct {
+	Name  string
+	Title string
+	// Build computes the report for a period.
+	Build func(ctx context.Context, env Env, p Period) (*Table, error)
+}
+
+// Reports lists the reports in the order they are exported.
+func Reports() []Report {
+	return []Report{
+		{Name: "billing", Title: "Billing basis (laskutusperuste)", Build: buildBilling},
+		{Name: "sla", Title: "SLA compliance", Build: buildSLA},
+		{Name: "quality", Title: "Provider quality", Build: buildQuality},
+		{Name: "workload", Title: "Coordinator workload", Build: buildWorkload},
+	}
+}
+
+// Lookup finds a report by name.
+func Lookup(name string) (Report, error) {
+	var names []string
+	for _, r := range Reports() {
+		if r.Name == name {
+			return r, nil
+		}
+		names = append(names, r.Name)
+	}
+	return Report{}, fmt.Errorf("report: unknown report %q (want %s)", name, strings.Join(names, ", "))
+}
+
+// Build computes a report and saves its rows in report_rows for BI tools
+// that open the database (the v_report_* views).
+func Build(ctx context.Context, env Env, name string, p Period) (*Table, error) {
+	r, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if env.Now == nil {
+		env.Now = env.Store.Now
+	}
+	t, err := r.Build(ctx, env, p)
+	if err != nil {
+		return nil, fmt.Errorf("report: %s %s: %w", name, p.Label, err)
+	}
+	if err := saveRows(ctx, env.Store.DB(), t); err != nil {
+		return nil, fmt.Errorf("report: %s %s: save rows: %w", name, p.Label, err)
+	}
+	return t, nil
+}
+
+func saveRows(ctx context.Context, db *sql.DB, t *Table) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM report_rows WHERE report = ? AND period = ?`, t.Report, t.Period.Label); err != nil {
+		return err
+	}
+	for i, r := range t.Rows {
+		b, err := encodeRow(t.Columns, r)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO report_rows (report, period, position, row) VALUES (?, ?, ?, ?)`,
+			t.Report, t.Period.Label, i, b); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// encodeRow is a row as a JSON array: money in euros, dates as YYYY-MM-DD.
+func encodeRow(cols []Column, r []any) (string, error) {
+	out := make([]any, len(r))
+	for i, v := range r {
+		switch x := v.(type) {
+		case nil:
+		case int64:
+			if cols[i].Kind == Money {
+				out[i] = json.Number(formatCents(x, '.'))
+			} else {
+				out[i] = x
+			}
+		case float64:
+			out[i] = json.Number(strconv.FormatFloat(x, 'f', 2, 64))
+		case time.Time:
+			out[i] = x.Format("2006-01-02")
+		case string:
+			out[i] = x
+		default:
+			return "", fmt.Errorf("column %s: unsupported value %T", cols[i].Name, v)
+		}
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+// decodeRow is encodeRow's inverse.
+func decodeRow(cols []Column, s string) ([]any, error) {
+	var raw []json.RawMessage
+	if err := json.Unmarshal([]byte(s), &raw); err != nil {
+		return nil, err
+	}
+	if len(raw) != len(cols) {
+		return nil, fmt.Errorf("row has %d cells, want %d", len(raw), len(cols))
+	}
+	out := make([]any, len(cols))
+	for i, m := range raw {
+		if string(m) == "null" {
+			continue
+		}
+		switch cols[i].Kind {
+		case Text, Month:
+			var v string
+			if err := json.Unmarshal(m, &v); err != nil {
+				return nil, err
+			}
+			out[i] = v
+		case Date:
+			var v string
+			if err := json.Unmarshal(m, &v); err != nil {
+				return nil, err
+			}
+			t, err := time.Parse("2006-01-02", v)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = t
+		case Int:
+			v, err := strconv.ParseInt(string(m), 10, 64)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		case Money:
+			v, err := strconv.ParseFloat(string(m), 64)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = int64(math.Round(v * 100))
+		case Decimal:
+			v, err := strconv.ParseFloat(string(m), 64)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = v
+		}
+	}
+	return out, nil
+}
+
+// FormatEuros prints cents as euros with a decimal point: 1234 is 12.34.
+func FormatEuros(cents int64) string { return formatCents(cents, '.') }
+
+// formatCents prints cents as euros with two decimals.
+func formatCents(c int64, point byte) string {
+	sign := ""
+	if c < 0 {
+		sign, c = "-", -c
+	}
+	return fmt.Sprintf("%s%d%c%02d", sign, c/100, point, c%100)
+}
+
+// parseCRMTime reads a HubSpot datetime property: RFC 3339, epoch
+// milliseconds or a plain date (midnight UTC, as HubSpot stores dates).
+func parseCRMTime(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, false
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, true
+	}
+	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.UnixMilli(ms).UTC(), true
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, true
+	}
+	return time.Time{}, false
+}
+
+// parseNumber reads a CRM number; a decimal comma is accepted.
+func parseNumber(s string) (float64, bool) {
+	s = strings.TrimSpace(strings.ReplaceAll(s, ",", "."))
+	if s == "" {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
+}
+
+// providerNames maps company ids to names.
+func providerNames(ctx context.Context, s *store.Store) (map[string]store.Record, error) {
+	recs, err := s.Records(ctx, "companies", store.Filter{IncludeArchived: true})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]store.Record, len(recs))
+	for _, r := range recs {
+		out[r.ID] = r
+	}
+	return out, nil
+}
+
+// sortRows orders rows stably by less.
+func sortRows(rows [][]any, less func(a, b []any) bool) {
+	sort.SliceStable(rows, func(i, j int) bool { return less(rows[i], rows[j]) })
+}

@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Cursor is where a sync of one object type stands. Since is the
+// modification time up to which everything has been read; LastID is the
+// last record id stored within the sync that began at SyncStartedAt, so a
+// sync cut by a 429 or a crash resumes after it instead of from zero.
+type Cursor struct {
+	Since         time.Time
+	LastID        string
+	SyncStartedAt time.Time
+	UpdatedAt     time.Time
+}
+
+// Cursor returns the cursor of objectType; the zero Cursor when none.
+func (s *Store) Cursor(ctx context.Context, objectType string) (Cursor, error) {
+	var since, lastID, started, updated string
+	err := s.db.QueryRowContext(ctx, `SELECT since, last_id, sync_started_at, updated_at FROM cursors WHERE object_type = ?`, objectType).
+		Scan(&since, &lastID, &started, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Cursor{}, nil
+	}
+	if err != nil {
+		return Cursor{}, fmt.Errorf("store: cursor %s: %w", objectType, err)
+	}
+	c := Cursor{LastID: lastID}
+	for _, p := range []struct {
+		dst *time.Time
+		src string
+	}{{&c.Since, since}, {&c.SyncStartedAt, started}, {&c.UpdatedAt, updated}} {
+		if *p.dst, err = ParseTime(p.src); err != nil {
+			return Cursor{}, fmt.Errorf("store: cursor %s: %w", objectType, err)
+		}
+	}
+	return c, nil
+}
+
+// SaveCursor stores the cursor of objectType; UpdatedAt is set from the
+// store's clock.
+func (s *Store) SaveCursor(ctx context.Context, objectType string, c Cursor) error {
+	_, err := s.db.ExecContext(ctx, `
+INSERT INTO cursors (object_type, since, last_id, sync_started_at, updated_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (object_type) DO UPDATE SET since = excluded.since, last_id = excluded.last_id,
+    sync_started_at = excluded.sync_started_at, updated_at = excluded.updated_at`,
+		objectType, formatTime(c.Since), c.LastID, formatTime(c.SyncStartedAt), formatTime(s.now()))
+	if err != nil {
+		return fmt.Errorf("store: save cursor %s: %w", objectType, err)
+	}
+	return nil
+}
+
+// LoadState decodes the JSON state saved under name into v. A name never
+// saved leaves v untouched and returns nil.
+func (s *Store) LoadState(ctx context.Context, name string, v any) error {
+	var b string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM engine_state WHERE name = ?`, name).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: load state %s: %w", name, err)
+	}
+	if err := json.Unmarshal([]byte(b), v); err != nil {
+		return fmt.Errorf("store: load state %s: %w", name, err)
+	}
+	return nil
+}
+
+// SaveState stores v as JSON under name.
+func (s *Store) SaveState(ctx context.Context, name string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("store: save state %s: %w", name, err)
+	}
+	if _, err := s.db.ExecContext(ctx, `
+INSERT INTO engine_state (name, value, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+		name, Redact(string(b)), formatTime(s.now())); err != nil {
+		return fmt.Errorf("store: save state %s: %w", name, err)
+	}
+	return nil
+}
+
+// Rejected is a CRM record alusta skipped because it was bad.
+type Rejected struct {
+	ObjectType string
+	RecordID   string
+	Property   string
+	Reason     string
+	FirstSeen  time.Time
+	LastSeen   time.Time
+	Seen       int
+}
+
+// RecordRejected notes a bad record; the same problem seen again counts up.
+func (s *Store) RecordRejected(ctx context.Context, objectType, id, property, reason string) error {
+	now := formatTime(s.now())
+	if _, err := s.db.ExecContext(ctx, `
+INSERT INTO rejected_records (object_type, record_id, property, reason, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (object_type, record_id, property, reason) DO UPDATE SET last_seen = excluded.last_seen, seen = seen + 1`,
+		objectType, id, property, Redact(reason), now, now); err != nil {
+		return fmt.Errorf("store: record rejected %s %s: %w", objectType, id, err)
+	}
+	return nil
+}
+
+// RejectedRecords lists bad records, latest first, at most limit (0: all).
+func (s *Store) RejectedRecords(ctx context.Context, limit int) ([]Rejected, error) {
+	if limit <= 0 {
+		limit = -1
+	}
+	rows, err := s.db.QueryContext(ctx, `
+SELECT object_type, record_id, property, reason, first_seen, last_seen, seen FROM rejected_records
+ORDER BY last_seen DESC, object_type, record_id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: rejected records: %w", err)
+	}
+	defer rows.Close()
+	var out []Rejected
+	for rows.Next() {
+		var r Rejected
+		var first, last string
+		if err := rows.Scan(&r.ObjectType, &r.RecordID, &r.Property, &r.Reason, &first, &last, &r.Seen); err != nil {
+			return nil, fmt.Errorf("store: rejected records: %w", err)
+		}
+		r.FirstSeen, _ = ParseTime(first)
+		r.LastSeen, _ = ParseTime(last)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: rejected records: %w", err)
+	}
+	return out, nil
+}
