@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,8 +22,13 @@ import (
 	"github.com/alusta/alusta/store"
 )
 
-// stateName is the key of the rule engine's state in the store.
-const stateName = "engine"
+// The rule engine's state lives in the store in two parts: the shared part
+// (rotations, counts) under stateName, and each record's memory under
+// recordStatePrefix plus "tickets/123", so a page saves only its own records.
+const (
+	stateName         = "engine"
+	recordStatePrefix = "engine/rec/"
+)
 
 // Options configure a Daemon.
 type Options struct {
@@ -143,6 +149,18 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 	if err := d.store.LoadState(ctx, stateName, st); err != nil {
 		return fmt.Errorf("prepare: load engine state: %w", err)
 	}
+	st.Records = make(map[string]*pipelines.RecordState)
+	err = d.store.LoadStates(ctx, recordStatePrefix, func(name string, value []byte) error {
+		var r pipelines.RecordState
+		if err := json.Unmarshal(value, &r); err != nil {
+			return fmt.Errorf("decode %s: %w", name, err)
+		}
+		st.Records[strings.TrimPrefix(name, recordStatePrefix)] = &r
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("prepare: load engine state: %w", err)
+	}
 	d.state = st
 	d.rebuildWakes()
 	return nil
@@ -245,8 +263,22 @@ func (d *Daemon) saveState(ctx context.Context) error {
 	if d.state == nil {
 		return nil
 	}
-	// A cancelled context must not lose the state of writes already made.
-	if err := d.store.SaveState(context.WithoutCancel(ctx), stateName, d.state); err != nil {
+	return d.saveStates(ctx, nil)
+}
+
+// saveStates saves the shared engine state and the memory of the records
+// named by keys in one transaction. A cancelled context must not lose the
+// state of writes already made, so it is not used to cancel the save.
+func (d *Daemon) saveStates(ctx context.Context, keys []string) error {
+	shared := *d.state
+	shared.Records = nil
+	states := map[string]any{stateName: &shared}
+	for _, k := range keys {
+		if r := d.state.Records[k]; r != nil {
+			states[recordStatePrefix+k] = r
+		}
+	}
+	if err := d.store.SaveStates(context.WithoutCancel(ctx), states); err != nil {
 		return fmt.Errorf("save engine state: %w", err)
 	}
 	return nil
@@ -481,6 +513,7 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 		}
 		c.sum.Decisions++
 		d.metrics.decisions.WithLabelValues(typ, dec.Rule).Inc()
+		dropUnchanged(o, dec.Writes)
 		if typ == hubspot.Deals {
 			if dec.Retry {
 				d.retry[o.ID] = true
@@ -492,6 +525,16 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 		todo = append(todo, pending{obj: o, dec: dec, snap: snap})
 	}
 	return c.push(ctx, typ, todo, now)
+}
+
+// dropUnchanged removes writes that would change nothing. HubSpot stores an
+// empty value as null, so "" and a missing value are the same.
+func dropUnchanged(o hubspot.Object, writes map[string]string) {
+	for prop, v := range writes {
+		if cur, _ := o.Prop(prop); cur == v {
+			delete(writes, prop)
+		}
+	}
 }
 
 // pending is a decision waiting to be pushed, with the record's engine
@@ -651,7 +694,11 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 	if _, err := d.store.LogWrites(ctx, writes); err != nil {
 		return fmt.Errorf("log %s writes: %w", typ, err)
 	}
-	return nil
+	keys := make([]string, len(todo))
+	for i, p := range todo {
+		keys[i] = typ + "/" + p.obj.ID
+	}
+	return d.saveStates(ctx, keys)
 }
 
 func (c *cycle) associate(ctx context.Context, typ string, posts []hubspot.AssociationPost) error {

@@ -97,12 +97,11 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	lang, _ := x.env["language"].(string)
 	choice, _ := x.env["client_choice"].(string)
 
-	var eligible []*Provider
 	ps := x.in.Providers
-	byID := make(map[string]*Provider, len(ps))
+	eligible := make([]*Provider, 0, len(ps))
+	x.d.Candidates = make([]Candidate, 0, len(ps))
 	for i := range ps {
 		p := &ps[i]
-		byID[p.ID] = p
 		ok, why := Eligible(p, service, muni, lang, spec.MatchLanguage, x.rs.Declined, x.st.OpenOrders[p.ID])
 		x.d.Candidates = append(x.d.Candidates, Candidate{ID: p.ID, Name: p.Name, Eligible: ok, Reason: why})
 		if ok {
@@ -121,8 +120,8 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	var chosen *Provider
 	var how string
 	if choice != "" {
-		if p := byID[choice]; p != nil && slices.Contains(eligible, p) {
-			chosen, how = p, "client's choice"
+		if i := slices.IndexFunc(eligible, func(p *Provider) bool { return p.ID == choice }); i >= 0 {
+			chosen, how = eligible[i], "client's choice"
 		} else {
 			x.why = append(x.why, fmt.Sprintf("client's choice %s not eligible", choice))
 		}
@@ -176,7 +175,8 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	}
 	x.want[provProp] = chosen.ID
 	x.want[stageProp] = m.StageID(t, "assigned")
-	x.d.Associate = &Association{FromType: hubspot.Deals, FromID: x.in.Record.ID, ToType: hubspot.Companies, ToID: chosen.ID, TypeID: hubspot.AssocDealToCompany}
+	x.d.Associate = &Association{FromType: hubspot.Deals, FromID: x.in.Record.ID, ToType: hubspot.Companies, ToID: chosen.ID,
+		Category: hubspot.HubSpotDefined, TypeID: hubspot.AssocDealToCompany}
 	x.why = append(x.why, fmt.Sprintf("provider %s (%s)", chosen.ID, how))
 	// Count the order now, so later decisions in this cycle see it.
 	if x.rs.Provider != "" {

@@ -48,6 +48,8 @@ type RecordState struct {
 	Declined []string `json:"declined,omitempty"`
 	// SLA holds every cycle, oldest first.
 	SLA []SLACycle `json:"sla,omitempty"`
+	// Noted lists the routes whose note was already added.
+	Noted []string `json:"noted,omitempty"`
 	// Owner and Provider are whose open count includes this record.
 	Owner    string `json:"owner,omitempty"`
 	Provider string `json:"provider,omitempty"`
@@ -74,6 +76,7 @@ type SLACycle struct {
 type Association struct {
 	FromType, FromID string
 	ToType, ToID     string
+	Category         string // hubspot.HubSpotDefined or hubspot.UserDefined
 	TypeID           int
 }
 
@@ -89,9 +92,12 @@ type Candidate struct {
 type Decision struct {
 	ObjectType, RecordID, Rule string
 	// Writes holds property -> value for what differs from the record.
-	Writes    map[string]string
+	Writes map[string]string
+	// Associate is an association to create, e.g. deal -> provider.
 	Associate *Association
-	Notes     []string
+	// Notes are texts to add as notes on the record; each route's note
+	// comes once per record, each breach note once per SLA cycle.
+	Notes []string
 	// Explanation is the short text for alusta_decision.
 	Explanation string
 	// Sticky lists properties left alone because a person changed them.
@@ -101,6 +107,9 @@ type Decision struct {
 	SLA      []SLACycle
 	// Candidates are the providers considered, for deals.
 	Candidates []Candidate
+	// Problems are rule failures at run time (an expression that failed
+	// on this record's data, counted as false), for the log.
+	Problems []string
 	// Retry is true when an order could not be assigned; decide it again
 	// when the providers change (see ProvidersFingerprint).
 	Retry bool
@@ -145,6 +154,22 @@ func (st *State) Forget(objectType, id string) {
 	delete(st.Records, key)
 }
 
+// Recount rebuilds OpenOrders and OpenTickets from the records' own
+// contributions (RecordState.Owner and Provider). Call it after putting
+// back a record's earlier RecordState (a rejected push), or after loading
+// records saved at different times, so the counts cannot drift.
+func (st *State) Recount() {
+	st.OpenOrders, st.OpenTickets = map[string]int{}, map[string]int{}
+	for _, rs := range st.Records {
+		if rs.Owner != "" {
+			st.OpenTickets[rs.Owner]++
+		}
+		if rs.Provider != "" {
+			st.OpenOrders[rs.Provider]++
+		}
+	}
+}
+
 func (st *State) init() {
 	if st.Rotation == nil {
 		st.Rotation = map[string]string{}
@@ -187,7 +212,7 @@ func (x *decider) eval(p *vm.Program, def bool, what string) bool {
 	}
 	out, err := expr.Run(p, x.env)
 	if err != nil {
-		x.d.Notes = append(x.d.Notes, fmt.Sprintf("%s: expression failed: %v", what, err))
+		x.d.Problems = append(x.d.Problems, fmt.Sprintf("%s: expression failed: %v", what, err))
 		return false
 	}
 	b, _ := out.(bool)
@@ -265,19 +290,9 @@ func (e *Engine) Decide(in Input, st *State, now time.Time) (Decision, error) {
 	x.env = recordEnv(e.m, in.ObjectType, &in.Record, len(rs.Declined))
 
 	x.route(or.routes)
-	if len(x.want) > 0 {
-		// SLA clocks see the record as this decision leaves it, so that
-		// forwarding an order stops its assignment clock at once.
-		after := in.Record
-		after.Properties = make(map[string]*string, len(in.Record.Properties)+len(x.want))
-		for k, v := range in.Record.Properties {
-			after.Properties[k] = v
-		}
-		for k, v := range x.want {
-			after.Properties[k] = &v
-		}
-		x.env = recordEnv(e.m, in.ObjectType, &after, len(rs.Declined))
-	}
+	// SLA clocks see the record as this decision leaves it, so that
+	// forwarding an order stops its assignment clock at once.
+	applyEnv(e.m, in.ObjectType, x.env, x.want)
 	x.sla(or.sla)
 	x.finish()
 	return *x.d, nil
@@ -300,7 +315,9 @@ func (x *decider) route(routes []*route) {
 		if rt.Stage != "" {
 			x.want[x.field("stage")] = x.e.m.StageID(x.in.ObjectType, rt.Stage)
 		}
-		if rt.Note != "" {
+		if rt.Note != "" && !slices.Contains(x.rs.Noted, rt.Name) {
+			// A route's note is added once per record, not every cycle.
+			x.rs.Noted = append(x.rs.Noted, rt.Name)
 			x.d.Notes = append(x.d.Notes, rt.Note)
 		}
 		if rt.Assign != nil {
@@ -461,7 +478,11 @@ func (x *decider) finish() {
 		x.rs.Written = map[string]string{}
 	}
 	for p, v := range writes {
-		x.rs.Written[p] = v
+		// The explanation and the SLA fields are alusta's alone and never
+		// sticky, so they are not remembered: that keeps the State small.
+		if p != m.Written.Decision && p != m.Written.SLADue && p != m.Written.SLAStatus {
+			x.rs.Written[p] = v
+		}
 	}
 	x.d.Writes = writes
 }

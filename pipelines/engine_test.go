@@ -249,3 +249,60 @@ func TestForget(t *testing.T) {
 		t.Errorf("after Forget: got %v %v %v", st.OpenOrders, st.OpenTickets, st.Records)
 	}
 }
+
+func TestRouteNoteOnceAndProblems(t *testing.T) {
+	m := mappings.Default()
+	if err := m.Resolve(m.LabelPipelines()); err != nil {
+		t.Fatal(err)
+	}
+	src := `object: tickets
+routes:
+  - name: big
+    when: int(props["alusta_units"]) > 3
+    queue: big
+  - name: rest
+    queue: rest
+    note: Routed by alusta.
+`
+	r, err := Parse(map[string][]byte{"t.yaml": []byte(src)}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(r, m)
+	st := &State{}
+	rec := ticket("1", monday, map[string]string{"alusta_units": "many"})
+	d, err := e.Decide(Input{ObjectType: hubspot.Tickets, Record: rec}, st, monday)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Rule != "rest" || !slices.Equal(d.Notes, []string{"Routed by alusta."}) || len(d.Problems) != 1 || !strings.HasPrefix(d.Problems[0], "route big: expression failed: ") {
+		t.Fatalf("got rule %q notes %q problems %q", d.Rule, d.Notes, d.Problems)
+	}
+	d, err = e.Decide(Input{ObjectType: hubspot.Tickets, Record: rec}, st, monday.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Notes) != 0 {
+		t.Errorf("got notes %q on the second decision, want none", d.Notes)
+	}
+}
+
+func TestRecount(t *testing.T) {
+	e, _ := demoEngine(t)
+	st := &State{}
+	ps := []Provider{provider("1", "siivous", "Tampere", -1, 1)}
+	for _, id := range []string{"a", "b"} {
+		if _, err := e.Decide(Input{ObjectType: hubspot.Deals, Record: deal(id, "siivous", "Tampere"), Providers: ps, Owners: demoOwners()}, st, monday); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The push of b failed: its earlier (empty) memory is put back.
+	st.Records["deals/b"] = &RecordState{}
+	st.Recount()
+	if want := map[string]int{"1": 1}; !reflect.DeepEqual(st.OpenOrders, want) {
+		t.Errorf("got open orders %v, want %v", st.OpenOrders, want)
+	}
+	if want := map[string]int{"6": 1}; !reflect.DeepEqual(st.OpenTickets, want) {
+		t.Errorf("got open tickets %v, want %v", st.OpenTickets, want)
+	}
+}

@@ -50,6 +50,31 @@ func recordEnv(m *mappings.Mapping, objectType string, o *hubspot.Object, declin
 	return env
 }
 
+// applyEnv updates an environment from recordEnv with property values
+// about to be written.
+func applyEnv(m *mappings.Mapping, objectType string, env map[string]any, writes map[string]string) {
+	props := env["props"].(map[string]string)
+	for p, v := range writes {
+		props[p] = v
+	}
+	for _, f := range mappings.FieldNames(objectType) {
+		p := m.Field(objectType, f)
+		v, ok := writes[p]
+		if !ok {
+			continue
+		}
+		switch {
+		case f == "stage":
+			env[f] = m.StageName(objectType, v)
+		case numericFields[f]:
+			n, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			env[f] = n
+		default:
+			env[f] = v
+		}
+	}
+}
+
 // Provider is a provider company as assignment sees it.
 type Provider struct {
 	ID        string

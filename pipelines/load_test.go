@@ -64,6 +64,7 @@ func TestLoadErrors(t *testing.T) {
 		{"no fallback", "object: tickets\nroutes:\n  - when: priority == \"LOW\"\n    queue: q\n",
 			[]string{`t.yaml:3:5: routes[0]: the last route must be a fallback without when`}},
 		{"no routes", "object: deals\n", []string{`t.yaml:1:1: routes: missing; at least a fallback route is required`}},
+		{"empty routes", "object: deals\nroutes: []\n", []string{`t.yaml:2:1: routes: empty; at least a fallback route is required`}},
 		{"unknown object", "object: contacts\n", []string{`t.yaml:1:9: object: unknown object "contacts" (want tickets or deals)`}},
 		{"routes without object", "routes:\n  - queue: q\n", []string{`t.yaml:1:1: object: missing (tickets or deals) for routes and sla`}},
 		{"wrong kind", "object: tickets\nroutes: {queue: q}\n", []string{`t.yaml:2:9: routes: want a list, got a mapping`}},

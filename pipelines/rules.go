@@ -261,13 +261,18 @@ func parse(srcs map[string][]byte, m *mappings.Mapping) (*Rules, error) {
 	type parsed struct {
 		f   File
 		doc *mappings.Doc
+		bad map[string]bool // paths with decoding errors
 	}
 	var all []parsed
 	for _, name := range slices.Sorted(maps.Keys(srcs)) {
 		var f File
 		doc, es := mappings.DecodeFile(name, srcs[name], &f)
 		errs = append(errs, es...)
-		all = append(all, parsed{f, doc})
+		bad := map[string]bool{}
+		for _, e := range es {
+			bad[e.Path] = true
+		}
+		all = append(all, parsed{f, doc, bad})
 	}
 	r := &Rules{calendars: map[string]*Calendar{}, teams: map[string]*team{}, objects: map[string]*objectRules{}}
 	// Shared definitions first, so that references resolve whatever the
@@ -310,7 +315,7 @@ func parse(srcs map[string][]byte, m *mappings.Mapping) (*Rules, error) {
 			errs = append(errs, doc.Errorf("object", "rules for %s already in %s", f.Object, prev.file))
 			continue
 		}
-		c := &checker{r: r, m: m, doc: doc, object: f.Object, env: exprEnv(m, f.Object)}
+		c := &checker{r: r, m: m, doc: doc, object: f.Object, env: exprEnv(m, f.Object), bad: p.bad}
 		or := &objectRules{file: doc.File}
 		or.routes = c.routes(f.Routes)
 		or.sla = c.policies(f.SLA)
@@ -421,6 +426,7 @@ type checker struct {
 	doc    *mappings.Doc
 	object string
 	env    map[string]any
+	bad    map[string]bool
 	errs   mappings.Errors
 }
 
@@ -465,8 +471,11 @@ func (c *checker) pool(path, name string) {
 
 func (c *checker) routes(specs []Route) []*route {
 	if len(specs) == 0 {
-		if _, given := c.doc.Pos["routes"]; !given {
+		switch {
+		case !c.doc.Given("routes"):
 			c.errorf("", "routes: missing; at least a fallback route is required")
+		case !c.bad["routes"]:
+			c.errorf("routes", "empty; at least a fallback route is required")
 		}
 		return nil
 	}
@@ -591,7 +600,7 @@ func (c *checker) policies(specs []SLASpec) []*policy {
 				gl.Name = fmt.Sprintf("%s %s", s.Name, time.Duration(g.Target))
 			}
 			gl.when = c.compile(gp+".when", g.When)
-			if _, given := c.doc.Pos[gp+".target"]; !given {
+			if !c.doc.Given(gp + ".target") {
 				c.errorf(gp, "target: missing")
 			} else if g.Target < 0 {
 				c.errorf(gp+".target", "target must be positive")

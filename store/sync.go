@@ -140,3 +140,56 @@ ORDER BY last_seen DESC, object_type, record_id LIMIT ?`, limit)
 	}
 	return out, nil
 }
+
+// SaveStates stores several named states in one transaction, so that the
+// engine's shared memory and the records of one page agree after a crash.
+func (s *Store) SaveStates(ctx context.Context, states map[string]any) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: save states: %w", err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `
+INSERT INTO engine_state (name, value, updated_at) VALUES (?, ?, ?)
+ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`)
+	if err != nil {
+		return fmt.Errorf("store: save states: %w", err)
+	}
+	defer stmt.Close()
+	now := formatTime(s.now())
+	for name, v := range states {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Errorf("store: save state %s: %w", name, err)
+		}
+		if _, err := stmt.ExecContext(ctx, name, Redact(string(b)), now); err != nil {
+			return fmt.Errorf("store: save state %s: %w", name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: save states: %w", err)
+	}
+	return nil
+}
+
+// LoadStates calls fn with every state whose name starts with prefix.
+func (s *Store) LoadStates(ctx context.Context, prefix string, fn func(name string, value []byte) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, value FROM engine_state WHERE substr(name, 1, ?) = ? ORDER BY name`, len(prefix), prefix)
+	if err != nil {
+		return fmt.Errorf("store: load states %s: %w", prefix, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, value string
+		if err := rows.Scan(&name, &value); err != nil {
+			return fmt.Errorf("store: load states %s: %w", prefix, err)
+		}
+		if err := fn(name, []byte(value)); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: load states %s: %w", prefix, err)
+	}
+	return nil
+}

@@ -10,12 +10,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
-	"github.com/alusta/alusta/config"
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/pipelines"
@@ -62,17 +63,31 @@ func newRulesCmd(a *app) *cobra.Command {
 			case ticket == "":
 				return errors.New("rules explain: give --ticket ID or --deal ID")
 			}
-			client, err := newExplainClient(a.cfg)
-			if err != nil {
-				return err
-			}
 			now := time.Now()
 			if at != "" {
+				var err error
 				if now, err = time.Parse(time.RFC3339, at); err != nil {
 					return fmt.Errorf("rules explain: --at: %w", err)
 				}
 			}
-			return rulesExplain(cmd.Context(), cmd.OutOrStdout(), client, rulesDir(), a.cfg.Mappings.Dir, objType, id, now)
+			// In demo mode connect starts the embedded sandbox (with the
+			// daemon's sandbox state file), which serves until explain ends.
+			b, err := a.connect(prometheus.NewRegistry(), nil)
+			if err != nil {
+				return fmt.Errorf("rules explain: %w", err)
+			}
+			defer b.Close()
+			ctx, cancel := context.WithCancel(cmd.Context())
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := b.serve(ctx); err != nil && ctx.Err() == nil {
+					a.log.Error("rules explain: sandbox", "err", err)
+				}
+			}()
+			defer func() { cancel(); wg.Wait() }()
+			return rulesExplain(ctx, cmd.OutOrStdout(), b.client, rulesDir(), a.cfg.Mappings.Dir, objType, id, now)
 		},
 	}
 	explain.Flags().StringVar(&ticket, "ticket", "", "ticket id")
@@ -169,25 +184,10 @@ type crm interface {
 
 var _ crm = (*hubspot.Client)(nil)
 
-func newExplainClient(cfg *config.Config) (*hubspot.Client, error) {
-	token := cfg.HubSpot.Token
-	if token == "" {
-		if cfg.HubSpot.BaseURL == "" || cfg.HubSpot.BaseURL == config.DefaultBaseURL {
-			return nil, errors.New("rules explain: no HubSpot token; set hubspot.token or point --base-url at a sandbox")
-		}
-		token = "sandbox" // The sandbox accepts any bearer token.
-	}
-	c, err := hubspot.New(hubspot.Options{BaseURL: cfg.HubSpot.BaseURL, Token: token, RateLimit: cfg.HubSpot.RateLimit,
-		SearchRate: cfg.HubSpot.SearchRate, Timeout: cfg.HubSpot.Timeout})
-	if err != nil {
-		return nil, fmt.Errorf("rules explain: %w", err)
-	}
-	return c, nil
-}
-
-// rulesExplain decides one record against a fresh State, so it shows what
-// the rules choose on their own; the daemon's rotation positions and
-// counts are not read.
+// rulesExplain decides one record against a fresh State: for a deal, the
+// open orders per provider are counted from the CRM's deals, but rotation
+// positions, declines and SLA history are not the daemon's, so a round
+// robin shows its first choice among the eligible.
 func rulesExplain(ctx context.Context, w io.Writer, c crm, dir, mappingDir, objType, id string, now time.Time) error {
 	m, err := loadMapping(mappingDir)
 	if err != nil {
@@ -228,6 +228,21 @@ func rulesExplain(ctx context.Context, w io.Writer, c crm, dir, mappingDir, objT
 	}
 	e := pipelines.NewEngine(r, m)
 	st := &pipelines.State{}
+	if objType == hubspot.Deals {
+		// Count every open order, so capacity and load are the CRM's.
+		props := []string{m.Field(hubspot.Deals, "stage"), m.Field(hubspot.Deals, "owner"), m.Written.Provider}
+		err := c.List(ctx, hubspot.Deals, props, func(page []hubspot.Object) error {
+			for _, o := range page {
+				if o.ID != id {
+					e.Observe(pipelines.Input{ObjectType: hubspot.Deals, Record: o}, st)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("rules explain: %w", err)
+		}
+	}
 	in := pipelines.Input{ObjectType: objType, Record: *rec, Providers: providers, Owners: owners}
 	e.Observe(in, st)
 	d, err := e.Decide(in, st, now)

@@ -118,7 +118,7 @@ cases:
 }
 
 // fakeHubSpot serves the few HubSpot endpoints rules explain reads.
-func fakeHubSpot(t *testing.T) *httptest.Server {
+func fakeHubSpot(t *testing.T, moreDeals ...hubspot.Object) *httptest.Server {
 	t.Helper()
 	str := func(s string) *string { return &s }
 	now := time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC)
@@ -131,11 +131,16 @@ func fakeHubSpot(t *testing.T) *httptest.Server {
 		"/crm/v3/owners/": hubspot.Owners{Results: []hubspot.Owner{{ID: "501", Email: "pekka.laine@kotitori.example.fi"}, {ID: "502", Email: "eeva.heikkinen@kotitori.example.fi"}}},
 		"/crm/v3/objects/deals/42": hubspot.Object{ID: "42", CreatedAt: now, UpdatedAt: now, Properties: map[string]*string{
 			"dealstage": str("s1"), "pipeline": str("default"), "alusta_service": str("siivous"), "alusta_municipality": str("Nokia")}},
+		"/crm/v3/objects/deals": hubspot.Page{Results: append([]hubspot.Object{
+			{ID: "42", Properties: map[string]*string{"dealstage": str("s1")}},
+			{ID: "43", Properties: map[string]*string{"dealstage": str("s3"), "alusta_provider": str("102")}},
+			{ID: "44", Properties: map[string]*string{"dealstage": str("s6"), "alusta_provider": str("102")}},
+		}, moreDeals...)},
 		"/crm/v3/objects/companies": hubspot.Page{Results: []hubspot.Object{
 			{ID: "101", Properties: map[string]*string{"name": str("Siivous Aalto Oy"), "alusta_provider_active": str("true"),
 				"alusta_provider_services": str("siivous"), "alusta_provider_areas": str("Tampere")}},
 			{ID: "102", Properties: map[string]*string{"name": str("Kotiapu Berg Ab"), "alusta_provider_active": str("true"),
-				"alusta_provider_services": str("siivous;kauppa"), "alusta_provider_areas": str("Nokia")}},
+				"alusta_provider_services": str("siivous;kauppa"), "alusta_provider_areas": str("Nokia"), "alusta_provider_capacity": str("2")}},
 		}},
 	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -155,7 +160,11 @@ func fakeHubSpot(t *testing.T) *httptest.Server {
 
 func TestRulesExplain(t *testing.T) {
 	srv := fakeHubSpot(t)
-	out, code := runCLI(t, "--base-url", srv.URL, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "pipelines"))
+	token := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(token, []byte("pat-test\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runCLI(t, "--base-url", srv.URL, "--token-file", token, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "pipelines"))
 	if code != 0 {
 		t.Fatalf("got exit %d, output:\n%s", code, out)
 	}
@@ -175,7 +184,19 @@ func TestRulesExplain(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	out, code = runCLI(t, "--base-url", srv.URL, "rules", "explain", "--ticket", "9", "--dir", filepath.Join("..", "..", "pipelines"))
+	// One more open order fills provider 102 (capacity 2; 44 is delivered).
+	s2, p102 := "s2", "102"
+	full := fakeHubSpot(t, hubspot.Object{ID: "45", Properties: map[string]*string{"dealstage": &s2, "alusta_provider": &p102}})
+	out, code = runCLI(t, "--base-url", full.URL, "--token-file", token, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "pipelines"))
+	for _, want := range []string{
+		"  102  Kotiapu Berg Ab   -  full (2/2 open)\n",
+		"decision: route tilaukset; queue koordinaattori; owner pekka.laine (least_open, team tilaukset); 2 providers, 0 eligible; no eligible provider for siivous in Nokia;",
+	} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("got exit %d, output lacks %q:\n%s", code, want, out)
+		}
+	}
+	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "rules", "explain", "--ticket", "9", "--dir", filepath.Join("..", "..", "pipelines"))
 	if code != 1 || !strings.Contains(out, "rules explain: ") {
 		t.Errorf("missing ticket: got exit %d, output:\n%s", code, out)
 	}

@@ -216,15 +216,16 @@ func demoState(now time.Time) (*state, error) {
 	}
 
 	tp := st.pipelines[hubspot.Tickets][0]
-	tstage := func(label string) string {
-		for _, s := range tp.Stages {
-			if s.Label == label {
-				return s.ID
-			}
-		}
-		panic("sandbox: demo seed: no ticket stage " + label)
+	tstages := map[string]string{}
+	for _, sg := range tp.Stages {
+		tstages[sg.Label] = sg.ID
 	}
 	ticketStages := []string{"Uusi", "Työn alla", "Odottaa asiakasta", "Suljettu"}
+	for _, l := range ticketStages {
+		if tstages[l] == "" {
+			return nil, fmt.Errorf("sandbox: demo seed: pipelines.json: ticket pipeline has no stage %q", l)
+		}
+	}
 	hetus := 0
 	for i, created := range times(demoTickets) {
 		age := now.Sub(created)
@@ -241,7 +242,7 @@ func demoState(now time.Time) (*state, error) {
 		kind := weighted(rng, []string{"neuvonta", "palaute", "reklamaatio"}, []int{75, 18, 7})
 		muni := weighted(rng, demoMunicipalities, demoMuniWeights)
 		p := map[string]string{
-			"hs_pipeline": tp.ID, "hs_pipeline_stage": tstage(stage),
+			"hs_pipeline": tp.ID, "hs_pipeline_stage": tstages[stage],
 			"hs_ticket_priority": weighted(rng, []string{"LOW", "MEDIUM", "HIGH", "URGENT"}, []int{30, 50, 15, 5}),
 			"source_type":        weighted(rng, []string{"EMAIL", "PHONE", "CHAT", "FORM"}, []int{35, 40, 15, 10}),
 			"alusta_ticket_kind": kind, "alusta_municipality": muni,

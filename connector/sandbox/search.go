@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/alusta/alusta/connector/hubspot"
@@ -84,20 +85,23 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
 	props := readProps(t, req.Properties)
 	now := s.now()
 	lag := s.currentFaults().SearchLag
-	matched := make([]*version, 0, 256)
-	for _, rec := range s.st.objects[t].order {
+	order := s.st.objects[t].order
+	matched := make([]*version, 0, len(order))
+	for _, rec := range order {
 		v := rec.visible(now, lag)
 		if v == nil || v.archived || !q.match(v) {
 			continue
 		}
 		matched = append(matched, v)
 	}
-	if len(q.sorts) > 0 {
-		matched = q.sort(matched)
-	}
 	total := len(matched)
 	end := min(offset+limit, total)
-	b := make([]byte, 0, 512*(max(end-offset, 0)+1))
+	if len(q.sorts) > 0 {
+		matched = q.sort(matched, end)
+	}
+	buf := answerBufs.Get().(*[]byte)
+	defer answerBufs.Put(buf)
+	b := (*buf)[:0]
 	b = append(b, `{"total":`...)
 	b = strconv.AppendInt(b, int64(total), 10)
 	b = append(b, `,"results":[`...)
@@ -114,9 +118,14 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
 		b = append(b, `"}}`...)
 	}
 	b = append(b, '}')
+	*buf = b
 	writeRaw(w, http.StatusOK, b)
 	return nil
 }
+
+// answerBufs recycles search answer buffers (about 100 KB for a full page
+// of 200), which would otherwise dominate garbage collection.
+var answerBufs = sync.Pool{New: func() any { b := make([]byte, 0, 128<<10); return &b }}
 
 // compile checks a search request against the property definitions.
 func (st *state) compile(t string, req hubspot.SearchRequest) (*query, error) {
@@ -380,51 +389,52 @@ func textMatch(v *version, props []string, words []string) bool {
 	return true
 }
 
-// sortVal is one record's value of one sort key, read once per search so
-// that comparisons touch no maps.
-type sortVal struct {
-	num float64
-	str string
-	has bool
-}
-
 // sort orders records by the sorts; a record without the value comes
-// after those with one in either direction, and ties go by id.
-func (q *query) sort(vs []*version) []*version {
+// after those with one in either direction, and ties go by id. Each key is
+// read once per record into flat slices (numbers apart from strings, so
+// the garbage collector need not scan them) and comparisons touch no maps.
+//
+// Only the first keep records come back in order (a page needs no more):
+// with keep well below len(vs) a bounded heap picks them in n log keep.
+func (q *query) sort(vs []*version, keep int) []*version {
 	n := len(q.sorts)
-	vals := make([]sortVal, len(vs)*n)
+	nums := make([]float64, len(vs)*n)
+	has := make([]bool, len(vs)*n)
+	var strs []string
+	for _, k := range q.sorts {
+		if !k.numeric {
+			strs = make([]string, len(vs)*n)
+			break
+		}
+	}
 	for i, v := range vs {
 		for j, k := range q.sorts {
-			sv := &vals[i*n+j]
+			at := i*n + j
 			if k.numeric {
-				sv.num, sv.has = v.num(k.prop, k.sys)
+				nums[at], has[at] = v.num(k.prop, k.sys)
 			} else {
 				var s string
-				s, sv.has = v.props[k.prop]
-				sv.str = strings.ToLower(s)
+				s, has[at] = v.props[k.prop]
+				strs[at] = strings.ToLower(s)
 			}
 		}
 	}
-	idx := make([]int, len(vs))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int {
+	less := func(a, b int) int {
 		for j, k := range q.sorts {
-			x, y := &vals[a*n+j], &vals[b*n+j]
+			x, y := a*n+j, b*n+j
 			switch {
-			case x.has && !y.has:
+			case has[x] && !has[y]:
 				return -1
-			case !x.has && y.has:
+			case !has[x] && has[y]:
 				return 1
-			case !x.has && !y.has:
+			case !has[x] && !has[y]:
 				continue
 			}
 			var c int
 			if k.numeric {
-				c = cmp.Compare(x.num, y.num)
+				c = cmp.Compare(nums[x], nums[y])
 			} else {
-				c = strings.Compare(x.str, y.str)
+				c = strings.Compare(strs[x], strs[y])
 			}
 			if k.desc {
 				c = -c
@@ -434,10 +444,65 @@ func (q *query) sort(vs []*version) []*version {
 			}
 		}
 		return cmpInt(vs[a].id, vs[b].id)
-	})
-	out := make([]*version, len(vs))
+	}
+	var idx []int
+	if keep*4 < len(vs) {
+		idx = topK(len(vs), keep, less)
+	} else {
+		idx = make([]int, len(vs))
+		for i := range idx {
+			idx[i] = i
+		}
+		slices.SortFunc(idx, less)
+		idx = idx[:keep]
+	}
+	out := make([]*version, len(idx))
 	for i, j := range idx {
 		out[i] = vs[j]
 	}
 	return out
+}
+
+// topK returns the indexes of the k smallest of n items under cmp, in
+// order, keeping a max-heap of the best k seen.
+func topK(n, k int, cmp func(a, b int) int) []int {
+	if k <= 0 {
+		return nil
+	}
+	h := make([]int, 0, k)
+	down := func(i int) {
+		for {
+			l, big := 2*i+1, i
+			if l < len(h) && cmp(h[l], h[big]) > 0 {
+				big = l
+			}
+			if r := l + 1; r < len(h) && cmp(h[r], h[big]) > 0 {
+				big = r
+			}
+			if big == i {
+				return
+			}
+			h[i], h[big] = h[big], h[i]
+			i = big
+		}
+	}
+	for i := range n {
+		switch {
+		case len(h) < k:
+			h = append(h, i)
+			for j := len(h) - 1; j > 0; {
+				p := (j - 1) / 2
+				if cmp(h[j], h[p]) <= 0 {
+					break
+				}
+				h[j], h[p] = h[p], h[j]
+				j = p
+			}
+		case cmp(i, h[0]) < 0:
+			h[0] = i
+			down(0)
+		}
+	}
+	slices.SortFunc(h, cmp)
+	return h
 }

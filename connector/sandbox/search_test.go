@@ -1,7 +1,9 @@
 package sandbox
 
 import (
+	"cmp"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -251,5 +253,25 @@ func TestTokens(t *testing.T) {
 	got := strings.Join(tokens("Tilaus 2026/0001 siivous, Ylöjärvi"), "|")
 	if want := "tilaus|2026|0001|siivous|ylöjärvi"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestTopK(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, tc := range []struct{ n, k int }{{0, 5}, {10, 0}, {10, 3}, {10, 10}, {1000, 7}, {3000, 200}} {
+		vals := make([]int, tc.n)
+		for i := range vals {
+			vals[i] = rng.IntN(50) // many ties
+		}
+		cmpIdx := func(a, b int) int { return cmp.Or(cmp.Compare(vals[a], vals[b]), cmp.Compare(a, b)) }
+		all := make([]int, tc.n)
+		for i := range all {
+			all[i] = i
+		}
+		slices.SortFunc(all, cmpIdx)
+		want := all[:min(tc.k, tc.n)]
+		if got := topK(tc.n, tc.k, cmpIdx); !slices.Equal(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Errorf("n=%d k=%d: got %v, want %v", tc.n, tc.k, got, want)
+		}
 	}
 }
