@@ -28,6 +28,9 @@ import (
 const (
 	stateName         = "engine"
 	recordStatePrefix = "engine/rec/"
+	// versionPrefix keeps, per record, the hs_lastmodifieddate HubSpot gave
+	// it when alusta last wrote it (see stale).
+	versionPrefix = "engine/ver/"
 )
 
 // Options configure a Daemon.
@@ -67,6 +70,7 @@ type Daemon struct {
 	// cycleMu serialises cycles; the fields below it belong to the cycle.
 	cycleMu    sync.Mutex
 	state      *pipelines.State
+	versions   map[string]time.Time
 	wakes      wakeQueue
 	retry      map[string]bool // deal ids left unassigned
 	providerFP string
@@ -161,6 +165,18 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("prepare: load engine state: %w", err)
 	}
+	d.versions = make(map[string]time.Time)
+	err = d.store.LoadStates(ctx, versionPrefix, func(name string, value []byte) error {
+		var t time.Time
+		if err := json.Unmarshal(value, &t); err != nil {
+			return fmt.Errorf("decode %s: %w", name, err)
+		}
+		d.versions[strings.TrimPrefix(name, versionPrefix)] = t
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("prepare: load record versions: %w", err)
+	}
 	d.state = st
 	d.rebuildWakes()
 	return nil
@@ -223,14 +239,17 @@ type Summary struct {
 	Writes    int
 	Rejected  int
 	Skipped   int
-	Calls     int64
-	Errors    int
-	Duration  time.Duration
+	// Stale counts reads older than alusta's own last write, left for a
+	// fresher read.
+	Stale    int
+	Calls    int64
+	Errors   int
+	Duration time.Duration
 }
 
 func (s Summary) String() string {
-	return fmt.Sprintf("pulled %d, decisions %d, writes %d, rejected %d, skipped records %d, api calls %d, errors %d, in %s",
-		s.Pulled, s.Decisions, s.Writes, s.Rejected, s.Skipped, s.Calls, s.Errors, s.Duration.Round(time.Millisecond))
+	return fmt.Sprintf("pulled %d, decisions %d, writes %d, rejected %d, skipped records %d, stale reads %d, api calls %d, errors %d, in %s",
+		s.Pulled, s.Decisions, s.Writes, s.Rejected, s.Skipped, s.Stale, s.Calls, s.Errors, s.Duration.Round(time.Millisecond))
 }
 
 // Cycle runs one full pass: pull every object type since its cursor,
@@ -276,6 +295,9 @@ func (d *Daemon) saveStates(ctx context.Context, keys []string) error {
 	for _, k := range keys {
 		if r := d.state.Records[k]; r != nil {
 			states[recordStatePrefix+k] = r
+		}
+		if v, ok := d.versions[k]; ok {
+			states[versionPrefix+k] = v
 		}
 	}
 	if err := d.store.SaveStates(context.WithoutCancel(ctx), states); err != nil {
@@ -488,6 +510,10 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 		if c.seen[key] {
 			continue
 		}
+		if d.stale(key, o) {
+			c.sum.Stale++
+			continue
+		}
 		c.seen[key] = true
 		if o.Archived {
 			delete(d.retry, o.ID)
@@ -506,6 +532,7 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 			c.sum.Errors++
 			d.log.Warn("decide failed", "object", typ, "id", o.ID, "err", err)
 			restore(d.state, key, snap)
+			d.state.Recount()
 			if rerr := d.store.RecordRejected(ctx, typ, o.ID, "", err.Error()); rerr != nil {
 				return rerr
 			}
@@ -525,6 +552,16 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 		todo = append(todo, pending{obj: o, dec: dec, snap: snap})
 	}
 	return c.push(ctx, typ, todo, now)
+}
+
+// stale reports whether o is older than the version alusta's own last
+// write produced. HubSpot's search index lags behind its writes, so a read
+// shortly after a write may still show the values from before it; deciding
+// on those would take alusta's own write for a person's edit. The record
+// is read again, fresh, by a later page or cycle.
+func (d *Daemon) stale(key string, o hubspot.Object) bool {
+	v, ok := d.versions[key]
+	return ok && !o.UpdatedAt.IsZero() && o.UpdatedAt.Before(v)
 }
 
 // dropUnchanged removes writes that would change nothing. HubSpot stores an
@@ -590,6 +627,8 @@ func snapshot(st *pipelines.State, key string) *pipelines.RecordState {
 	return &cp
 }
 
+// restore puts a record's engine memory back. The undone decision had
+// already moved the open counts: callers Recount once after restoring.
 func restore(st *pipelines.State, key string, snap *pipelines.RecordState) {
 	if snap == nil {
 		delete(st.Records, key)
@@ -612,13 +651,19 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 	}
 	failed := make(map[string]string)
 	if len(inputs) > 0 {
-		_, recErrs, err := d.client.BatchUpdate(ctx, typ, inputs)
+		results, recErrs, err := d.client.BatchUpdate(ctx, typ, inputs)
+		for _, o := range results {
+			if !o.UpdatedAt.IsZero() {
+				d.versions[typ+"/"+o.ID] = o.UpdatedAt
+			}
+		}
 		if err != nil {
 			// Nothing of the batch is known to have landed: put the
 			// engine's memory back so the next cycle decides again.
 			for _, p := range todo {
 				restore(d.state, typ+"/"+p.obj.ID, p.snap)
 			}
+			d.state.Recount()
 			return fmt.Errorf("push %s: %w", typ, err)
 		}
 		for _, re := range recErrs {
@@ -633,6 +678,7 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 	}
 	var writes []store.Write
 	var assocs []hubspot.AssociationPost
+	rejectedBefore := c.sum.Rejected
 	for i := range todo {
 		p := &todo[i]
 		key := typ + "/" + p.obj.ID
@@ -685,6 +731,9 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 				d.log.Warn("add note failed", "object", typ, "id", p.obj.ID, "err", err)
 			}
 		}
+	}
+	if c.sum.Rejected > rejectedBefore {
+		d.state.Recount()
 	}
 	if len(assocs) > 0 {
 		if err := c.associate(ctx, typ, assocs); err != nil {

@@ -72,6 +72,14 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	stage := m.StageName(t, x.prop(stageProp))
 	provProp := m.Written.Provider
 	current := x.prop(provProp)
+	// Declines recorded in the CRM count too: a coordinator may enter one
+	// by hand, and alusta's own memory may be younger than the order.
+	for _, id := range strings.Split(x.prop(m.Written.DeclinedBy), ";") {
+		if id = strings.TrimSpace(id); id != "" && !slices.Contains(x.rs.Declined, id) {
+			x.rs.Declined = append(x.rs.Declined, id)
+			x.env["declines"] = len(x.rs.Declined)
+		}
+	}
 	declinedStage := stage == "declined"
 	if declinedStage {
 		if current != "" && !slices.Contains(x.rs.Declined, current) {
