@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 	"gopkg.in/yaml.v3"
@@ -270,6 +271,11 @@ func (c *Config) validate() error {
 	}
 	if _, err := time.LoadLocation(c.Reports.TimeZone); err != nil {
 		errs = append(errs, fmt.Errorf("reports.timezone: %w", err))
+	}
+	for key, spec := range map[string]string{"sync.reconcile": c.Sync.Reconcile, "reports.schedule": c.Reports.Schedule} {
+		if _, err := cron.ParseStandard(spec); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q: %w", key, spec, err))
+		}
 	}
 	if c.Store.Path == "" {
 		errs = append(errs, errors.New("store.path: empty"))

@@ -82,6 +82,7 @@ type Daemon struct {
 
 	pendingMu sync.Mutex
 	pending   map[Target]bool
+	echoes    map[string]echo // "tickets/123/alusta_queue" -> value alusta wrote
 	kick      chan struct{}
 }
 
@@ -124,6 +125,7 @@ func New(opts Options) (*Daemon, error) {
 		metrics:  m,
 		retry:    make(map[string]bool),
 		pending:  make(map[Target]bool),
+		echoes:   make(map[string]echo),
 		kick:     make(chan struct{}, 1),
 	}, nil
 }
@@ -241,15 +243,17 @@ type Summary struct {
 	Skipped   int
 	// Stale counts reads older than alusta's own last write, left for a
 	// fresher read.
-	Stale    int
+	Stale int
+	// Archived counts records found archived or deleted in HubSpot.
+	Archived int
 	Calls    int64
 	Errors   int
 	Duration time.Duration
 }
 
 func (s Summary) String() string {
-	return fmt.Sprintf("pulled %d, decisions %d, writes %d, rejected %d, skipped records %d, stale reads %d, api calls %d, errors %d, in %s",
-		s.Pulled, s.Decisions, s.Writes, s.Rejected, s.Skipped, s.Stale, s.Calls, s.Errors, s.Duration.Round(time.Millisecond))
+	return fmt.Sprintf("pulled %d, decisions %d, writes %d, rejected %d, skipped records %d, stale reads %d, archived %d, api calls %d, errors %d, in %s",
+		s.Pulled, s.Decisions, s.Writes, s.Rejected, s.Skipped, s.Stale, s.Archived, s.Calls, s.Errors, s.Duration.Round(time.Millisecond))
 }
 
 // Cycle runs one full pass: pull every object type since its cursor,
@@ -516,7 +520,9 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 		}
 		c.seen[key] = true
 		if o.Archived {
-			delete(d.retry, o.ID)
+			if err := c.archive(ctx, typ, o.ID); err != nil {
+				return err
+			}
 			continue
 		}
 		if err := c.restoreWritten(ctx, typ, o.ID); err != nil {
@@ -562,6 +568,32 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 func (d *Daemon) stale(key string, o hubspot.Object) bool {
 	v, ok := d.versions[key]
 	return ok && !o.UpdatedAt.IsZero() && o.UpdatedAt.Before(v)
+}
+
+// archive notes that a record was archived or deleted in HubSpot: the
+// cache keeps it, marked, for reports; the engine stops counting it as open
+// work and its clocks stop waking.
+func (c *cycle) archive(ctx context.Context, typ, id string) error {
+	d := c.d
+	rec, ok, err := d.store.Record(ctx, typ, id)
+	if err != nil {
+		return fmt.Errorf("archive %s %s: %w", typ, id, err)
+	}
+	if ok && !rec.Archived {
+		rec.Archived = true
+		if now := d.now(); now.After(rec.UpdatedAt) {
+			rec.UpdatedAt = now
+		}
+		if err := d.store.UpsertRecords(ctx, typ, []store.Record{rec}); err != nil {
+			return fmt.Errorf("archive %s %s: %w", typ, id, err)
+		}
+		c.sum.Archived++
+		d.log.Info("record archived in HubSpot", "object", typ, "id", id)
+	}
+	d.state.Forget(typ, id)
+	d.wakes.set(typ+"/"+id, time.Time{})
+	delete(d.retry, id)
+	return nil
 }
 
 // dropUnchanged removes writes that would change nothing. HubSpot stores an
@@ -709,6 +741,9 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 			}
 			writes = append(writes, w)
 		}
+		if !bad && len(p.dec.Writes) > 0 {
+			d.expectEchoes(typ, p.obj.ID, p.dec.Writes)
+		}
 		for _, prop := range p.dec.Sticky {
 			cur, _ := p.obj.Prop(prop)
 			writes = append(writes, store.Write{ObjectType: typ, RecordID: p.obj.ID, Property: prop, Old: cur, New: cur,
@@ -788,7 +823,55 @@ func (c *cycle) remember(ctx context.Context, typ string, p *pending, now time.T
 			return 0, err
 		}
 	}
+	var before []pipelines.SLACycle
+	if p.snap != nil {
+		before = p.snap.SLA
+	}
+	events := slaEvents(typ, p.obj.ID, before, dec.SLA, now)
+	for _, e := range events {
+		if e.Kind == store.SLABreached {
+			d.metrics.breaches.Inc()
+		}
+	}
+	if len(events) > 0 {
+		if err := d.store.SaveSLAEvents(ctx, events); err != nil {
+			return 0, err
+		}
+	}
 	return id, nil
+}
+
+// slaEvents are the clock changes between two decisions: a cycle started,
+// or its status moved (warning, breached, met, paused, resumed).
+func slaEvents(typ, id string, before, after []pipelines.SLACycle, now time.Time) []store.SLAEvent {
+	type cycleKey struct {
+		policy string
+		start  int64
+	}
+	old := make(map[cycleKey]string, len(before))
+	for _, c := range before {
+		old[cycleKey{c.Policy, c.Start.UnixNano()}] = c.Status
+	}
+	n := make(map[string]int)
+	var out []store.SLAEvent
+	for _, c := range after {
+		n[c.Policy]++
+		prev, seen := old[cycleKey{c.Policy, c.Start.UnixNano()}]
+		kind := c.Status
+		switch {
+		case !seen:
+			kind = "started"
+		case prev == c.Status:
+			continue
+		case prev == store.SLAPaused && c.Status == store.SLARunning:
+			kind = "resumed"
+		}
+		out = append(out, store.SLAEvent{ObjectType: typ, RecordID: id, Goal: c.Policy, Cycle: n[c.Policy], Kind: kind, At: now})
+		if !seen && c.Status != store.SLARunning {
+			out = append(out, store.SLAEvent{ObjectType: typ, RecordID: id, Goal: c.Policy, Cycle: n[c.Policy], Kind: c.Status, At: now})
+		}
+	}
+	return out
 }
 
 // valueAfter is a property's value once the decision's writes land.
@@ -845,17 +928,56 @@ func sortedKeys(m map[string]string) []string {
 }
 
 // Enqueue asks for a targeted read of records a webhook named; the loop
-// wakes at once.
-func (d *Daemon) Enqueue(ts []Target) {
+// wakes at once. A change that only echoes alusta's own write is dropped:
+// HubSpot notifies the app of its own writes too, and reading each of them
+// back would double the calls of every push.
+func (d *Daemon) Enqueue(cs []Change) {
+	n := 0
 	d.pendingMu.Lock()
-	for _, t := range ts {
-		d.pending[t] = true
+	now := d.now()
+	for k, e := range d.echoes {
+		if now.Sub(e.at) > echoTTL {
+			delete(d.echoes, k)
+		}
+	}
+	for _, c := range cs {
+		if c.Property != "" {
+			if e, ok := d.echoes[c.ObjectType+"/"+c.ID+"/"+c.Property]; ok && e.value == c.Value {
+				continue
+			}
+		}
+		if !d.pending[c.Target] {
+			d.pending[c.Target] = true
+			n++
+		}
 	}
 	d.pendingMu.Unlock()
-	d.metrics.webhookTargets.Add(float64(len(ts)))
+	if n == 0 {
+		return
+	}
+	d.metrics.webhookTargets.Add(float64(n))
 	select {
 	case d.kick <- struct{}{}:
 	default:
+	}
+}
+
+// echoTTL bounds how long a write is remembered for recognising its
+// webhook echo; HubSpot delivers within seconds, retries within minutes.
+const echoTTL = 15 * time.Minute
+
+type echo struct {
+	value string
+	at    time.Time
+}
+
+// remember echoes of writes that landed.
+func (d *Daemon) expectEchoes(typ, id string, writes map[string]string) {
+	d.pendingMu.Lock()
+	defer d.pendingMu.Unlock()
+	now := d.now()
+	for prop, v := range writes {
+		d.echoes[typ+"/"+id+"/"+prop] = echo{value: v, at: now}
 	}
 }
 
@@ -872,19 +994,19 @@ func (c *cycle) webhookTargets(ctx context.Context) error {
 		if err := c.readAndProcess(ctx, typ, byType[typ]); err != nil {
 			// Put them back: polling would find them anyway, but sooner
 			// is what the webhook was for.
-			d.Enqueue(targets(typ, byType[typ]))
+			d.requeue(typ, byType[typ])
 			return fmt.Errorf("webhook reads: %w", err)
 		}
 	}
 	return nil
 }
 
-func targets(typ string, ids []string) []Target {
-	out := make([]Target, len(ids))
+func (d *Daemon) requeue(typ string, ids []string) {
+	cs := make([]Change, len(ids))
 	for i, id := range ids {
-		out[i] = Target{ObjectType: typ, ID: id}
+		cs[i] = Change{Target: Target{ObjectType: typ, ID: id}}
 	}
-	return out
+	d.Enqueue(cs)
 }
 
 // readAndProcess batch-reads records by id and runs them through the cycle.
@@ -904,6 +1026,12 @@ func (c *cycle) readAndProcess(ctx context.Context, typ string, ids []string) er
 		return fmt.Errorf("read %s: %w", typ, err)
 	}
 	for _, re := range recErrs {
+		if re.Category == hubspot.CategoryObjectNotFound {
+			if err := c.archive(ctx, typ, re.ID); err != nil {
+				return err
+			}
+			continue
+		}
 		c.d.log.Info("record not readable", "object", typ, "id", re.ID, "reason", re.Message)
 	}
 	if err := c.process(ctx, typ, objs); err != nil {

@@ -14,6 +14,7 @@ type metrics struct {
 	reloads        *prometheus.CounterVec
 	breaches       prometheus.Counter
 	webhookTargets prometheus.Counter
+	gaps           *prometheus.CounterVec
 	lag            prometheus.Gauge
 	lastCycle      prometheus.Gauge
 }
@@ -41,6 +42,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		webhookTargets: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "alusta_webhook_records_total", Help: "Records named by verified webhook events.",
 		}),
+		gaps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "alusta_sync_reconcile_gaps_total", Help: "Gaps the full reconcile found and repaired, by kind.",
+		}, []string{"object", "kind"}),
 		lag: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "alusta_sync_lag_seconds", Help: "Age of the newest record seen in the last read.",
 		}),
@@ -51,7 +55,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.pulled, m.decisions, m.writes, m.cycles, m.reloads, m.breaches, m.webhookTargets, m.lag, m.lastCycle} {
+	for _, c := range []prometheus.Collector{m.pulled, m.decisions, m.writes, m.cycles, m.reloads, m.breaches, m.webhookTargets, m.gaps, m.lag, m.lastCycle} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

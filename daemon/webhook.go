@@ -44,6 +44,13 @@ type Target struct {
 	ID         string
 }
 
+// Change is one webhook event: a record created, deleted or with one
+// property changed to Value.
+type Change struct {
+	Target
+	Property, Value string
+}
+
 // Webhooks verifies HubSpot's deliveries and hands the record ids they name
 // to enqueue. It remembers recent event ids because HubSpot delivers at
 // least once and retries whole batches.
@@ -54,7 +61,7 @@ type Webhooks struct {
 	PublicURL string
 	Now       func() time.Time
 	Log       *slog.Logger
-	Enqueue   func([]Target)
+	Enqueue   func([]Change)
 
 	mu   sync.Mutex
 	seen map[int64]time.Time
@@ -83,9 +90,9 @@ func (h *Webhooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad event batch", http.StatusBadRequest)
 		return
 	}
-	targets := h.fresh(events)
-	if len(targets) > 0 {
-		h.Enqueue(targets)
+	changes := h.fresh(events)
+	if len(changes) > 0 {
+		h.Enqueue(changes)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -127,8 +134,8 @@ func (h *Webhooks) uri(r *http.Request) string {
 	return scheme + "://" + r.Host + r.URL.RequestURI()
 }
 
-// fresh drops events seen in the last hour and maps the rest to records.
-func (h *Webhooks) fresh(events []hubspot.WebhookEvent) []Target {
+// fresh drops events seen in the last hour and maps the rest to changes.
+func (h *Webhooks) fresh(events []hubspot.WebhookEvent) []Change {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := h.Now()
@@ -140,35 +147,38 @@ func (h *Webhooks) fresh(events []hubspot.WebhookEvent) []Target {
 			delete(h.seen, id)
 		}
 	}
-	var out []Target
-	dup := make(map[Target]bool)
+	var out []Change
 	for _, e := range events {
 		if _, ok := h.seen[e.EventID]; ok && e.EventID != 0 {
 			continue
 		}
 		h.seen[e.EventID] = now
-		typ := objectTypeOf(e.SubscriptionType)
+		typ := objectTypeOf(e)
 		if typ == "" || e.ObjectID == 0 {
 			continue
 		}
-		t := Target{ObjectType: typ, ID: strconv.FormatInt(e.ObjectID, 10)}
-		if !dup[t] {
-			dup[t] = true
-			out = append(out, t)
-		}
+		out = append(out, Change{
+			Target:   Target{ObjectType: typ, ID: strconv.FormatInt(e.ObjectID, 10)},
+			Property: e.PropertyName, Value: e.PropertyValue,
+		})
 	}
 	return out
 }
 
-// objectTypeOf maps "deal.propertyChange" to "deals".
-func objectTypeOf(subscription string) string {
-	kind, _, _ := strings.Cut(subscription, ".")
+// objectTypeOf maps an event to its object type: the classic
+// subscriptions name it ("deal.propertyChange"), the generic ones carry
+// HubSpot's object type id ("object.propertyChange" with "0-3").
+func objectTypeOf(e hubspot.WebhookEvent) string {
+	kind, _, _ := strings.Cut(e.SubscriptionType, ".")
+	if kind == "object" {
+		kind = e.ObjectTypeID
+	}
 	switch kind {
-	case "ticket":
+	case "ticket", "0-5":
 		return hubspot.Tickets
-	case "deal":
+	case "deal", "0-3":
 		return hubspot.Deals
-	case "company":
+	case "company", "0-2":
 		return hubspot.Companies
 	}
 	return ""

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/robfig/cron/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
@@ -114,9 +115,36 @@ func (a *app) runDaemon(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error { return reloadOnHUP(gctx, a, d) })
+	g.Go(func() error { return reconcileOn(gctx, a, d, cfg.Sync.Reconcile) })
 	err = g.Wait()
 	a.log.Info("alusta stopped")
 	return err
+}
+
+// reconcileOn runs the full reconcile on its cron schedule until ctx ends.
+func reconcileOn(ctx context.Context, a *app, d *daemon.Daemon, spec string) error {
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return fmt.Errorf("run: sync.reconcile %q: %w", spec, err)
+	}
+	for {
+		next := sched.Next(time.Now())
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		gaps, err := d.Reconcile(ctx)
+		if err != nil {
+			a.log.Error("reconcile failed", "err", err)
+			continue
+		}
+		for typ, g := range gaps {
+			a.log.Info("reconcile", "object", typ, "gaps", g.String())
+		}
+	}
 }
 
 // reloadOnHUP turns SIGHUP into a reload, as daemons conventionally do.
