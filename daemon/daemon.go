@@ -778,6 +778,9 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 	if _, err := d.store.LogWrites(ctx, writes); err != nil {
 		return fmt.Errorf("log %s writes: %w", typ, err)
 	}
+	if err := c.cacheWritten(ctx, typ, todo, failed); err != nil {
+		return err
+	}
 	keys := make([]string, len(todo))
 	for i, p := range todo {
 		keys[i] = typ + "/" + p.obj.ID
@@ -797,6 +800,39 @@ func (c *cycle) associate(ctx context.Context, typ string, posts []hubspot.Assoc
 			c.sum.Errors++
 			c.d.log.Warn("association rejected", "object", typ, "err", e.Error())
 		}
+	}
+	return nil
+}
+
+// cacheWritten brings the cached records up to what HubSpot holds after
+// the push, so reports see alusta's decisions without waiting for the next
+// read, and a reconcile does not take alusta's own write for a gap.
+func (c *cycle) cacheWritten(ctx context.Context, typ string, todo []pending, failed map[string]string) error {
+	var recs []store.Record
+	for _, p := range todo {
+		if len(p.dec.Writes) == 0 {
+			continue
+		}
+		if _, bad := failed[p.obj.ID]; bad {
+			continue
+		}
+		r := store.RecordFromObject(p.obj)
+		if r.Properties == nil {
+			r.Properties = make(map[string]string, len(p.dec.Writes))
+		}
+		for k, v := range p.dec.Writes {
+			r.Properties[k] = v
+		}
+		if v, ok := c.d.versions[typ+"/"+p.obj.ID]; ok && v.After(r.UpdatedAt) {
+			r.UpdatedAt = v
+		}
+		recs = append(recs, r)
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	if err := c.d.store.UpsertRecords(ctx, typ, recs); err != nil {
+		return fmt.Errorf("cache %s writes: %w", typ, err)
 	}
 	return nil
 }
