@@ -40,8 +40,8 @@ func TestPrecedence(t *testing.T) {
 			env:     []string{"ALUSTA_HUBSPOT_BASE_URL=http://env.example", "ALUSTA_STORE_PATH=/env.db", "ALUSTA_HUBSPOT_RATE_LIMIT=250", "OTHER=1"},
 			baseURL: "http://env.example", store: "/env.db", interval: 45 * time.Second, rate: 250},
 		{name: "flags over environment", file: "testdata/alusta.yaml",
-			env:  []string{"ALUSTA_HUBSPOT_BASE_URL=http://env.example", "ALUSTA_SYNC_INTERVAL=1m"},
-			args: []string{"--base-url", "http://flag.example", "--interval", "5s"},
+			env:     []string{"ALUSTA_HUBSPOT_BASE_URL=http://env.example", "ALUSTA_SYNC_INTERVAL=1m"},
+			args:    []string{"--base-url", "http://flag.example", "--interval", "5s"},
 			baseURL: "http://flag.example", store: "/var/lib/alusta/file.db", interval: 5 * time.Second, rate: 190},
 	}
 	for _, tt := range tests {
