@@ -8,7 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"net"
+	"net/url"
 	"os"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -142,16 +148,82 @@ var flagKeys = map[string]string{
 	"log-level":  "log.level",
 }
 
+// Error is one bad setting. It names where the value came from (a file
+// position, an environment variable or a flag), the key and what is wrong:
+//
+//	alusta.yaml:3:3: hubspot.tokne: unknown key (hubspot has base_url, ...)
+//	ALUSTA_HUBSPOT_RATE_LIMIT: hubspot.rate_limit: 120: want 100, 190 or 250
+type Error struct {
+	// Source is "file:line:col", "ALUSTA_..." or "--flag"; empty for a default.
+	Source string
+	Key    string
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	s := e.Msg
+	if e.Key != "" {
+		s = e.Key + ": " + s
+	}
+	if e.Source != "" {
+		s = e.Source + ": " + s
+	}
+	return s
+}
+
+// kind is how a key's value is read.
+type kind int
+
+const (
+	kindString kind = iota
+	kindInt
+	kindDuration
+)
+
+// durations are the keys read as Go durations; the other keys take their
+// kind from their default.
+var durations = map[string]bool{"hubspot.timeout": true, "sync.interval": true, "sync.lookback": true}
+
+func kindOf(key string) kind {
+	if durations[key] {
+		return kindDuration
+	}
+	if _, ok := defaults[key].(int); ok {
+		return kindInt
+	}
+	return kindString
+}
+
 // Load reads the configuration. file is the --config value: "" means
 // alusta.yaml in the working folder when present. flags may be nil.
-// getenv is os.Getenv in production; tests pass their own.
+// environ is os.Environ() in production; tests pass their own.
 func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) {
 	v := viper.New()
 	for k, d := range defaults {
 		v.SetDefault(k, d)
 	}
-	v.SetEnvPrefix("ALUSTA")
-	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	// source remembers where each key's effective value came from, so that
+	// an error can point at it.
+	source := map[string]string{}
+	explicit := file != ""
+	if !explicit {
+		if _, err := os.Stat(DefaultFile); err == nil {
+			file = DefaultFile
+		}
+	}
+	if file != "" {
+		vals, pos, err := readFile(file)
+		if err != nil {
+			if explicit || !errors.Is(err, fs.ErrNotExist) {
+				return nil, err
+			}
+			file = ""
+		}
+		for k, val := range vals {
+			v.Set(k, val)
+			source[k] = pos[k]
+		}
+	}
 	for _, kv := range environ {
 		name, val, ok := strings.Cut(kv, "=")
 		if !ok || !strings.HasPrefix(name, "ALUSTA_") {
@@ -162,27 +234,18 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 			continue
 		}
 		v.Set(key, val)
-	}
-	explicit := file != ""
-	if !explicit {
-		if _, err := os.Stat(DefaultFile); err == nil {
-			file = DefaultFile
-		}
-	}
-	if file != "" {
-		if err := readFile(v, file); err != nil {
-			if explicit || !errors.Is(err, fs.ErrNotExist) {
-				return nil, err
-			}
-			file = ""
-		}
+		source[key] = name
 	}
 	if flags != nil {
 		for name, key := range flagKeys {
 			if f := flags.Lookup(name); f != nil && f.Changed {
 				v.Set(key, f.Value.String())
+				source[key] = "--" + name
 			}
 		}
+	}
+	if err := checkKinds(v, source); err != nil {
+		return nil, err
 	}
 	var c Config
 	if err := v.Unmarshal(&c); err != nil {
@@ -193,11 +256,11 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 		b, err := os.ReadFile(c.HubSpot.TokenFile)
 		if err != nil {
 			// The path is safe to show; the content never is.
-			return nil, fmt.Errorf("config: hubspot.token_file: %w", err)
+			return nil, fmt.Errorf("config: %w", &Error{Source: source["hubspot.token_file"], Key: "hubspot.token_file", Msg: err.Error()})
 		}
 		c.HubSpot.Token = strings.TrimSpace(string(b))
 	}
-	if err := c.validate(); err != nil {
+	if err := c.validate(source); err != nil {
 		return nil, err
 	}
 	return &c, nil
@@ -216,70 +279,243 @@ func envKey(name string) string {
 	return ""
 }
 
-// readFile merges a YAML file, rejecting keys alusta does not know so that a
-// typo ("hubspot.tokne") is an error rather than a silent default.
-func readFile(v *viper.Viper, file string) error {
+// yamlLine matches the position yaml.v3 puts in its syntax errors.
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)
+
+// readFile reads the settings file through the yaml.Node tree, so that every
+// problem keeps its line and column. It rejects keys alusta does not know, so
+// that a typo ("hubspot.tokne") is an error rather than a silent default. It
+// returns the values by dotted key and their positions as "file:line:col".
+func readFile(file string) (map[string]any, map[string]string, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return fmt.Errorf("config: %w", err)
+		return nil, nil, fmt.Errorf("config: %w", err)
 	}
-	var tree map[string]any
-	if err := yaml.Unmarshal(b, &tree); err != nil {
-		return fmt.Errorf("config: %s: %w", file, err)
-	}
-	if err := checkKeys(file, tree, ""); err != nil {
-		return err
-	}
-	v.SetConfigType("yaml")
-	if err := v.MergeConfig(strings.NewReader(string(b))); err != nil {
-		return fmt.Errorf("config: %s: %w", file, err)
-	}
-	return nil
-}
-
-func checkKeys(file string, tree map[string]any, prefix string) error {
-	for k, val := range tree {
-		key := prefix + k
-		if sub, ok := val.(map[string]any); ok {
-			if err := checkKeys(file, sub, key+"."); err != nil {
-				return err
-			}
-			continue
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		msg := err.Error()
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			return nil, nil, fmt.Errorf("config: %s:%s: %s", file, m[1], msg[len(m[0]):])
 		}
-		if _, ok := defaults[key]; !ok {
-			return fmt.Errorf("config: %s: unknown key %q", file, key)
-		}
+		return nil, nil, fmt.Errorf("config: %s: %s", file, strings.TrimPrefix(msg, "yaml: "))
 	}
-	return nil
-}
-
-func (c *Config) validate() error {
+	vals, pos := map[string]any{}, map[string]string{}
+	if len(doc.Content) == 0 {
+		return vals, pos, nil // an empty file sets nothing
+	}
 	var errs []error
+	at := func(n *yaml.Node) string { return fmt.Sprintf("%s:%d:%d", file, n.Line, n.Column) }
+	var walk func(n *yaml.Node, prefix string)
+	walk = func(n *yaml.Node, prefix string) {
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			key := prefix + k.Value
+			if line, dup := seen[k.Value]; dup {
+				errs = append(errs, &Error{Source: at(k), Key: key, Msg: fmt.Sprintf("set twice (first at line %d)", line)})
+				continue
+			}
+			seen[k.Value] = k.Line
+			_, leaf := defaults[key]
+			switch {
+			case leaf && val.Kind == yaml.ScalarNode:
+				var x any
+				if err := val.Decode(&x); err != nil {
+					errs = append(errs, &Error{Source: at(val), Key: key, Msg: err.Error()})
+					continue
+				}
+				if x == nil {
+					continue // "key:" with no value keeps the default
+				}
+				vals[key], pos[key] = x, at(val)
+			case leaf:
+				errs = append(errs, &Error{Source: at(val), Key: key, Msg: "want a single value, got " + nodeKind(val)})
+			case isSection(key) && val.Kind == yaml.MappingNode:
+				walk(val, key+".")
+			case isSection(key) && val.Kind == yaml.ScalarNode && val.Tag == "!!null":
+				// "hubspot:" with nothing under it sets nothing.
+			case isSection(key):
+				errs = append(errs, &Error{Source: at(val), Key: key, Msg: fmt.Sprintf("want a mapping of %s, got %s", strings.Join(keysUnder(key), ", "), nodeKind(val))})
+			default:
+				msg := "unknown key"
+				if prefix == "" {
+					msg += fmt.Sprintf(" (want one of %s)", strings.Join(keysUnder(""), ", "))
+				} else {
+					section := strings.TrimSuffix(prefix, ".")
+					msg += fmt.Sprintf(" (%s has %s)", section, strings.Join(keysUnder(section), ", "))
+				}
+				errs = append(errs, &Error{Source: at(k), Key: key, Msg: msg})
+			}
+		}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+			return vals, pos, nil
+		}
+		return nil, nil, fmt.Errorf("config: %w", &Error{Source: at(root), Msg: "want a mapping of settings, got " + nodeKind(root)})
+	}
+	walk(root, "")
+	if len(errs) > 0 {
+		return nil, nil, fmt.Errorf("config: %w", errors.Join(errs...))
+	}
+	return vals, pos, nil
+}
+
+func nodeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return fmt.Sprintf("%q", n.Value)
+}
+
+// isSection reports whether key is a section ("hubspot") rather than a
+// setting.
+func isSection(key string) bool {
+	for k := range defaults {
+		if strings.HasPrefix(k, key+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// keysUnder lists the names directly under section ("" for the top level),
+// sorted, for error messages.
+func keysUnder(section string) []string {
+	set := map[string]bool{}
+	for k := range defaults {
+		rest := k
+		if section != "" {
+			var ok bool
+			if rest, ok = strings.CutPrefix(k, section+"."); !ok {
+				continue
+			}
+		}
+		name, _, _ := strings.Cut(rest, ".")
+		set[name] = true
+	}
+	return slices.Sorted(maps.Keys(set))
+}
+
+// checkKinds checks that every value reads as its key's kind before viper's
+// weak decoding gets to it: weak decoding turns "interval: 30" into 30ns
+// and "rate_limit: lots" into an error that names no source.
+func checkKinds(v *viper.Viper, source map[string]string) error {
+	var errs []error
+	for _, key := range slices.Sorted(maps.Keys(defaults)) {
+		src, ok := source[key]
+		if !ok {
+			continue // a default
+		}
+		val := v.Get(key)
+		bad := func(msg string) {
+			errs = append(errs, &Error{Source: src, Key: key, Msg: fmt.Sprintf("%v: %s", val, msg)})
+		}
+		switch kindOf(key) {
+		case kindInt:
+			switch x := val.(type) {
+			case int, int64, uint64:
+			case string:
+				if _, err := strconv.Atoi(strings.TrimSpace(x)); err != nil {
+					bad("want a whole number")
+				} else {
+					v.Set(key, strings.TrimSpace(x))
+				}
+			default:
+				bad("want a whole number")
+			}
+		case kindDuration:
+			switch x := val.(type) {
+			case string:
+				if _, err := time.ParseDuration(strings.TrimSpace(x)); err != nil {
+					bad("want a duration with a unit, such as 30s, 2m or 1h")
+				} else {
+					v.Set(key, strings.TrimSpace(x))
+				}
+			case int, int64, uint64, float64:
+				if fmt.Sprint(x) != "0" {
+					bad("want a duration with a unit, such as 30s, 2m or 1h")
+				}
+			default:
+				bad("want a duration with a unit, such as 30s, 2m or 1h")
+			}
+		default:
+			switch x := val.(type) {
+			case string:
+			case int, int64, uint64, float64, bool:
+				v.Set(key, fmt.Sprint(x))
+			default:
+				bad("want a single value")
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func (c *Config) validate(source map[string]string) error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &Error{Source: source[key], Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if u, err := url.Parse(c.HubSpot.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("hubspot.base_url", "%q: want an http or https URL such as %s", c.HubSpot.BaseURL, DefaultBaseURL)
+	}
 	switch c.HubSpot.RateLimit {
 	case 100, 190, 250:
 	default:
-		errs = append(errs, fmt.Errorf("hubspot.rate_limit: %d: want 100, 190 or 250", c.HubSpot.RateLimit))
+		bad("hubspot.rate_limit", "%d: want 100, 190 or 250", c.HubSpot.RateLimit)
 	}
 	if c.HubSpot.SearchRate < 1 {
-		errs = append(errs, fmt.Errorf("hubspot.search_rate: %d: want at least 1", c.HubSpot.SearchRate))
+		bad("hubspot.search_rate", "%d: want at least 1", c.HubSpot.SearchRate)
 	}
-	if c.Sync.Interval <= 0 {
-		errs = append(errs, fmt.Errorf("sync.interval: %s: want a positive duration", c.Sync.Interval))
+	if c.HubSpot.DailyLimit < 1 {
+		bad("hubspot.daily_limit", "%d: want at least 1", c.HubSpot.DailyLimit)
 	}
-	if c.Sync.Lookback < 0 {
-		errs = append(errs, fmt.Errorf("sync.lookback: %s: want zero or more", c.Sync.Lookback))
-	}
-	if _, err := time.LoadLocation(c.Reports.TimeZone); err != nil {
-		errs = append(errs, fmt.Errorf("reports.timezone: %w", err))
-	}
-	for key, spec := range map[string]string{"sync.reconcile": c.Sync.Reconcile, "reports.schedule": c.Reports.Schedule} {
-		if _, err := cron.ParseStandard(spec); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %q: %w", key, spec, err))
-		}
+	if c.HubSpot.Timeout <= 0 {
+		bad("hubspot.timeout", "%s: want a positive duration", c.HubSpot.Timeout)
 	}
 	if c.Store.Path == "" {
-		errs = append(errs, errors.New("store.path: empty"))
+		bad("store.path", "empty")
 	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+		bad("http.addr", "%q: want host:port, such as 127.0.0.1:8080", c.HTTP.Addr)
+	}
+	if c.Sync.Interval <= 0 {
+		bad("sync.interval", "%s: want a positive duration", c.Sync.Interval)
+	}
+	if c.Sync.Lookback < 0 {
+		bad("sync.lookback", "%s: want zero or more", c.Sync.Lookback)
+	}
+	for _, kv := range []struct{ key, spec string }{{"sync.reconcile", c.Sync.Reconcile}, {"reports.schedule", c.Reports.Schedule}} {
+		if _, err := cron.ParseStandard(kv.spec); err != nil {
+			bad(kv.key, "%q: %v", kv.spec, err)
+		}
+	}
+	if _, err := time.LoadLocation(c.Reports.TimeZone); err != nil {
+		bad("reports.timezone", "%v", err)
+	}
+	// oneOf checks a word from a short list and folds its case, so that
+	// "XLSX" works wherever "xlsx" does.
+	oneOf := func(key string, val *string, want ...string) {
+		if w := strings.ToLower(strings.TrimSpace(*val)); slices.Contains(want, w) {
+			*val = w
+			return
+		}
+		bad(key, "%q: want %s or %s", *val, strings.Join(want[:len(want)-1], ", "), want[len(want)-1])
+	}
+	oneOf("reports.format", &c.Reports.Format, "csv", "xlsx")
+	oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
+	oneOf("log.format", &c.Log.Format, "text", "json")
+	oneOf("sandbox.seed", &c.Sandbox.Seed, "demo", "empty")
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}

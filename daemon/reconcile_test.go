@@ -25,6 +25,11 @@ type inProcess struct {
 
 func newInProcess(t *testing.T, t0 time.Time) *inProcess {
 	t.Helper()
+	return newInProcessWith(t, t0, "../pipelines")
+}
+
+func newInProcessWith(t *testing.T, t0 time.Time, rulesDir string) *inProcess {
+	t.Helper()
 	p := &inProcess{now: t0}
 	clock := func() time.Time { return p.now }
 	crm, err := sandbox.New(sandbox.Options{Seed: "demo", Now: clock, Logger: slog.New(slog.DiscardHandler)})
@@ -43,7 +48,7 @@ func newInProcess(t *testing.T, t0 time.Time) *inProcess {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	d, err := New(Options{Client: client, Store: st, PipelinesDir: "../pipelines", MappingsDir: "../mappings",
+	d, err := New(Options{Client: client, Store: st, PipelinesDir: rulesDir, MappingsDir: "../mappings",
 		Lookback: time.Minute, Now: clock})
 	if err != nil {
 		t.Fatal(err)
