@@ -259,15 +259,26 @@ func (s Summary) String() string {
 // Cycle runs one full pass: pull every object type since its cursor,
 // decide what changed or fell due, push the results and save the state.
 func (d *Daemon) Cycle(ctx context.Context) (Summary, error) {
+	return d.cycle(ctx, true)
+}
+
+// Targeted runs a short pass over only what webhooks named and what SLA
+// deadlines woke, so that a change reaches its decision in well under a
+// polling interval.
+func (d *Daemon) Targeted(ctx context.Context) (Summary, error) {
+	return d.cycle(ctx, false)
+}
+
+func (d *Daemon) cycle(ctx context.Context, full bool) (Summary, error) {
 	d.cycleMu.Lock()
 	defer d.cycleMu.Unlock()
 	start := d.now()
 	calls := d.client.Calls()
-	c := &cycle{d: d, rs: d.rules.Load(), seen: make(map[string]bool)}
+	c := &cycle{d: d, rs: d.rules.Load(), seen: make(map[string]time.Time)}
 	if c.rs == nil {
 		return Summary{}, errors.New("cycle: Prepare has not run")
 	}
-	err := c.run(ctx)
+	err := c.run(ctx, full)
 	c.sum.Calls = d.client.Calls() - calls
 	c.sum.Duration = d.now().Sub(start)
 	if serr := d.saveState(ctx); serr != nil {
@@ -315,15 +326,27 @@ type cycle struct {
 	d   *Daemon
 	rs  *ruleset
 	sum Summary
-	// seen holds the records decided in this cycle: a record alusta
+	// seen holds the version (hs_lastmodifieddate) of each record decided
+	// in this cycle: a record alusta
 	// just wrote shows up again later in the same read, and deciding it
 	// twice before its writes are visible would misread alusta's own
 	// write as a person's.
-	seen map[string]bool
+	seen map[string]time.Time
+	// forced holds records a webhook named for a change that was not
+	// alusta's own: they are decided on the version read by id whatever
+	// was seen before, since timestamps alone cannot order two changes
+	// made in the same millisecond.
+	forced map[string]bool
 }
 
-func (c *cycle) run(ctx context.Context) error {
+func (c *cycle) run(ctx context.Context, full bool) error {
 	d := c.d
+	if !full {
+		if err := c.webhookTargets(ctx); err != nil {
+			return err
+		}
+		return c.dueWakes(ctx)
+	}
 	if err := c.pullOwners(ctx); err != nil {
 		return err
 	}
@@ -511,14 +534,23 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 	var todo []pending
 	for _, o := range objs {
 		key := typ + "/" + o.ID
-		if c.seen[key] {
-			continue
+		// A version already decided, or one that only carries alusta's
+		// own write, needs no second look; a newer one (a person's edit
+		// that a webhook named after the record was read) does.
+		if !c.forced[key] {
+			if at, ok := c.seen[key]; ok && !o.UpdatedAt.After(at) {
+				continue
+			}
+			if _, ok := c.seen[key]; ok && !o.UpdatedAt.After(d.versions[key]) {
+				continue
+			}
+			if d.stale(key, o) {
+				c.sum.Stale++
+				continue
+			}
 		}
-		if d.stale(key, o) {
-			c.sum.Stale++
-			continue
-		}
-		c.seen[key] = true
+		delete(c.forced, key)
+		c.seen[key] = o.UpdatedAt
 		if o.Archived {
 			if err := c.archive(ctx, typ, o.ID); err != nil {
 				return err
@@ -683,6 +715,11 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 	}
 	failed := make(map[string]string)
 	if len(inputs) > 0 {
+		// HubSpot may deliver the webhook of a write before the call that
+		// made it returns: expect the echoes before sending.
+		for _, in := range inputs {
+			d.expectEchoes(typ, in.ID, in.Properties)
+		}
 		results, recErrs, err := d.client.BatchUpdate(ctx, typ, inputs)
 		for _, o := range results {
 			if !o.UpdatedAt.IsZero() {
@@ -696,6 +733,9 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 				restore(d.state, typ+"/"+p.obj.ID, p.snap)
 			}
 			d.state.Recount()
+			for _, in := range inputs {
+				d.forgetEchoes(typ, in.ID, in.Properties)
+			}
 			return fmt.Errorf("push %s: %w", typ, err)
 		}
 		for _, re := range recErrs {
@@ -741,8 +781,8 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 			}
 			writes = append(writes, w)
 		}
-		if !bad && len(p.dec.Writes) > 0 {
-			d.expectEchoes(typ, p.obj.ID, p.dec.Writes)
+		if bad {
+			d.forgetEchoes(typ, p.obj.ID, p.dec.Writes)
 		}
 		for _, prop := range p.dec.Sticky {
 			cur, _ := p.obj.Prop(prop)
@@ -1007,13 +1047,22 @@ type echo struct {
 	at    time.Time
 }
 
-// remember echoes of writes that landed.
+// expectEchoes notes writes about to be sent, to recognise their webhooks.
 func (d *Daemon) expectEchoes(typ, id string, writes map[string]string) {
 	d.pendingMu.Lock()
 	defer d.pendingMu.Unlock()
 	now := d.now()
 	for prop, v := range writes {
 		d.echoes[typ+"/"+id+"/"+prop] = echo{value: v, at: now}
+	}
+}
+
+// forgetEchoes drops the expectation of writes that did not land.
+func (d *Daemon) forgetEchoes(typ, id string, writes map[string]string) {
+	d.pendingMu.Lock()
+	defer d.pendingMu.Unlock()
+	for prop := range writes {
+		delete(d.echoes, typ+"/"+id+"/"+prop)
 	}
 }
 
@@ -1026,6 +1075,14 @@ func (c *cycle) webhookTargets(ctx context.Context) error {
 	}
 	d.pending = make(map[Target]bool)
 	d.pendingMu.Unlock()
+	if c.forced == nil {
+		c.forced = make(map[string]bool)
+	}
+	for typ, ids := range byType {
+		for _, id := range ids {
+			c.forced[typ+"/"+id] = true
+		}
+	}
 	for _, typ := range []string{hubspot.Companies, hubspot.Tickets, hubspot.Deals} {
 		if err := c.readAndProcess(ctx, typ, byType[typ]); err != nil {
 			// Put them back: polling would find them anyway, but sooner
@@ -1047,15 +1104,10 @@ func (d *Daemon) requeue(typ string, ids []string) {
 
 // readAndProcess batch-reads records by id and runs them through the cycle.
 func (c *cycle) readAndProcess(ctx context.Context, typ string, ids []string) error {
-	var todo []string
-	for _, id := range ids {
-		if !c.seen[typ+"/"+id] {
-			todo = append(todo, id)
-		}
-	}
-	if len(todo) == 0 {
+	if len(ids) == 0 {
 		return nil
 	}
+	todo := append([]string(nil), ids...)
 	sort.Strings(todo)
 	objs, recErrs, err := c.d.client.BatchRead(ctx, typ, todo, c.rs.mapping.Properties(typ))
 	if err != nil {

@@ -17,55 +17,73 @@ var errStopping = errors.New("stopping")
 // grace is how long a batch in flight may take to finish after a stop.
 const grace = 10 * time.Second
 
-// Run runs cycles until ctx ends: every Interval, at once when a webhook
-// names a record, and when the earliest SLA deadline comes. A failed cycle
-// is logged and retried with backoff; a spent daily quota pauses syncing
-// until HubSpot resets it.
+// Run runs cycles until ctx ends: a full cycle every Interval, and in
+// between a targeted one as soon as a webhook names a record or an SLA
+// deadline comes. A failed cycle is logged and retried with backoff; a
+// spent daily quota pauses syncing until HubSpot resets it.
 func (d *Daemon) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	nextFull := d.now()
 	failures := 0
 	for {
+		kicked := false
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-timer.C:
 		case <-d.kick:
-			timer.Stop()
+			kicked = true
 		}
-		sum, err := d.cycleUntil(ctx)
-		wait := d.interval
+		full := !d.now().Before(nextFull)
+		var (
+			sum Summary
+			err error
+		)
+		if full {
+			sum, err = d.cycleUntil(ctx, d.Cycle)
+		} else {
+			sum, err = d.cycleUntil(ctx, d.Targeted)
+		}
 		var daily *hubspot.DailyLimitError
 		switch {
 		case errors.Is(err, errStopping) || ctx.Err() != nil:
 			d.log.Info("sync stopped", "summary", sum.String())
 			return nil
 		case errors.As(err, &daily):
-			wait = daily.ResetAt.Sub(d.now())
+			nextFull = daily.ResetAt
 			d.log.Error("HubSpot daily API quota used up: syncing paused", "until", daily.ResetAt.Format(time.RFC3339))
 		case err != nil:
 			failures++
-			wait = backoff(failures, d.interval)
-			d.log.Error("sync cycle failed", "err", err, "retry_in", wait.Round(time.Second), "summary", sum.String())
+			nextFull = d.now().Add(backoff(failures, d.interval))
+			d.log.Error("sync cycle failed", "err", err, "retry_at", nextFull.Format(time.RFC3339), "summary", sum.String())
 		default:
 			failures = 0
-			d.log.Info("sync cycle", "pulled", sum.Pulled, "decisions", sum.Decisions, "writes", sum.Writes,
-				"rejected", sum.Rejected, "skipped", sum.Skipped, "api_calls", sum.Calls, "errors", sum.Errors,
-				"duration", sum.Duration.Round(time.Millisecond))
-			if next, ok := d.nextWake(); ok {
-				if w := next.Sub(d.now()); w < wait {
-					wait = max(w, time.Second)
-				}
+			if full {
+				nextFull = d.now().Add(d.interval)
+			}
+			kind := "sync cycle"
+			if !full {
+				kind = "targeted cycle"
+			}
+			if full || sum.Decisions > 0 || kicked {
+				d.log.Info(kind, "pulled", sum.Pulled, "decisions", sum.Decisions, "writes", sum.Writes,
+					"rejected", sum.Rejected, "skipped", sum.Skipped, "api_calls", sum.Calls, "errors", sum.Errors,
+					"duration", sum.Duration.Round(time.Millisecond))
 			}
 		}
-		timer.Reset(wait)
+		wait := nextFull.Sub(d.now())
+		if next, ok := d.nextWake(); ok && err == nil {
+			wait = min(wait, max(next.Sub(d.now()), time.Second))
+		}
+		timer.Reset(max(wait, 0))
 	}
 }
 
 // cycleUntil runs a cycle that stops between pages once ctx ends and lets
 // the batch in flight finish within grace, so a stop never leaves a
 // half-pushed page behind when it can be helped.
-func (d *Daemon) cycleUntil(ctx context.Context) (Summary, error) {
+func (d *Daemon) cycleUntil(ctx context.Context, run func(context.Context) (Summary, error)) (Summary, error) {
 	cctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() {
@@ -74,7 +92,7 @@ func (d *Daemon) cycleUntil(ctx context.Context) (Summary, error) {
 	defer stop()
 	d.stopping.Store(&ctx)
 	defer d.stopping.Store(nil)
-	return d.Cycle(cctx)
+	return run(cctx)
 }
 
 // stopped reports whether the daemon was asked to stop.

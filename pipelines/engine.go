@@ -392,7 +392,12 @@ func (x *decider) assignOwner(pool, strategy string, force bool) {
 		rk := "team:" + pool
 		last := x.st.Rotation[rk]
 		pick = 0
-		if j := slices.Index(t.members, last); j >= 0 {
+		// The state holds the owner id, not the email, so the store keeps
+		// no contact details; an email is a position saved before that.
+		j := slices.IndexFunc(t.members, func(mem string) bool {
+			return last != "" && (mem == last || byEmail[mem] == last)
+		})
+		if j >= 0 {
 			// The next member after the last one chosen, in team order,
 			// among those available now.
 			for i, mem := range names {
@@ -402,7 +407,7 @@ func (x *decider) assignOwner(pool, strategy string, force bool) {
 				}
 			}
 		}
-		x.st.Rotation[rk] = names[pick]
+		x.st.Rotation[rk] = ids[pick]
 	}
 	x.want[ownerProp] = ids[pick]
 	// Count the record now, so later decisions in this cycle see it.
@@ -436,7 +441,15 @@ func (x *decider) finish() {
 			x.want[m.Written.SLADue] = c.Due.UTC().Format(hubspot.TimeFormat)
 		}
 		x.want[m.Written.SLAStatus] = c.Status
-		x.why = append(x.why, fmt.Sprintf("SLA %s %s due %s", c.Goal, c.Status, c.Due.UTC().Format(time.RFC3339)))
+		if c.Status == "paused" {
+			// A paused clock's due time moves with every look at it; the
+			// time left does not, so the explanation (and the record)
+			// stays still until the clock runs again.
+			left := max(c.Target-c.Elapsed, 0).Round(time.Minute)
+			x.why = append(x.why, fmt.Sprintf("SLA %s paused with %s left", c.Goal, left))
+		} else {
+			x.why = append(x.why, fmt.Sprintf("SLA %s %s due %s", c.Goal, c.Status, c.Due.UTC().Format(time.RFC3339)))
+		}
 	}
 	expl := strings.Join(x.why, "; ")
 	if len(expl) > 990 {
