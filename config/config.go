@@ -43,6 +43,9 @@ type Config struct {
 	Log       Log     `mapstructure:"log" yaml:"log"`
 	Sandbox   Sandbox `mapstructure:"sandbox" yaml:"sandbox"`
 	File      string  `mapstructure:"-" yaml:"-"`
+	// Warnings lists what was ignored, such as an ALUSTA_ variable that
+	// names no setting (a typo, or a variable of alusta's tests).
+	Warnings []string `mapstructure:"-" yaml:"-"`
 }
 
 // HubSpot holds the connection to the portal.
@@ -224,6 +227,7 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 			source[k] = pos[k]
 		}
 	}
+	var ignored []string
 	for _, kv := range environ {
 		name, val, ok := strings.Cut(kv, "=")
 		if !ok || !strings.HasPrefix(name, "ALUSTA_") {
@@ -231,6 +235,7 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 		}
 		key := envKey(name)
 		if key == "" {
+			ignored = append(ignored, name)
 			continue
 		}
 		v.Set(key, val)
@@ -252,6 +257,10 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	c.File = file
+	slices.Sort(ignored)
+	for _, name := range ignored {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("%s is not a setting and was ignored", name))
+	}
 	if c.HubSpot.Token == "" && c.HubSpot.TokenFile != "" {
 		b, err := os.ReadFile(c.HubSpot.TokenFile)
 		if err != nil {
@@ -319,15 +328,13 @@ func readFile(file string) (map[string]any, map[string]string, error) {
 			_, leaf := defaults[key]
 			switch {
 			case leaf && val.Kind == yaml.ScalarNode:
-				var x any
-				if err := val.Decode(&x); err != nil {
-					errs = append(errs, &Error{Source: at(val), Key: key, Msg: err.Error()})
-					continue
-				}
-				if x == nil {
+				if val.Tag == "!!null" {
 					continue // "key:" with no value keeps the default
 				}
-				vals[key], pos[key] = x, at(val)
+				// The text as written: YAML would read a token like 0123
+				// as a number and lose its zero; checkKinds reads each
+				// key's kind from the text.
+				vals[key], pos[key] = val.Value, at(val)
 			case leaf:
 				errs = append(errs, &Error{Source: at(val), Key: key, Msg: "want a single value, got " + nodeKind(val)})
 			case isSection(key) && val.Kind == yaml.MappingNode:

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,22 +72,85 @@ func TestLoadErrors(t *testing.T) {
 		name string
 		file string
 		env  []string
+		args []string
 		want string
 	}{
-		{name: "unknown key", file: "testdata/typo.yaml", want: `config: testdata/typo.yaml: unknown key "hubspot.tokne"`},
+		{name: "unknown key", file: "testdata/typo.yaml",
+			want: `config: testdata/typo.yaml:2:3: hubspot.tokne: unknown key (hubspot has base_url, daily_limit, rate_limit, search_rate, timeout, token, token_file)`},
 		{name: "missing explicit file", file: "testdata/nope.yaml", want: "config: open testdata/nope.yaml: no such file or directory"},
-		{name: "rate limit", env: []string{"ALUSTA_HUBSPOT_RATE_LIMIT=120"}, want: "config: hubspot.rate_limit: 120: want 100, 190 or 250"},
-		{name: "schedule", env: []string{"ALUSTA_REPORTS_SCHEDULE=every night"}, want: `config: reports.schedule: "every night": expected exactly 5 fields, found 2: [every night]`},
-		{name: "time zone", env: []string{"ALUSTA_REPORTS_TIMEZONE=Mars/Olympus"}, want: "config: reports.timezone: unknown time zone Mars/Olympus"},
-		{name: "token file", env: []string{"ALUSTA_HUBSPOT_TOKEN_FILE=testdata/absent-token"}, want: "config: hubspot.token_file: open testdata/absent-token: no such file or directory"},
+		{name: "syntax", file: "testdata/syntax.yaml", want: "config: testdata/syntax.yaml:1: did not find expected node content"},
+		{name: "shapes", file: "testdata/shapes.yaml", want: "config: testdata/shapes.yaml:3:3: hubspot.base_url: set twice (first at line 2)\n" +
+			"testdata/shapes.yaml:4:7: sync: want a mapping of interval, lookback, reconcile, got \"30s\"\n" +
+			"testdata/shapes.yaml:6:8: reports.dir: want a single value, got a list"},
+		{name: "values in the file name their line", file: "testdata/values.yaml",
+			want: "config: testdata/values.yaml:3:12: hubspot.timeout: 30: want a duration with a unit, such as 30s, 2m or 1h\n" +
+				"testdata/values.yaml:5:13: sync.interval: 30: want a duration with a unit, such as 30s, 2m or 1h"},
+		{name: "checks after decoding name the line too", file: "testdata/values.yaml", env: []string{"ALUSTA_HUBSPOT_TIMEOUT=10s", "ALUSTA_SYNC_INTERVAL=1m"},
+			want: "config: testdata/values.yaml:2:15: hubspot.rate_limit: 99: want 100, 190 or 250\n" +
+				"testdata/values.yaml:7:10: log.level: \"verbose\": want debug, info, warn or error"},
+		{name: "not a number", file: "testdata/notnumber.yaml", want: "config: testdata/notnumber.yaml:2:15: hubspot.rate_limit: lots: want a whole number"},
+		{name: "not a number in the environment", env: []string{"ALUSTA_HUBSPOT_SEARCH_RATE=five"}, want: "config: ALUSTA_HUBSPOT_SEARCH_RATE: hubspot.search_rate: five: want a whole number"},
+		{name: "rate limit", env: []string{"ALUSTA_HUBSPOT_RATE_LIMIT=120"}, want: "config: ALUSTA_HUBSPOT_RATE_LIMIT: hubspot.rate_limit: 120: want 100, 190 or 250"},
+		{name: "interval flag", args: []string{"--interval", "5"}, want: "config: --interval: sync.interval: 5: want a duration with a unit, such as 30s, 2m or 1h"},
+		{name: "schedule", env: []string{"ALUSTA_REPORTS_SCHEDULE=every night"}, want: `config: ALUSTA_REPORTS_SCHEDULE: reports.schedule: "every night": expected exactly 5 fields, found 2: [every night]`},
+		{name: "time zone", env: []string{"ALUSTA_REPORTS_TIMEZONE=Mars/Olympus"}, want: "config: ALUSTA_REPORTS_TIMEZONE: reports.timezone: unknown time zone Mars/Olympus"},
+		{name: "report format", env: []string{"ALUSTA_REPORTS_FORMAT=pdf"}, want: `config: ALUSTA_REPORTS_FORMAT: reports.format: "pdf": want csv or xlsx`},
+		{name: "base URL", args: []string{"--base-url", "api.hubapi.com"}, want: `config: --base-url: hubspot.base_url: "api.hubapi.com": want an http or https URL such as https://api.hubapi.com`},
+		{name: "listen address", env: []string{"ALUSTA_HTTP_ADDR=8080"}, want: `config: ALUSTA_HTTP_ADDR: http.addr: "8080": want host:port, such as 127.0.0.1:8080`},
+		{name: "token file", env: []string{"ALUSTA_HUBSPOT_TOKEN_FILE=testdata/absent-token"}, want: "config: ALUSTA_HUBSPOT_TOKEN_FILE: hubspot.token_file: open testdata/absent-token: no such file or directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Load(tt.file, nil, tt.env)
+			_, err := Load(tt.file, flagSet(t, tt.args...), tt.env)
 			if err == nil || err.Error() != tt.want {
 				t.Errorf("got %v, want %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestEmptySections checks that a section or key with nothing after it keeps
+// the defaults instead of being taken for an unknown key, and that word
+// settings fold their case.
+func TestEmptySections(t *testing.T) {
+	c, err := Load("testdata/empty-sections.yaml", nil, []string{"ALUSTA_REPORTS_FORMAT=XLSX", "ALUSTA_LOG_LEVEL=Debug"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HubSpot.BaseURL != DefaultBaseURL || c.Store.Path != "./alusta.db" {
+		t.Errorf("got base URL %q, store %q, want the defaults", c.HubSpot.BaseURL, c.Store.Path)
+	}
+	if c.Reports.Format != "xlsx" || c.Log.Level != "debug" {
+		t.Errorf("got format %q, level %q, want xlsx and debug", c.Reports.Format, c.Log.Level)
+	}
+}
+
+// TestValuesAsWritten checks that a value is read as its text: a token of
+// digits keeps its leading zero, a number in quotes is still a number.
+func TestValuesAsWritten(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "alusta.yaml")
+	if err := os.WriteFile(f, []byte("hubspot:\n  token: 0123\n  rate_limit: \"250\"\n  timeout: 1m\nhttp:\n  addr: 127.0.0.1:9000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(f, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HubSpot.Token != "0123" || c.HubSpot.RateLimit != 250 || c.HubSpot.Timeout != time.Minute || c.HTTP.Addr != "127.0.0.1:9000" {
+		t.Errorf("got token %q, rate %d, timeout %s, addr %q", c.HubSpot.Token, c.HubSpot.RateLimit, c.HubSpot.Timeout, c.HTTP.Addr)
+	}
+}
+
+// TestUnknownVariable checks that an ALUSTA_ variable that names no setting
+// is reported rather than silently dropped.
+func TestUnknownVariable(t *testing.T) {
+	c, err := Load("", nil, []string{"ALUSTA_HUBSPOT_TOKNE=x", "ALUSTA_HUBSPOT_RATE_LIMIT=190", "HOME=/root"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"ALUSTA_HUBSPOT_TOKNE is not a setting and was ignored"}
+	if !slices.Equal(c.Warnings, want) {
+		t.Errorf("got %q, want %q", c.Warnings, want)
 	}
 }
 

@@ -201,9 +201,19 @@ func (m *Mapping) Field(objectType, field string) string {
 	return o.Fields[field]
 }
 
+// reportProperties are read whatever the mapping says, because the reports
+// count with them: a ticket's closed_date (workload: closed per week) and a
+// deal's closedate (billing: the month an order was delivered in). HubSpot
+// sends neither unless asked.
+var reportProperties = map[string][]string{
+	hubspot.Tickets: {"closed_date", "createdate"},
+	hubspot.Deals:   {"closedate", "createdate"},
+}
+
 // Properties returns what to request from HubSpot for an object type: the
-// mapped fields, the extra reads and, for tickets and deals, what alusta
-// writes (needed to notice a person's change). Sorted, no duplicates.
+// mapped fields, the extra reads, what the reports need and, for tickets and
+// deals, what alusta writes (needed to notice a person's change). Sorted, no
+// duplicates.
 func (m *Mapping) Properties(objectType string) []string {
 	o := m.Objects[objectType]
 	if o == nil {
@@ -214,6 +224,9 @@ func (m *Mapping) Properties(objectType string) []string {
 		set[p] = true
 	}
 	for _, p := range o.Read {
+		set[p] = true
+	}
+	for _, p := range reportProperties[objectType] {
 		set[p] = true
 	}
 	if objectType != hubspot.Companies {

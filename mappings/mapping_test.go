@@ -17,13 +17,22 @@ func TestDefault(t *testing.T) {
 	}
 	got := m.Properties(hubspot.Tickets)
 	for _, want := range []string{"subject", "content", "hs_pipeline", "hs_pipeline_stage", "hs_ticket_priority", "source_type",
-		"hubspot_owner_id", "alusta_service", "alusta_municipality", "alusta_client_group", "alusta_language", "alusta_queue", "alusta_decision"} {
+		"hubspot_owner_id", "alusta_service", "alusta_municipality", "alusta_client_group", "alusta_language", "alusta_queue", "alusta_decision",
+		// The workload report counts closed tickets per week by closed_date.
+		"closed_date"} {
 		if !slices.Contains(got, want) {
 			t.Errorf("tickets: %q missing from %v", want, got)
 		}
 	}
 	if !slices.IsSorted(got) {
 		t.Errorf("got unsorted %v", got)
+	}
+	// Billing dates an order by closedate even when a copied mapping drops
+	// the close_date field.
+	custom := Default()
+	delete(custom.Objects[hubspot.Deals].Fields, "close_date")
+	if deals := custom.Properties(hubspot.Deals); !slices.Contains(deals, "closedate") {
+		t.Errorf("deals: closedate missing from %v", deals)
 	}
 	companies := m.Properties(hubspot.Companies)
 	want := []string{"alusta_provider_active", "alusta_provider_areas", "alusta_provider_capacity", "alusta_provider_languages",

@@ -203,6 +203,51 @@ routes:
 	}
 }
 
+// TestOwnerRotationKeepsNoEmail checks that the rotation position, which
+// the daemon stores in SQLite, is an owner id rather than a staff email, and
+// that a position saved as an email still continues the rotation.
+func TestOwnerRotationKeepsNoEmail(t *testing.T) {
+	m := mappings.Default()
+	if err := m.Resolve(m.LabelPipelines()); err != nil {
+		t.Fatal(err)
+	}
+	src := `teams:
+  t:
+    members: [aino.virtanen@kotitori.example.fi, mikko.korhonen@kotitori.example.fi, liisa.nieminen@kotitori.example.fi]
+object: tickets
+routes:
+  - assign: {pool: t}
+`
+	r, err := Parse(map[string][]byte{"t.yaml": []byte(src)}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEngine(r, m)
+	st := &State{Rotation: map[string]string{"team:t": "aino.virtanen@kotitori.example.fi"}}
+	var got []string
+	for i := range 3 {
+		d, err := e.Decide(Input{ObjectType: hubspot.Tickets, Record: ticket(string(rune('a'+i)), monday, nil), Owners: demoOwners()}, st, monday)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, d.Writes["hubspot_owner_id"])
+	}
+	// After aino (the saved email): mikko (2), liisa (3), aino (1).
+	if want := []string{"2", "3", "1"}; !slices.Equal(got, want) {
+		t.Errorf("got owners %v, want %v", got, want)
+	}
+	blob, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(blob), "@") {
+		t.Errorf("state holds an email: %s", blob)
+	}
+	if st.Rotation["team:t"] != "1" {
+		t.Errorf("got rotation %q, want owner id 1", st.Rotation["team:t"])
+	}
+}
+
 func TestStickyProvider(t *testing.T) {
 	e, m := demoEngine(t)
 	st := &State{Records: map[string]*RecordState{"deals/5": {Written: map[string]string{"alusta_provider": "1", "dealstage": "Välitetty tuottajalle"}}}}

@@ -51,6 +51,22 @@ func TestLoadBroken(t *testing.T) {
 	}
 }
 
+// TestNoRuleFiles checks that a folder without rule files is an error
+// rather than an empty rule set that decides nothing.
+func TestNoRuleFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "tickets_test.yaml"), []byte("cases: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := "pipelines: no rule files (*.yaml) in " + dir
+	if _, err := Load(dir, mappings.Default()); err == nil || err.Error() != want {
+		t.Errorf("Load: got %v, want %s", err, want)
+	}
+	if _, err := Check(dir, mappings.Default()); err == nil || err.Error() != want {
+		t.Errorf("Check: got %v, want %s", err, want)
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	const teams = "teams:\n  a:\n    members: [x@example.fi]\n"
 	const cal = "calendars:\n  c:\n    hours: {mon: [\"08:00-16:00\"]}\n"

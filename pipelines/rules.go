@@ -201,6 +201,11 @@ func RuleFiles(dir string) ([]string, error) {
 		}
 		out = append(out, filepath.Join(dir, n))
 	}
+	if len(out) == 0 {
+		// An empty or mistyped folder would otherwise check clean and then
+		// run with no rules at all.
+		return nil, fmt.Errorf("pipelines: no rule files (*.yaml) in %s", dir)
+	}
 	sort.Strings(out)
 	return out, nil
 }

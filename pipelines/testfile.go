@@ -120,6 +120,10 @@ func RunTests(dir string, m *mappings.Mapping, w io.Writer) ([]TestResult, error
 				errs = append(errs, doc.Errorf(fmt.Sprintf("cases[%d]", i), "now: missing"))
 				continue
 			}
+			if es := checkCase(doc, m, tf.Object, owners, i, tc); len(es) > 0 {
+				errs = append(errs, es...)
+				continue
+			}
 			res := runCase(e, m, tf.Object, providers, owners, tc)
 			res.File = f
 			results = append(results, res)
@@ -137,6 +141,50 @@ func RunTests(dir string, m *mappings.Mapping, w io.Writer) ([]TestResult, error
 		return results, err
 	}
 	return results, nil
+}
+
+// checkCase reports what a case names that cannot exist, so that a typo
+// fails loudly instead of passing by accident: a stage label the mapping
+// does not have, an owner who is in no team.
+func checkCase(doc *mappings.Doc, m *mappings.Mapping, object string, owners []hubspot.Owner, i int, tc TestCase) mappings.Errors {
+	var errs mappings.Errors
+	at := fmt.Sprintf("cases[%d]", i)
+	var labels []string
+	if o := m.Objects[object]; o != nil {
+		for _, name := range mappings.StageNames(object) {
+			if l := o.Stages[name]; l != "" {
+				labels = append(labels, l)
+			}
+		}
+	}
+	if sp := m.Field(object, "stage"); sp != "" && len(labels) > 0 {
+		stage := func(path, v string) {
+			if v != "" && v != "none" && !slices.Contains(labels, v) {
+				errs = append(errs, doc.Errorf(path, "unknown stage %q (want %s)", v, strings.Join(labels, ", ")))
+			}
+		}
+		stage(at+".record.properties."+sp, tc.Record.Properties[sp])
+		stage(at+".written."+sp, tc.Written[sp])
+		stage(at+".expect.stage", tc.Expect.Stage)
+	}
+	if op := m.Field(object, "owner"); op != "" {
+		var emails []string
+		for _, o := range owners {
+			emails = append(emails, o.Email)
+		}
+		owner := func(path, v string) {
+			if v != "" && v != "none" && !slices.Contains(emails, v) {
+				errs = append(errs, doc.Errorf(path, "owner %q is in no team (want %s)", v, strings.Join(emails, ", ")))
+			}
+		}
+		owner(at+".record.properties."+op, tc.Record.Properties[op])
+		owner(at+".written."+op, tc.Written[op])
+		owner(at+".expect.owner", tc.Expect.Owner)
+		for _, k := range slices.Sorted(maps.Keys(tc.OpenTickets)) {
+			owner(at+".open_tickets."+k, k)
+		}
+	}
+	return errs
 }
 
 // testOwners makes an owner per team member, whose id is the email, so

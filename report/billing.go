@@ -86,7 +86,31 @@ func parsePrices(s string) map[string]int64 {
 	return out
 }
 
-type problem struct{ id, property, reason string }
+type problem struct {
+	id, property, reason string
+	// close is the deal's closedate, zero when it has none that parses.
+	close time.Time
+}
+
+// String names the record and the property, for the person who fixes it
+// in the CRM.
+func (p problem) String() string {
+	// The reason quotes a property value, which may hold anything a
+	// person typed; identity codes are masked as the store masks them.
+	return store.Redact(fmt.Sprintf("deal %s, property %s: %s", p.id, p.property, strings.TrimPrefix(p.reason, "billing: ")))
+}
+
+// problemsIn lists the problems that concern period p: deals delivered in
+// it, and deals whose closedate is missing, which might be.
+func problemsIn(probs []problem, p Period) []string {
+	var out []string
+	for _, pr := range probs {
+		if pr.close.IsZero() || (!pr.close.Before(p.From) && pr.close.Before(p.To)) {
+			out = append(out, pr.String())
+		}
+	}
+	return out
+}
 
 // billingLines computes the current line of every delivered deal. Deals
 // that cannot be billed are returned as problems, to be recorded.
@@ -113,22 +137,22 @@ func billingLines(ctx context.Context, env Env) (map[string]billingLine, []probl
 			Payer: d.Prop("alusta_payer"), Unit: d.Prop("alusta_unit")}
 		closeAt, ok := parseCRMTime(d.Prop("closedate"))
 		if !ok {
-			probs = append(probs, problem{d.ID, "closedate", fmt.Sprintf("billing: delivered deal has no valid closedate (%q)", d.Prop("closedate"))})
+			probs = append(probs, problem{d.ID, "closedate", fmt.Sprintf("billing: delivered deal has no valid closedate (%q)", d.Prop("closedate")), time.Time{}})
 			continue
 		}
 		l.Close = closeAt
 		l.Month = closeAt.In(env.Loc).Format("2006-01")
 		if l.Provider == "" {
-			probs = append(probs, problem{d.ID, "alusta_provider", "billing: delivered deal has no provider"})
+			probs = append(probs, problem{d.ID, "alusta_provider", "billing: delivered deal has no provider", closeAt})
 			continue
 		}
 		if l.Payer != "city" && l.Payer != "client" {
-			probs = append(probs, problem{d.ID, "alusta_payer", fmt.Sprintf("billing: payer %q is not city or client", l.Payer)})
+			probs = append(probs, problem{d.ID, "alusta_payer", fmt.Sprintf("billing: payer %q is not city or client", l.Payer), closeAt})
 			continue
 		}
 		units, ok := parseNumber(d.Prop("alusta_units"))
 		if !ok || units <= 0 {
-			probs = append(probs, problem{d.ID, "alusta_units", fmt.Sprintf("billing: units %q is not a positive number", d.Prop("alusta_units"))})
+			probs = append(probs, problem{d.ID, "alusta_units", fmt.Sprintf("billing: units %q is not a positive number", d.Prop("alusta_units")), closeAt})
 			continue
 		}
 		l.UnitsMilli = int64(math.Round(units * 1000))
@@ -139,7 +163,7 @@ func billingLines(ctx context.Context, env Env) (map[string]billingLine, []probl
 			l.PriceCents = price
 			l.TotalCents = int64(math.Round(float64(price) * units))
 		} else {
-			probs = append(probs, problem{d.ID, "amount", fmt.Sprintf("billing: no amount and provider %s has no price for %q", l.Provider, l.Service)})
+			probs = append(probs, problem{d.ID, "amount", fmt.Sprintf("billing: no amount and provider %s has no price for %q", l.Provider, l.Service), closeAt})
 			continue
 		}
 		lines[d.ID] = l
@@ -347,38 +371,39 @@ FROM billing_corrections ORDER BY id`)
 }
 
 // billingTx computes lines, records unbillable deals, then runs fn in one
-// transaction that has reconciled locked months.
-func billingTx(ctx context.Context, env Env, fn func(tx *sql.Tx, lines map[string]billingLine, st billingState) error) error {
+// transaction that has reconciled locked months. It returns the unbillable
+// deals, so that the caller can name them.
+func billingTx(ctx context.Context, env Env, fn func(tx *sql.Tx, lines map[string]billingLine, st billingState) error) ([]problem, error) {
 	lines, probs, err := billingLines(ctx, env)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, p := range probs {
 		if err := env.Store.RecordRejected(ctx, "deals", p.id, p.property, p.reason); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	tx, err := env.Store.DB().BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer tx.Rollback()
 	st, err := loadBillingState(ctx, tx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := reconcile(ctx, tx, env, lines, st); err != nil {
-		return err
+		return nil, err
 	}
 	if err := fn(tx, lines, st); err != nil {
-		return err
+		return nil, err
 	}
-	return tx.Commit()
+	return probs, tx.Commit()
 }
 
 func buildBilling(ctx context.Context, env Env, p Period) (*Table, error) {
 	t := &Table{Report: "billing", Period: p, Columns: billingColumns}
-	err := billingTx(ctx, env, func(tx *sql.Tx, lines map[string]billingLine, st billingState) error {
+	probs, err := billingTx(ctx, env, func(tx *sql.Tx, lines map[string]billingLine, st billingState) error {
 		if p.IsMonth() && st.locked[p.Label] {
 			rows, err := lockedRows(ctx, tx, p.Label)
 			t.Rows = rows
@@ -391,6 +416,7 @@ func buildBilling(ctx context.Context, env Env, p Period) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.Problems = problemsIn(probs, p)
 	return t, nil
 }
 
@@ -433,7 +459,7 @@ func Lock(ctx context.Context, env Env, month string) (*Table, error) {
 		return nil, fmt.Errorf("report: lock %s: the month has not ended", month)
 	}
 	t := &Table{Report: "billing", Period: p, Columns: billingColumns}
-	err = billingTx(ctx, env, func(tx *sql.Tx, lines map[string]billingLine, st billingState) error {
+	probs, err := billingTx(ctx, env, func(tx *sql.Tx, lines map[string]billingLine, st billingState) error {
 		if st.locked[month] {
 			return ErrLocked
 		}
@@ -469,6 +495,7 @@ func Lock(ctx context.Context, env Env, month string) (*Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("report: lock %s: %w", month, err)
 	}
+	t.Problems = problemsIn(probs, p)
 	return t, nil
 }
 

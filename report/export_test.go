@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -110,6 +111,69 @@ func TestLockErrors(t *testing.T) {
 	}
 	if len(rej) != 1 || rej[0].RecordID != "1007" || rej[0].Reason != `billing: payer "" is not city or client` {
 		t.Errorf("rejected: got %+v", rej)
+	}
+}
+
+// TestBillingNamesLeftOut checks that a delivered deal that cannot be
+// billed is named, with its property, in the report of the month it was
+// delivered in, and only there, and in the lock of that month.
+func TestBillingNamesLeftOut(t *testing.T) {
+	ctx := context.Background()
+	_, _, env := billingStore(t)
+	loc := helsinki(t)
+	want := `deal 1007, property alusta_payer: payer "" is not city or client`
+	for _, tt := range []struct {
+		period string
+		want   []string
+	}{
+		{"2026-02", []string{want}},
+		{"2026-02-14", []string{want}},
+		{"2026-02-13", nil},
+		{"2026-01", nil},
+	} {
+		p, err := ParsePeriod(tt.period, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tbl, err := Build(ctx, env, "billing", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(tbl.Problems, tt.want) {
+			t.Errorf("%s: got problems %q, want %q", tt.period, tbl.Problems, tt.want)
+		}
+	}
+	tbl, err := Lock(ctx, env, "2026-02")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tbl.Problems, []string{want}) {
+		t.Errorf("lock: got problems %q, want %q", tbl.Problems, want)
+	}
+}
+
+// TestLeftOutMasksIdentityCodes checks that a property value quoted in a
+// problem is masked like everything the store keeps, and that a deal with
+// no usable closedate is named in every period, since it might belong to
+// any of them.
+func TestLeftOutMasksIdentityCodes(t *testing.T) {
+	ctx := context.Background()
+	_, _, env := billingStore(t)
+	if err := env.Store.UpsertRecords(ctx, "deals", []store.Record{{ID: "9", UpdatedAt: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC),
+		Properties: map[string]string{"dealstage": "1006", "closedate": "040253-914B", "alusta_provider": "301"}}}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParsePeriod("2026-01", helsinki(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := Build(ctx, env, "billing", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`deal 9, property closedate: delivered deal has no valid closedate ("[hetu]")`}
+	if !slices.Equal(tbl.Problems, want) {
+		t.Errorf("got %q, want %q", tbl.Problems, want)
 	}
 }
 
@@ -407,6 +471,10 @@ func TestExporterRetriesAndRecords(t *testing.T) {
 	}
 	if counts["report=billing,status=ok"] != 1 || counts["report=billing,status=failed"] != 1 {
 		t.Errorf("metrics: got %v", counts)
+	}
+	// The reports not exported yet show zeros rather than nothing.
+	if v, ok := counts["report=workload,status=failed"]; !ok || v != 0 || len(counts) != 2*len(Reports()) {
+		t.Errorf("metrics: got %v, want a zero series per report and status", counts)
 	}
 }
 

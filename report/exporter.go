@@ -88,6 +88,14 @@ func NewExporter(s *store.Store, o ExporterOptions) (*Exporter, error) {
 			Help: "Report export attempts by report and outcome (ok, failed).",
 		}, []string{"report", "status"}),
 	}
+	// Every series exists from the start at zero, so that an alert on
+	// failed runs works before the first nightly export and /metrics shows
+	// the exporter is there.
+	for _, r := range Reports() {
+		for _, status := range []string{store.RunOK, store.RunFailed} {
+			e.runs.WithLabelValues(r.Name, status)
+		}
+	}
 	if o.Registerer != nil {
 		if err := o.Registerer.Register(e.runs); err != nil {
 			return nil, fmt.Errorf("report: exporter: register metrics: %w", err)
@@ -107,6 +115,8 @@ type Result struct {
 	Checksum string
 	Duration time.Duration
 	Attempt  int
+	// Problems names the records left out of the report (Table.Problems).
+	Problems []string
 }
 
 // Export computes report name for p and writes it in format f, trying
@@ -162,6 +172,9 @@ func (e *Exporter) exportOnce(ctx context.Context, name string, p Period, f Form
 		return Result{}, err
 	}
 	e.log.Info("report exported", "report", name, "period", p.Label, "path", path, "rows", res.Rows, "duration", res.Duration)
+	for _, pr := range res.Problems {
+		e.log.Warn("report: record left out", "report", name, "period", p.Label, "problem", pr)
+	}
 	return res, nil
 }
 
@@ -177,6 +190,7 @@ func (e *Exporter) write(ctx context.Context, name string, p Period, f Format, p
 		return err
 	}
 	res.Rows = len(t.Rows)
+	res.Problems = t.Problems
 	progress := e.progressFunc(name, p)
 	res.Checksum, err = WriteFileAtomic(path, func(w io.Writer) error {
 		w = ctxWriter{ctx: ctx, w: w}

@@ -50,6 +50,10 @@ type Table struct {
 	Period  Period
 	Columns []Column
 	Rows    [][]any
+	// Problems names the records of the period left out because they are
+	// bad ("deal 42, property alusta_units: ..."), so that nobody sends an
+	// incomplete report believing it whole.
+	Problems []string
 }
 
 // Totals is the totals row: the label in the first column, the sum of each

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"text/tabwriter"
@@ -87,12 +88,19 @@ func newReportExportCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			left := 0
 			for _, n := range names {
 				res, err := exp.Export(ctx, n, p, f)
 				if err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %d rows -> %s (sha256 %s)\n", n, p.Label, res.Rows, res.Path, res.Checksum)
+				left += printLeftOut(cmd.ErrOrStderr(), n, p.Label, res.Problems)
+			}
+			if left > 0 {
+				// The files are written, but a script must not send them
+				// on as if they were whole.
+				return fmt.Errorf("report export: %d records left out of %s; fix them in the CRM and sync again", left, p.Label)
 			}
 			return nil
 		},
@@ -181,10 +189,22 @@ func newReportLockCmd(a *app) *cobra.Command {
 			orders, _ := tot[7].(int64)
 			total, _ := tot[10].(int64)
 			fmt.Fprintf(cmd.OutOrStdout(), "locked %s: %d rows, %d orders, %s EUR\n", month, len(t.Rows), orders, report.FormatEuros(total))
+			if n := printLeftOut(cmd.ErrOrStderr(), "billing", month, t.Problems); n > 0 {
+				return fmt.Errorf("report lock: %s is locked without %d deals; once fixed in the CRM they bill as corrections in the month they are seen", month, n)
+			}
 			return nil
 		},
 	}
 	c.Flags().StringVar(&month, "month", "", "month YYYY-MM")
 	c.MarkFlagRequired("month")
 	return c
+}
+
+// printLeftOut prints one warning per record left out of a report and
+// returns how many there were.
+func printLeftOut(w io.Writer, name, period string, problems []string) int {
+	for _, p := range problems {
+		fmt.Fprintf(w, "warning: %s %s: left out %s\n", name, period, p)
+	}
+	return len(problems)
 }

@@ -92,3 +92,45 @@ func TestReportCommands(t *testing.T) {
 		t.Errorf("csv: got %q, want %q", b, want)
 	}
 }
+
+// TestReportExportLeftOut checks that a delivered deal that cannot be
+// billed is named on stderr with its property, that the file is still
+// written, and that the command fails so that no script sends it on as
+// whole.
+func TestReportExportLeftOut(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "alusta.db")
+	outDir := filepath.Join(dir, "reports")
+	ctx := context.Background()
+	s, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 2, 10, 10, 0, 0, 0, time.UTC)
+	if err := s.UpsertRecords(ctx, "companies", []store.Record{{ID: "301", UpdatedAt: at, Properties: map[string]string{
+		"name": "Siivouspalvelu Aurinko Oy", "alusta_provider_prices": "siivous:34.50"}}}); err != nil {
+		t.Fatal(err)
+	}
+	deal := func(id, units string) store.Record {
+		return store.Record{ID: id, UpdatedAt: at, Properties: map[string]string{"dealstage": "closedwon", "closedate": "2026-02-10T10:00:00Z",
+			"alusta_provider": "301", "alusta_service": "siivous", "alusta_payer": "city", "alusta_units": units, "alusta_unit": "h"}}
+	}
+	if err := s.UpsertRecords(ctx, "deals", []store.Record{deal("1", "2"), deal("2", "0")}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	out, err := runAlusta(t, "report", "export", "--report", "billing", "--month", "2026-02", "--out", outDir, "--store", db)
+	if want := "report export: 1 records left out of 2026-02; fix them in the CRM and sync again"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+	if want := `warning: billing 2026-02: left out deal 2, property alusta_units: units "0" is not a positive number`; !strings.Contains(out, want) {
+		t.Errorf("got %q, want it to contain %q", out, want)
+	}
+	if _, err := os.Stat(filepath.Join(outDir, "billing-2026-02.csv")); err != nil {
+		t.Errorf("the file was not written: %v", err)
+	}
+	out, err = runAlusta(t, "report", "lock", "--month", "2026-02", "--store", db)
+	if err == nil || !strings.HasPrefix(err.Error(), "report lock: 2026-02 is locked without 1 deals") || !strings.Contains(out, "locked 2026-02: 1 rows") {
+		t.Errorf("lock: got %v, output %q", err, out)
+	}
+}

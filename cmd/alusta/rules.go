@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -97,17 +96,15 @@ func newRulesCmd(a *app) *cobra.Command {
 	return c
 }
 
-// loadMapping reads the mapping folder, or the default mapping when the
-// folder has no mapping.yaml.
+// loadMapping reads the mapping folder as the daemon does: a folder without
+// mapping.yaml is an error, not the default mapping, or rules check would
+// pass rules that alusta run then refuses. Only dir "" (no folder given,
+// as in tests) means the embedded default mapping.
 func loadMapping(dir string) (*mappings.Mapping, error) {
 	if dir == "" {
 		return mappings.Default(), nil
 	}
-	m, err := mappings.Load(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return mappings.Default(), nil
-	}
-	return m, err
+	return mappings.Load(dir)
 }
 
 // printProblems prints a load error as one line per problem and reports
@@ -161,6 +158,9 @@ func rulesTest(w io.Writer, dir, mappingDir string) error {
 		}
 		return err
 	}
+	if len(results) == 0 {
+		return fmt.Errorf("rules test: no test cases (*_test.yaml) in %s", filepath.Clean(dir))
+	}
 	failed := 0
 	for _, r := range results {
 		if len(r.Failures) > 0 {
@@ -168,7 +168,7 @@ func rulesTest(w io.Writer, dir, mappingDir string) error {
 		}
 	}
 	fmt.Fprintf(w, "%d passed, %d failed\n", len(results)-failed, failed)
-	if failed > 0 || len(results) == 0 {
+	if failed > 0 {
 		return &exitError{code: 1}
 	}
 	return nil

@@ -201,3 +201,42 @@ func TestRulesExplain(t *testing.T) {
 		t.Errorf("missing ticket: got exit %d, output:\n%s", code, out)
 	}
 }
+
+// TestRulesFolders checks that check and test refuse what alusta run would
+// refuse or silently run without: an empty rules folder, a mappings folder
+// without mapping.yaml, and a folder without test cases.
+func TestRulesFolders(t *testing.T) {
+	empty := t.TempDir()
+	rules := t.TempDir()
+	for _, f := range []string{"calendars.yaml", "tickets.yaml", "deals.yaml"} {
+		data, err := os.ReadFile(filepath.Join("..", "..", "pipelines", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(rules, f), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "check an empty folder", args: []string{"rules", "check", "--dir", empty},
+			want: "pipelines: no rule files (*.yaml) in " + empty + "\n"},
+		{name: "test an empty folder", args: []string{"rules", "test", "--dir", empty},
+			want: "pipelines: no rule files (*.yaml) in " + empty + "\n"},
+		{name: "no mapping.yaml", args: []string{"--mappings", empty, "rules", "check", "--dir", rules},
+			want: "mappings: load: open " + filepath.Join(empty, "mapping.yaml") + ": no such file or directory\n"},
+		{name: "no test cases", args: []string{"rules", "test", "--dir", rules},
+			want: "rules test: no test cases (*_test.yaml) in " + rules + "\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, code := runCLI(t, tt.args...)
+			if code != 1 || out != tt.want {
+				t.Errorf("got exit %d, output %q, want exit 1, %q", code, out, tt.want)
+			}
+		})
+	}
+}

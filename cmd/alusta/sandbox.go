@@ -62,8 +62,8 @@ seed=1 (repeatable sequence).`,
 			}
 			base := "http://" + ln.Addr().String()
 			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "alusta sandbox (%s seed) serving HubSpot's CRM API at %s (ready in %s)\n",
-				orDefault(seed, "empty"), base, time.Since(start).Round(time.Millisecond))
+			fmt.Fprintf(out, "alusta sandbox (%s) serving HubSpot's CRM API at %s (ready in %s)\n",
+				sandboxOrigin(seed, state, srv.Loaded()), base, time.Since(start).Round(time.Millisecond))
 			fmt.Fprintf(out, "point alusta at it: ALUSTA_HUBSPOT_BASE_URL=%s ALUSTA_HUBSPOT_TOKEN=sandbox alusta run\n", base)
 			if err := srv.Run(cmd.Context(), ln); err != nil {
 				return err
@@ -126,4 +126,13 @@ func parseFaults(spec string) (sandbox.Faults, error) {
 		return f, fmt.Errorf("sandbox: --faults: shares must be between 0 and 1 and sum to at most 1")
 	}
 	return f, nil
+}
+
+// sandboxOrigin says where the sandbox's data came from: a state file, when
+// one was read, replaces the seed entirely.
+func sandboxOrigin(seed, state string, loaded bool) string {
+	if loaded {
+		return "state from " + state + "; --seed ignored"
+	}
+	return orDefault(seed, "empty") + " seed"
 }

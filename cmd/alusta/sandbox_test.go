@@ -39,3 +39,12 @@ func TestParseFaults(t *testing.T) {
 		})
 	}
 }
+
+func TestSandboxOrigin(t *testing.T) {
+	if got, want := sandboxOrigin("demo", "s.json", true), "state from s.json; --seed ignored"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got, want := sandboxOrigin("", "s.json", false), "empty seed"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

@@ -232,6 +232,9 @@ func TestStatePersistence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if srv.Loaded() {
+		t.Error("Loaded: got true before the state file exists")
+	}
 	deal := srv.Insert("deals", map[string]string{"dealname": "pysyvä"}, c.Now())
 	co := srv.Insert("companies", map[string]string{"name": "Oy"}, c.Now())
 	if err := srv.Associate("deals", deal, "companies", co, 5); err != nil {
@@ -243,11 +246,14 @@ func TestStatePersistence(t *testing.T) {
 	if err := srv.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	again, err := New(Options{StatePath: path, Now: c.Now})
+	again, err := New(Options{StatePath: path, Seed: "demo", Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer again.Close()
+	if !again.Loaded() {
+		t.Error("Loaded: got false after reading the state file")
+	}
 	o, ok := again.Object("deals", deal)
 	if !ok || *o.Properties["dealname"] != "pysyvä" || !o.UpdatedAt.Equal(c.Now()) {
 		t.Fatalf("reloaded deal: got %+v ok=%v", o, ok)

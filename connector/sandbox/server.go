@@ -97,6 +97,9 @@ type Server struct {
 
 	hooks *hooks // nil without Options.Webhook
 
+	// loaded is whether New read Options.StatePath rather than the seed.
+	loaded bool
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -144,10 +147,14 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("sandbox: seed %q: want demo or empty", opts.Seed)
 		}
 	}
-	s.st = st
+	s.st, s.loaded = st, loaded
 	s.routes()
 	return s, nil
 }
+
+// Loaded reports whether New read the state file, in which case the seed
+// was not used.
+func (s *Server) Loaded() bool { return s.loaded }
 
 // SetFaults replaces the fault injection settings.
 func (s *Server) SetFaults(f Faults) { s.setFaults(f) }
