@@ -395,6 +395,10 @@ func (c *cycle) pullOwners(ctx context.Context) error {
 	return nil
 }
 
+// errCaughtUp ends a read that has reached the records changed since it
+// began.
+var errCaughtUp = errors.New("caught up")
+
 // pull reads every record of typ changed since the cursor, page by page:
 // each page is stored, decided and pushed before the cursor moves past it,
 // so a crash or a 429 mid-read resumes where it stopped and loses nothing.
@@ -412,9 +416,19 @@ func (c *cycle) pull(ctx context.Context, typ string) error {
 	props := c.rs.mapping.Properties(typ)
 	newest := cur.Since
 	page := 0
+	caughtUp := false
 	err = d.client.Changed(ctx, typ, since, props, func(objs []hubspot.Object, high time.Time) error {
 		page++
-		if err := c.process(ctx, typ, objs); err != nil {
+		// Records changed after this read began, alusta's own writes of
+		// this cycle above all, are left to the next cycle, which starts
+		// at this read's start: reading them now would page through every
+		// record alusta just wrote only to find nothing to do.
+		n := len(objs)
+		for n > 0 && !objs[n-1].UpdatedAt.Before(started) {
+			n--
+		}
+		caughtUp = n < len(objs)
+		if err := c.process(ctx, typ, objs[:n]); err != nil {
 			return fmt.Errorf("page %d: %w", page, err)
 		}
 		if high.After(newest) {
@@ -433,9 +447,12 @@ func (c *cycle) pull(ctx context.Context, typ string) error {
 		if d.stopped() {
 			return errStopping
 		}
+		if caughtUp {
+			return errCaughtUp
+		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errCaughtUp) {
 		return fmt.Errorf("sync %s: %w", typ, err)
 	}
 	if !newest.IsZero() {
@@ -579,6 +596,9 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 		c.sum.Decisions++
 		d.metrics.decisions.WithLabelValues(typ, dec.Rule).Inc()
 		dropUnchanged(o, dec.Writes)
+		if len(dec.Sticky) == 0 {
+			keepExplanation(o, dec.Writes, c.rs.mapping.Written.Decision)
+		}
 		if typ == hubspot.Deals {
 			if dec.Retry {
 				d.retry[o.ID] = true
@@ -635,6 +655,22 @@ func dropUnchanged(o hubspot.Object, writes map[string]string) {
 		if cur, _ := o.Prop(prop); cur == v {
 			delete(writes, prop)
 		}
+	}
+}
+
+// keepExplanation leaves the CRM's explanation alone when it is the only
+// thing that would change: it tells staff why alusta last acted, and a
+// later pass that changes nothing has no better story to tell. (A pass
+// that leaves a person's change alone does, and says so.)
+func keepExplanation(o hubspot.Object, writes map[string]string, prop string) {
+	if len(writes) != 1 {
+		return
+	}
+	if _, only := writes[prop]; !only {
+		return
+	}
+	if cur, _ := o.Prop(prop); cur != "" {
+		delete(writes, prop)
 	}
 }
 
