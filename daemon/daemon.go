@@ -70,7 +70,7 @@ type Daemon struct {
 	// cycleMu serialises cycles; the fields below it belong to the cycle.
 	cycleMu    sync.Mutex
 	state      *pipelines.State
-	versions   map[string]time.Time
+	versions   map[string]version
 	wakes      wakeQueue
 	retry      map[string]bool // deal ids left unassigned
 	providerFP string
@@ -167,13 +167,13 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("prepare: load engine state: %w", err)
 	}
-	d.versions = make(map[string]time.Time)
+	d.versions = make(map[string]version)
 	err = d.store.LoadStates(ctx, versionPrefix, func(name string, value []byte) error {
-		var t time.Time
-		if err := json.Unmarshal(value, &t); err != nil {
+		var v version
+		if err := json.Unmarshal(value, &v); err != nil {
 			return fmt.Errorf("decode %s: %w", name, err)
 		}
-		d.versions[strings.TrimPrefix(name, versionPrefix)] = t
+		d.versions[strings.TrimPrefix(name, versionPrefix)] = v
 		return nil
 	})
 	if err != nil {
@@ -558,7 +558,7 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 			if at, ok := c.seen[key]; ok && !o.UpdatedAt.After(at) {
 				continue
 			}
-			if _, ok := c.seen[key]; ok && !o.UpdatedAt.After(d.versions[key]) {
+			if _, ok := c.seen[key]; ok && !o.UpdatedAt.After(d.versions[key].Modified) {
 				continue
 			}
 			if d.stale(key, o) {
@@ -617,10 +617,25 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 // shortly after a write may still show the values from before it; deciding
 // on those would take alusta's own write for a person's edit. The record
 // is read again, fresh, by a later page or cycle.
+//
+// The guard holds for staleWindow after the write only: HubSpot's index
+// catches up within minutes, and a cache filled from another copy of a
+// portal (a restored sandbox, say) must not hold records back for ever.
 func (d *Daemon) stale(key string, o hubspot.Object) bool {
 	v, ok := d.versions[key]
-	return ok && !o.UpdatedAt.IsZero() && o.UpdatedAt.Before(v)
+	return ok && !o.UpdatedAt.IsZero() && o.UpdatedAt.Before(v.Modified) && d.now().Sub(v.Written) < staleWindow
 }
+
+// version is what HubSpot said of a record when alusta wrote it: its new
+// hs_lastmodifieddate, and when (on alusta's clock) the write was made.
+type version struct {
+	Modified time.Time `json:"modified"`
+	Written  time.Time `json:"written"`
+}
+
+// staleWindow is how long after alusta's write an older read of the record
+// is taken for the search index's lag.
+const staleWindow = 10 * time.Minute
 
 // archive notes that a record was archived or deleted in HubSpot: the
 // cache keeps it, marked, for reports; the engine stops counting it as open
@@ -759,7 +774,7 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 		results, recErrs, err := d.client.BatchUpdate(ctx, typ, inputs)
 		for _, o := range results {
 			if !o.UpdatedAt.IsZero() {
-				d.versions[typ+"/"+o.ID] = o.UpdatedAt
+				d.versions[typ+"/"+o.ID] = version{Modified: o.UpdatedAt, Written: d.now()}
 			}
 		}
 		if err != nil {
@@ -899,8 +914,8 @@ func (c *cycle) cacheWritten(ctx context.Context, typ string, todo []pending, fa
 		for k, v := range p.dec.Writes {
 			r.Properties[k] = v
 		}
-		if v, ok := c.d.versions[typ+"/"+p.obj.ID]; ok && v.After(r.UpdatedAt) {
-			r.UpdatedAt = v
+		if v, ok := c.d.versions[typ+"/"+p.obj.ID]; ok && v.Modified.After(r.UpdatedAt) {
+			r.UpdatedAt = v.Modified
 		}
 		recs = append(recs, r)
 	}

@@ -11,12 +11,11 @@ import (
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
-	"github.com/alusta/alusta/connector/sandbox"
 )
 
 // TestWebhookVerification drives the endpoint with deliveries signed as
-// HubSpot signs them (the sandbox's signer, written independently of the
-// daemon's verifier) and with the ways a delivery can be wrong.
+// HubSpot signs them (hubspot.WebhookSignature, itself checked against a
+// vector computed with openssl) and with the ways a delivery can be wrong.
 func TestWebhookVerification(t *testing.T) {
 	now := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
 	const secret = "client-secret"
@@ -59,7 +58,7 @@ func TestWebhookVerification(t *testing.T) {
 					uri = tt.uri
 				}
 				req.Header.Set(hubspot.HeaderRequestTimestamp, ts)
-				req.Header.Set(hubspot.HeaderSignatureV3, sandbox.Sign(tt.secret, http.MethodPost, uri, []byte(tt.body), ts))
+				req.Header.Set(hubspot.HeaderSignatureV3, hubspot.WebhookSignature(tt.secret, http.MethodPost, uri, []byte(tt.body), ts))
 			}
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {

@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,18 +23,6 @@ const maxWebhookAge = 5 * time.Minute
 // maxWebhookBody bounds what one delivery may send; HubSpot batches at most
 // 100 events, each well under 1 KiB.
 const maxWebhookBody = 1 << 20
-
-// Signature returns HubSpot's v3 signature of a request: base64 of
-// HMAC-SHA256 over method, full URI, body and timestamp, keyed by the app's
-// client secret. The sandbox signs with it and the daemon verifies with it.
-func Signature(secret, method, uri string, body []byte, timestamp string) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(method))
-	m.Write([]byte(uri))
-	m.Write(body)
-	m.Write([]byte(timestamp))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
 
 // Target names one record a webhook told us about.
 type Target struct {
@@ -111,7 +97,7 @@ func (h *Webhooks) verify(r *http.Request, body []byte) error {
 	if age > maxWebhookAge || age < -maxWebhookAge {
 		return fmt.Errorf("timestamp %s outside the %s window", time.UnixMilli(ms).UTC().Format(time.RFC3339), maxWebhookAge)
 	}
-	want := Signature(h.Secret, r.Method, h.uri(r), body, ts)
+	want := hubspot.WebhookSignature(h.Secret, r.Method, h.uri(r), body, ts)
 	if !hmac.Equal([]byte(want), []byte(sig)) {
 		return errSignature
 	}

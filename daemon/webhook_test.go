@@ -208,7 +208,7 @@ func (r *hookRig) post(tb testing.TB, events []hubspot.WebhookEvent, secret stri
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(hubspot.HeaderRequestTimestamp, stamp)
 	if secret != "" {
-		req.Header.Set(hubspot.HeaderSignatureV3, Signature(secret, http.MethodPost, r.hookURL, body, stamp))
+		req.Header.Set(hubspot.HeaderSignatureV3, hubspot.WebhookSignature(secret, http.MethodPost, r.hookURL, body, stamp))
 	}
 	client := &http.Client{Timeout: 10 * time.Second}
 	resp, err := client.Do(req)

@@ -41,6 +41,11 @@ func (a *app) load(cmd *cobra.Command) error {
 	}
 	a.cfg = cfg
 	a.log = newLogger(cmd.ErrOrStderr(), cfg.Log)
+	if cmd.Name() != "show" {
+		for _, w := range cfg.Warnings {
+			a.log.Warn("configuration", "warning", w)
+		}
+	}
 	return nil
 }
 

@@ -59,8 +59,17 @@ func (a *app) runDaemon(ctx context.Context) error {
 	}
 	defer b.Close()
 
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return b.serve(gctx) })
+	// The demo sandbox outlives the sync: on a stop the daemon finishes
+	// its batch against it first, then the sandbox saves its state.
+	sbCtx, stopSandbox := context.WithCancel(context.WithoutCancel(ctx))
+	sbDone := make(chan error, 1)
+	go func() { sbDone <- b.serve(sbCtx) }()
+	defer func() {
+		stopSandbox()
+		if err := <-sbDone; err != nil {
+			a.log.Error("sandbox stopped", "err", err)
+		}
+	}()
 
 	st, err := store.Open(ctx, cfg.Store.Path, store.Options{})
 	if err != nil {
@@ -105,6 +114,7 @@ func (a *app) runDaemon(ctx context.Context) error {
 		handler = daemon.Mux(reg, hooks, d.Ready)
 	}
 	a.log.Info("alusta running", "http", ln.Addr().String(), "store", cfg.Store.Path, "interval", cfg.Sync.Interval)
+	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return daemon.Serve(gctx, ln, handler) })
 	g.Go(func() error { return d.Run(gctx) })
 	g.Go(func() error { return sched.Run(gctx) })

@@ -24,8 +24,10 @@ writes, API calls and errors. It exits non-zero when the cycle fails.`,
 			if !once {
 				return errors.New("sync: only --once is supported; use 'alusta run' for the daemon")
 			}
-			sum, err := a.syncOnce(cmd.Context())
-			fmt.Fprintln(cmd.OutOrStdout(), "sync:", sum)
+			sum, ran, err := a.syncOnce(cmd.Context())
+			if ran {
+				fmt.Fprintln(cmd.OutOrStdout(), "sync:", sum)
+			}
 			return err
 		},
 	}
@@ -33,11 +35,13 @@ writes, API calls and errors. It exits non-zero when the cycle fails.`,
 	return c
 }
 
-func (a *app) syncOnce(ctx context.Context) (daemon.Summary, error) {
+// syncOnce runs one cycle; ran reports whether it got as far as the cycle,
+// so a failure before it prints no empty summary.
+func (a *app) syncOnce(ctx context.Context) (sum daemon.Summary, ran bool, err error) {
 	cfg := a.cfg
 	b, err := a.connect(nil, nil)
 	if err != nil {
-		return daemon.Summary{}, err
+		return daemon.Summary{}, false, err
 	}
 	defer b.Close()
 	sctx, stop := context.WithCancel(ctx)
@@ -50,7 +54,7 @@ func (a *app) syncOnce(ctx context.Context) (daemon.Summary, error) {
 
 	st, err := store.Open(ctx, cfg.Store.Path, store.Options{})
 	if err != nil {
-		return daemon.Summary{}, err
+		return daemon.Summary{}, false, err
 	}
 	defer st.Close()
 	d, err := daemon.New(daemon.Options{
@@ -59,14 +63,14 @@ func (a *app) syncOnce(ctx context.Context) (daemon.Summary, error) {
 		Interval: cfg.Sync.Interval, Lookback: cfg.Sync.Lookback, Log: a.log,
 	})
 	if err != nil {
-		return daemon.Summary{}, err
+		return daemon.Summary{}, false, err
 	}
 	if err := d.Prepare(ctx); err != nil {
-		return daemon.Summary{}, fmt.Errorf("sync: %w", err)
+		return daemon.Summary{}, false, fmt.Errorf("sync: %w", err)
 	}
-	sum, err := d.Cycle(ctx)
+	sum, err = d.Cycle(ctx)
 	if err != nil {
-		return sum, fmt.Errorf("sync: %w", err)
+		return sum, true, fmt.Errorf("sync: %w", err)
 	}
-	return sum, nil
+	return sum, true, nil
 }

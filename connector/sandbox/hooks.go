@@ -3,9 +3,6 @@ package sandbox
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -81,17 +78,6 @@ func (s *Server) emitChanges(t string, v *version, changed []string, source stri
 	}
 }
 
-// Sign computes HubSpot's v3 signature: base64 of HMAC-SHA256, keyed with
-// the app's client secret, over method + URI + body + timestamp.
-func Sign(secret, method, uri string, body []byte, timestamp string) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(method))
-	m.Write([]byte(uri))
-	m.Write(body)
-	m.Write([]byte(timestamp))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
-
 // FlushWebhooks delivers every queued event now, in batches, and returns
 // the first delivery error; undelivered events stay queued for the next
 // attempt (at-least-once). Run calls it on every tick; tests call it
@@ -152,7 +138,7 @@ func (h *hooks) post(ctx context.Context, batch []hubspot.WebhookEvent) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "HubSpot Connect 2.0 (http://dev.hubspot.com/) (alusta sandbox)")
 	req.Header.Set(hubspot.HeaderRequestTimestamp, ts)
-	req.Header.Set(hubspot.HeaderSignatureV3, Sign(h.cfg.ClientSecret, http.MethodPost, h.cfg.URL, body, ts))
+	req.Header.Set(hubspot.HeaderSignatureV3, hubspot.WebhookSignature(h.cfg.ClientSecret, http.MethodPost, h.cfg.URL, body, ts))
 	resp, err := h.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("sandbox: webhook: deliver %d events: %w", len(batch), err)
