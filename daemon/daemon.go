@@ -66,6 +66,9 @@ type Daemon struct {
 
 	rules  atomic.Pointer[ruleset]
 	health Health
+	// syncedAsOf is the start of the last successful full cycle: the cache
+	// holds HubSpot as it was then, give or take the index lag.
+	syncedAsOf atomic.Int64
 
 	// cycleMu serialises cycles; the fields below it belong to the cycle.
 	cycleMu    sync.Mutex
@@ -109,11 +112,7 @@ func New(opts Options) (*Daemon, error) {
 	if opts.Interval <= 0 {
 		opts.Interval = 30 * time.Second
 	}
-	m, err := newMetrics(opts.Registerer)
-	if err != nil {
-		return nil, fmt.Errorf("daemon: metrics: %w", err)
-	}
-	return &Daemon{
+	d := &Daemon{
 		client:   opts.Client,
 		store:    opts.Store,
 		pipeDir:  opts.PipelinesDir,
@@ -122,12 +121,27 @@ func New(opts Options) (*Daemon, error) {
 		lookback: opts.Lookback,
 		now:      opts.Now,
 		log:      opts.Log,
-		metrics:  m,
 		retry:    make(map[string]bool),
 		pending:  make(map[Target]bool),
 		echoes:   make(map[string]echo),
 		kick:     make(chan struct{}, 1),
-	}, nil
+	}
+	m, err := newMetrics(opts.Registerer, d.lag)
+	if err != nil {
+		return nil, fmt.Errorf("daemon: metrics: %w", err)
+	}
+	d.metrics = m
+	return d, nil
+}
+
+// lag is how far behind HubSpot the cache is, in seconds: it grows while
+// syncing stalls, which is what an alert wants to see.
+func (d *Daemon) lag() float64 {
+	at := d.syncedAsOf.Load()
+	if at == 0 {
+		return 0
+	}
+	return d.now().Sub(time.Unix(0, at)).Seconds()
 }
 
 // Prepare checks the mapping and rules against the portal, creates the
@@ -289,6 +303,9 @@ func (d *Daemon) cycle(ctx context.Context, full bool) (Summary, error) {
 		d.health.failed(err)
 		return c.sum, err
 	}
+	if full {
+		d.syncedAsOf.Store(start.UnixNano())
+	}
 	d.health.ok(d.now())
 	return c.sum, nil
 }
@@ -327,10 +344,9 @@ type cycle struct {
 	rs  *ruleset
 	sum Summary
 	// seen holds the version (hs_lastmodifieddate) of each record decided
-	// in this cycle: a record alusta
-	// just wrote shows up again later in the same read, and deciding it
-	// twice before its writes are visible would misread alusta's own
-	// write as a person's.
+	// in this cycle: a record alusta just wrote may show up again in the
+	// same cycle, and deciding it twice before its writes are visible would
+	// misread alusta's own write as a person's.
 	seen map[string]time.Time
 	// forced holds records a webhook named for a change that was not
 	// alusta's own: they are decided on the version read by id whatever
@@ -340,7 +356,6 @@ type cycle struct {
 }
 
 func (c *cycle) run(ctx context.Context, full bool) error {
-	d := c.d
 	if !full {
 		if err := c.webhookTargets(ctx); err != nil {
 			return err
@@ -371,7 +386,6 @@ func (c *cycle) run(ctx context.Context, full bool) error {
 	if err := c.retryUnassigned(ctx); err != nil {
 		return err
 	}
-	d.metrics.lag.Set(0)
 	return nil
 }
 
@@ -454,9 +468,6 @@ func (c *cycle) pull(ctx context.Context, typ string) error {
 	})
 	if err != nil && !errors.Is(err, errCaughtUp) {
 		return fmt.Errorf("sync %s: %w", typ, err)
-	}
-	if !newest.IsZero() {
-		d.metrics.lag.Set(d.now().Sub(newest).Seconds())
 	}
 	return nil
 }

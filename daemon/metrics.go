@@ -15,11 +15,11 @@ type metrics struct {
 	breaches       prometheus.Counter
 	webhookTargets prometheus.Counter
 	gaps           *prometheus.CounterVec
-	lag            prometheus.Gauge
+	lag            prometheus.GaugeFunc
 	lastCycle      prometheus.Gauge
 }
 
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer, lag func() float64) (*metrics, error) {
 	m := &metrics{
 		pulled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alusta_sync_records_pulled_total", Help: "Records read from HubSpot.",
@@ -45,9 +45,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		gaps: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alusta_sync_reconcile_gaps_total", Help: "Gaps the full reconcile found and repaired, by kind.",
 		}, []string{"object", "kind"}),
-		lag: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "alusta_sync_lag_seconds", Help: "Age of the newest record seen in the last read.",
-		}),
+		lag: prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "alusta_sync_lag_seconds", Help: "How far behind HubSpot the cache is: time since the start of the last successful full cycle.",
+		}, lag),
 		lastCycle: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "alusta_sync_last_success_timestamp_seconds", Help: "When the last cycle succeeded.",
 		}),
