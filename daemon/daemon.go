@@ -812,6 +812,7 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 	}
 	var writes []store.Write
 	var assocs []hubspot.AssociationPost
+	var notes []hubspot.Note
 	rejectedBefore := c.sum.Rejected
 	for i := range todo {
 		p := &todo[i]
@@ -863,10 +864,7 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 			})
 		}
 		for _, note := range p.dec.Notes {
-			if _, err := d.client.AddNote(ctx, typ, p.obj.ID, note, now); err != nil {
-				c.sum.Errors++
-				d.log.Warn("add note failed", "object", typ, "id", p.obj.ID, "err", err)
-			}
+			notes = append(notes, hubspot.Note{ObjectType: typ, ID: p.obj.ID, Body: note, At: now})
 		}
 	}
 	if c.sum.Rejected > rejectedBefore {
@@ -876,6 +874,9 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 		if err := c.associate(ctx, typ, assocs); err != nil {
 			return err
 		}
+	}
+	if len(notes) > 0 {
+		c.addNotes(ctx, typ, notes)
 	}
 	if _, err := d.store.LogWrites(ctx, writes); err != nil {
 		return fmt.Errorf("log %s writes: %w", typ, err)
@@ -937,6 +938,23 @@ func (c *cycle) cacheWritten(ctx context.Context, typ string, todo []pending, fa
 		return fmt.Errorf("cache %s writes: %w", typ, err)
 	}
 	return nil
+}
+
+// addNotes attaches the page's notes in batches. A note that fails is
+// logged and counted, not retried: the decision it explains stands, and a
+// blind retry of a create could double it.
+func (c *cycle) addNotes(ctx context.Context, typ string, notes []hubspot.Note) {
+	d := c.d
+	_, recErrs, err := d.client.AddNotes(ctx, notes)
+	if err != nil {
+		c.sum.Errors++
+		d.log.Warn("add notes failed", "object", typ, "notes", len(notes), "err", err)
+		return
+	}
+	for _, re := range recErrs {
+		c.sum.Errors++
+		d.log.Warn("note rejected", "object", typ, "err", re.Error())
+	}
 }
 
 // remember saves the decision (a new history row only when it differs

@@ -159,26 +159,55 @@ func noteAssociation(objType string) (int, error) {
 // hs_timestamp and the association. Like every create it is not replayed
 // after an ambiguous failure; the caller sees the error and decides.
 func (c *Client) AddNote(ctx context.Context, objType, id, body string, at time.Time) (string, error) {
-	typeID, err := noteAssociation(objType)
+	in, err := noteInput(Note{ObjectType: objType, ID: id, Body: body, At: at})
 	if err != nil {
 		return "", err
-	}
-	if _, err := strconv.ParseInt(id, 10, 64); err != nil {
-		return "", fmt.Errorf("hubspot: add note to %s: id %q is not a record id", objType, id)
-	}
-	in := ObjectInput{
-		Properties: map[string]string{
-			"hs_note_body": body,
-			"hs_timestamp": at.UTC().Format(TimeFormat),
-		},
-		Associations: []AssociationCreate{{
-			To:    ObjectID{ID: id},
-			Types: []AssociationSpec{{Category: HubSpotDefined, TypeID: typeID}},
-		}},
 	}
 	note, err := c.Create(ctx, Notes, in)
 	if err != nil {
 		return "", err
 	}
 	return note.ID, nil
+}
+
+// Note is a note to attach to one record.
+type Note struct {
+	ObjectType, ID string
+	Body           string
+	At             time.Time
+}
+
+// AddNotes attaches notes in batches of 100, one call each, rather than
+// a call per note. Like every create it is not replayed after an
+// ambiguous failure: a note may then be missing, never doubled.
+func (c *Client) AddNotes(ctx context.Context, notes []Note) ([]Object, []RecordError, error) {
+	inputs := make([]ObjectInput, 0, len(notes))
+	for _, n := range notes {
+		in, err := noteInput(n)
+		if err != nil {
+			return nil, nil, err
+		}
+		inputs = append(inputs, in)
+	}
+	return c.BatchCreate(ctx, Notes, inputs)
+}
+
+func noteInput(n Note) (ObjectInput, error) {
+	typeID, err := noteAssociation(n.ObjectType)
+	if err != nil {
+		return ObjectInput{}, err
+	}
+	if _, err := strconv.ParseInt(n.ID, 10, 64); err != nil {
+		return ObjectInput{}, fmt.Errorf("hubspot: add note to %s: id %q is not a record id", n.ObjectType, n.ID)
+	}
+	return ObjectInput{
+		Properties: map[string]string{
+			"hs_note_body": n.Body,
+			"hs_timestamp": n.At.UTC().Format(TimeFormat),
+		},
+		Associations: []AssociationCreate{{
+			To:    ObjectID{ID: n.ID},
+			Types: []AssociationSpec{{Category: HubSpotDefined, TypeID: typeID}},
+		}},
+	}, nil
 }

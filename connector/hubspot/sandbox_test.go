@@ -249,6 +249,24 @@ func TestSandboxRoundTrip(t *testing.T) {
 	if _, err := c.AddNote(ctx, hubspot.Tickets, ticket.ID, "Ohjattu tuottajalle", time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
+	before := sb.Requests()["POST /crm/v3/objects/{objectType}/batch/create"]
+	notes, noteErrs, err := c.AddNotes(ctx, []hubspot.Note{
+		{ObjectType: hubspot.Tickets, ID: ticket.ID, Body: "SLA ylittyi", At: time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC)},
+		{ObjectType: hubspot.Companies, ID: company.ID, Body: "Tuottaja hylkäsi", At: time.Date(2026, 11, 22, 11, 0, 0, 0, time.UTC)},
+	})
+	if err != nil || len(noteErrs) != 0 || len(notes) != 2 {
+		t.Fatalf("AddNotes: got %d notes, errors %v, %v; want 2 notes", len(notes), noteErrs, err)
+	}
+	if n := sb.Requests()["POST /crm/v3/objects/{objectType}/batch/create"] - before; n != 1 {
+		t.Errorf("AddNotes of 2 notes: got %d batch calls, want 1", n)
+	}
+	noteAssocs, err := c.Associations(ctx, hubspot.Notes, notes[0].ID, hubspot.Tickets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(noteAssocs) != 1 || fmt.Sprint(noteAssocs[0].ToObjectID) != ticket.ID {
+		t.Errorf("note %s: got associations %+v, want ticket %s", notes[0].ID, noteAssocs, ticket.ID)
+	}
 	_, recErrs, err := c.BatchUpdate(ctx, hubspot.Tickets, []hubspot.BatchUpdateInput{
 		{ID: ticket.ID, Properties: map[string]string{"alusta_sla_status": "met"}},
 		{ID: "987654321098", Properties: map[string]string{"alusta_sla_status": "met"}},
