@@ -121,10 +121,23 @@ var (
 	}
 )
 
+// DemoSize sets how many tickets and deals the demo seed generates; zero
+// values keep the demo's 3,000 and 2,000. Benchmarks grow the same
+// portal to production sizes with it.
+type DemoSize struct {
+	Tickets, Deals int
+}
+
 // demoState builds the demo portal: static data from the embedded seed,
 // bulk records generated from a fixed seed with dates relative to now, so
 // there are always 90 days of history.
-func demoState(now time.Time) (*state, error) {
+func demoState(now time.Time, size DemoSize) (*state, error) {
+	if size.Tickets <= 0 {
+		size.Tickets = demoTickets
+	}
+	if size.Deals <= 0 {
+		size.Deals = demoDeals
+	}
 	fsys := alusta.DemoSeed()
 	now = now.UTC().Truncate(time.Millisecond)
 	st := newState()
@@ -227,7 +240,7 @@ func demoState(now time.Time) (*state, error) {
 		}
 	}
 	hetus := 0
-	for i, created := range times(demoTickets) {
+	for i, created := range times(size.Tickets) {
 		age := now.Sub(created)
 		var w []int
 		switch {
@@ -301,7 +314,7 @@ func demoState(now time.Time) (*state, error) {
 		dealStages = append(dealStages, s.Label)
 	}
 	var dealsWithProvider []*version
-	for i, created := range times(demoDeals) {
+	for i, created := range times(size.Deals) {
 		age := now.Sub(created)
 		// Vastaanotettu, Välitetty, hyväksynyt, hylännyt, käynnissä, Toteutunut, Peruttu
 		var w []int

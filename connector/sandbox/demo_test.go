@@ -20,7 +20,7 @@ var hetuPattern = regexp.MustCompile(`\b(\d{6})[-+A-FU-Y](\d{3})([0-9A-Y])\b`)
 
 func TestDemoSeed(t *testing.T) {
 	now := newClock().Now()
-	st, err := demoState(now)
+	st, err := demoState(now, DemoSize{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestDemoSeed(t *testing.T) {
 	}
 
 	// The same clock gives the same portal.
-	again, err := demoState(now)
+	again, err := demoState(now, DemoSize{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,6 +50,8 @@ type Options struct {
 	// SaveInterval is how often Run saves the state file when it changed;
 	// 0 means 30 s.
 	SaveInterval time.Duration
+	// DemoSize grows (or shrinks) the demo seed's tickets and deals.
+	DemoSize DemoSize
 }
 
 // Faults injects failures for tests. Shares are between 0 and 1 and apply to
@@ -139,7 +141,7 @@ func New(opts Options) (*Server, error) {
 			st = newState()
 			st.addBuiltins(s.now())
 		case "demo":
-			st, err = demoState(s.now())
+			st, err = demoState(s.now(), opts.DemoSize)
 			if err != nil {
 				return nil, err
 			}
