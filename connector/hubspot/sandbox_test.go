@@ -215,10 +215,16 @@ func TestSandboxRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A second CreateOnce with the same key relies on HubSpot refusing a
-	// duplicate unique value (409); the sandbox does not enforce
-	// hasUniqueValue yet, so that case is tested against the fake only
-	// (TestCreateNotDuplicated).
+	// A second CreateOnce with the same key meets HubSpot's refusal of a
+	// duplicate unique value (409) and returns the record the first made.
+	again, err := c.CreateOnce(ctx, hubspot.Tickets, "palaute-1", hubspot.ObjectInput{Properties: map[string]string{
+		"subject": "Palaute", "hs_pipeline": "0", "hs_pipeline_stage": "1"}})
+	if err != nil {
+		t.Fatalf("second CreateOnce: %v", err)
+	}
+	if again.ID != ticket.ID {
+		t.Errorf("second CreateOnce: got ticket %s, want the first one, %s", again.ID, ticket.ID)
+	}
 	if n := len(sb.Objects(hubspot.Tickets)); n != 1 {
 		t.Errorf("got %d tickets, want 1", n)
 	}

@@ -275,12 +275,38 @@ func invalidProps(errs []propError) *apiError {
 	return ae
 }
 
+// checkUnique refuses a value of a hasUniqueValue property that another
+// live record of the type already holds, with HubSpot's 409. Clients rely
+// on it to make creates idempotent.
+func (st *state) checkUnique(t string, self int64, props map[string]string) error {
+	for name, val := range props {
+		d := st.props[t][name]
+		if d == nil || !d.HasUniqueValue || val == "" {
+			continue
+		}
+		for _, rec := range st.objects[t].order {
+			v := rec.cur
+			if v.id != self && !v.archived && v.props[name] == val {
+				return &apiError{status: http.StatusConflict, body: hubspot.ErrorBody{
+					Category: hubspot.CategoryConflict,
+					Message:  fmt.Sprintf("A %s with the value '%s' for the unique property '%s' already exists (id %d).", strings.TrimSuffix(t, "s"), val, name, v.id),
+					Context:  map[string][]string{"id": {strconv.FormatInt(v.id, 10)}},
+				}}
+			}
+		}
+	}
+	return nil
+}
+
 // create validates and stores one object; the caller holds the write lock.
 func (s *Server) create(t string, in hubspot.ObjectInput, source string) (*version, error) {
 	st := s.st
 	props, errs := st.normalize(t, in.Properties, true)
 	if len(errs) > 0 {
 		return nil, invalidProps(errs)
+	}
+	if err := st.checkUnique(t, 0, props); err != nil {
+		return nil, err
 	}
 	targets := make([]assocTarget, len(in.Associations))
 	for i, a := range in.Associations {
@@ -318,6 +344,9 @@ func (s *Server) update(t string, rec *record, in map[string]string, source stri
 	changes, errs := st.normalize(t, in, false)
 	if len(errs) > 0 {
 		return invalidProps(errs)
+	}
+	if err := st.checkUnique(t, rec.cur.id, changes); err != nil {
+		return err
 	}
 	props, changed := merge(rec.cur.props, changes)
 	now := s.now()

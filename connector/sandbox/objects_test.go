@@ -308,3 +308,44 @@ func TestUnknownObjectType(t *testing.T) {
 	}
 	_ = http.StatusOK
 }
+
+// TestUniqueValue checks HubSpot's 409 for a second record with the value
+// of a hasUniqueValue property, on create and on update; clients build
+// idempotent creates on it.
+func TestUniqueValue(t *testing.T) {
+	h := newHarness(t, Options{})
+	if r := h.do("POST", "/crm/v3/properties/tickets", map[string]any{
+		"name": "ext_key", "label": "Key", "type": "string", "fieldType": "text",
+		"groupName": "ticketinformation", "hasUniqueValue": true,
+	}); r.status != http.StatusCreated {
+		t.Fatalf("create property: got %d %s", r.status, r.body)
+	}
+	first := h.do("POST", "/crm/v3/objects/tickets", map[string]any{"properties": map[string]string{"subject": "a", "ext_key": "k1"}, "associations": []any{}})
+	if first.status != http.StatusCreated {
+		t.Fatalf("first create: got %d %s", first.status, first.body)
+	}
+	var created hubspot.Object
+	first.decode(t, &created)
+	second := h.do("POST", "/crm/v3/objects/tickets", map[string]any{"properties": map[string]string{"subject": "b", "ext_key": "k1"}, "associations": []any{}})
+	if second.status != http.StatusConflict {
+		t.Fatalf("duplicate create: got %d %s, want 409", second.status, second.body)
+	}
+	var body hubspot.ErrorBody
+	second.decode(t, &body)
+	want := "A ticket with the value 'k1' for the unique property 'ext_key' already exists (id " + created.ID + ")."
+	if body.Category != hubspot.CategoryConflict || body.Message != want {
+		t.Errorf("duplicate create: got %s %q, want CONFLICT %q", body.Category, body.Message, want)
+	}
+	other := h.do("POST", "/crm/v3/objects/tickets", map[string]any{"properties": map[string]string{"subject": "c", "ext_key": "k2"}, "associations": []any{}})
+	var o hubspot.Object
+	other.decode(t, &o)
+	if r := h.do("PATCH", "/crm/v3/objects/tickets/"+o.ID, map[string]any{"properties": map[string]string{"ext_key": "k1"}}); r.status != http.StatusConflict {
+		t.Errorf("update to a taken value: got %d %s, want 409", r.status, r.body)
+	}
+	if r := h.do("PATCH", "/crm/v3/objects/tickets/"+created.ID, map[string]any{"properties": map[string]string{"ext_key": "k1", "subject": "a2"}}); r.status != http.StatusOK {
+		t.Errorf("update keeping its own value: got %d %s, want 200", r.status, r.body)
+	}
+	if n := len(h.srv.Objects(hubspot.Tickets)); n != 2 {
+		t.Errorf("got %d tickets, want 2", n)
+	}
+}
