@@ -165,21 +165,9 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 	d.rules.Store(rs)
 	d.cycleMu.Lock()
 	defer d.cycleMu.Unlock()
-	st := &pipelines.State{}
-	if err := d.store.LoadState(ctx, stateName, st); err != nil {
-		return fmt.Errorf("prepare: load engine state: %w", err)
-	}
-	st.Records = make(map[string]*pipelines.RecordState)
-	err = d.store.LoadStates(ctx, recordStatePrefix, func(name string, value []byte) error {
-		var r pipelines.RecordState
-		if err := json.Unmarshal(value, &r); err != nil {
-			return fmt.Errorf("decode %s: %w", name, err)
-		}
-		st.Records[strings.TrimPrefix(name, recordStatePrefix)] = &r
-		return nil
-	})
+	st, err := LoadState(ctx, d.store)
 	if err != nil {
-		return fmt.Errorf("prepare: load engine state: %w", err)
+		return fmt.Errorf("prepare: %w", err)
 	}
 	d.versions = make(map[string]version)
 	err = d.store.LoadStates(ctx, versionPrefix, func(name string, value []byte) error {
@@ -196,6 +184,52 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 	d.state = st
 	d.rebuildWakes()
 	return nil
+}
+
+// LoadState reads the rule engine's state as the daemon keeps it in the
+// store: the shared part (rotations, counts) and the memory of the records
+// named by keys ("deals/123"), or of every record when no key is given.
+// rules explain uses it to decide as the daemon would.
+func LoadState(ctx context.Context, s *store.Store, keys ...string) (*pipelines.State, error) {
+	st := &pipelines.State{Records: make(map[string]*pipelines.RecordState)}
+	if err := s.LoadState(ctx, stateName, st); err != nil {
+		return nil, fmt.Errorf("load engine state: %w", err)
+	}
+	if st.Records == nil {
+		st.Records = make(map[string]*pipelines.RecordState)
+	}
+	for _, k := range keys {
+		r := &pipelines.RecordState{}
+		found := false
+		err := s.LoadStates(ctx, recordStatePrefix+k, func(name string, value []byte) error {
+			if name != recordStatePrefix+k {
+				return nil
+			}
+			found = true
+			return json.Unmarshal(value, r)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("load engine state of %s: %w", k, err)
+		}
+		if found {
+			st.Records[k] = r
+		}
+	}
+	if len(keys) > 0 {
+		return st, nil
+	}
+	err := s.LoadStates(ctx, recordStatePrefix, func(name string, value []byte) error {
+		var r pipelines.RecordState
+		if err := json.Unmarshal(value, &r); err != nil {
+			return fmt.Errorf("decode %s: %w", name, err)
+		}
+		st.Records[strings.TrimPrefix(name, recordStatePrefix)] = &r
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load engine state: %w", err)
+	}
+	return st, nil
 }
 
 // loadRules reads mapping and rules and resolves them against the portal.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,8 +18,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/daemon"
 	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/pipelines"
+	"github.com/alusta/alusta/store"
 )
 
 func newRulesCmd(a *app) *cobra.Command {
@@ -86,7 +89,16 @@ func newRulesCmd(a *app) *cobra.Command {
 				}
 			}()
 			defer func() { cancel(); wg.Wait() }()
-			return rulesExplain(ctx, cmd.OutOrStdout(), b.client, rulesDir(), a.cfg.Mappings.Dir, objType, id, now)
+			base, err := a.daemonState(ctx, objType+"/"+id)
+			if err != nil {
+				return fmt.Errorf("rules explain: %w", err)
+			}
+			if base != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "state: the daemon's, from %s\n", a.cfg.Store.Path)
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "state: fresh (no store at %s): open orders counted from the CRM, no rotation or history\n", a.cfg.Store.Path)
+			}
+			return rulesExplain(ctx, cmd.OutOrStdout(), b.client, rulesDir(), a.cfg.Mappings.Dir, objType, id, now, base)
 		},
 	}
 	explain.Flags().StringVar(&ticket, "ticket", "", "ticket id")
@@ -184,11 +196,26 @@ type crm interface {
 
 var _ crm = (*hubspot.Client)(nil)
 
-// rulesExplain decides one record against a fresh State: for a deal, the
-// open orders per provider are counted from the CRM's deals, but rotation
-// positions, declines and SLA history are not the daemon's, so a round
-// robin shows its first choice among the eligible.
-func rulesExplain(ctx context.Context, w io.Writer, c crm, dir, mappingDir, objType, id string, now time.Time) error {
+// daemonState loads the daemon's engine state for one record when the
+// store exists, so explain decides as the daemon would; nil without one.
+func (a *app) daemonState(ctx context.Context, key string) (*pipelines.State, error) {
+	if _, err := os.Stat(a.cfg.Store.Path); err != nil {
+		return nil, nil
+	}
+	st, err := store.Open(ctx, a.cfg.Store.Path, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	return daemon.LoadState(ctx, st, key)
+}
+
+// rulesExplain decides one record. With base, the daemon's state, it
+// decides as the daemon would: its rotation positions, open counts,
+// declines and SLA history. Without it, a fresh State: for a deal, the open
+// orders per provider are counted from the CRM's deals, but a round robin
+// shows its first choice among the eligible.
+func rulesExplain(ctx context.Context, w io.Writer, c crm, dir, mappingDir, objType, id string, now time.Time, base *pipelines.State) error {
 	m, err := loadMapping(mappingDir)
 	if err != nil {
 		return err
@@ -227,8 +254,11 @@ func rulesExplain(ctx context.Context, w io.Writer, c crm, dir, mappingDir, objT
 		providers = pipelines.ParseProviders(m, companies)
 	}
 	e := pipelines.NewEngine(r, m)
-	st := &pipelines.State{}
-	if objType == hubspot.Deals {
+	st := base
+	if st == nil {
+		st = &pipelines.State{}
+	}
+	if base == nil && objType == hubspot.Deals {
 		// Count every open order, so capacity and load are the CRM's.
 		props := []string{m.Field(hubspot.Deals, "stage"), m.Field(hubspot.Deals, "owner"), m.Written.Provider}
 		err := c.List(ctx, hubspot.Deals, props, func(page []hubspot.Object) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/pipelines"
+	"github.com/alusta/alusta/store"
 )
 
 // runCLI runs the command with args and returns its output and exit code.
@@ -199,6 +202,32 @@ func TestRulesExplain(t *testing.T) {
 	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "rules", "explain", "--ticket", "9", "--dir", filepath.Join("..", "..", "pipelines"))
 	if code != 1 || !strings.Contains(out, "rules explain: ") {
 		t.Errorf("missing ticket: got exit %d, output:\n%s", code, out)
+	}
+
+	// With the daemon's store, explain decides as the daemon would: here
+	// the daemon remembers that 102 declined deal 42, which the CRM does
+	// not show.
+	dbPath := filepath.Join(t.TempDir(), "alusta.db")
+	st, err := store.Open(context.Background(), dbPath, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveStates(context.Background(), map[string]any{
+		"engine":               pipelines.State{},
+		"engine/rec/deals/42":  pipelines.RecordState{Declined: []string{"102"}},
+		"engine/rec/deals/420": pipelines.RecordState{Declined: []string{"101"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "--store", dbPath, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "pipelines"))
+	for _, want := range []string{
+		"state: the daemon's, from " + dbPath + "\n",
+		"  102  Kotiapu Berg Ab   -  declined this order\n",
+	} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("with the daemon's state: got exit %d, output lacks %q:\n%s", code, want, out)
+		}
 	}
 }
 
