@@ -244,35 +244,46 @@ func chunks(n int) [][2]int {
 	return out
 }
 
+// batches calls call on each chunk of n inputs, BatchSize at a time, and
+// gathers what the calls return: results, and the records that failed
+// (HTTP 207) keyed by the ids call names for its chunk. A failed call stops
+// the run, returned with what earlier calls gave.
+func batches(n int, call func(lo, hi int) (*BatchResponse, []string, error)) ([]Object, []RecordError, error) {
+	var results []Object
+	var recErrs []RecordError
+	for _, ch := range chunks(n) {
+		out, ids, err := call(ch[0], ch[1])
+		if err != nil {
+			return results, recErrs, err
+		}
+		results = append(results, out.Results...)
+		recErrs = append(recErrs, recordErrors(out.Errors, ids)...)
+	}
+	return results, recErrs, nil
+}
+
 // BatchRead reads records by id, BatchSize per call. Ids HubSpot does not
 // find come back as RecordErrors (HTTP 207), not as an error.
 func (c *Client) BatchRead(ctx context.Context, objType string, ids []string, props []string) ([]Object, []RecordError, error) {
 	op := "batch read " + objType
-	var results []Object
-	var recErrs []RecordError
-	for _, ch := range chunks(len(ids)) {
-		part := ids[ch[0]:ch[1]]
+	if props == nil {
+		props = []string{}
+	}
+	return batches(len(ids), func(lo, hi int) (*BatchResponse, []string, error) {
+		part := ids[lo:hi]
 		in := BatchReadRequest{Properties: props, WithHistory: []string{}, Inputs: make([]ObjectID, len(part))}
-		if in.Properties == nil {
-			in.Properties = []string{}
-		}
 		for i, id := range part {
 			in.Inputs[i] = ObjectID{ID: id}
 		}
 		body, err := convert[objects.BatchReadInputSimplePublicObjectId](op, in)
 		if err != nil {
-			return results, recErrs, err
+			return nil, nil, err
 		}
 		gctx := c.gen(ctx, callInfo{endpoint: objectPath(objType) + "/batch/read"})
 		_, resp, gerr := c.objects.BatchApi.BatchRead(gctx, objType).BatchReadInputSimplePublicObjectId(body).Execute()
 		var out BatchResponse
-		if err := c.finish(op, resp, gerr, &out); err != nil {
-			return results, recErrs, err
-		}
-		results = append(results, out.Results...)
-		recErrs = append(recErrs, recordErrors(out.Errors, part)...)
-	}
-	return results, recErrs, nil
+		return &out, part, c.finish(op, resp, gerr, &out)
+	})
 }
 
 // BatchCreate makes records, BatchSize per call. Like Create, a call is
@@ -280,10 +291,8 @@ func (c *Client) BatchRead(ctx context.Context, objType string, ids []string, pr
 // HubSpot names in the error's context, "" when it names none.
 func (c *Client) BatchCreate(ctx context.Context, objType string, inputs []ObjectInput) ([]Object, []RecordError, error) {
 	op := "batch create " + objType
-	var results []Object
-	var recErrs []RecordError
-	for _, ch := range chunks(len(inputs)) {
-		part := inputs[ch[0]:ch[1]]
+	return batches(len(inputs), func(lo, hi int) (*BatchResponse, []string, error) {
+		part := inputs[lo:hi]
 		in := struct {
 			Inputs []createInput `json:"inputs"`
 		}{Inputs: make([]createInput, len(part))}
@@ -292,7 +301,7 @@ func (c *Client) BatchCreate(ctx context.Context, objType string, inputs []Objec
 		}
 		body, err := convert[objects.BatchInputSimplePublicObjectInputForCreate](op, in)
 		if err != nil {
-			return results, recErrs, err
+			return nil, nil, err
 		}
 		for i := range body.Inputs {
 			if body.Inputs[i].Associations == nil {
@@ -302,13 +311,8 @@ func (c *Client) BatchCreate(ctx context.Context, objType string, inputs []Objec
 		gctx := c.gen(ctx, callInfo{endpoint: objectPath(objType) + "/batch/create", create: true})
 		_, resp, gerr := c.objects.BatchApi.BatchCreate(gctx, objType).BatchInputSimplePublicObjectInputForCreate(body).Execute()
 		var out BatchResponse
-		if err := c.finish(op, resp, gerr, &out); err != nil {
-			return results, recErrs, err
-		}
-		results = append(results, out.Results...)
-		recErrs = append(recErrs, recordErrors(out.Errors, nil)...)
-	}
-	return results, recErrs, nil
+		return &out, nil, c.finish(op, resp, gerr, &out)
+	})
 }
 
 // BatchUpdate sets properties on records, BatchSize per call. Records that
@@ -316,10 +320,8 @@ func (c *Client) BatchCreate(ctx context.Context, objType string, inputs []Objec
 // of a whole call is an error, with the results of earlier calls.
 func (c *Client) BatchUpdate(ctx context.Context, objType string, inputs []BatchUpdateInput) ([]Object, []RecordError, error) {
 	op := "batch update " + objType
-	var results []Object
-	var recErrs []RecordError
-	for _, ch := range chunks(len(inputs)) {
-		part := inputs[ch[0]:ch[1]]
+	return batches(len(inputs), func(lo, hi int) (*BatchResponse, []string, error) {
+		part := inputs[lo:hi]
 		ids := make([]string, len(part))
 		for i, p := range part {
 			ids[i] = p.ID
@@ -329,18 +331,13 @@ func (c *Client) BatchUpdate(ctx context.Context, objType string, inputs []Batch
 		}
 		body, err := convert[objects.BatchInputSimplePublicObjectBatchInput](op, BatchUpdateRequest{Inputs: part})
 		if err != nil {
-			return results, recErrs, err
+			return nil, nil, err
 		}
 		gctx := c.gen(ctx, callInfo{endpoint: objectPath(objType) + "/batch/update"})
 		_, resp, gerr := c.objects.BatchApi.BatchUpdate(gctx, objType).BatchInputSimplePublicObjectBatchInput(body).Execute()
 		var out BatchResponse
-		if err := c.finish(op, resp, gerr, &out); err != nil {
-			return results, recErrs, err
-		}
-		results = append(results, out.Results...)
-		recErrs = append(recErrs, recordErrors(out.Errors, ids)...)
-	}
-	return results, recErrs, nil
+		return &out, ids, c.finish(op, resp, gerr, &out)
+	})
 }
 
 // BatchArchive archives records by id, BatchSize per call.
