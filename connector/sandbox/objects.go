@@ -525,8 +525,12 @@ func (s *Server) handleBatchCreate(w http.ResponseWriter, r *http.Request) error
 	defer s.mu.Unlock()
 	// HubSpot validates the whole batch first: one bad input fails all.
 	for _, o := range in.Inputs {
-		if _, errs := s.st.normalize(t, o.Properties, true); len(errs) > 0 {
+		props, errs := s.st.normalize(t, o.Properties, true)
+		if len(errs) > 0 {
 			return invalidProps(errs)
+		}
+		if err := s.st.checkUnique(t, 0, props); err != nil {
+			return err
 		}
 		for _, a := range o.Associations {
 			if _, _, err := s.st.assocTarget(t, a); err != nil {
