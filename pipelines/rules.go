@@ -218,6 +218,16 @@ func isTestFile(n string) bool {
 // problems come back together as mappings.Errors, each printing as
 // file:line:col: path: message.
 func Load(dir string, m *mappings.Mapping) (*Rules, error) {
+	srcs, err := readRuleFiles("load", dir)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(srcs, m)
+}
+
+// readRuleFiles reads the rule files of dir, name -> content; op names
+// the caller in errors.
+func readRuleFiles(op, dir string) (map[string][]byte, error) {
 	files, err := RuleFiles(dir)
 	if err != nil {
 		return nil, err
@@ -226,27 +236,19 @@ func Load(dir string, m *mappings.Mapping) (*Rules, error) {
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			return nil, fmt.Errorf("pipelines: load: %w", err)
+			return nil, fmt.Errorf("pipelines: %s: %w", op, err)
 		}
 		srcs[f] = data
 	}
-	return Parse(srcs, m)
+	return srcs, nil
 }
 
 // Check loads the rules in dir as Load does and returns the warnings even
 // when there are errors, for `alusta rules check`.
 func Check(dir string, m *mappings.Mapping) ([]string, error) {
-	files, err := RuleFiles(dir)
+	srcs, err := readRuleFiles("check", dir)
 	if err != nil {
 		return nil, err
-	}
-	srcs := map[string][]byte{}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("pipelines: check: %w", err)
-		}
-		srcs[f] = data
 	}
 	r, err := parse(srcs, m)
 	return r.warnings, err
