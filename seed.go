@@ -15,7 +15,7 @@ import (
 var demo embed.FS
 
 // DemoSeed returns the demo seed's static data (owners.json,
-// pipelines.json, properties.json, providers.json, texts.json); the
+// pipelines.json, properties.json, providers.json, ngos.json, texts.json); the
 // sandbox generates the bulk records from it with a fixed seed.
 func DemoSeed() fs.FS {
 	sub, err := fs.Sub(demo, "testdata/demo")

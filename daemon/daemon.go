@@ -48,6 +48,9 @@ type Options struct {
 	Now        func() time.Time
 	Log        *slog.Logger
 	Registerer prometheus.Registerer
+	// ReferralNotifier tells NGOs of welfare referrals; nil makes and
+	// tracks referrals without telling anyone.
+	ReferralNotifier ReferralNotifier
 }
 
 // Daemon pulls, decides, pushes and remembers. One goroutine runs cycles
@@ -64,6 +67,8 @@ type Daemon struct {
 	log      *slog.Logger
 	metrics  *metrics
 
+	referralNotifier ReferralNotifier
+
 	rules  atomic.Pointer[ruleset]
 	health Health
 	// syncedAsOf is the start of the last successful full cycle: the cache
@@ -78,6 +83,7 @@ type Daemon struct {
 	retry      map[string]bool // deal ids left unassigned
 	providerFP string
 	providers  []pipelines.Provider
+	activities []pipelines.Activity // NGO activities, for suggestions
 
 	// stopping is the context whose end asks a running cycle to stop
 	// between pages.
@@ -125,6 +131,8 @@ func New(opts Options) (*Daemon, error) {
 		pending:  make(map[Target]bool),
 		echoes:   make(map[string]echo),
 		kick:     make(chan struct{}, 1),
+
+		referralNotifier: opts.ReferralNotifier,
 	}
 	m, err := newMetrics(opts.Registerer, d.lag)
 	if err != nil {
@@ -154,7 +162,7 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 	}
 	group := hubspot.PropertyGroup{Name: "alusta", Label: "alusta", DisplayOrder: -1}
 	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
-		created, err := d.client.EnsureProperties(ctx, typ, group, rs.mapping.WrittenProperties())
+		created, err := d.client.EnsureProperties(ctx, typ, group, rs.mapping.WrittenProperties(typ))
 		if err != nil {
 			return fmt.Errorf("prepare: ensure %s properties: %w", typ, err)
 		}
@@ -577,6 +585,7 @@ func (c *cycle) loadProviders(ctx context.Context) error {
 	}
 	ps := pipelines.ParseProviders(c.rs.mapping, objs)
 	c.d.providers = ps
+	c.d.activities = pipelines.ParseActivities(c.rs.mapping, objs)
 	return nil
 }
 
@@ -623,10 +632,7 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 			return err
 		}
 		snap := snapshot(d.state, key)
-		in := pipelines.Input{ObjectType: typ, Record: o, Owners: c.rs.owners}
-		if typ == hubspot.Deals {
-			in.Providers = d.providers
-		}
+		in := pipelines.Input{ObjectType: typ, Record: o, Owners: c.rs.owners, Providers: d.providers, Activities: d.activities}
 		dec, err := c.rs.engine.Decide(in, d.state, now)
 		if err != nil {
 			c.sum.Errors++
@@ -912,6 +918,7 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 	if len(notes) > 0 {
 		c.addNotes(ctx, typ, notes)
 	}
+	c.referrals(ctx, typ, todo, failed)
 	if _, err := d.store.LogWrites(ctx, writes); err != nil {
 		return fmt.Errorf("log %s writes: %w", typ, err)
 	}

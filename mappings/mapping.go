@@ -28,6 +28,9 @@ var defaultYAML []byte
 type Mapping struct {
 	Objects map[string]*Object `yaml:"objects"`
 	Written Written            `yaml:"written"`
+	// Referrals is the ticket pipeline of welfare referrals
+	// (hyvinvointilähete); without it alusta makes none.
+	Referrals *Referrals `yaml:"referrals"`
 
 	doc *Doc
 }
@@ -57,14 +60,56 @@ type Written struct {
 	SLADue     string `yaml:"sla_due"`
 	SLAStatus  string `yaml:"sla_status"`
 	Decision   string `yaml:"decision"`
+	// Shortlist and Suggestions are written on tickets: the providers a
+	// self-paying client may choose from, and the NGO activities that fit
+	// the client's needs. Optional in a copied mapping; see defaults.
+	Shortlist   string `yaml:"shortlist"`
+	Suggestions string `yaml:"activity_suggestions"`
+	// ReferralStatus is written on the ticket a referral was made from:
+	// how the referral is going. ReferralOf is written on the referral
+	// ticket: the id of the ticket it was made from.
+	ReferralStatus string `yaml:"referral_status"`
+	ReferralOf     string `yaml:"referral_of"`
+}
+
+// Referrals maps the ticket pipeline of welfare referrals. Its stages
+// are named sent, contacted, started, not_reached and ended.
+type Referrals struct {
+	Pipeline string            `yaml:"pipeline"`
+	Stages   map[string]string `yaml:"stages"`
+
+	pipelineID string
+	stageIDs   map[string]string // name -> id
+	stageNames map[string]string // id -> name
+	labels     map[string]string // name -> label
+}
+
+// ReferralStages are the stage names of the referral pipeline, in order.
+var ReferralStages = []string{"sent", "contacted", "started", "not_reached", "ended"}
+
+// defaults fills in written properties added after the first
+// release, so that a mapping copied before them still loads.
+func (w *Written) defaults() {
+	if w.Shortlist == "" {
+		w.Shortlist = "alusta_shortlist"
+	}
+	if w.Suggestions == "" {
+		w.Suggestions = "alusta_activity_suggestions"
+	}
+	if w.ReferralStatus == "" {
+		w.ReferralStatus = "alusta_referral_status"
+	}
+	if w.ReferralOf == "" {
+		w.ReferralOf = "alusta_referral_of"
+	}
 }
 
 // Vocabulary: the field and stage names alusta's rules understand per
 // object type. Fields marked required must be mapped.
 var (
-	ticketFields  = []string{"subject", "content", "pipeline", "stage", "priority", "source", "owner", "service", "municipality", "client_group", "language", "kind", "provider", "feedback_score"}
+	ticketFields  = []string{"subject", "content", "pipeline", "stage", "priority", "source", "owner", "service", "municipality", "client_group", "language", "kind", "provider", "feedback_score", "needs", "refer_to", "referral_consent"}
 	dealFields    = []string{"name", "pipeline", "stage", "amount", "close_date", "owner", "service", "municipality", "units", "unit", "payer", "client_choice", "language"}
-	companyFields = []string{"name", "active", "services", "areas", "languages", "capacity", "weight", "prices"}
+	companyFields = []string{"name", "active", "services", "areas", "languages", "capacity", "weight", "prices", "org_type", "themes", "target_groups", "channel", "contact_email"}
 	ticketStages  = []string{"new", "in_progress", "waiting", "closed"}
 	dealStages    = []string{"received", "assigned", "accepted", "declined", "active", "delivered", "cancelled"}
 )
@@ -122,6 +167,7 @@ func parse(file string, data []byte) (*Mapping, error) {
 	m := &Mapping{}
 	doc, errs := DecodeFile(file, data, m)
 	m.doc = doc
+	m.Written.defaults()
 	errs = append(errs, m.validate()...)
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -177,6 +223,21 @@ func (m *Mapping) validate() Errors {
 	for _, t := range []string{hubspot.Tickets, hubspot.Deals, hubspot.Companies} {
 		if m.Objects[t] == nil {
 			errs = append(errs, d.Errorf("objects", "missing object type %q", t))
+		}
+	}
+	if r := m.Referrals; r != nil {
+		if r.Pipeline == "" {
+			errs = append(errs, d.Errorf("referrals", "pipeline: missing"))
+		}
+		for _, s := range slices.Sorted(maps.Keys(r.Stages)) {
+			if !slices.Contains(ReferralStages, s) {
+				errs = append(errs, d.KeyErrorf("referrals.stages."+s, "unknown stage name %q (known: %s)", s, strings.Join(ReferralStages, ", ")))
+			}
+		}
+		for _, s := range ReferralStages {
+			if r.Stages[s] == "" {
+				errs = append(errs, d.Errorf("referrals.stages", "missing stage %q", s))
+			}
 		}
 	}
 	w := m.Written
@@ -235,12 +296,23 @@ func (m *Mapping) Properties(objectType string) []string {
 			set[p] = true
 		}
 	}
+	if objectType == hubspot.Tickets {
+		set[m.Written.Shortlist] = true
+		set[m.Written.Suggestions] = true
+		set[m.Written.ReferralStatus] = true
+		set[m.Written.ReferralOf] = true
+	}
+	if objectType == hubspot.Companies {
+		// A contact address is needed only when a referral is sent, and
+		// is read then: the cache keeps no contact details.
+		delete(set, o.Fields["contact_email"])
+	}
 	return slices.Sorted(maps.Keys(set))
 }
 
-// WrittenProperties returns the definitions of the properties alusta owns,
-// to create on tickets and deals at start-up when missing.
-func (m *Mapping) WrittenProperties() []hubspot.Property {
+// WrittenProperties returns the definitions of the properties alusta owns
+// on objectType, to create at start-up when missing.
+func (m *Mapping) WrittenProperties(objectType string) []hubspot.Property {
 	w := m.Written
 	str := func(name, label, desc string) hubspot.Property {
 		return hubspot.Property{Name: name, Label: label, Type: "string", FieldType: "text", GroupName: "alusta", Description: desc}
@@ -251,7 +323,7 @@ func (m *Mapping) WrittenProperties() []hubspot.Property {
 	}
 	decision := str(w.Decision, "alusta decision", "Why alusta routed or assigned this record.")
 	decision.FieldType = "textarea"
-	return []hubspot.Property{
+	out := []hubspot.Property{
 		str(w.Queue, "alusta queue", "The queue alusta's routing rules chose."),
 		str(w.Provider, "alusta provider", "The provider company id alusta assigned."),
 		str(w.DeclinedBy, "alusta declined by", "Provider company ids that declined, separated by semicolons."),
@@ -259,6 +331,18 @@ func (m *Mapping) WrittenProperties() []hubspot.Property {
 		{Name: w.SLAStatus, Label: "alusta SLA status", Type: "enumeration", FieldType: "select", GroupName: "alusta", Description: "running, warning, paused, breached or met.", Options: statuses},
 		decision,
 	}
+	if objectType == hubspot.Tickets {
+		shortlist := str(w.Shortlist, "alusta shortlist", "Eligible providers with their prices, best first, for a self-paying client's choice.")
+		shortlist.FieldType = "textarea"
+		suggestions := str(w.Suggestions, "alusta activity suggestions", "NGO activities that fit the client's needs, best first.")
+		suggestions.FieldType = "textarea"
+		out = append(out, shortlist, suggestions,
+			str(w.ReferralStatus, "alusta referral status", "How the welfare referral made from this ticket is going."),
+			str(w.ReferralOf, "alusta referral of", "On a referral ticket: the ticket the referral was made from."),
+			hubspot.Property{Name: hubspot.IdempotencyProperty, Label: "alusta idempotency key", Type: "string", FieldType: "text",
+				GroupName: "alusta", HasUniqueValue: true, Description: "Makes sure a record alusta creates is created once."})
+	}
+	return out
 }
 
 // Resolve looks up pipeline and stage labels in HubSpot's pipelines, keyed
@@ -306,10 +390,86 @@ func (m *Mapping) Resolve(pipelines map[string][]hubspot.Pipeline) error {
 		}
 		o.pipelineID, o.stageIDs, o.stageNames = found.ID, ids, names
 	}
+	errs = append(errs, m.resolveReferrals(pipelines[hubspot.Tickets])...)
 	if err := errs.Err(); err != nil {
 		return fmt.Errorf("mappings: resolve: %w", err)
 	}
 	return nil
+}
+
+// resolveReferrals looks up the referral pipeline among the ticket
+// pipelines.
+func (m *Mapping) resolveReferrals(pls []hubspot.Pipeline) Errors {
+	r := m.Referrals
+	if r == nil {
+		return nil
+	}
+	var labels []string
+	var found *hubspot.Pipeline
+	for i, pl := range pls {
+		if pl.Archived {
+			continue
+		}
+		labels = append(labels, fmt.Sprintf("%q", pl.Label))
+		if pl.Label == r.Pipeline || pl.ID == r.Pipeline {
+			found = &pls[i]
+		}
+	}
+	if found == nil {
+		return Errors{m.doc.Errorf("referrals.pipeline", "unknown tickets pipeline %q; pipelines are %s", r.Pipeline, orNone(labels))}
+	}
+	var errs Errors
+	r.stageIDs, r.stageNames, r.labels = map[string]string{}, map[string]string{}, map[string]string{}
+	for _, name := range ReferralStages {
+		var have []string
+		for _, s := range found.Stages {
+			if s.Archived {
+				continue
+			}
+			have = append(have, fmt.Sprintf("%q", s.Label))
+			if s.Label == r.Stages[name] || s.ID == r.Stages[name] {
+				r.stageIDs[name], r.stageNames[s.ID], r.labels[name] = s.ID, name, s.Label
+			}
+		}
+		if _, ok := r.stageIDs[name]; !ok {
+			errs = append(errs, m.doc.Errorf("referrals.stages."+name, "unknown stage %q in pipeline %q; stages are %s", r.Stages[name], found.Label, orNone(have)))
+		}
+	}
+	r.pipelineID = found.ID
+	return errs
+}
+
+// ReferralPipelineID is the resolved id of the referral pipeline, or ""
+// when the mapping makes no referrals.
+func (m *Mapping) ReferralPipelineID() string {
+	if m.Referrals == nil {
+		return ""
+	}
+	return m.Referrals.pipelineID
+}
+
+// ReferralStageID returns the id of a referral stage name such as "sent".
+func (m *Mapping) ReferralStageID(name string) string {
+	if m.Referrals == nil {
+		return ""
+	}
+	return m.Referrals.stageIDs[name]
+}
+
+// ReferralStageName returns the referral stage name of a stage id.
+func (m *Mapping) ReferralStageName(id string) string {
+	if m.Referrals == nil {
+		return ""
+	}
+	return m.Referrals.stageNames[id]
+}
+
+// ReferralStageLabel returns the label staff see for a referral stage.
+func (m *Mapping) ReferralStageLabel(name string) string {
+	if m.Referrals == nil {
+		return ""
+	}
+	return m.Referrals.labels[name]
 }
 
 func orNone(labels []string) string {
@@ -351,7 +511,7 @@ func (m *Mapping) Resolved() bool {
 			return false
 		}
 	}
-	return true
+	return m.Referrals == nil || m.Referrals.pipelineID != ""
 }
 
 // LabelPipelines builds pipelines whose ids are the mapping's own labels,
@@ -371,6 +531,15 @@ func (m *Mapping) LabelPipelines() map[string][]hubspot.Pipeline {
 		}
 		out[t] = []hubspot.Pipeline{pl}
 	}
+	if r := m.Referrals; r != nil {
+		pl := hubspot.Pipeline{ID: r.Pipeline, Label: r.Pipeline}
+		for _, name := range ReferralStages {
+			if l := r.Stages[name]; l != "" {
+				pl.Stages = append(pl.Stages, hubspot.Stage{ID: l, Label: l})
+			}
+		}
+		out[hubspot.Tickets] = append(out[hubspot.Tickets], pl)
+	}
 	return out
 }
 
@@ -381,6 +550,10 @@ var ErrNotResolved = errors.New("mappings: pipelines not resolved")
 // Clone returns a copy that resolves independently of m.
 func (m *Mapping) Clone() *Mapping {
 	c := &Mapping{Written: m.Written, doc: m.doc, Objects: map[string]*Object{}}
+	if m.Referrals != nil {
+		r := *m.Referrals
+		c.Referrals = &r
+	}
 	for t, o := range m.Objects {
 		oc := *o
 		c.Objects[t] = &oc

@@ -35,13 +35,16 @@ func TestDefault(t *testing.T) {
 		t.Errorf("deals: closedate missing from %v", deals)
 	}
 	companies := m.Properties(hubspot.Companies)
-	want := []string{"alusta_provider_active", "alusta_provider_areas", "alusta_provider_capacity", "alusta_provider_languages",
+	// The activity's contact address is not among them: it is read only
+	// when a referral is sent, so the cache holds no contact details.
+	want := []string{"alusta_activity_channel", "alusta_activity_target_groups", "alusta_activity_themes", "alusta_org_type",
+		"alusta_provider_active", "alusta_provider_areas", "alusta_provider_capacity", "alusta_provider_languages",
 		"alusta_provider_prices", "alusta_provider_services", "alusta_provider_weight", "name"}
 	if !slices.Equal(companies, want) {
 		t.Errorf("companies: got %v, want %v", companies, want)
 	}
 	var names []string
-	for _, p := range m.WrittenProperties() {
+	for _, p := range m.WrittenProperties(hubspot.Deals) {
 		names = append(names, p.Name+":"+p.Type)
 		if p.GroupName != "alusta" {
 			t.Errorf("%s: got group %q, want alusta", p.Name, p.GroupName)
@@ -50,6 +53,24 @@ func TestDefault(t *testing.T) {
 	if want := []string{"alusta_queue:string", "alusta_provider:string", "alusta_declined_by:string", "alusta_sla_due:datetime",
 		"alusta_sla_status:enumeration", "alusta_decision:string"}; !slices.Equal(names, want) {
 		t.Errorf("got %v, want %v", names, want)
+	}
+	names = nil
+	for _, p := range m.WrittenProperties(hubspot.Tickets) {
+		names = append(names, p.Name+":"+p.FieldType)
+	}
+	if want := []string{"alusta_queue:text", "alusta_provider:text", "alusta_declined_by:text", "alusta_sla_due:date",
+		"alusta_sla_status:select", "alusta_decision:textarea", "alusta_shortlist:textarea", "alusta_activity_suggestions:textarea",
+		"alusta_referral_status:text", "alusta_referral_of:text", "alusta_idempotency_key:text"}; !slices.Equal(names, want) {
+		t.Errorf("tickets: got %v, want %v", names, want)
+	}
+	// A mapping copied before the shortlist existed still loads and
+	// writes to the default properties.
+	old, err := Parse("old.yaml", []byte(strings.Replace(string(defaultYAML), "  shortlist: alusta_shortlist\n", "", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.Written.Shortlist != "alusta_shortlist" {
+		t.Errorf("got shortlist property %q, want alusta_shortlist", old.Written.Shortlist)
 	}
 }
 
@@ -71,7 +92,7 @@ func TestLoad(t *testing.T) {
 		f + `:1:1: objects: missing object type "companies"`,
 		f + `:4:5: objects.tickets.stages: missing stage "closed"`,
 		f + `:8:7: objects.tickets.stages.done: unknown stage name "done" (known: new, in_progress, waiting, closed)`,
-		f + `:12:7: objects.tickets.fields.colour: unknown field name "colour" (known: subject, content, pipeline, stage, priority, source, owner, service, municipality, client_group, language, kind, provider, feedback_score)`,
+		f + `:12:7: objects.tickets.fields.colour: unknown field name "colour" (known: subject, content, pipeline, stage, priority, source, owner, service, municipality, client_group, language, kind, provider, feedback_score, needs, refer_to, referral_consent)`,
 		f + `:13:3: objects.contacts: unknown object type "contacts" (want tickets, deals or companies)`,
 		f + `:17:13: objects.deals.stages: want a mapping, got a list`,
 		f + `:19:1: written: missing "declined_by"`,
@@ -94,12 +115,12 @@ func TestResolve(t *testing.T) {
 	m := Default()
 	err := m.Resolve(pls)
 	want := "mappings: resolve: " +
-		`mappings/mapping.yaml:35:17: objects.deals.stages.assigned: unknown stage "Välitetty tuottajalle" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
-		`mappings/mapping.yaml:36:17: objects.deals.stages.accepted: unknown stage "Tuottaja hyväksynyt" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
-		`mappings/mapping.yaml:37:17: objects.deals.stages.declined: unknown stage "Tuottaja hylännyt" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
-		`mappings/mapping.yaml:38:15: objects.deals.stages.active: unknown stage "Palvelu käynnissä" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
-		`mappings/mapping.yaml:39:18: objects.deals.stages.delivered: unknown stage "Toteutunut" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
-		`mappings/mapping.yaml:40:18: objects.deals.stages.cancelled: unknown stage "Peruttu" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"`
+		`mappings/mapping.yaml:41:17: objects.deals.stages.assigned: unknown stage "Välitetty tuottajalle" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
+		`mappings/mapping.yaml:42:17: objects.deals.stages.accepted: unknown stage "Tuottaja hyväksynyt" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
+		`mappings/mapping.yaml:43:17: objects.deals.stages.declined: unknown stage "Tuottaja hylännyt" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
+		`mappings/mapping.yaml:44:15: objects.deals.stages.active: unknown stage "Palvelu käynnissä" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
+		`mappings/mapping.yaml:45:18: objects.deals.stages.delivered: unknown stage "Toteutunut" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
+		`mappings/mapping.yaml:46:18: objects.deals.stages.cancelled: unknown stage "Peruttu" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"`
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}

@@ -17,11 +17,18 @@ import (
 // own labels, as `alusta rules test` does.
 func demoEngine(t testing.TB) (*Engine, *mappings.Mapping) {
 	t.Helper()
+	return engineFrom(t, ".")
+}
+
+// engineFrom loads the rules of dir with the default mapping, resolved
+// against its own labels.
+func engineFrom(t testing.TB, dir string) (*Engine, *mappings.Mapping) {
+	t.Helper()
 	m := mappings.Default()
 	if err := m.Resolve(m.LabelPipelines()); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Load(".", m)
+	r, err := Load(dir, m)
 	if err != nil {
 		t.Fatal(err)
 	}

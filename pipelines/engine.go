@@ -20,7 +20,8 @@ const DefaultUnassignedQueue = "koordinaattori"
 type Input struct {
 	ObjectType string // hubspot.Tickets or hubspot.Deals
 	Record     hubspot.Object
-	Providers  []Provider      // from ParseProviders; deals only
+	Providers  []Provider      // from ParseProviders; for assignment and shortlists
+	Activities []Activity      // from ParseActivities; for suggestions
 	Owners     []hubspot.Owner // the portal's owners
 }
 
@@ -53,6 +54,10 @@ type RecordState struct {
 	// Owner and Provider are whose open count includes this record.
 	Owner    string `json:"owner,omitempty"`
 	Provider string `json:"provider,omitempty"`
+	// Shortlist is the provider shortlist last written on a ticket.
+	Shortlist *ListMemory `json:"shortlist,omitempty"`
+	// Referral is a welfare referral made from, or tracked on, a ticket.
+	Referral *ReferralMemory `json:"referral,omitempty"`
 }
 
 // SLACycle is one run of an SLA clock.
@@ -107,6 +112,13 @@ type Decision struct {
 	SLA      []SLACycle
 	// Candidates are the providers considered, for deals.
 	Candidates []Candidate
+	// Shortlist holds the provider ids listed on a ticket, best first;
+	// Suggestions the NGO activity ids.
+	Shortlist, Suggestions []string
+	// Referral is a referral ticket to create; Outcome a referral's
+	// progress to write on the ticket it was made from.
+	Referral *Referral
+	Outcome  *Outcome
 	// Problems are rule failures at run time (an expression that failed
 	// on this record's data, counted as false), for the log.
 	Problems []string
@@ -288,12 +300,20 @@ func (e *Engine) Decide(in Input, st *State, now time.Time) (Decision, error) {
 	x := &decider{e: e, in: &in, st: st, rs: rs, now: now, want: map[string]string{},
 		d: &Decision{ObjectType: in.ObjectType, RecordID: in.Record.ID}}
 	x.env = recordEnv(e.m, in.ObjectType, &in.Record, len(rs.Declined))
+	if or.referral != nil && e.m.ReferralPipelineID() != "" && x.prop(x.field("pipeline")) == e.m.ReferralPipelineID() {
+		x.decideReferral(or.referral)
+		x.finish()
+		return *x.d, nil
+	}
 
 	x.route(or.routes)
 	// SLA clocks see the record as this decision leaves it, so that
 	// forwarding an order stops its assignment clock at once.
 	applyEnv(e.m, in.ObjectType, x.env, x.want)
 	x.sla(or.sla)
+	if or.referral != nil {
+		x.refer()
+	}
 	x.finish()
 	return *x.d, nil
 }
@@ -301,6 +321,9 @@ func (e *Engine) Decide(in Input, st *State, now time.Time) (Decision, error) {
 func (x *decider) route(routes []*route) {
 	var matched []string
 	var provider *ProviderSpec
+	var shortlist *ShortlistSpec
+	var shortlistRoute string
+	var suggest *SuggestSpec
 	for _, rt := range routes {
 		if !x.eval(rt.when, true, "route "+rt.Name) {
 			continue
@@ -327,6 +350,12 @@ func (x *decider) route(routes []*route) {
 		if rt.Provider != nil {
 			provider = rt.Provider
 		}
+		if rt.Shortlist != nil {
+			shortlist, shortlistRoute = rt.Shortlist, rt.Name
+		}
+		if rt.SuggestActivities != nil {
+			suggest = rt.SuggestActivities
+		}
 		if !rt.Continue {
 			break
 		}
@@ -334,6 +363,12 @@ func (x *decider) route(routes []*route) {
 	x.d.Rule = strings.Join(matched, ",")
 	if provider != nil {
 		x.assignProvider(provider, x.d.Rule)
+	}
+	if shortlist != nil {
+		x.shortlist(shortlist, shortlistRoute)
+	}
+	if suggest != nil {
+		x.suggestActivities(suggest)
 	}
 	head := []string{"route " + x.d.Rule}
 	if q := x.want[x.e.m.Written.Queue]; q != "" {

@@ -87,7 +87,13 @@ type Provider struct {
 	// means no limit was given.
 	Capacity int
 	Weight   float64
+	// Prices is the price per unit by service, from "siivous:39.79;...".
+	Prices map[string]float64
 }
+
+// OrgTypeNGO marks a company as an NGO activity (alusta_org_type =
+// jarjesto) rather than a provider (yritys, or no value).
+const OrgTypeNGO = "jarjesto"
 
 // ParseProviders reads provider companies through the mapping. Call it
 // once per cycle, not per record.
@@ -99,7 +105,7 @@ func ParseProviders(m *mappings.Mapping, companies []hubspot.Object) []Provider 
 	out := make([]Provider, 0, len(companies))
 	for i := range companies {
 		o := &companies[i]
-		if o.Archived {
+		if o.Archived || strings.EqualFold(get(o, "org_type"), OrgTypeNGO) {
 			continue
 		}
 		p := Provider{
@@ -111,6 +117,7 @@ func ParseProviders(m *mappings.Mapping, companies []hubspot.Object) []Provider 
 			Languages: splitMulti(get(o, "languages")),
 			Capacity:  -1,
 			Weight:    1,
+			Prices:    parsePrices(get(o, "prices")),
 		}
 		if c, err := strconv.Atoi(get(o, "capacity")); err == nil {
 			p.Capacity = c
@@ -129,6 +136,23 @@ func splitMulti(s string) []string {
 	for _, p := range strings.Split(s, ";") {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parsePrices reads "siivous:39.79;kauppa:12,50"; entries that do not
+// parse are left out, as a provider without a price for a service.
+func parsePrices(s string) map[string]float64 {
+	out := map[string]float64{}
+	for _, kv := range splitMulti(s) {
+		k, v, ok := strings.Cut(kv, ":")
+		if !ok {
+			continue
+		}
+		f, err := strconv.ParseFloat(strings.Replace(strings.TrimSpace(v), ",", ".", 1), 64)
+		if err == nil && f >= 0 {
+			out[strings.TrimSpace(k)] = f
 		}
 	}
 	return out

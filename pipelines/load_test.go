@@ -92,13 +92,21 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`t.yaml:3:11: routes[0].when: bad expression: expected bool, but got string`}},
 		{"provider on tickets", teams + "object: tickets\nroutes:\n  - provider: {strategy: round_robin}\n",
 			[]string{`t.yaml:6:5: routes[0].provider: providers are assigned to deals only`}},
+		{"shortlist on deals", "object: deals\nroutes:\n  - shortlist: {max: 5}\n",
+			[]string{`t.yaml:3:5: routes[0].shortlist: shortlists are written on tickets only`}},
+		{"shortlist strategy and max", "object: tickets\nroutes:\n  - shortlist: {max: 0, strategy: ordered}\n", []string{
+			`t.yaml:3:22: routes[0].shortlist.max: max must be between 1 and 20, got 0`,
+			`t.yaml:3:35: routes[0].shortlist.strategy: unknown strategy "ordered" (want price, round_robin, weighted, least_loaded)`}},
+		{"suggestions on deals", "object: deals\nroutes:\n  - suggest_activities: {max: 30}\n", []string{
+			`t.yaml:3:5: routes[0].suggest_activities: activities are suggested on tickets only`,
+			`t.yaml:3:31: routes[0].suggest_activities.max: max must be between 1 and 20, got 30`}},
 		{"ordered without order", "object: deals\nroutes:\n  - provider: {strategy: ordered}\n",
 			[]string{`t.yaml:3:5: routes[0].provider: order: missing for the ordered strategy`}},
-		{"no action", "object: deals\nroutes:\n  - name: empty\n", []string{`t.yaml:3:5: routes[0]: no action: give queue, assign, priority, stage, note or provider`}},
+		{"no action", "object: deals\nroutes:\n  - name: empty\n", []string{`t.yaml:3:5: routes[0]: no action: give queue, assign, priority, stage, note, provider, shortlist or suggest_activities`}},
 		{"bad priority", "object: tickets\nroutes:\n  - priority: HUGE\n", []string{`t.yaml:3:15: routes[0].priority: unknown priority "HUGE" (want LOW, MEDIUM, HIGH, URGENT)`}},
 		{"alias", "object: tickets\nx: &a q\nroutes:\n  - queue: *a\n", []string{
 			`t.yaml:2:1: unknown field "x"`,
-			`t.yaml:4:5: routes[0]: no action: give queue, assign, priority, stage, note or provider`,
+			`t.yaml:4:5: routes[0]: no action: give queue, assign, priority, stage, note, provider, shortlist or suggest_activities`,
 			`t.yaml:4:12: routes[0].queue: aliases are not supported`}},
 		{"syntax", "object: tickets\nroutes:\n  - queue: [\n", []string{`t.yaml:3:1: did not find expected node content`}},
 		{"duplicate key", "object: tickets\nobject: deals\n", []string{

@@ -39,6 +39,8 @@ type File struct {
 	Object string    `yaml:"object"`
 	Routes []Route   `yaml:"routes"`
 	SLA    []SLASpec `yaml:"sla"`
+	// Referrals turns welfare referrals on (tickets only).
+	Referrals *ReferralSpec `yaml:"referrals"`
 }
 
 // CalendarSpec is a business calendar.
@@ -69,6 +71,32 @@ type Route struct {
 	Stage    string        `yaml:"stage"`
 	Note     string        `yaml:"note"`
 	Provider *ProviderSpec `yaml:"provider"`
+	// Shortlist writes eligible providers with prices on a ticket, for a
+	// self-paying client to choose from (palveluhaku).
+	Shortlist *ShortlistSpec `yaml:"shortlist"`
+	// SuggestActivities writes NGO activities that fit the client's needs
+	// on a ticket.
+	SuggestActivities *SuggestSpec `yaml:"suggest_activities"`
+}
+
+// SuggestSpec lists NGO activities that fit a ticket's needs.
+type SuggestSpec struct {
+	// Max is how many activities to list; default 5.
+	Max           int  `yaml:"max"`
+	MatchLanguage bool `yaml:"match_language"`
+}
+
+// ShortlistSpec lists eligible providers on a ticket: active, offering the
+// ticket's service, covering its municipality, below capacity and, with
+// match_language, serving in its language.
+type ShortlistSpec struct {
+	// Max is how many providers to list; default 5.
+	Max int `yaml:"max"`
+	// Strategy orders them: price (cheapest first, the default),
+	// round_robin (each ticket starts after the last one's first, so every
+	// provider gets its turn at the top), weighted or least_loaded.
+	Strategy      string `yaml:"strategy"`
+	MatchLanguage bool   `yaml:"match_language"`
 }
 
 // AssignSpec assigns an owner from a team.
@@ -147,9 +175,10 @@ type team struct {
 }
 
 type objectRules struct {
-	file   string
-	routes []*route
-	sla    []*policy
+	file     string
+	routes   []*route
+	sla      []*policy
+	referral *policy // the contact clock of referral tickets, or nil
 }
 
 type route struct {
@@ -185,6 +214,10 @@ var (
 	weekdays           = map[string]time.Weekday{"mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday, "thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday, "sun": time.Sunday}
 	blockRE            = regexp.MustCompile(`^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$`)
 )
+
+// shortlistStrategies order a whole list, so the ordered strategy's single
+// pick has no place among them.
+var shortlistStrategies = []string{"price", "round_robin", "weighted", "least_loaded"}
 
 // RuleFiles lists the rule files of a folder: *.yaml and *.yml except
 // *_test.yaml, sorted.
@@ -326,6 +359,9 @@ func parse(srcs map[string][]byte, m *mappings.Mapping) (*Rules, error) {
 		or := &objectRules{file: doc.File}
 		or.routes = c.routes(f.Routes)
 		or.sla = c.policies(f.SLA)
+		if f.Referrals != nil {
+			or.referral = c.referrals(f.Referrals)
+		}
 		errs = append(errs, c.errs...)
 		r.objects[f.Object] = or
 	}
@@ -531,8 +567,14 @@ func (c *checker) routes(specs []Route) []*route {
 		if s.Provider != nil {
 			c.provider(p+".provider", s.Provider)
 		}
-		if s.Queue == "" && s.Assign == nil && s.Priority == "" && s.Stage == "" && s.Note == "" && s.Provider == nil {
-			c.errorf(p, "no action: give queue, assign, priority, stage, note or provider")
+		if s.Shortlist != nil {
+			c.shortlist(p+".shortlist", s.Shortlist)
+		}
+		if s.SuggestActivities != nil {
+			c.suggest(p+".suggest_activities", s.SuggestActivities)
+		}
+		if s.Queue == "" && s.Assign == nil && s.Priority == "" && s.Stage == "" && s.Note == "" && s.Provider == nil && s.Shortlist == nil && s.SuggestActivities == nil {
+			c.errorf(p, "no action: give queue, assign, priority, stage, note, provider, shortlist or suggest_activities")
 		}
 		out = append(out, rt)
 	}
@@ -557,6 +599,57 @@ func (c *checker) provider(p string, s *ProviderSpec) {
 	}
 	if s.Then != "" && (s.Then == "ordered" || !slices.Contains(providerStrategies, s.Then)) {
 		c.errorf(p+".then", "unknown strategy %q (want round_robin, weighted or least_loaded)", s.Then)
+	}
+}
+
+func (c *checker) shortlist(p string, s *ShortlistSpec) {
+	if c.object != hubspot.Tickets {
+		c.errorf(p, "shortlists are written on tickets only")
+	}
+	if s.Strategy != "" && !slices.Contains(shortlistStrategies, s.Strategy) {
+		c.errorf(p+".strategy", "unknown strategy %q (want %s)", s.Strategy, strings.Join(shortlistStrategies, ", "))
+	}
+	if c.doc.Given(p+".max") && (s.Max < 1 || s.Max > maxShortlist) {
+		c.errorf(p+".max", "max must be between 1 and %d, got %d", maxShortlist, s.Max)
+	}
+}
+
+// referrals checks the referral settings and builds the contact clock:
+// it runs from the referral's creation while it is in stage sent.
+func (c *checker) referrals(s *ReferralSpec) *policy {
+	const p = "referrals"
+	if c.object != hubspot.Tickets {
+		c.errorf(p, "referrals are tickets; give them in the tickets rules")
+	}
+	if c.m.Referrals == nil {
+		c.errorf(p, "the mapping has no referrals pipeline (referrals: in %s)", c.m.File())
+	}
+	pol := &policy{SLASpec: SLASpec{Name: referralPolicy, Calendar: s.Calendar, Warning: s.Warning}}
+	if s.Calendar == "" {
+		c.errorf(p, "calendar: missing")
+	} else {
+		pol.cal = c.calendar(p+".calendar", s.Calendar)
+	}
+	if s.ContactWithin <= 0 {
+		c.errorf(p, "contact_within: missing (working time, e.g. 37h30m for five days of 7.5 hours)")
+	}
+	if s.Warning < 0 || s.Warning >= 1 {
+		c.errorf(p+".warning", "warning must be a fraction between 0 and 1, got %v", s.Warning)
+	}
+	if pol.Warning == 0 {
+		pol.Warning = 0.75
+	}
+	pol.stop = c.compile(p, `stage != "sent"`)
+	pol.goals = []*goal{{GoalSpec: GoalSpec{Name: "contact " + time.Duration(s.ContactWithin).String(), Target: s.ContactWithin}, cal: pol.cal}}
+	return pol
+}
+
+func (c *checker) suggest(p string, s *SuggestSpec) {
+	if c.object != hubspot.Tickets {
+		c.errorf(p, "activities are suggested on tickets only")
+	}
+	if c.doc.Given(p+".max") && (s.Max < 1 || s.Max > maxShortlist) {
+		c.errorf(p+".max", "max must be between 1 and %d, got %d", maxShortlist, s.Max)
 	}
 }
 

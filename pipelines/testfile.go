@@ -19,7 +19,9 @@ import (
 // a clock and what the rules should decide. Stages are written as their
 // labels; owners are named by email.
 type TestFile struct {
-	Object    string       `yaml:"object"`
+	Object string `yaml:"object"`
+	// Providers are the companies: providers, and NGO activities marked
+	// alusta_org_type: jarjesto.
 	Providers []TestRecord `yaml:"providers"`
 	Cases     []TestCase   `yaml:"cases"`
 }
@@ -59,6 +61,11 @@ type Expect struct {
 	SLAStatus string   `yaml:"sla_status"`
 	Sticky    []string `yaml:"sticky"`
 	Retry     *bool    `yaml:"retry"`
+	// Shortlist lists the provider ids expected on a ticket's shortlist,
+	// in order; [] expects none eligible. Suggestions likewise lists NGO
+	// activity ids.
+	Shortlist   []string `yaml:"shortlist"`
+	Suggestions []string `yaml:"suggestions"`
 }
 
 // TestResult is the outcome of one case.
@@ -115,6 +122,7 @@ func RunTests(dir string, m *mappings.Mapping, w io.Writer) ([]TestResult, error
 			companies = append(companies, toObject(p))
 		}
 		providers := ParseProviders(m, companies)
+		activities := ParseActivities(m, companies)
 		for i, tc := range tf.Cases {
 			if tc.Now.IsZero() {
 				errs = append(errs, doc.Errorf(fmt.Sprintf("cases[%d]", i), "now: missing"))
@@ -124,7 +132,7 @@ func RunTests(dir string, m *mappings.Mapping, w io.Writer) ([]TestResult, error
 				errs = append(errs, es...)
 				continue
 			}
-			res := runCase(e, m, tf.Object, providers, owners, tc)
+			res := runCase(e, m, tf.Object, Input{Providers: providers, Activities: activities, Owners: owners}, tc)
 			res.File = f
 			results = append(results, res)
 			if len(res.Failures) == 0 {
@@ -211,14 +219,17 @@ func toObject(tr TestRecord) hubspot.Object {
 	return o
 }
 
-func runCase(e *Engine, m *mappings.Mapping, object string, providers []Provider, owners []hubspot.Owner, tc TestCase) TestResult {
+// runCase decides the case's record against the companies and owners of
+// dir.
+func runCase(e *Engine, m *mappings.Mapping, object string, dir Input, tc TestCase) TestResult {
 	res := TestResult{Name: tc.Name}
 	st := &State{OpenOrders: maps.Clone(tc.OpenOrders), OpenTickets: maps.Clone(tc.OpenTickets)}
 	rec := toObject(tc.Record)
 	rs := st.record(object + "/" + rec.ID)
 	rs.Declined = slices.Clone(tc.Declined)
 	rs.Written = maps.Clone(tc.Written)
-	d, err := e.Decide(Input{ObjectType: object, Record: rec, Providers: providers, Owners: owners}, st, tc.Now)
+	dir.ObjectType, dir.Record = object, rec
+	d, err := e.Decide(dir, st, tc.Now)
 	if err != nil {
 		res.Failures = append(res.Failures, err.Error())
 		return res
@@ -264,6 +275,12 @@ func runCase(e *Engine, m *mappings.Mapping, object string, providers []Provider
 	}
 	if x.Sticky != nil && !slices.Equal(d.Sticky, x.Sticky) {
 		res.Failures = append(res.Failures, fmt.Sprintf("sticky: got [%s], want [%s]", strings.Join(d.Sticky, " "), strings.Join(x.Sticky, " ")))
+	}
+	if x.Shortlist != nil && !slices.Equal(d.Shortlist, x.Shortlist) {
+		res.Failures = append(res.Failures, fmt.Sprintf("shortlist: got [%s], want [%s]", strings.Join(d.Shortlist, " "), strings.Join(x.Shortlist, " ")))
+	}
+	if x.Suggestions != nil && !slices.Equal(d.Suggestions, x.Suggestions) {
+		res.Failures = append(res.Failures, fmt.Sprintf("suggestions: got [%s], want [%s]", strings.Join(d.Suggestions, " "), strings.Join(x.Suggestions, " ")))
 	}
 	if x.Retry != nil && d.Retry != *x.Retry {
 		res.Failures = append(res.Failures, fmt.Sprintf("retry: got %t, want %t", d.Retry, *x.Retry))

@@ -33,6 +33,7 @@ var DefaultProperties = map[string][]string{
 		"alusta_service", "alusta_municipality", "alusta_client_group", "alusta_language",
 		"alusta_ticket_kind", "alusta_provider", "alusta_feedback_score",
 		"alusta_queue", "alusta_sla_due", "alusta_sla_status", "alusta_decision",
+		"alusta_needs", "alusta_refer_to", "alusta_referral_consent", "alusta_shortlist", "alusta_activity_suggestions",
 	},
 	hubspot.Deals: {
 		"pipeline", "dealstage", "amount", "closedate", "createdate", "hs_lastmodifieddate",
@@ -45,6 +46,7 @@ var DefaultProperties = map[string][]string{
 		"name", "hs_lastmodifieddate", "createdate", "alusta_provider_active",
 		"alusta_provider_services", "alusta_provider_areas", "alusta_provider_languages",
 		"alusta_provider_capacity", "alusta_provider_weight", "alusta_provider_prices",
+		"alusta_org_type", "alusta_activity_themes", "alusta_activity_target_groups", "alusta_activity_channel",
 	},
 }
 

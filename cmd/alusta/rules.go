@@ -242,7 +242,10 @@ func rulesExplain(ctx context.Context, w io.Writer, c crm, dir, mappingDir, objT
 		return fmt.Errorf("rules explain: %w", err)
 	}
 	var providers []pipelines.Provider
-	if objType == hubspot.Deals {
+	var activities []pipelines.Activity
+	// Deals are assigned providers; tickets may get a shortlist of them
+	// and NGO activity suggestions.
+	{
 		var companies []hubspot.Object
 		err := c.List(ctx, hubspot.Companies, m.Properties(hubspot.Companies), func(page []hubspot.Object) error {
 			companies = append(companies, page...)
@@ -252,6 +255,7 @@ func rulesExplain(ctx context.Context, w io.Writer, c crm, dir, mappingDir, objT
 			return fmt.Errorf("rules explain: %w", err)
 		}
 		providers = pipelines.ParseProviders(m, companies)
+		activities = pipelines.ParseActivities(m, companies)
 	}
 	e := pipelines.NewEngine(r, m)
 	st := base
@@ -273,7 +277,7 @@ func rulesExplain(ctx context.Context, w io.Writer, c crm, dir, mappingDir, objT
 			return fmt.Errorf("rules explain: %w", err)
 		}
 	}
-	in := pipelines.Input{ObjectType: objType, Record: *rec, Providers: providers, Owners: owners}
+	in := pipelines.Input{ObjectType: objType, Record: *rec, Providers: providers, Activities: activities, Owners: owners}
 	e.Observe(in, st)
 	d, err := e.Decide(in, st, now)
 	if err != nil {

@@ -47,6 +47,22 @@ func (p *demoProvider) price(service string) float64 {
 	return 0
 }
 
+// demoActivity is one NGO activity in ngos.json: a company with
+// alusta_org_type = jarjesto.
+type demoActivity struct {
+	Name         string   `json:"name"`
+	Themes       []string `json:"themes"`
+	TargetGroups []string `json:"target_groups"`
+	Areas        []string `json:"areas"`
+	Channel      []string `json:"channel"`
+	Languages    []string `json:"languages"`
+	ContactEmail string   `json:"contact_email"`
+	Active       bool     `json:"active"`
+}
+
+// demoThemes are the NGO activity themes, for the needs of demo tickets.
+var demoThemes = []string{"yksinaisyys", "vertaistuki", "liikunta", "mielenterveys", "paihteet", "vanhemmuus", "arjen_tuki", "omaishoito"}
+
 type demoPipeline struct {
 	ID     string      `json:"id"`
 	Label  string      `json:"label"`
@@ -148,8 +164,9 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 	var props demoProps
 	var provs []*demoProvider
 	var texts map[string][][2]string
+	var ngos []demoActivity
 	for name, v := range map[string]any{"owners.json": &owners, "pipelines.json": &pipes,
-		"properties.json": &props, "providers.json": &provs, "texts.json": &texts} {
+		"properties.json": &props, "providers.json": &provs, "texts.json": &texts, "ngos.json": &ngos} {
 		if err := readJSON(fsys, name, v); err != nil {
 			return nil, err
 		}
@@ -188,9 +205,19 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 			"alusta_provider_active": active, "alusta_provider_services": strings.Join(p.Services, ";"),
 			"alusta_provider_areas": strings.Join(p.Areas, ";"), "alusta_provider_languages": strings.Join(p.Languages, ";"),
 			"alusta_provider_capacity": strconv.Itoa(p.Capacity), "alusta_provider_weight": strconv.Itoa(p.Weight),
-			"alusta_provider_prices": p.Prices,
+			"alusta_provider_prices": p.Prices, "alusta_org_type": "yritys",
 		}, created, now.AddDate(0, 0, -100+i))
 		p.id = v.idStr
+	}
+	for i, a := range ngos {
+		created := now.AddDate(-1, 0, i)
+		st.insert(hubspot.Companies, map[string]string{
+			"name": a.Name, "city": a.Areas[0], "alusta_org_type": "jarjesto",
+			"alusta_provider_active": strconv.FormatBool(a.Active), "alusta_provider_areas": strings.Join(a.Areas, ";"),
+			"alusta_provider_languages": strings.Join(a.Languages, ";"), "alusta_activity_themes": strings.Join(a.Themes, ";"),
+			"alusta_activity_target_groups": strings.Join(a.TargetGroups, ";"), "alusta_activity_channel": strings.Join(a.Channel, ";"),
+			"alusta_activity_contact_email": a.ContactEmail,
+		}, created, now.AddDate(0, 0, -60+i))
 	}
 	// candidates lists the active providers of a service in a municipality.
 	candidates := func(service, muni string) []*demoProvider {
@@ -267,6 +294,19 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 			service = weighted(rng, demoOrderServices, demoOrderWeights)
 		}
 		p["alusta_service"] = service
+		// Some advice is palveluhaku (a self-paying client looking for a
+		// provider) and some records the client's needs for NGO
+		// activities. Chosen by position, not by the generator, so the
+		// rest of the portal stays as it was.
+		if kind == "neuvonta" && service != "neuvonta" && i%8 == 3 {
+			p["alusta_ticket_kind"] = "palveluhaku"
+		}
+		if kind == "neuvonta" && i%6 == 1 {
+			p["alusta_needs"] = demoThemes[i%len(demoThemes)]
+			if second := demoThemes[(i/12)%len(demoThemes)]; i%12 == 1 && second != p["alusta_needs"] {
+				p["alusta_needs"] += ";" + second
+			}
+		}
 		if kind != "neuvonta" {
 			if cs := candidates(service, muni); len(cs) > 0 {
 				p["alusta_provider"] = cs[rng.IntN(len(cs))].id

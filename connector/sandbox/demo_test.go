@@ -28,7 +28,7 @@ func TestDemoSeed(t *testing.T) {
 	for _, typ := range objectTypes {
 		counts[typ] = len(st.objects[typ].order)
 	}
-	want := map[string]int{"tickets": demoTickets, "deals": demoDeals, "companies": 40, "notes": demoNotes, "contacts": 0}
+	want := map[string]int{"tickets": demoTickets, "deals": demoDeals, "companies": 40 + 26, "notes": demoNotes, "contacts": 0}
 	if !maps.Equal(counts, want) {
 		t.Errorf("counts: got %v, want %v", counts, want)
 	}

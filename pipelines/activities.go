@@ -1,0 +1,161 @@
+package pipelines
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/mappings"
+)
+
+// Activity is an NGO activity (a company with alusta_org_type =
+// jarjesto) as suggestions and referrals see it: peer support, a meeting
+// place, an exercise group. Its contact address is not here: the cache
+// keeps no contact details, and a referral reads it when it is sent.
+type Activity struct {
+	ID     string
+	Name   string
+	Active bool
+	// Themes are the needs it answers (yksinaisyys, vertaistuki, ...).
+	Themes       []string
+	TargetGroups []string
+	Areas        []string
+	Channels     []string // paikan_paalla, verkossa
+	Languages    []string
+}
+
+// ParseActivities reads the NGO activities among companies through the
+// mapping, sorted by id.
+func ParseActivities(m *mappings.Mapping, companies []hubspot.Object) []Activity {
+	get := func(o *hubspot.Object, f string) string {
+		v, _ := o.Prop(m.Field(hubspot.Companies, f))
+		return strings.TrimSpace(v)
+	}
+	var out []Activity
+	for i := range companies {
+		o := &companies[i]
+		if o.Archived || !strings.EqualFold(get(o, "org_type"), OrgTypeNGO) {
+			continue
+		}
+		out = append(out, Activity{
+			ID:           o.ID,
+			Name:         get(o, "name"),
+			Active:       strings.EqualFold(get(o, "active"), "true"),
+			Themes:       splitMulti(get(o, "themes")),
+			TargetGroups: splitMulti(get(o, "target_groups")),
+			Areas:        splitMulti(get(o, "areas")),
+			Channels:     splitMulti(get(o, "channel")),
+			Languages:    splitMulti(get(o, "languages")),
+		})
+	}
+	slices.SortFunc(out, func(a, b Activity) int { return cmpID(a.ID, b.ID) })
+	return out
+}
+
+// Suits reports whether an activity fits a client, and why not: it runs,
+// answers at least one of the needs, is found in the municipality (or
+// online), takes the client's group and, with matchLanguage, speaks the
+// client's language. An empty municipality, group or language does not
+// narrow the choice.
+func (a *Activity) Suits(needs []string, municipality, group, language string, matchLanguage bool) (bool, string) {
+	switch {
+	case !a.Active:
+		return false, "inactive"
+	case !slices.ContainsFunc(needs, func(n string) bool { return slices.Contains(a.Themes, n) }):
+		return false, "no theme among the needs"
+	case municipality != "" && !slices.Contains(a.Areas, municipality) && !slices.Contains(a.Channels, "verkossa"):
+		return false, "not in " + municipality
+	case group != "" && len(a.TargetGroups) > 0 && !slices.Contains(a.TargetGroups, group):
+		return false, "not for " + group
+	case matchLanguage && language != "" && !slices.Contains(a.Languages, language):
+		return false, "not in " + language
+	}
+	return true, ""
+}
+
+// suggestActivities writes the NGO activities that fit a ticket's client
+// needs: most needs answered first, then those met in person in the
+// client's own municipality, then by id. The list depends on nothing but
+// the ticket and the activities, so it is made afresh each time.
+func (x *decider) suggestActivities(spec *SuggestSpec) {
+	prop := x.e.m.Written.Suggestions
+	cur := x.prop(prop)
+	if last, wrote := x.rs.Written[prop]; wrote && last != cur {
+		x.sticky(prop)
+		return
+	}
+	needs := splitMulti(x.str("needs"))
+	if len(needs) == 0 {
+		return
+	}
+	muni, group, lang := x.str("municipality"), x.str("client_group"), x.str("language")
+	type scored struct {
+		a     *Activity
+		hits  int
+		local bool
+	}
+	var fit []scored
+	for i := range x.in.Activities {
+		a := &x.in.Activities[i]
+		if ok, _ := a.Suits(needs, muni, group, lang, spec.MatchLanguage); !ok {
+			continue
+		}
+		s := scored{a: a, local: muni != "" && slices.Contains(a.Areas, muni) && slices.Contains(a.Channels, "paikan_paalla")}
+		for _, n := range needs {
+			if slices.Contains(a.Themes, n) {
+				s.hits++
+			}
+		}
+		fit = append(fit, s)
+	}
+	slices.SortStableFunc(fit, func(p, q scored) int {
+		if c := cmp.Compare(q.hits, p.hits); c != 0 {
+			return c
+		}
+		if p.local != q.local {
+			if p.local {
+				return -1
+			}
+			return 1
+		}
+		return cmpID(p.a.ID, q.a.ID)
+	})
+	n := min(cmp.Or(spec.Max, defaultShortlist), len(fit))
+	var b strings.Builder
+	ids := make([]string, 0, n)
+	for i, s := range fit[:n] {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		var themes []string
+		for _, t := range s.a.Themes {
+			if slices.Contains(needs, t) {
+				themes = append(themes, t)
+			}
+		}
+		var channels []string
+		for _, c := range s.a.Channels {
+			channels = append(channels, cmp.Or(channelLabels[c], c))
+		}
+		fmt.Fprintf(&b, "%d. %s: %s; %s (id %s)", i+1, s.a.Name, strings.Join(themes, ", "), strings.Join(channels, ", "), s.a.ID)
+		ids = append(ids, s.a.ID)
+	}
+	x.d.Suggestions = ids
+	x.want[prop] = b.String()
+	if n == 0 {
+		x.why = append(x.why, "no NGO activity fits the needs "+strings.Join(needs, ", "))
+		return
+	}
+	x.why = append(x.why, fmt.Sprintf("%d NGO activities suggested of %d that fit", n, len(fit)))
+}
+
+// channelLabels are the channel values as staff read them.
+var channelLabels = map[string]string{"paikan_paalla": "paikan päällä"}
+
+// str is a text field of the record's environment.
+func (x *decider) str(field string) string {
+	s, _ := x.env[field].(string)
+	return s
+}

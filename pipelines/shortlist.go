@@ -1,0 +1,157 @@
+package pipelines
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// maxShortlist bounds a shortlist: it is read in a sidebar, and a longer
+// list is the provider register, not a shortlist.
+const maxShortlist = 20
+
+// defaultShortlist is how many providers a shortlist names when the rule
+// does not say.
+const defaultShortlist = 5
+
+// ListMemory is what the engine remembers of a list it wrote on a record:
+// the inputs it was made for and the ids in order, so a list whose order
+// came from a rotation stays put until its inputs change or one of its
+// entries stops being eligible.
+type ListMemory struct {
+	Key string   `json:"key"`
+	IDs []string `json:"ids"`
+}
+
+// shortlist writes the providers a self-paying client may choose from on
+// a ticket. It keeps the same invariants as assignment (Eligible), minus
+// declines, which belong to an order.
+func (x *decider) shortlist(spec *ShortlistSpec, rule string) {
+	prop := x.e.m.Written.Shortlist
+	cur := x.prop(prop)
+	if last, wrote := x.rs.Written[prop]; wrote && last != cur {
+		x.sticky(prop)
+		return
+	}
+	service, _ := x.env["service"].(string)
+	muni, _ := x.env["municipality"].(string)
+	lang, _ := x.env["language"].(string)
+	if service == "" || muni == "" {
+		x.why = append(x.why, "no shortlist: the ticket names no service or municipality")
+		return
+	}
+	n := cmp.Or(spec.Max, defaultShortlist)
+	strategy := cmp.Or(spec.Strategy, "price")
+	key := strings.Join([]string{service, muni, lang, strconv.FormatBool(spec.MatchLanguage), strategy, strconv.Itoa(n)}, "|")
+
+	ps := x.in.Providers
+	eligible := make([]*Provider, 0, len(ps))
+	byID := make(map[string]*Provider, len(ps))
+	for i := range ps {
+		p := &ps[i]
+		if ok, _ := Eligible(p, service, muni, lang, spec.MatchLanguage, nil, x.st.OpenOrders[p.ID]); ok {
+			eligible = append(eligible, p)
+			byID[p.ID] = p
+		}
+	}
+	slices.SortFunc(eligible, func(a, b *Provider) int { return cmpID(a.ID, b.ID) })
+	want := min(n, len(eligible))
+
+	var chosen []*Provider
+	if mem := x.rs.Shortlist; mem != nil && mem.Key == key && len(mem.IDs) == want && strategy != "price" {
+		for _, id := range mem.IDs {
+			if p := byID[id]; p != nil {
+				chosen = append(chosen, p)
+			}
+		}
+		if len(chosen) != want {
+			chosen = nil
+		}
+	}
+	if chosen == nil && want > 0 {
+		chosen = x.orderShortlist(strategy, "shortlist:"+rule+":"+service, service, eligible, want)
+	}
+	ids := make([]string, len(chosen))
+	for i, p := range chosen {
+		ids[i] = p.ID
+	}
+	x.rs.Shortlist = &ListMemory{Key: key, IDs: ids}
+	x.d.Shortlist = ids
+	value := formatShortlist(chosen, service)
+	x.want[prop] = value
+	if len(chosen) == 0 {
+		x.why = append(x.why, fmt.Sprintf("shortlist: no eligible provider for %s in %s", service, muni))
+		return
+	}
+	x.why = append(x.why, fmt.Sprintf("shortlist %d of %d eligible providers (%s)", len(chosen), len(eligible), strategy))
+	if value != cur {
+		x.d.Notes = append(x.d.Notes, fmt.Sprintf("Shortlist for %s in %s:\n%s", service, muni, value))
+	}
+}
+
+// orderShortlist takes n of the eligible providers (sorted by id) in the
+// strategy's order. The rotating strategies reuse assignment's pick, one
+// provider at a time, so their memory is kept the same way.
+func (x *decider) orderShortlist(strategy, key, service string, eligible []*Provider, n int) []*Provider {
+	if strategy == "price" {
+		out := slices.Clone(eligible)
+		// Cheapest first; a provider without a price for the service
+		// comes after those with one, by id.
+		slices.SortStableFunc(out, func(a, b *Provider) int {
+			pa, oka := a.Prices[service]
+			pb, okb := b.Prices[service]
+			switch {
+			case oka && !okb:
+				return -1
+			case !oka && okb:
+				return 1
+			}
+			return cmp.Compare(pa, pb)
+		})
+		return out[:n]
+	}
+	left := slices.Clone(eligible)
+	out := make([]*Provider, 0, n)
+	for range n {
+		p := x.pick(strategy, key, left)
+		out = append(out, p)
+		left = slices.DeleteFunc(left, func(q *Provider) bool { return q == p })
+	}
+	return out
+}
+
+// formatShortlist is the sidebar text: one provider a line, with the
+// price for the service and the company id a coordinator records as the
+// client's choice.
+func formatShortlist(ps []*Provider, service string) string {
+	var b strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		price := "-"
+		if v, ok := p.Prices[service]; ok {
+			price = formatEuro(v)
+		}
+		fmt.Fprintf(&b, "%d. %s, %s (id %s)", i+1, p.Name, price, p.ID)
+	}
+	return b.String()
+}
+
+// formatEuro writes a price the Finnish way: 39,79 €.
+func formatEuro(v float64) string {
+	return strings.Replace(strconv.FormatFloat(v, 'f', 2, 64), ".", ",", 1) + " €"
+}
+
+// cmpID orders ids as idLess does.
+func cmpID(a, b string) int {
+	switch {
+	case idLess(a, b):
+		return -1
+	case idLess(b, a):
+		return 1
+	}
+	return 0
+}
