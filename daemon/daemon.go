@@ -918,13 +918,13 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 	if len(notes) > 0 {
 		c.addNotes(ctx, typ, notes)
 	}
-	c.referrals(ctx, typ, todo, failed)
 	if _, err := d.store.LogWrites(ctx, writes); err != nil {
 		return fmt.Errorf("log %s writes: %w", typ, err)
 	}
 	if err := c.cacheWritten(ctx, typ, todo, failed); err != nil {
 		return err
 	}
+	c.referrals(ctx, typ, todo, failed)
 	keys := make([]string, len(todo))
 	for i, p := range todo {
 		keys[i] = typ + "/" + p.obj.ID

@@ -30,6 +30,13 @@ func newInProcess(t *testing.T, t0 time.Time) *inProcess {
 
 func newInProcessWith(t *testing.T, t0 time.Time, rulesDir string) *inProcess {
 	t.Helper()
+	return newInProcessOpts(t, t0, Options{PipelinesDir: rulesDir, MappingsDir: "../mappings"})
+}
+
+// newInProcessOpts is newInProcess with opts, whose client, store, clock
+// and lookback it sets.
+func newInProcessOpts(t *testing.T, t0 time.Time, opts Options) *inProcess {
+	t.Helper()
 	p := &inProcess{now: t0}
 	clock := func() time.Time { return p.now }
 	crm, err := sandbox.New(sandbox.Options{Seed: "demo", Now: clock, Logger: slog.New(slog.DiscardHandler)})
@@ -48,8 +55,8 @@ func newInProcessWith(t *testing.T, t0 time.Time, rulesDir string) *inProcess {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	d, err := New(Options{Client: client, Store: st, PipelinesDir: rulesDir, MappingsDir: "../mappings",
-		Lookback: time.Minute, Now: clock})
+	opts.Client, opts.Store, opts.Lookback, opts.Now = client, st, time.Minute, clock
+	d, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

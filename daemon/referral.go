@@ -141,6 +141,9 @@ func (c *cycle) makeReferral(ctx context.Context, orig hubspot.Object, r *pipeli
 		d.log.Warn("referral status not written", "ticket", r.FromTicket, "referral", ref.ID, "err", err)
 	}
 	d.log.Info("referral made", "ticket", r.FromTicket, "referral", ref.ID, "activity", r.ActivityID, "contacts", len(contacts))
+	// Decide the new referral at once, so its contact clock shows from the
+	// start rather than from the next poll.
+	d.requeue(hubspot.Tickets, []string{ref.ID})
 	return c.notifyReferral(ctx, ref.ID, r)
 }
 

@@ -120,7 +120,8 @@ func TestResolve(t *testing.T) {
 		`mappings/mapping.yaml:43:17: objects.deals.stages.declined: unknown stage "Tuottaja hylännyt" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
 		`mappings/mapping.yaml:44:15: objects.deals.stages.active: unknown stage "Palvelu käynnissä" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
 		`mappings/mapping.yaml:45:18: objects.deals.stages.delivered: unknown stage "Toteutunut" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
-		`mappings/mapping.yaml:46:18: objects.deals.stages.cancelled: unknown stage "Peruttu" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"`
+		`mappings/mapping.yaml:46:18: objects.deals.stages.cancelled: unknown stage "Peruttu" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
+		`mappings/mapping.yaml:83:13: referrals.pipeline: unknown tickets pipeline "Hyvinvointilähete"; pipelines are "Support", "Neuvonta ja ohjaus"`
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}
@@ -139,6 +140,9 @@ func TestResolve(t *testing.T) {
 	}
 	if got := m.StageID(hubspot.Tickets, "closed"); got != "Suljettu" {
 		t.Errorf("got %q, want Suljettu", got)
+	}
+	if got := m.ReferralStageName("Yhteys otettu"); got != "contacted" || m.ReferralPipelineID() != "Hyvinvointilähete" {
+		t.Errorf("got referral stage %q in pipeline %q, want contacted in Hyvinvointilähete", got, m.ReferralPipelineID())
 	}
 	c := Default()
 	if c.Resolved() || !m.Clone().Resolved() {

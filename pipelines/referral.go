@@ -102,6 +102,15 @@ func (x *decider) decideReferral(p *policy) {
 	x.env["stage"] = stage
 	x.d.Rule = ReferralRule
 	x.why = append(x.why, "referral "+orDash(stage))
+	// The contact clock runs from the referral's creation even when alusta
+	// first sees the referral after the NGO has already answered it.
+	if !slices.ContainsFunc(x.rs.SLA, func(c SLACycle) bool { return c.Policy == p.Name }) && !x.in.Record.CreatedAt.IsZero() {
+		at := x.in.Record.CreatedAt
+		if at.After(x.now) {
+			at = x.now
+		}
+		x.rs.SLA = append(x.rs.SLA, SLACycle{Policy: p.Name, Start: at, LastSeen: at, Status: "running"})
+	}
 	x.sla([]*policy{p})
 	from := x.prop(m.Written.ReferralOf)
 	if from == "" || stage == "" {

@@ -97,19 +97,8 @@ func (x *decider) shortlist(spec *ShortlistSpec, rule string) {
 func (x *decider) orderShortlist(strategy, key, service string, eligible []*Provider, n int) []*Provider {
 	if strategy == "price" {
 		out := slices.Clone(eligible)
-		// Cheapest first; a provider without a price for the service
-		// comes after those with one, by id.
-		slices.SortStableFunc(out, func(a, b *Provider) int {
-			pa, oka := a.Prices[service]
-			pb, okb := b.Prices[service]
-			switch {
-			case oka && !okb:
-				return -1
-			case !oka && okb:
-				return 1
-			}
-			return cmp.Compare(pa, pb)
-		})
+		// Ties keep the id order.
+		slices.SortStableFunc(out, func(a, b *Provider) int { return ComparePrice(a, b, service) })
 		return out[:n]
 	}
 	left := slices.Clone(eligible)
@@ -120,6 +109,20 @@ func (x *decider) orderShortlist(strategy, key, service string, eligible []*Prov
 		left = slices.DeleteFunc(left, func(q *Provider) bool { return q == p })
 	}
 	return out
+}
+
+// ComparePrice orders providers by their price for a service, cheapest
+// first, those without a price after all that have one.
+func ComparePrice(a, b *Provider, service string) int {
+	pa, oka := a.Prices[service]
+	pb, okb := b.Prices[service]
+	switch {
+	case oka && !okb:
+		return -1
+	case !oka && okb:
+		return 1
+	}
+	return cmp.Compare(pa, pb)
 }
 
 // formatShortlist is the sidebar text: one provider a line, with the

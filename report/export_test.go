@@ -67,7 +67,7 @@ func TestParsePeriod(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Lookup("payroll"); err == nil || err.Error() != `report: unknown report "payroll" (want billing, sla, quality, workload)` {
+	if _, err := Lookup("payroll"); err == nil || err.Error() != `report: unknown report "payroll" (want billing, sla, quality, workload, referrals)` {
 		t.Errorf("Lookup: got %v", err)
 	}
 	if _, err := ParseFormat("pdf"); err == nil || err.Error() != `report: format "pdf": want csv or xlsx` {

@@ -1,7 +1,7 @@
 // Package report computes alusta's reporting extracts (billing basis, SLA
-// compliance, provider quality, coordinator workload) from the SQLite cache,
-// exports them as CSV and XLSX files that are never half-written, records
-// every run and exports them nightly. It is a top-level package because the
+// compliance, provider quality, coordinator workload, welfare referrals)
+// from the SQLite cache, exports them as CSV and XLSX files that are never
+// half-written, records every run and exports them nightly. It is a top-level package because the
 // mandated layout (cmd, config, connector, pipelines, mappings) has no home
 // for reporting, and reporting is a job of its own on top of package store.
 package report
@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/store"
 )
 
@@ -134,6 +135,9 @@ type Env struct {
 	Loc *time.Location
 	// Now is the clock; corrections are dated by it.
 	Now func() time.Time
+	// Mapping names the referral pipeline and properties; nil is the
+	// default mapping.
+	Mapping *mappings.Mapping
 }
 
 // Report is one report definition.
@@ -151,6 +155,7 @@ func Reports() []Report {
 		{Name: "sla", Title: "SLA compliance", Build: buildSLA},
 		{Name: "quality", Title: "Provider quality", Build: buildQuality},
 		{Name: "workload", Title: "Coordinator workload", Build: buildWorkload},
+		{Name: "referrals", Title: "Welfare referrals (hyvinvointilähetteet)", Build: buildReferrals},
 	}
 }
 

@@ -94,7 +94,7 @@ func TestSchedulerRun(t *testing.T) {
 	}
 	sort.Strings(files)
 	var want []string
-	for _, r := range []string{"billing", "quality", "sla", "workload"} {
+	for _, r := range []string{"billing", "quality", "referrals", "sla", "workload"} {
 		for _, p := range []string{"2026-03-01", "2026-03"} {
 			for _, f := range []string{"csv", "xlsx"} {
 				want = append(want, r+"-"+p+"."+f)
@@ -109,8 +109,8 @@ func TestSchedulerRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(runs) != 16 {
-		t.Fatalf("runs: got %d, want 16", len(runs))
+	if len(runs) != 20 {
+		t.Fatalf("runs: got %d, want 20", len(runs))
 	}
 	for _, r := range runs {
 		if r.Status != store.RunOK || r.Checksum == "" || filepath.Dir(r.Path) != dir {

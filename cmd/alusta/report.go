@@ -106,7 +106,7 @@ func newReportExportCmd(a *app) *cobra.Command {
 		},
 	}
 	fl := c.Flags()
-	fl.StringVar(&name, "report", "", "billing, sla, quality, workload or all")
+	fl.StringVar(&name, "report", "", "billing, sla, quality, workload, referrals or all")
 	fl.StringVar(&month, "month", "", "month YYYY-MM (reporting time zone)")
 	fl.StringVar(&day, "day", "", "day YYYY-MM-DD (reporting time zone)")
 	fl.StringVar(&format, "format", "", "csv or xlsx (default reports.format)")

@@ -60,7 +60,7 @@ func TestReportCommands(t *testing.T) {
 		{name: "xlsx all", args: []string{"report", "export", "--report", "all", "--day", "2026-02-10", "--format", "xlsx", "--out", outDir},
 			want: "workload 2026-02-10: 0 rows -> " + filepath.Join(outDir, "workload-2026-02-10.xlsx")},
 		{name: "no period", args: []string{"report", "export", "--report", "billing"}, err: "report export: give either --month YYYY-MM or --day YYYY-MM-DD"},
-		{name: "bad report", args: []string{"report", "export", "--report", "payroll", "--month", "2026-02"}, err: `report: unknown report "payroll" (want billing, sla, quality, workload)`},
+		{name: "bad report", args: []string{"report", "export", "--report", "payroll", "--month", "2026-02"}, err: `report: unknown report "payroll" (want billing, sla, quality, workload, referrals)`},
 		{name: "lock", args: []string{"report", "lock", "--month", "2026-02"}, want: "locked 2026-02: 1 rows, 1 orders, 69.00 EUR"},
 		{name: "status", args: []string{"report", "status"}, want: "locked billing months: [2026-02]"},
 	}

@@ -127,7 +127,9 @@ func fakeHubSpot(t *testing.T, moreDeals ...hubspot.Object) *httptest.Server {
 	now := time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC)
 	routes := map[string]any{
 		"/crm/v3/pipelines/tickets": hubspot.Pipelines{Results: []hubspot.Pipeline{{ID: "0", Label: "Neuvonta ja ohjaus", Stages: []hubspot.Stage{
-			{ID: "1", Label: "Uusi"}, {ID: "2", Label: "Työn alla"}, {ID: "3", Label: "Odottaa asiakasta"}, {ID: "4", Label: "Suljettu", Metadata: map[string]string{"isClosed": "true"}}}}}},
+			{ID: "1", Label: "Uusi"}, {ID: "2", Label: "Työn alla"}, {ID: "3", Label: "Odottaa asiakasta"}, {ID: "4", Label: "Suljettu", Metadata: map[string]string{"isClosed": "true"}}}},
+			{ID: "10", Label: "Hyvinvointilähete", Stages: []hubspot.Stage{{ID: "11", Label: "Lähetetty"}, {ID: "12", Label: "Yhteys otettu"},
+				{ID: "13", Label: "Aloittanut"}, {ID: "14", Label: "Ei tavoitettu"}, {ID: "15", Label: "Päättynyt"}}}}},
 		"/crm/v3/pipelines/deals": hubspot.Pipelines{Results: []hubspot.Pipeline{{ID: "default", Label: "Palvelutilaukset", Stages: []hubspot.Stage{
 			{ID: "s1", Label: "Vastaanotettu"}, {ID: "s2", Label: "Välitetty tuottajalle"}, {ID: "s3", Label: "Tuottaja hyväksynyt"},
 			{ID: "s4", Label: "Tuottaja hylännyt"}, {ID: "s5", Label: "Palvelu käynnissä"}, {ID: "s6", Label: "Toteutunut"}, {ID: "s7", Label: "Peruttu"}}}}},
