@@ -328,13 +328,20 @@ func printDecision(w io.Writer, d pipelines.Decision, owners []hubspot.Owner) {
 			if n, ok := names[v]; ok && k == "hubspot_owner_id" {
 				v += " (" + n + ")"
 			}
-			fmt.Fprintf(w, "  %s = %s\n", k, v)
+			// A list (a shortlist, suggestions) keeps one entry a line.
+			fmt.Fprintf(w, "  %s = %s\n", k, strings.ReplaceAll(v, "\n", "\n    "))
 		}
 	}
 	if len(d.Sticky) > 0 {
 		fmt.Fprintf(w, "left alone (changed by a person): %s\n", strings.Join(d.Sticky, ", "))
 	}
 	for _, n := range d.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
+		fmt.Fprintf(w, "note: %s\n", strings.ReplaceAll(n, "\n", "\n  "))
+	}
+	if r := d.Referral; r != nil {
+		fmt.Fprintf(w, "would make a referral to %s (%s)\n", r.ActivityName, r.ActivityID)
+	}
+	if o := d.Outcome; o != nil {
+		fmt.Fprintf(w, "would write on ticket %s: %s = %s\n", o.TicketID, o.Property, o.Value)
 	}
 }
