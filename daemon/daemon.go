@@ -925,6 +925,7 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 		return err
 	}
 	c.referrals(ctx, typ, todo, failed)
+	c.orders(ctx, typ, todo, failed)
 	keys := make([]string, len(todo))
 	for i, p := range todo {
 		keys[i] = typ + "/" + p.obj.ID

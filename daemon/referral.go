@@ -93,15 +93,10 @@ func (c *cycle) referrals(ctx context.Context, typ string, todo []pending, faile
 func (c *cycle) makeReferral(ctx context.Context, orig hubspot.Object, r *pipelines.Referral) error {
 	d := c.d
 	m := c.rs.mapping
-	contacts, err := d.client.Associations(ctx, hubspot.Tickets, r.FromTicket, "contacts")
+	assocs, contacts, err := c.withContacts(ctx, r.FromTicket, AssocTicketToContact,
+		assocTo(r.ActivityID, hubspot.AssocTicketToCompany))
 	if err != nil {
-		return fmt.Errorf("read the client's contact: %w", err)
-	}
-	assocs := []hubspot.AssociationCreate{{To: hubspot.ObjectID{ID: r.ActivityID},
-		Types: []hubspot.AssociationSpec{{Category: hubspot.HubSpotDefined, TypeID: hubspot.AssocTicketToCompany}}}}
-	for _, ct := range contacts {
-		assocs = append(assocs, hubspot.AssociationCreate{To: hubspot.ObjectID{ID: strconv.FormatInt(ct.ToObjectID, 10)},
-			Types: []hubspot.AssociationSpec{{Category: hubspot.HubSpotDefined, TypeID: AssocTicketToContact}}})
+		return err
 	}
 	props := map[string]string{
 		m.Field(hubspot.Tickets, "subject"):  "Hyvinvointilähete: " + r.ActivityName,
@@ -140,11 +135,31 @@ func (c *cycle) makeReferral(ctx context.Context, orig hubspot.Object, r *pipeli
 		c.sum.Errors++
 		d.log.Warn("referral status not written", "ticket", r.FromTicket, "referral", ref.ID, "err", err)
 	}
-	d.log.Info("referral made", "ticket", r.FromTicket, "referral", ref.ID, "activity", r.ActivityID, "contacts", len(contacts))
+	d.log.Info("referral made", "ticket", r.FromTicket, "referral", ref.ID, "activity", r.ActivityID, "contacts", contacts)
 	// Decide the new referral at once, so its contact clock shows from the
 	// start rather than from the next poll.
 	d.requeue(hubspot.Tickets, []string{ref.ID})
 	return c.notifyReferral(ctx, ref.ID, r)
+}
+
+// assocTo is a HubSpot-defined association to a record, for a create.
+func assocTo(id string, typeID int) hubspot.AssociationCreate {
+	return hubspot.AssociationCreate{To: hubspot.ObjectID{ID: id},
+		Types: []hubspot.AssociationSpec{{Category: hubspot.HubSpotDefined, TypeID: typeID}}}
+}
+
+// withContacts adds to assocs an association (of typeID) with each
+// contact of a ticket, the client's, so that a record made from the
+// ticket reaches the client in the CRM; it returns how many there were.
+func (c *cycle) withContacts(ctx context.Context, ticket string, typeID int, assocs ...hubspot.AssociationCreate) ([]hubspot.AssociationCreate, int, error) {
+	contacts, err := c.d.client.Associations(ctx, hubspot.Tickets, ticket, "contacts")
+	if err != nil {
+		return nil, 0, fmt.Errorf("read the client's contact: %w", err)
+	}
+	for _, ct := range contacts {
+		assocs = append(assocs, assocTo(strconv.FormatInt(ct.ToObjectID, 10), typeID))
+	}
+	return assocs, len(contacts), nil
 }
 
 // notifyReferral hands the referral to the notifier, reading the NGO's

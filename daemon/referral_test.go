@@ -43,7 +43,7 @@ func TestReferralRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	box := &noticeBox{}
 	p := newInProcessOpts(t, time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC), Options{
-		PipelinesDir: "testdata/referral/pipelines", MappingsDir: "testdata/referral/mappings", ReferralNotifier: box})
+		PipelinesDir: "testdata/palveluhaku/pipelines", MappingsDir: "testdata/palveluhaku/mappings", ReferralNotifier: box})
 	p.cycle(t)
 
 	var ngo, ngoEmail string

@@ -107,7 +107,7 @@ func (w *Written) defaults() {
 // Vocabulary: the field and stage names alusta's rules understand per
 // object type. Fields marked required must be mapped.
 var (
-	ticketFields  = []string{"subject", "content", "pipeline", "stage", "priority", "source", "owner", "service", "municipality", "client_group", "language", "kind", "provider", "feedback_score", "needs", "refer_to", "referral_consent"}
+	ticketFields  = []string{"subject", "content", "pipeline", "stage", "priority", "source", "owner", "service", "municipality", "client_group", "language", "kind", "provider", "feedback_score", "needs", "refer_to", "referral_consent", "client_choice"}
 	dealFields    = []string{"name", "pipeline", "stage", "amount", "close_date", "owner", "service", "municipality", "units", "unit", "payer", "client_choice", "language"}
 	companyFields = []string{"name", "active", "services", "areas", "languages", "capacity", "weight", "prices", "org_type", "themes", "target_groups", "channel", "contact_email"}
 	ticketStages  = []string{"new", "in_progress", "waiting", "closed"}
@@ -338,11 +338,12 @@ func (m *Mapping) WrittenProperties(objectType string) []hubspot.Property {
 		suggestions.FieldType = "textarea"
 		out = append(out, shortlist, suggestions,
 			str(w.ReferralStatus, "alusta referral status", "How the welfare referral made from this ticket is going."),
-			str(w.ReferralOf, "alusta referral of", "On a referral ticket: the ticket the referral was made from."),
-			hubspot.Property{Name: hubspot.IdempotencyProperty, Label: "alusta idempotency key", Type: "string", FieldType: "text",
-				GroupName: "alusta", HasUniqueValue: true, Description: "Makes sure a record alusta creates is created once."})
+			str(w.ReferralOf, "alusta referral of", "On a referral ticket: the ticket the referral was made from."))
 	}
-	return out
+	// alusta creates referral tickets and service orders (deals) once
+	// each, keyed by this unique property.
+	return append(out, hubspot.Property{Name: hubspot.IdempotencyProperty, Label: "alusta idempotency key", Type: "string", FieldType: "text",
+		GroupName: "alusta", HasUniqueValue: true, Description: "Makes sure a record alusta creates is created once."})
 }
 
 // Resolve looks up pipeline and stage labels in HubSpot's pipelines, keyed

@@ -51,7 +51,7 @@ func TestDefault(t *testing.T) {
 		}
 	}
 	if want := []string{"alusta_queue:string", "alusta_provider:string", "alusta_declined_by:string", "alusta_sla_due:datetime",
-		"alusta_sla_status:enumeration", "alusta_decision:string"}; !slices.Equal(names, want) {
+		"alusta_sla_status:enumeration", "alusta_decision:string", "alusta_idempotency_key:string"}; !slices.Equal(names, want) {
 		t.Errorf("got %v, want %v", names, want)
 	}
 	names = nil
@@ -92,7 +92,7 @@ func TestLoad(t *testing.T) {
 		f + `:1:1: objects: missing object type "companies"`,
 		f + `:4:5: objects.tickets.stages: missing stage "closed"`,
 		f + `:8:7: objects.tickets.stages.done: unknown stage name "done" (known: new, in_progress, waiting, closed)`,
-		f + `:12:7: objects.tickets.fields.colour: unknown field name "colour" (known: subject, content, pipeline, stage, priority, source, owner, service, municipality, client_group, language, kind, provider, feedback_score, needs, refer_to, referral_consent)`,
+		f + `:12:7: objects.tickets.fields.colour: unknown field name "colour" (known: subject, content, pipeline, stage, priority, source, owner, service, municipality, client_group, language, kind, provider, feedback_score, needs, refer_to, referral_consent, client_choice)`,
 		f + `:13:3: objects.contacts: unknown object type "contacts" (want tickets, deals or companies)`,
 		f + `:17:13: objects.deals.stages: want a mapping, got a list`,
 		f + `:19:1: written: missing "declined_by"`,
@@ -115,13 +115,13 @@ func TestResolve(t *testing.T) {
 	m := Default()
 	err := m.Resolve(pls)
 	want := "mappings: resolve: " +
-		`mappings/mapping.yaml:41:17: objects.deals.stages.assigned: unknown stage "Välitetty tuottajalle" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
-		`mappings/mapping.yaml:42:17: objects.deals.stages.accepted: unknown stage "Tuottaja hyväksynyt" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
-		`mappings/mapping.yaml:43:17: objects.deals.stages.declined: unknown stage "Tuottaja hylännyt" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
-		`mappings/mapping.yaml:44:15: objects.deals.stages.active: unknown stage "Palvelu käynnissä" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
-		`mappings/mapping.yaml:45:18: objects.deals.stages.delivered: unknown stage "Toteutunut" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
-		`mappings/mapping.yaml:46:18: objects.deals.stages.cancelled: unknown stage "Peruttu" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
-		`mappings/mapping.yaml:83:13: referrals.pipeline: unknown tickets pipeline "Hyvinvointilähete"; pipelines are "Support", "Neuvonta ja ohjaus"`
+		`mappings/mapping.yaml:44:17: objects.deals.stages.assigned: unknown stage "Välitetty tuottajalle" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
+		`mappings/mapping.yaml:45:17: objects.deals.stages.accepted: unknown stage "Tuottaja hyväksynyt" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
+		`mappings/mapping.yaml:46:17: objects.deals.stages.declined: unknown stage "Tuottaja hylännyt" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
+		`mappings/mapping.yaml:47:15: objects.deals.stages.active: unknown stage "Palvelu käynnissä" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
+		`mappings/mapping.yaml:48:18: objects.deals.stages.delivered: unknown stage "Toteutunut" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
+		`mappings/mapping.yaml:49:18: objects.deals.stages.cancelled: unknown stage "Peruttu" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
+		`mappings/mapping.yaml:86:13: referrals.pipeline: unknown tickets pipeline "Hyvinvointilähete"; pipelines are "Support", "Neuvonta ja ohjaus"`
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}

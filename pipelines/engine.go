@@ -58,6 +58,8 @@ type RecordState struct {
 	Shortlist *ListMemory `json:"shortlist,omitempty"`
 	// Referral is a welfare referral made from, or tracked on, a ticket.
 	Referral *ReferralMemory `json:"referral,omitempty"`
+	// Order is the service order made for a palveluhaku client's choice.
+	Order *OrderMemory `json:"order,omitempty"`
 }
 
 // SLACycle is one run of an SLA clock.
@@ -119,6 +121,8 @@ type Decision struct {
 	// progress to write on the ticket it was made from.
 	Referral *Referral
 	Outcome  *Outcome
+	// Order is a service order to create for a client's choice.
+	Order *Order
 	// Problems are rule failures at run time (an expression that failed
 	// on this record's data, counted as false), for the log.
 	Problems []string

@@ -31,15 +31,16 @@ type ListMemory struct {
 func (x *decider) shortlist(spec *ShortlistSpec, rule string) {
 	prop := x.e.m.Written.Shortlist
 	cur := x.prop(prop)
-	if last, wrote := x.rs.Written[prop]; wrote && last != cur {
-		x.sticky(prop)
-		return
-	}
-	service, _ := x.env["service"].(string)
-	muni, _ := x.env["municipality"].(string)
-	lang, _ := x.env["language"].(string)
+	service, muni, lang := x.str("service"), x.str("municipality"), x.str("language")
 	if service == "" || muni == "" {
 		x.why = append(x.why, "no shortlist: the ticket names no service or municipality")
+		return
+	}
+	// The client's choice is honoured even when the list was edited by
+	// hand: the coordinator records it after talking to the client.
+	defer x.order(spec, service, muni, lang)
+	if last, wrote := x.rs.Written[prop]; wrote && last != cur {
+		x.sticky(prop)
 		return
 	}
 	n := cmp.Or(spec.Max, defaultShortlist)

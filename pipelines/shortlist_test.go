@@ -123,3 +123,57 @@ func TestShortlistRotation(t *testing.T) {
 		t.Errorf("got writes %v, sticky %v; want the edited list left alone", d.Writes, d.Sticky)
 	}
 }
+
+// TestShortlistOrder checks that the client's choice on a palveluhaku
+// ticket makes one service order, for an eligible provider only.
+func TestShortlistOrder(t *testing.T) {
+	e, _ := shortlistEngine(t)
+	ps := []Provider{provider("1", "siivous", "Tampere", 2, 1), provider("2", "siivous", "Nokia", 2, 1)}
+	for i := range ps {
+		ps[i].Languages = []string{"fi"}
+	}
+	now := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name, choice string
+		open         map[string]int
+		want         bool
+		explain      string
+	}{
+		{name: "an eligible choice", choice: "1", want: true, explain: "service order for the client's choice P1 (1)"},
+		{name: "a provider elsewhere", choice: "2", explain: "no service order: the client's choice P2 (2) is not eligible: does not cover Tampere"},
+		{name: "a full provider", choice: "1", open: map[string]int{"1": 2}, explain: "is not eligible: full (2/2 open)"},
+		{name: "not a provider", choice: "99", explain: "no service order: the client's choice 99 is not a provider"},
+		{name: "no choice yet", explain: "shortlist 1 of 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &State{OpenOrders: tt.open}
+			rec := ticket("30", now, map[string]string{"alusta_ticket_kind": "palveluhaku", "alusta_service": "siivous",
+				"alusta_municipality": "Tampere", "alusta_language": "fi", "alusta_client_choice": tt.choice})
+			in := Input{ObjectType: hubspot.Tickets, Record: rec, Providers: ps, Owners: demoOwners()}
+			d, err := e.Decide(in, st, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := d.Order != nil; got != tt.want {
+				t.Fatalf("got order %+v, want one: %t", d.Order, tt.want)
+			}
+			if !strings.Contains(d.Explanation, tt.explain) {
+				t.Errorf("got explanation %q, want it to say %q", d.Explanation, tt.explain)
+			}
+			if !tt.want {
+				return
+			}
+			if o := d.Order; o.ProviderID != "1" || o.Service != "siivous" || o.Municipality != "Tampere" || o.Key != "palveluhaku/30" {
+				t.Errorf("got order %+v", o)
+			}
+			again, err := e.Decide(in, st, now.Add(time.Minute))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Order != nil || !strings.Contains(again.Explanation, "service order made for provider 1") {
+				t.Errorf("decided again: got order %+v, explanation %q", again.Order, again.Explanation)
+			}
+		})
+	}
+}

@@ -34,7 +34,7 @@ var DefaultProperties = map[string][]string{
 		"alusta_ticket_kind", "alusta_provider", "alusta_feedback_score",
 		"alusta_queue", "alusta_sla_due", "alusta_sla_status", "alusta_decision",
 		"alusta_needs", "alusta_refer_to", "alusta_referral_consent", "alusta_shortlist", "alusta_activity_suggestions",
-		"alusta_referral_status", "alusta_referral_of",
+		"alusta_referral_status", "alusta_referral_of", "alusta_client_choice",
 	},
 	hubspot.Deals: {
 		"pipeline", "dealstage", "amount", "closedate", "createdate", "hs_lastmodifieddate",
