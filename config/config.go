@@ -46,6 +46,12 @@ type Config struct {
 	// Warnings lists what was ignored, such as an ALUSTA_ variable that
 	// names no setting (a typo, or a variable of alusta's tests).
 	Warnings []string `mapstructure:"-" yaml:"-"`
+	// Sources names where each key set explicitly came from ("file:line:col",
+	// "ALUSTA_...", "--flag"); keys left at their default are absent.
+	Sources map[string]string `mapstructure:"-" yaml:"-"`
+	// ForceDemo is the --demo flag: run against the embedded sandbox even
+	// though the configuration looks like production.
+	ForceDemo bool `mapstructure:"-" yaml:"-"`
 }
 
 // HubSpot holds the connection to the portal.
@@ -257,6 +263,7 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	c.File = file
+	c.Sources = source
 	slices.Sort(ignored)
 	for _, name := range ignored {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%s is not a setting and was ignored", name))
@@ -529,9 +536,40 @@ func (c *Config) validate(source map[string]string) error {
 	return nil
 }
 
-// Demo reports whether no token is configured, in which case alusta runs
-// against its embedded sandbox.
-func (c *Config) Demo() bool { return c.HubSpot.Token == "" }
+// Demo reports whether alusta runs against its embedded sandbox: --demo was
+// given, or no token is configured (CheckDemo refuses the latter where the
+// configuration looks like production).
+func (c *Config) Demo() bool { return c.ForceDemo || c.HubSpot.Token == "" }
+
+// productionKeys are settings a newcomer trying the demo never sets: any of
+// them set explicitly means someone meant a real portal, and a missing token
+// is then a mistake (a secret that failed to mount), not a wish for the demo.
+var productionKeys = []string{"store.path", "hubspot.base_url", "hubspot.token_file", "http.webhook_secret"}
+
+// CheckDemo refuses to fall into demo mode for want of a token when the
+// configuration looks like production; --demo (ForceDemo) overrides.
+func (c *Config) CheckDemo() error {
+	if c.ForceDemo || c.HubSpot.Token != "" {
+		return nil
+	}
+	var set []string
+	for _, k := range productionKeys {
+		if src, ok := c.Sources[k]; ok {
+			set = append(set, fmt.Sprintf("%s (by %s)", k, src))
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	verb := "is"
+	if len(set) > 1 {
+		verb = "are"
+	}
+	return fmt.Errorf("config: %w", &Error{Key: "hubspot.token", Msg: fmt.Sprintf(
+		"not set, but %s %s set, so this is not the demo: give the private-app token "+
+			"(ALUSTA_HUBSPOT_TOKEN, hubspot.token or hubspot.token_file), or pass --demo to run the demo sandbox on purpose",
+		strings.Join(set, " and "), verb)})
+}
 
 // Redacted returns a copy that is safe to print: secrets replaced by a
 // marker that still shows whether they were set.

@@ -200,6 +200,12 @@ func (r *hookRig) post(tb testing.TB, events []hubspot.WebhookEvent, secret stri
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return r.postRaw(tb, body, secret, ts)
+}
+
+// postRaw delivers a body as it is, signed with secret.
+func (r *hookRig) postRaw(tb testing.TB, body []byte, secret string, ts time.Time) int {
+	tb.Helper()
 	req, err := http.NewRequest(http.MethodPost, r.hookURL, bytes.NewReader(body))
 	if err != nil {
 		tb.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alusta/alusta/config"
+	"github.com/alusta/alusta/connector/sandbox"
 )
 
 // app is what every subcommand shares: the effective configuration and the
@@ -18,6 +19,8 @@ type app struct {
 	configFile string
 	cfg        *config.Config
 	log        *slog.Logger
+	// demoSize shrinks the demo sandbox in tests; zero is the full demo.
+	demoSize sandbox.DemoSize
 }
 
 func (a *app) bindFlags(root *cobra.Command) {

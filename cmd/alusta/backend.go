@@ -4,14 +4,19 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/connector/sandbox"
+	"github.com/alusta/alusta/daemon"
+	"github.com/alusta/alusta/store"
 )
 
 // backend is the CRM alusta talks to: HubSpot, or in demo mode the
@@ -28,6 +33,13 @@ type webhookTarget struct {
 	url, secret string
 }
 
+// chooseDemo settles demo mode for run and sync: --demo forces it, and a
+// missing token falls into it only when nothing production-like is set.
+func (a *app) chooseDemo(force bool) error {
+	a.cfg.ForceDemo = force
+	return a.cfg.CheckDemo()
+}
+
 // connect builds the HubSpot client. With no token configured it first
 // starts the sandbox with the demo seed and says so loudly: a user must
 // never mistake the demo for their portal.
@@ -40,7 +52,10 @@ func (a *app) connect(reg prometheus.Registerer, hook *webhookTarget) (*backend,
 		if state == "" {
 			state = strings.TrimSuffix(cfg.Store.Path, ".db") + "-sandbox.json"
 		}
-		opts := sandbox.Options{Seed: cfg.Sandbox.Seed, StatePath: state, Logger: a.log.With("component", "sandbox")}
+		// The sandbox listens on loopback, where any local user could
+		// reach it: only alusta, holding the generated token, may.
+		token = "demo-" + randomHex(16)
+		opts := sandbox.Options{Token: token, Seed: cfg.Sandbox.Seed, StatePath: state, Logger: a.log.With("component", "sandbox"), DemoSize: a.demoSize}
 		if hook != nil {
 			opts.Webhook = &sandbox.Webhook{URL: hook.url, ClientSecret: hook.secret}
 		}
@@ -55,7 +70,6 @@ func (a *app) connect(reg prometheus.Registerer, hook *webhookTarget) (*backend,
 		}
 		b.sandbox, b.ln = srv, ln
 		b.baseURL = "http://" + ln.Addr().String()
-		token = "demo-" + randomHex(8)
 		a.log.Warn("DEMO MODE: no HubSpot token configured (hubspot.token / ALUSTA_HUBSPOT_TOKEN); " +
 			"alusta is talking to its embedded sandbox with demo data, not to HubSpot")
 		a.log.Warn("DEMO MODE: sandbox", "base_url", b.baseURL, "seed", cfg.Sandbox.Seed, "state", state)
@@ -76,6 +90,40 @@ func (a *app) connect(reg prometheus.Registerer, hook *webhookTarget) (*backend,
 	}
 	b.client = client
 	return b, nil
+}
+
+// openStore opens the store and checks it belongs to the portal the client
+// reaches, binding it at first use. In demo mode a store bound to an
+// earlier demo sandbox whose state was lost (a crash before its first
+// save) is started afresh: the reseeded sandbox is another portal, and the
+// old cache would keep its cursors past every reseeded record.
+func (a *app) openStore(ctx context.Context, b *backend) (*store.Store, error) {
+	path := a.cfg.Store.Path
+	st, err := store.Open(ctx, path, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	err = daemon.BindPortal(ctx, b.client, st, path, b.sandbox != nil)
+	var other *daemon.OtherPortalError
+	if errors.As(err, &other) && b.sandbox != nil && other.Have.Demo {
+		a.log.Warn("DEMO MODE: the demo sandbox was seeded again (its state was lost before it was saved); starting the demo cache again too",
+			"store", path, "old_portal", other.Have.ID, "portal", other.Got)
+		st.Close()
+		for _, f := range []string{path, path + "-wal", path + "-shm"} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("demo mode: start the demo cache again: %w", err)
+			}
+		}
+		if st, err = store.Open(ctx, path, store.Options{}); err != nil {
+			return nil, err
+		}
+		err = daemon.BindPortal(ctx, b.client, st, path, true)
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // serve runs the demo sandbox until ctx ends; it returns at once when

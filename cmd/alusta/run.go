@@ -17,22 +17,30 @@ import (
 
 	"github.com/alusta/alusta/daemon"
 	"github.com/alusta/alusta/report"
-	"github.com/alusta/alusta/store"
 )
 
 func newRunCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var demo bool
+	c := &cobra.Command{
 		Use:   "run",
 		Short: "Run the daemon: sync, decide, push back, export reports nightly",
 		Long: `run keeps syncing until stopped (SIGINT or SIGTERM). SIGHUP, or a change to a
 file in pipelines.dir or mappings.dir, reloads the rules; an invalid reload is
 logged and the last good rules keep running. With no HubSpot token configured it
-runs against the embedded sandbox with demo data.`,
+runs against the embedded sandbox with demo data, unless something
+production-like is configured (store.path, hubspot.base_url, hubspot.token_file
+or http.webhook_secret): then a missing token is an error, and --demo asks
+for the demo anyway.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := a.chooseDemo(demo); err != nil {
+				return err
+			}
 			return a.runDaemon(cmd.Context())
 		},
 	}
+	c.Flags().BoolVar(&demo, "demo", false, "run against the embedded demo sandbox even if a token or store.path is configured")
+	return c
 }
 
 func (a *app) runDaemon(ctx context.Context) error {
@@ -71,7 +79,7 @@ func (a *app) runDaemon(ctx context.Context) error {
 		}
 	}()
 
-	st, err := store.Open(ctx, cfg.Store.Path, store.Options{})
+	st, err := a.openStore(ctx, b)
 	if err != nil {
 		return err
 	}

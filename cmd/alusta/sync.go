@@ -9,11 +9,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/alusta/alusta/daemon"
-	"github.com/alusta/alusta/store"
 )
 
 func newSyncCmd(a *app) *cobra.Command {
-	var once bool
+	var once, demo bool
 	c := &cobra.Command{
 		Use:   "sync --once",
 		Short: "Run one full cycle (pull, decide, push) and exit",
@@ -24,6 +23,9 @@ writes, API calls and errors. It exits non-zero when the cycle fails.`,
 			if !once {
 				return errors.New("sync: only --once is supported; use 'alusta run' for the daemon")
 			}
+			if err := a.chooseDemo(demo); err != nil {
+				return err
+			}
 			sum, ran, err := a.syncOnce(cmd.Context())
 			if ran {
 				fmt.Fprintln(cmd.OutOrStdout(), "sync:", sum)
@@ -32,6 +34,7 @@ writes, API calls and errors. It exits non-zero when the cycle fails.`,
 		},
 	}
 	c.Flags().BoolVar(&once, "once", false, "run one cycle and exit")
+	c.Flags().BoolVar(&demo, "demo", false, "run against the embedded demo sandbox even if a token or store.path is configured")
 	return c
 }
 
@@ -52,7 +55,7 @@ func (a *app) syncOnce(ctx context.Context) (sum daemon.Summary, ran bool, err e
 		g.Wait()
 	}()
 
-	st, err := store.Open(ctx, cfg.Store.Path, store.Options{})
+	st, err := a.openStore(ctx, b)
 	if err != nil {
 		return daemon.Summary{}, false, err
 	}

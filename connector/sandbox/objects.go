@@ -43,6 +43,8 @@ func (s *Server) routes() {
 	h("POST /crm/v3/objects/{objectType}/batch/archive", s.handleBatchArchive)
 	h("POST /crm/v3/objects/{objectType}/search", s.handleSearch)
 
+	h("GET /account-info/v3/details", s.handleAccountDetails)
+
 	h("GET /crm/v3/pipelines/{objectType}", s.handlePipelines)
 	h("GET /crm/v3/pipelines/{objectType}/{pipelineId}", s.handlePipeline)
 	h("GET /crm/v3/pipelines/{objectType}/{pipelineId}/stages", s.handleStages)

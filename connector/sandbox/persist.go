@@ -19,6 +19,7 @@ import (
 // stateFile is the JSON the sandbox persists to Options.StatePath.
 type stateFile struct {
 	Version    int                                `json:"version"`
+	PortalID   int64                              `json:"portalId,omitempty"`
 	NextID     int64                              `json:"nextId"`
 	Objects    map[string][]storedObject          `json:"objects"`
 	Properties map[string][]hubspot.Property      `json:"properties"`
@@ -70,6 +71,9 @@ func loadState(path string) (*state, bool, error) {
 	}
 	st := newState()
 	st.nextID = f.NextID
+	if f.PortalID != 0 {
+		st.portalID = f.PortalID // an older file without one keeps the new draw
+	}
 	for t, ps := range f.Properties {
 		if st.props[t] == nil {
 			continue
@@ -103,7 +107,7 @@ func loadState(path string) (*state, bool, error) {
 
 func (st *state) file() stateFile {
 	f := stateFile{
-		Version: stateVersion, NextID: st.nextID,
+		Version: stateVersion, PortalID: st.portalID, NextID: st.nextID,
 		Objects: map[string][]storedObject{}, Properties: map[string][]hubspot.Property{},
 		Groups: st.groups, Pipelines: st.pipelines, Owners: st.owners, UserLabels: st.userLabels,
 	}

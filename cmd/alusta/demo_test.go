@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/alusta/alusta/config"
+	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/connector/sandbox"
+)
+
+// demoApp is `alusta --demo` with its store in dir, the rules from
+// testdata and a small demo portal.
+func demoApp(t *testing.T, dir string, logs *bytes.Buffer) *app {
+	t.Helper()
+	cfg, err := config.Load("", nil, []string{
+		"ALUSTA_STORE_PATH=" + filepath.Join(dir, "alusta.db"),
+		"ALUSTA_PIPELINES_DIR=" + filepath.Join("..", "..", "testdata", "rules", "pipelines"),
+		"ALUSTA_MAPPINGS_DIR=" + filepath.Join("..", "..", "testdata", "rules", "mappings"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &app{cfg: cfg, log: slog.New(slog.NewTextHandler(logs, nil)), demoSize: sandbox.DemoSize{Tickets: 120, Deals: 80}}
+	if err := a.chooseDemo(true); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// TestDemoSandboxEnforcesItsToken checks that the demo sandbox, listening
+// on loopback where any local user can reach it, answers only alusta.
+func TestDemoSandboxEnforcesItsToken(t *testing.T) {
+	var logs bytes.Buffer
+	a := demoApp(t, t.TempDir(), &logs)
+	b, err := a.connect(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.serve(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	if _, err := b.client.Owners(ctx); err != nil {
+		t.Fatalf("alusta's own client: %v", err)
+	}
+	for _, tok := range []string{"sandbox", "demo-0000000000000000"} {
+		req, _ := http.NewRequest(http.MethodGet, b.baseURL+"/crm/v3/owners/", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("token %q: got %d, want 401", tok, resp.StatusCode)
+		}
+	}
+}
+
+// TestDemoAgreesAfterCrashBeforeFirstSave runs the demo once, loses the
+// sandbox's state file as a SIGKILL before its first save does, and runs
+// it again: the reseeded sandbox is a new portal, and one cycle must
+// route every ticket of it.
+func TestDemoAgreesAfterCrashBeforeFirstSave(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two demo syncs")
+	}
+	dir := t.TempDir()
+	var logs bytes.Buffer
+	ctx := context.Background()
+	if _, _, err := demoApp(t, dir, &logs).syncOnce(ctx); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	state := filepath.Join(dir, "alusta-sandbox.json")
+	if err := os.Remove(state); err != nil {
+		t.Fatalf("the first run saved no sandbox state: %v", err)
+	}
+
+	sum, _, err := demoApp(t, dir, &logs).syncOnce(ctx)
+	if err != nil {
+		t.Fatalf("run after the crash: %v", err)
+	}
+	if !strings.Contains(logs.String(), "starting the demo cache again") {
+		t.Errorf("got no warning that the demo cache was started again; log:\n%s", logs.String())
+	}
+	crm, err := sandbox.New(sandbox.Options{StatePath: state})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer crm.Close()
+	var unrouted []string
+	ids := crm.Objects(hubspot.Tickets)
+	for _, id := range ids {
+		if o, ok := crm.Object(hubspot.Tickets, id); !ok || o.Properties["alusta_queue"] == nil || *o.Properties["alusta_queue"] == "" {
+			unrouted = append(unrouted, id)
+		}
+	}
+	if len(ids) == 0 || len(unrouted) > 0 {
+		t.Errorf("after one cycle (%s): %d of %d tickets unrouted: %v", sum, len(unrouted), len(ids), unrouted)
+	}
+}
+
+// TestNoTokenWithProductionStore is the container whose token secret
+// failed to mount: it must stop, not serve the demo.
+func TestNoTokenWithProductionStore(t *testing.T) {
+	if os.Getenv("ALUSTA_HUBSPOT_TOKEN") != "" {
+		t.Skip("ALUSTA_HUBSPOT_TOKEN is set in this environment")
+	}
+	db := filepath.Join(t.TempDir(), "alusta.db")
+	for _, cmd := range [][]string{{"sync", "--once"}, {"run"}} {
+		out, code := runCLI(t, append([]string{"--store", db}, cmd...)...)
+		want := "config: hubspot.token: not set, but store.path (by --store) is set, so this is not the demo"
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("%s: got exit %d, output %q; want exit 1 and %q", cmd[0], code, out, want)
+		}
+		if _, err := os.Stat(db); err == nil {
+			t.Errorf("%s: created %s before refusing", cmd[0], db)
+		}
+	}
+}
