@@ -83,6 +83,8 @@ type Daemon struct {
 	// between pages.
 	stopping atomic.Pointer[context.Context]
 
+	problems problemLog // rule failures, logged at a bounded rate
+
 	pendingMu sync.Mutex
 	pending   map[Target]bool
 	echoes    map[string]echo // "tickets/123/alusta_queue" -> value alusta wrote
@@ -640,6 +642,7 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 		}
 		c.sum.Decisions++
 		d.metrics.decisions.WithLabelValues(typ, dec.Rule).Inc()
+		d.ruleProblems(typ, o.ID, dec.Problems)
 		dropUnchanged(o, dec.Writes)
 		if len(dec.Sticky) == 0 {
 			keepExplanation(o, dec.Writes, c.rs.mapping.Written.Decision)

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/alusta/alusta/connector/hubspot"
@@ -107,9 +106,10 @@ type Decision struct {
 	SLA      []SLACycle
 	// Candidates are the providers considered, for deals.
 	Candidates []Candidate
-	// Problems are rule failures at run time (an expression that failed
-	// on this record's data, counted as false), for the log.
-	Problems []string
+	// Problems are rule failures at run time: an expression that failed
+	// on this record's data or ran over its budget, counted as false. They
+	// are logged, counted and end the explanation.
+	Problems []Problem
 	// Retry is true when an order could not be assigned; decide it again
 	// when the providers change (see ProvidersFingerprint).
 	Retry bool
@@ -197,6 +197,7 @@ type decider struct {
 	d    *Decision
 	why  []string
 	pool string // the team the route assigned from, for reassignment
+	vm   vm.VM  // reused by every condition of this decision
 }
 
 func (x *decider) prop(name string) string {
@@ -210,9 +211,9 @@ func (x *decider) eval(p *vm.Program, def bool, what string) bool {
 	if p == nil {
 		return def
 	}
-	out, err := expr.Run(p, x.env)
+	out, err := run(&x.vm, p, x.env)
 	if err != nil {
-		x.d.Problems = append(x.d.Problems, fmt.Sprintf("%s: expression failed: %v", what, err))
+		x.d.Problems = append(x.d.Problems, Problem{Rule: what, Err: describeEvalError(err, x.env)})
 		return false
 	}
 	b, _ := out.(bool)
@@ -435,6 +436,13 @@ func localPart(email string) string {
 // explanation.
 func (x *decider) finish() {
 	m := x.e.m
+	if len(x.d.Problems) > 0 {
+		ps := make([]string, len(x.d.Problems))
+		for i, p := range x.d.Problems {
+			ps[i] = p.String()
+		}
+		x.why = append(x.why, "rule problems: "+strings.Join(ps, "; "))
+	}
 	if len(x.d.SLA) > 0 {
 		c := displayCycle(x.d.SLA)
 		if c.Status != "paused" && !c.Due.IsZero() {

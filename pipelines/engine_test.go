@@ -320,7 +320,7 @@ routes:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Rule != "rest" || !slices.Equal(d.Notes, []string{"Routed by alusta."}) || len(d.Problems) != 1 || !strings.HasPrefix(d.Problems[0], "route big: expression failed: ") {
+	if d.Rule != "rest" || !slices.Equal(d.Notes, []string{"Routed by alusta."}) || len(d.Problems) != 1 || !strings.HasPrefix(d.Problems[0].String(), "route big: expression failed: ") {
 		t.Fatalf("got rule %q notes %q problems %q", d.Rule, d.Notes, d.Problems)
 	}
 	d, err = e.Decide(Input{ObjectType: hubspot.Tickets, Record: rec}, st, monday.Add(time.Hour))

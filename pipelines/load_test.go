@@ -104,6 +104,10 @@ func TestLoadErrors(t *testing.T) {
 		{"duplicate key", "object: tickets\nobject: deals\n", []string{
 			`t.yaml:1:1: routes: missing; at least a fallback route is required`,
 			`t.yaml:2:1: field "object" given twice`}},
+		{"over the evaluation budget", "object: tickets\nroutes:\n  - when: 'all(1..990000, # > 0)'\n    queue: q\n  - queue: q\n",
+			[]string{`t.yaml:3:11: routes[0].when: expression is over the evaluation budget of 10000 on every record (ranges, lists and strings it builds): make it do less`}},
+		{"nested loops over the budget", "object: tickets\nroutes:\n  - when: 'all(1..500, {all(1..500, # > 0)})'\n    queue: q\n  - queue: q\n",
+			[]string{`t.yaml:3:11: routes[0].when: expression is over the evaluation budget of 10000 on every record (ranges, lists and strings it builds): make it do less`}},
 		{"calendar without hours", "calendars:\n  c: {time_zone: UTC}\n", []string{`t.yaml:2:3: calendars.c: hours: missing (or set always_open: true)`}},
 	}
 	for _, tt := range tests {

@@ -461,6 +461,15 @@ func (c *checker) compile(path, src string) *vm.Program {
 		}
 		return nil
 	}
+	// A trial on an empty record finds the expressions whose work does
+	// not depend on the record (all(1..990000, ...)) and that would blow
+	// the budget on every record; other failures depend on data and are
+	// left to run time.
+	var v vm.VM
+	if _, err := run(&v, p, c.env); err != nil && strings.Contains(err.Error(), errOverBudget) {
+		c.errorf(path, "expression is over the evaluation budget of %d on every record (ranges, lists and strings it builds): make it do less", EvalBudget)
+		return nil
+	}
 	return p
 }
 

@@ -223,6 +223,11 @@ func runCase(e *Engine, m *mappings.Mapping, object string, providers []Provider
 		res.Failures = append(res.Failures, err.Error())
 		return res
 	}
+	// A condition that failed counted as false: the expectations may
+	// still hold by luck, but the rules are wrong for this record.
+	for _, p := range d.Problems {
+		res.Failures = append(res.Failures, p.String())
+	}
 	value := func(p string) string {
 		if v, ok := d.Writes[p]; ok {
 			return v

@@ -13,6 +13,7 @@ import (
 	"github.com/alusta/alusta/config"
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/connector/sandbox"
+	"github.com/alusta/alusta/pipelines"
 )
 
 // demoApp is `alusta --demo` with its store in dir, the rules from
@@ -127,5 +128,17 @@ func TestNoTokenWithProductionStore(t *testing.T) {
 		if _, err := os.Stat(db); err == nil {
 			t.Errorf("%s: created %s before refusing", cmd[0], db)
 		}
+	}
+}
+
+// TestExplainShowsProblems checks that `rules explain` shows a condition
+// that failed on the record rather than only the fallback it led to.
+func TestExplainShowsProblems(t *testing.T) {
+	var out bytes.Buffer
+	printDecision(&out, pipelines.Decision{ObjectType: hubspot.Tickets, RecordID: "7", Rule: "rest",
+		Problems: []pipelines.Problem{{Rule: "route big", Err: "over the evaluation budget of 10000 at 1:5"}}}, nil)
+	want := "problem: route big: expression failed: over the evaluation budget of 10000 at 1:5 (counted as false)\n"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("got\n%s\nwant a line %q", out.String(), want)
 	}
 }

@@ -287,6 +287,9 @@ func printDecision(w io.Writer, d pipelines.Decision, owners []hubspot.Owner) {
 	fmt.Fprintf(w, "%s %s\n", strings.TrimSuffix(d.ObjectType, "s"), d.RecordID)
 	fmt.Fprintf(w, "route: %s\n", d.Rule)
 	fmt.Fprintf(w, "decision: %s\n", d.Explanation)
+	for _, p := range d.Problems {
+		fmt.Fprintf(w, "problem: %s (counted as false)\n", p)
+	}
 	for _, c := range d.SLA {
 		state := c.Status
 		if !c.Stopped.IsZero() {

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"math/rand/v2"
 	"slices"
@@ -141,6 +142,10 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 	fsys := alusta.DemoSeed()
 	now = now.UTC().Truncate(time.Millisecond)
 	st := newState()
+	// Like the rest of the demo, its portal id follows from the seeding
+	// instant: the same clock gives the same portal, a later reseed
+	// (after a lost state file) another one.
+	st.portalID = demoPortalID(now)
 	st.addBuiltins(now.AddDate(-2, 0, 0))
 
 	var owners []hubspot.Owner
@@ -390,4 +395,11 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 		st.associate(hubspot.Notes, n.id, hubspot.Deals, d.id, assocLink{hubspot.HubSpotDefined, hubspot.AssocNoteToDeal})
 	}
 	return st, nil
+}
+
+// demoPortalID maps a seeding instant to a nine-digit Hub ID.
+func demoPortalID(now time.Time) int64 {
+	h := fnv.New64a()
+	fmt.Fprint(h, now.UnixMilli())
+	return 100_000_000 + int64(h.Sum64()%900_000_000)
 }
