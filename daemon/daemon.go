@@ -813,6 +813,7 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 		}
 	}
 	failed := make(map[string]string)
+	var propRejects []store.Write // properties refused while their records landed
 	if len(inputs) > 0 {
 		// HubSpot may deliver the webhook of a write before the call that
 		// made it returns: expect the echoes before sending.
@@ -837,6 +838,7 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 			}
 			return fmt.Errorf("push %s: %w", typ, err)
 		}
+		recErrs, propRejects = c.dropRejectedProperties(typ, byID, recErrs, now)
 		for _, re := range recErrs {
 			failed[re.ID] = re.Error()
 		}
@@ -847,7 +849,7 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 			}
 		}
 	}
-	var writes []store.Write
+	writes := propRejects
 	var assocs []hubspot.AssociationPost
 	var notes []hubspot.Note
 	rejectedBefore := c.sum.Rejected

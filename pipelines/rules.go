@@ -627,9 +627,16 @@ func (c *checker) policies(specs []SLASpec) []*policy {
 			pol.goals = append(pol.goals, gl)
 		}
 		b := s.OnBreach
+		// HubSpot rejects a whole batch over one unknown property, so a
+		// written property must be one HubSpot should have: one the
+		// mapping reads or one alusta creates. An alusta_ prefix alone
+		// proves nothing; at run time a rejected property is split off
+		// its batch (see the daemon's push).
 		for _, prop := range slices.Sorted(maps.Keys(b.Set)) {
-			if !strings.HasPrefix(prop, "alusta_") && !slices.Contains(c.m.Properties(c.object), prop) {
-				c.errorf(p+".on_breach.set."+prop, "unknown property %q (not in the mapping and not alusta_*)", prop)
+			if !slices.Contains(c.m.Properties(c.object), prop) {
+				c.errorf(p+".on_breach.set."+prop, "unknown property %q: alusta neither reads it nor creates it, and HubSpot would reject every write of it; "+
+					"create it in HubSpot and list it under objects.%s.read in the mapping, or set a property alusta writes (%s)",
+					prop, c.object, strings.Join(writtenNames(c.m), ", "))
 			}
 		}
 		if b.RaisePriority && c.m.Field(c.object, "priority") == "" {
@@ -641,4 +648,14 @@ func (c *checker) policies(specs []SLASpec) []*policy {
 		out = append(out, pol)
 	}
 	return out
+}
+
+// writtenNames lists the properties alusta creates and writes, for error
+// messages.
+func writtenNames(m *mappings.Mapping) []string {
+	var names []string
+	for _, p := range m.WrittenProperties() {
+		names = append(names, p.Name)
+	}
+	return names
 }

@@ -19,11 +19,16 @@ import (
 // demoApp is `alusta --demo` with its store in dir, the rules from
 // testdata and a small demo portal.
 func demoApp(t *testing.T, dir string, logs *bytes.Buffer) *app {
+	rules := filepath.Join("..", "..", "testdata", "rules")
+	return demoAppWith(t, dir, filepath.Join(rules, "pipelines"), filepath.Join(rules, "mappings"), logs)
+}
+
+func demoAppWith(t *testing.T, dir, pipelinesDir, mappingsDir string, logs *bytes.Buffer) *app {
 	t.Helper()
 	cfg, err := config.Load("", nil, []string{
 		"ALUSTA_STORE_PATH=" + filepath.Join(dir, "alusta.db"),
-		"ALUSTA_PIPELINES_DIR=" + filepath.Join("..", "..", "testdata", "rules", "pipelines"),
-		"ALUSTA_MAPPINGS_DIR=" + filepath.Join("..", "..", "testdata", "rules", "mappings"),
+		"ALUSTA_PIPELINES_DIR=" + pipelinesDir,
+		"ALUSTA_MAPPINGS_DIR=" + mappingsDir,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -140,5 +145,65 @@ func TestExplainShowsProblems(t *testing.T) {
 	want := "problem: route big: expression failed: over the evaluation budget of 10000 at 1:5 (counted as false)\n"
 	if !strings.Contains(out.String(), want) {
 		t.Errorf("got\n%s\nwant a line %q", out.String(), want)
+	}
+}
+
+// TestOneBadPropertyDoesNotStopTheSync is the audit's `on_breach.set` of a
+// property the portal lacks (here read by the mapping, so rules check lets
+// it pass): HubSpot refuses every batch holding it, and the sync must
+// still write everything else and name what it could not.
+func TestOneBadPropertyDoesNotStopTheSync(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a demo sync")
+	}
+	src := filepath.Join("..", "..", "testdata", "rules")
+	dir := t.TempDir()
+	pipes, maps := filepath.Join(dir, "pipelines"), filepath.Join(dir, "mappings")
+	copyEdited := func(from, to, old, new string) {
+		t.Helper()
+		b, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), old) {
+			t.Fatalf("%s lacks %q", from, old)
+		}
+		if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(to, []byte(strings.Replace(string(b), old, new, 1)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyEdited(filepath.Join(src, "pipelines", "calendars.yaml"), filepath.Join(pipes, "calendars.yaml"), "", "")
+	copyEdited(filepath.Join(src, "pipelines", "deals.yaml"), filepath.Join(pipes, "deals.yaml"), "", "")
+	copyEdited(filepath.Join(src, "pipelines", "tickets.yaml"), filepath.Join(pipes, "tickets.yaml"),
+		"      raise_priority: true\n", "      raise_priority: true\n      set: {alusta_nosuch: late}\n")
+	copyEdited(filepath.Join(src, "mappings", "mapping.yaml"), filepath.Join(maps, "mapping.yaml"),
+		"    pipeline: Neuvonta ja ohjaus\n", "    pipeline: Neuvonta ja ohjaus\n    read: [alusta_nosuch]\n")
+
+	var logs bytes.Buffer
+	a := demoAppWith(t, dir, pipes, maps, &logs)
+	sum, _, err := a.syncOnce(context.Background())
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if !strings.Contains(logs.String(), `property=alusta_nosuch`) {
+		t.Errorf("the log names no refused alusta_nosuch write:\n%s", logs.String())
+	}
+	crm, err := sandbox.New(sandbox.Options{StatePath: filepath.Join(dir, "alusta-sandbox.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer crm.Close()
+	ids := crm.Objects(hubspot.Tickets)
+	var unrouted []string
+	for _, id := range ids {
+		if o, ok := crm.Object(hubspot.Tickets, id); !ok || o.Properties["alusta_queue"] == nil || *o.Properties["alusta_queue"] == "" {
+			unrouted = append(unrouted, id)
+		}
+	}
+	if len(ids) == 0 || len(unrouted) > 0 {
+		t.Errorf("%s: %d of %d tickets unrouted: %v", sum, len(unrouted), len(ids), unrouted)
 	}
 }
