@@ -1,10 +1,8 @@
 package daemon
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -58,32 +56,7 @@ func BenchmarkDedupe(b *testing.B) {
 // and ids that are not record ids.
 func TestWebhookDropsBadIDsAndCapsTargets(t *testing.T) {
 	now := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
-	var (
-		mu  sync.Mutex
-		got []Change
-	)
-	hooks := &Webhooks{Secret: hookSecret, Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler),
-		Enqueue: func(cs []Change) {
-			mu.Lock()
-			got = append(got, cs...)
-			mu.Unlock()
-		}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Serve(ctx, ln, Mux(prometheus.NewRegistry(), hooks, func() (bool, string) { return true, "ok" }))
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	r := &hookRig{hookURL: "http://" + ln.Addr().String() + "/webhooks/hubspot"}
+	r, take := startEndpoint(t, now)
 	event := func(eventID int, objectType, objectID string) string {
 		return fmt.Sprintf(`{"eventId":%d,"subscriptionType":"object.propertyChange","objectTypeId":%q,"objectId":%s,"propertyName":"hs_ticket_priority","propertyValue":"HIGH","occurredAt":%d}`,
 			eventID, objectType, objectID, now.UnixMilli())
@@ -105,15 +78,11 @@ func TestWebhookDropsBadIDsAndCapsTargets(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			mu.Lock()
-			got = nil
-			mu.Unlock()
 			body := []byte("[" + strings.Join(tc.events, ",") + "]")
 			if status := r.postRaw(t, body, hookSecret, now); status != http.StatusNoContent {
 				t.Fatalf("got status %d, want %d", status, http.StatusNoContent)
 			}
-			mu.Lock()
-			defer mu.Unlock()
+			got := take()
 			if tc.want != nil {
 				var ids []string
 				for _, c := range got {
@@ -129,4 +98,30 @@ func TestWebhookDropsBadIDsAndCapsTargets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startEndpoint serves the webhook endpoint with no daemon behind it, on
+// loopback until the test ends; take returns the changes handed on since
+// its last call.
+func startEndpoint(t *testing.T, now time.Time) (r *hookRig, take func() []Change) {
+	t.Helper()
+	var (
+		mu  sync.Mutex
+		got []Change
+	)
+	hooks := &Webhooks{Secret: hookSecret, Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler),
+		Enqueue: func(cs []Change) {
+			mu.Lock()
+			got = append(got, cs...)
+			mu.Unlock()
+		}}
+	addr := serveForTest(t, Mux(prometheus.NewRegistry(), hooks, func() (bool, string) { return true, "ok" }), DefaultLimits())
+	take = func() []Change {
+		mu.Lock()
+		defer mu.Unlock()
+		out := got
+		got = nil
+		return out
+	}
+	return &hookRig{hookURL: "http://" + addr + "/webhooks/hubspot"}, take
 }
