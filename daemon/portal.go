@@ -27,22 +27,47 @@ func (e *OtherPortalError) Error() string {
 // at the store's first use. demo marks the binding as one to alusta's own
 // demo sandbox.
 func BindPortal(ctx context.Context, c *hubspot.Client, st *store.Store, storePath string, demo bool) error {
-	acct, err := c.AccountDetails(ctx)
-	if err != nil {
-		return fmt.Errorf("check which portal store.path %s belongs to: %w", storePath, err)
-	}
-	if acct.PortalID <= 0 {
-		return fmt.Errorf("check which portal store.path %s belongs to: account details name no portal id", storePath)
-	}
 	have, ok, err := st.Portal(ctx)
 	if err != nil {
 		return err
 	}
-	if !ok {
-		return st.BindPortal(ctx, store.Portal{ID: acct.PortalID, Demo: demo})
+	got, err := portalID(ctx, c, storePath)
+	if err != nil {
+		return err
 	}
-	if have.ID != acct.PortalID {
-		return &OtherPortalError{StorePath: storePath, Have: have, Got: acct.PortalID}
+	if !ok {
+		return st.BindPortal(ctx, store.Portal{ID: got, Demo: demo})
+	}
+	if have.ID != got {
+		return &OtherPortalError{StorePath: storePath, Have: have, Got: got}
 	}
 	return nil
+}
+
+// CheckPortal is BindPortal for readers of a store (rules explain): a
+// store never bound is left as it is and costs no call.
+func CheckPortal(ctx context.Context, c *hubspot.Client, st *store.Store, storePath string) error {
+	have, ok, err := st.Portal(ctx)
+	if err != nil || !ok {
+		return err
+	}
+	got, err := portalID(ctx, c, storePath)
+	if err != nil {
+		return err
+	}
+	if have.ID != got {
+		return &OtherPortalError{StorePath: storePath, Have: have, Got: got}
+	}
+	return nil
+}
+
+func portalID(ctx context.Context, c *hubspot.Client, storePath string) (int64, error) {
+	acct, err := c.AccountDetails(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("check which portal store.path %s belongs to: %w", storePath, err)
+	}
+	if acct.PortalID <= 0 {
+		return 0, fmt.Errorf("check which portal store.path %s belongs to: account details name no portal id", storePath)
+	}
+	return acct.PortalID, nil
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/connector/sandbox"
 	"github.com/alusta/alusta/pipelines"
+	"github.com/alusta/alusta/store"
 )
 
 // demoApp is `alusta --demo` with its store in dir, the rules from
@@ -205,5 +208,40 @@ func TestOneBadPropertyDoesNotStopTheSync(t *testing.T) {
 	}
 	if len(ids) == 0 || len(unrouted) > 0 {
 		t.Errorf("%s: %d of %d tickets unrouted: %v", sum, len(unrouted), len(ids), unrouted)
+	}
+}
+
+// TestExplainRefusesAnotherPortalsStore checks that explain does not
+// decide with the memory of a store that belongs to another portal.
+func TestExplainRefusesAnotherPortalsStore(t *testing.T) {
+	crm, err := sandbox.New(sandbox.Options{Seed: "empty"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer crm.Close()
+	srv := httptest.NewServer(crm)
+	defer srv.Close()
+	dir := t.TempDir()
+	token := filepath.Join(dir, "token")
+	if err := os.WriteFile(token, []byte("sandbox\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "alusta.db")
+	st, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.BindPortal(context.Background(), store.Portal{ID: 12345}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	out, code := runCLI(t, "--base-url", srv.URL, "--token-file", token, "--store", db, "rules", "explain", "--ticket", "1")
+	for _, want := range []string{
+		"store.path " + db + " belongs to HubSpot portal 12345 (since ",
+		fmt.Sprintf("but hubspot.token and hubspot.base_url reach portal %d: give each portal its own store.path", crm.PortalID()),
+	} {
+		if code != 1 || !strings.Contains(out, want) {
+			t.Errorf("got exit %d, output %q; want exit 1 and %q", code, out, want)
+		}
 	}
 }

@@ -89,7 +89,7 @@ func newRulesCmd(a *app) *cobra.Command {
 				}
 			}()
 			defer func() { cancel(); wg.Wait() }()
-			base, err := a.daemonState(ctx, objType+"/"+id)
+			base, err := a.daemonState(ctx, b.client, objType+"/"+id)
 			if err != nil {
 				return fmt.Errorf("rules explain: %w", err)
 			}
@@ -198,7 +198,8 @@ var _ crm = (*hubspot.Client)(nil)
 
 // daemonState loads the daemon's engine state for one record when the
 // store exists, so explain decides as the daemon would; nil without one.
-func (a *app) daemonState(ctx context.Context, key string) (*pipelines.State, error) {
+// A store of another portal is an error: its memory would explain nothing.
+func (a *app) daemonState(ctx context.Context, c *hubspot.Client, key string) (*pipelines.State, error) {
 	if _, err := os.Stat(a.cfg.Store.Path); err != nil {
 		return nil, nil
 	}
@@ -207,6 +208,9 @@ func (a *app) daemonState(ctx context.Context, key string) (*pipelines.State, er
 		return nil, err
 	}
 	defer st.Close()
+	if err := daemon.CheckPortal(ctx, c, st, a.cfg.Store.Path); err != nil {
+		return nil, err
+	}
 	return daemon.LoadState(ctx, st, key)
 }
 
