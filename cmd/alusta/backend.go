@@ -93,21 +93,33 @@ func (a *app) connect(reg prometheus.Registerer, hook *webhookTarget) (*backend,
 }
 
 // openStore opens the store and checks it belongs to the portal the client
-// reaches, binding it at first use. In demo mode a store bound to an
-// earlier demo sandbox whose state was lost (a crash before its first
-// save) is started afresh: the reseeded sandbox is another portal, and the
-// old cache would keep its cursors past every reseeded record.
+// reaches, binding it at first use. In demo mode the cache is started
+// afresh when the demo sandbox lost changes the cache remembers, since the
+// cache's cursors would then stay past the records that need deciding
+// again: a sandbox seeded again because alusta was killed before its first
+// save (another portal), or one read from a periodic save because alusta
+// was killed after it.
 func (a *app) openStore(ctx context.Context, b *backend) (*store.Store, error) {
 	path := a.cfg.Store.Path
 	st, err := store.Open(ctx, path, store.Options{})
 	if err != nil {
 		return nil, err
 	}
-	err = daemon.BindPortal(ctx, b.client, st, path, b.sandbox != nil)
+	_, bound, err := st.Portal(ctx)
+	if err == nil {
+		err = daemon.BindPortal(ctx, b.client, st, path, b.sandbox != nil)
+	}
+	reason := ""
 	var other *daemon.OtherPortalError
-	if errors.As(err, &other) && b.sandbox != nil && other.Have.Demo {
-		a.log.Warn("DEMO MODE: the demo sandbox was seeded again (its state was lost before it was saved); starting the demo cache again too",
-			"store", path, "old_portal", other.Have.ID, "portal", other.Got)
+	switch {
+	case b.sandbox == nil:
+	case errors.As(err, &other) && other.Have.Demo:
+		reason = "the demo sandbox was seeded again (alusta stopped before its state was first saved)"
+	case err == nil && bound && b.sandbox.Unclean():
+		reason = "the demo sandbox was read from a periodic save (alusta stopped without saving its last changes)"
+	}
+	if reason != "" {
+		a.log.Warn("DEMO MODE: "+reason+"; starting the demo cache again", "store", path)
 		st.Close()
 		for _, f := range []string{path, path + "-wal", path + "-shm"} {
 			if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {

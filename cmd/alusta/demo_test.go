@@ -15,6 +15,7 @@ import (
 	"github.com/alusta/alusta/config"
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/connector/sandbox"
+	"github.com/alusta/alusta/daemon"
 	"github.com/alusta/alusta/pipelines"
 	"github.com/alusta/alusta/store"
 )
@@ -103,6 +104,55 @@ func TestDemoAgreesAfterCrashBeforeFirstSave(t *testing.T) {
 	if !strings.Contains(logs.String(), "starting the demo cache again") {
 		t.Errorf("got no warning that the demo cache was started again; log:\n%s", logs.String())
 	}
+	assertRouted(t, state, sum)
+}
+
+// TestDemoAgreesAfterCrashAfterPeriodicSave kills the demo after a
+// periodic save of the sandbox that came before alusta's writes: the
+// sandbox restarts without them, the cache remembers them, and one cycle
+// must make the two agree again.
+func TestDemoAgreesAfterCrashAfterPeriodicSave(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two demo syncs")
+	}
+	dir := t.TempDir()
+	state := filepath.Join(dir, "alusta-sandbox.json")
+	a := demoApp(t, dir, &bytes.Buffer{})
+	// The periodic save: the freshly seeded portal, before any write.
+	crm, err := sandbox.New(sandbox.Options{Seed: "demo", StatePath: state, DemoSize: a.demoSize})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := crm.Save(); err != nil {
+		t.Fatal(err)
+	}
+	periodic, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, _, err := a.syncOnce(ctx); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	// The kill: the state on disk is the periodic save's.
+	if err := os.WriteFile(state, periodic, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	sum, _, err := demoApp(t, dir, &logs).syncOnce(ctx)
+	if err != nil {
+		t.Fatalf("run after the crash: %v", err)
+	}
+	if !strings.Contains(logs.String(), "read from a periodic save") {
+		t.Errorf("got no warning that the demo cache was started again; log:\n%s", logs.String())
+	}
+	assertRouted(t, state, sum)
+}
+
+// assertRouted checks that the sandbox state file holds no ticket without
+// a queue.
+func assertRouted(t *testing.T, state string, sum daemon.Summary) {
+	t.Helper()
 	crm, err := sandbox.New(sandbox.Options{StatePath: state})
 	if err != nil {
 		t.Fatal(err)

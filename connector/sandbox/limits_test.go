@@ -88,3 +88,37 @@ func TestRunCutsOffSlowAndIdleClients(t *testing.T) {
 		}
 	})
 }
+
+// TestUncleanState checks that a state file from a periodic save is told
+// apart from one Close wrote: only the latter holds every change.
+func TestUncleanState(t *testing.T) {
+	path := t.TempDir() + "/state.json"
+	open := func() *Server {
+		t.Helper()
+		srv, err := New(Options{Seed: "empty", StatePath: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return srv
+	}
+	first := open()
+	if first.Unclean() {
+		t.Error("a freshly seeded sandbox: got unclean, want clean")
+	}
+	if err := first.Save(); err != nil { // periodic
+		t.Fatal(err)
+	}
+	second := open()
+	if !second.Unclean() {
+		t.Error("after a periodic save only: got clean, want unclean")
+	}
+	if second.PortalID() != first.PortalID() {
+		t.Errorf("portal id: got %d, want %d kept in the state", second.PortalID(), first.PortalID())
+	}
+	if err := second.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if open().Unclean() {
+		t.Error("after Close: got unclean, want clean")
+	}
+}

@@ -18,8 +18,12 @@ import (
 
 // stateFile is the JSON the sandbox persists to Options.StatePath.
 type stateFile struct {
-	Version    int                                `json:"version"`
-	PortalID   int64                              `json:"portalId,omitempty"`
+	Version  int   `json:"version"`
+	PortalID int64 `json:"portalId,omitempty"`
+	// Clean is true when Close wrote the file; a periodic save leaves it
+	// false, so a file read after a crash is known to lack the changes
+	// made after it was written.
+	Clean      bool                               `json:"clean,omitempty"`
 	NextID     int64                              `json:"nextId"`
 	Objects    map[string][]storedObject          `json:"objects"`
 	Properties map[string][]hubspot.Property      `json:"properties"`
@@ -71,6 +75,7 @@ func loadState(path string) (*state, bool, error) {
 	}
 	st := newState()
 	st.nextID = f.NextID
+	st.cleanStop = f.Clean
 	if f.PortalID != 0 {
 		st.portalID = f.PortalID // an older file without one keeps the new draw
 	}
@@ -142,7 +147,10 @@ func (st *state) file() stateFile {
 // Save writes the state file now (a no-op without Options.StatePath). It
 // writes a temporary file and renames it, so a crash never leaves half a
 // file.
-func (s *Server) Save() error {
+func (s *Server) Save() error { return s.save(false) }
+
+// save writes the state file; clean marks the last save before a stop.
+func (s *Server) save(clean bool) error {
 	if s.opts.StatePath == "" {
 		return nil
 	}
@@ -152,6 +160,7 @@ func (s *Server) Save() error {
 		return nil
 	}
 	f := s.st.file()
+	f.Clean = clean
 	b, err := json.Marshal(f)
 	s.dirty = false
 	s.mu.Unlock()

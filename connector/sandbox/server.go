@@ -211,6 +211,11 @@ func New(opts Options) (*Server, error) {
 // was not used.
 func (s *Server) Loaded() bool { return s.loaded }
 
+// Unclean reports whether New read a state file that a periodic save wrote
+// rather than Close: the sandbox was stopped without saving, and changes
+// made after that save (a client's writes among them) are lost.
+func (s *Server) Unclean() bool { return s.loaded && !s.st.cleanStop }
+
 // SetFaults replaces the fault injection settings.
 func (s *Server) SetFaults(f Faults) { s.setFaults(f) }
 
@@ -308,7 +313,7 @@ func (s *Server) saveLoop(ctx context.Context) {
 // idempotent.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
-		s.closeErr = s.Save()
+		s.closeErr = s.save(true)
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()

@@ -106,7 +106,10 @@ type state struct {
 	// portalID is the Hub ID the sandbox answers with: random for a new
 	// seed, kept in the state file, so a store can tell a reseeded or
 	// another sandbox from the one it synced.
-	portalID   int64
+	portalID int64
+	// cleanStop is whether the state file it was read from was written
+	// by Close (see stateFile.Clean).
+	cleanStop  bool
 	nextID     int64
 	objects    map[string]*collection
 	props      map[string]map[string]*hubspot.Property
