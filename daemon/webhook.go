@@ -172,7 +172,12 @@ func (h *Webhooks) fresh(events []inboundEvent) []Change {
 			continue
 		}
 		typ, id := objectTypeOf(e.WebhookEvent), e.objectID()
-		if typ == "" || id == "" {
+		if typ == "" {
+			// Notes and other objects alusta does not sync: HubSpot
+			// sends them to every subscription of the app.
+			continue
+		}
+		if id == "" {
 			invalid++
 			continue
 		}
@@ -188,7 +193,7 @@ func (h *Webhooks) fresh(events []inboundEvent) []Change {
 		// Counts only: the ids came from outside and are not worth a log
 		// line each.
 		h.Log.Warn("webhook events dropped; polling will find real changes",
-			"unknown_object", invalid, "over_cap", overCap, "cap", maxTargetsPerDelivery)
+			"bad_object_id", invalid, "over_cap", overCap, "cap", maxTargetsPerDelivery)
 	}
 	return out
 }

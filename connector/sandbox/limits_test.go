@@ -122,3 +122,38 @@ func TestUncleanState(t *testing.T) {
 		t.Error("after Close: got unclean, want clean")
 	}
 }
+
+// TestRunMarksStateUnclean checks that a sandbox killed while it runs,
+// before any periodic save, is recognised as unclean even though its last
+// stop was clean.
+func TestRunMarksStateUnclean(t *testing.T) {
+	path := t.TempDir() + "/state.json"
+	srv, err := New(Options{Seed: "empty", StatePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Close(); err != nil { // a clean stop
+		t.Fatal(err)
+	}
+	running, err := New(Options{Seed: "empty", StatePath: path, SaveInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Run saves first, then sees the end at once
+	if err := running.Run(ctx, ln); err != nil {
+		t.Fatal(err)
+	}
+	// No Close: the process was killed.
+	after, err := New(Options{Seed: "empty", StatePath: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.Unclean() {
+		t.Error("after a kill while running: got clean, want unclean")
+	}
+}

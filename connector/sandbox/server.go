@@ -233,8 +233,14 @@ func (s *Server) currentFaults() Faults {
 }
 
 // Run serves on ln until ctx ends, then shuts down. It owns the webhook
-// delivery loop and the periodic state save; it does not Close the server.
+// delivery loop and the periodic state save, and saves once at the start;
+// it does not Close the server.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	// From now on the file on disk may miss changes until Close: say so
+	// in it, so that a kill before the next save is recognised (Unclean).
+	if err := s.Save(); err != nil {
+		return err
+	}
 	l := s.opts.HTTP.orDefaults()
 	hs := &http.Server{
 		Handler:           s,
