@@ -20,6 +20,17 @@ var palette = []string{"#0b5cad", "#b3261e", "#1b7f3b", "#8a4b00", "#6b3fa0", "#
 type series struct {
 	Name   string
 	Values []float64 // NaN: no value at that label
+	// Color overrides the palette where colour carries meaning (breached
+	// is red).
+	Color string
+}
+
+// color is the series' colour: its own, or the palette's i-th.
+func (s series) color(i int) string {
+	if s.Color != "" {
+		return s.Color
+	}
+	return palette[i%len(palette)]
 }
 
 // chartIn is what a chart shows: labels along x, series of values.
@@ -119,7 +130,7 @@ func layout(in chartIn, format func(float64) string) chartView {
 		}
 	}
 	for si, s := range in.Series {
-		color := palette[si%len(palette)]
+		color := s.color(si)
 		if in.Bars {
 			w := step * 0.8 / float64(len(in.Series))
 			for i, val := range s.Values {
@@ -202,12 +213,12 @@ func stacked(in chartIn, format func(float64) string) chartView {
 				continue
 			}
 			v.Bars = append(v.Bars, bar{X: x(at), Y: y + 4, W: x(at+val) - x(at), H: rowH - 8,
-				Color: palette[si%len(palette)], Title: fmt.Sprintf("%s, %s: %s", l, s.Name, format(val))})
+				Color: s.color(si), Title: fmt.Sprintf("%s, %s: %s", l, s.Name, format(val))})
 			at += val
 		}
 	}
 	for si, s := range in.Series {
-		v.Legend = append(v.Legend, legend{Color: palette[si%len(palette)], Name: s.Name})
+		v.Legend = append(v.Legend, legend{Color: s.color(si), Name: s.Name})
 	}
 	v.table(in, format)
 	return v

@@ -130,7 +130,8 @@ func (c *Console) nowBody(r *http.Request) (*nowBody, error) {
 	})
 	b.SLA = c.slaChart(p, b.Queues)
 
-	declines, err := c.declinesIn(r, monthStart(c.opts.Now(), c.opts.Loc), monthStart(c.opts.Now(), c.opts.Loc).AddDate(0, 1, 0))
+	month := monthStart(c.opts.Now(), c.opts.Loc)
+	declines, err := c.opts.Store.Declines(ctx, month, month.AddDate(0, 1, 0))
 	if err != nil {
 		return nil, err
 	}
@@ -176,9 +177,9 @@ func (c *Console) nowBody(r *http.Request) (*nowBody, error) {
 // slaChart draws the open SLA clocks per queue as grouped bars.
 func (c *Console) slaChart(p *printer, queues []queueRow) chartView {
 	in := chartIn{ID: "sla-now", Title: p.T("now.sla"), Bars: true}
-	run := series{Name: p.T("sla.running")}
-	warn := series{Name: p.T("sla.warning")}
-	bad := series{Name: p.T("sla.breached")}
+	run := series{Name: p.T("sla.running"), Color: "#0b5cad"}
+	warn := series{Name: p.T("sla.warning"), Color: "#8a4b00"}
+	bad := series{Name: p.T("sla.breached"), Color: "#b3261e"}
 	for _, q := range queues {
 		if q.Running+q.Warning+q.Bad == 0 {
 			continue
@@ -194,24 +195,6 @@ func (c *Console) slaChart(p *printer, queues []queueRow) chartView {
 	}
 	in.Series = []series{run, warn, bad}
 	return stacked(in, func(f float64) string { return p.Num(f) })
-}
-
-// declinesIn counts, per provider, the declines of deals created in
-// [from, to): the quality report's declines.
-func (c *Console) declinesIn(r *http.Request, from, to time.Time) (map[string]int, error) {
-	deals, err := c.opts.Store.DealsCreated(r.Context(), from, to)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]int{}
-	for _, d := range deals {
-		for id := range strings.SplitSeq(d.DeclinedBy, ";") {
-			if id = strings.TrimSpace(id); id != "" {
-				out[id]++
-			}
-		}
-	}
-	return out, nil
 }
 
 // monthStart is the first moment of t's month in loc.

@@ -2,6 +2,7 @@ package console
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -73,51 +74,32 @@ func (c *Console) trends(w http.ResponseWriter, r *http.Request) {
 func (c *Console) trendsBody(r *http.Request, p *printer, b *trendsBody) error {
 	ctx := r.Context()
 	loc := c.opts.Loc
-	var weeks []time.Time
 	var labels []string
+	var bounds []time.Time
 	for ws := b.From; ws.Before(b.End); ws = ws.AddDate(0, 0, 7) {
-		weeks = append(weeks, ws)
+		bounds = append(bounds, ws)
 		labels = append(labels, p.Week(ws))
 	}
-	weekOf := func(t time.Time) int {
-		ws := report.WeekStart(t, loc)
-		for i, w := range weeks {
-			if w.Equal(ws) {
-				return i
-			}
-		}
-		return -1
-	}
+	bounds = append(bounds, b.End)
 
 	// SLA compliance: one line per goal.
-	cycles, err := c.opts.Store.StoppedSLACycles(ctx, b.From, b.End)
+	cycles, err := c.opts.Store.StoppedSLACycles(ctx, bounds)
 	if err != nil {
 		return err
 	}
-	type tally struct{ met, all []int }
-	goals := map[string]*tally{}
-	for _, cy := range cycles {
-		i := weekOf(cy.StartedAt)
-		if i < 0 {
-			continue
-		}
-		t := goals[cy.Goal]
-		if t == nil {
-			t = &tally{met: make([]int, len(weeks)), all: make([]int, len(weeks))}
-			goals[cy.Goal] = t
-		}
-		t.all[i]++
-		if cy.Met {
-			t.met[i]++
+	goals := map[string]bool{}
+	for _, week := range cycles {
+		for g := range week {
+			goals[g] = true
 		}
 	}
 	sla := chartIn{ID: "sla-weeks", Title: p.T("trends.sla"), Labels: labels, Max: 1, Percent: true}
-	for _, g := range sortedKeys(goals) {
+	for _, g := range slices.Sorted(maps.Keys(goals)) {
 		s := series{Name: g}
-		for i := range weeks {
+		for _, week := range cycles {
 			v := math.NaN()
-			if t := goals[g]; t.all[i] > 0 {
-				v = float64(t.met[i]) / float64(t.all[i])
+			if n := week[g]; n.Met+n.Breached > 0 {
+				v = float64(n.Met) / float64(n.Met+n.Breached)
 			}
 			s.Values = append(s.Values, v)
 		}
@@ -126,24 +108,16 @@ func (c *Console) trendsBody(r *http.Request, p *printer, b *trendsBody) error {
 	b.SLA = layout(sla, p.Pct)
 
 	// Tickets opened and closed, as the workload report counts them.
-	spans, err := c.opts.Store.TicketsTouching(ctx, b.From, b.End)
+	opened, err := c.opts.Store.TicketsOpened(ctx, bounds)
 	if err != nil {
 		return err
 	}
-	opened := make([]float64, len(weeks))
-	closed := make([]float64, len(weeks))
-	for _, t := range spans {
-		if i := weekOf(t.Created); i >= 0 {
-			opened[i]++
-		}
-		if ct, ok := report.ParseCRMTime(t.ClosedDate); ok {
-			if i := weekOf(ct); i >= 0 {
-				closed[i]++
-			}
-		}
+	closed, err := c.opts.Store.TicketsClosed(ctx, bounds, report.ParseCRMTime)
+	if err != nil {
+		return err
 	}
 	b.Tickets = layout(chartIn{ID: "tickets-weeks", Title: p.T("trends.tickets"), Labels: labels, Bars: true,
-		Series: []series{{Name: p.T("trends.opened"), Values: opened}, {Name: p.T("trends.closed"), Values: closed}}},
+		Series: []series{{Name: p.T("trends.opened"), Values: floats(opened)}, {Name: p.T("trends.closed"), Values: floats(closed)}}},
 		func(f float64) string { return p.Num(f) })
 
 	// Orders per service per month.
@@ -151,36 +125,31 @@ func (c *Console) trendsBody(r *http.Request, p *printer, b *trendsBody) error {
 	for m := monthStart(b.From, loc); m.Before(b.End); m = m.AddDate(0, 1, 0) {
 		months = append(months, m)
 	}
-	deals, err := c.opts.Store.DealsCreated(ctx, months[0], months[len(months)-1].AddDate(0, 1, 0))
+	deals, err := c.opts.Store.DealsCreated(ctx, append(months, months[len(months)-1].AddDate(0, 1, 0)))
 	if err != nil {
 		return err
 	}
 	perService := map[string][]float64{}
-	for _, d := range deals {
-		ms := monthStart(d.Created, loc)
-		i := slices.IndexFunc(months, func(m time.Time) bool { return m.Equal(ms) })
-		if i < 0 {
-			continue
+	for i, month := range deals {
+		for service, n := range month {
+			if perService[service] == nil {
+				perService[service] = make([]float64, len(months))
+			}
+			perService[service][i] = float64(n)
 		}
-		v := perService[d.Service]
-		if v == nil {
-			v = make([]float64, len(months))
-			perService[d.Service] = v
-		}
-		v[i]++
 	}
 	services := chartIn{ID: "services-months", Title: p.T("trends.services"), Bars: true}
 	for _, m := range months {
 		services.Labels = append(services.Labels, p.Month(m))
 	}
-	for _, s := range sortedKeys(perService) {
+	for _, s := range slices.Sorted(maps.Keys(perService)) {
 		services.Series = append(services.Series, series{Name: s, Values: perService[s]})
 	}
 	b.Services = layout(services, func(f float64) string { return p.Num(f) })
 
 	// Declines and reassignments per provider, as the quality report counts
 	// them.
-	declines, err := c.declinesIn(r, b.From, b.End)
+	declines, err := c.opts.Store.Declines(ctx, b.From, b.End)
 	if err != nil {
 		return err
 	}
@@ -208,11 +177,10 @@ func (c *Console) trendsBody(r *http.Request, p *printer, b *trendsBody) error {
 	return nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+func floats(v []int) []float64 {
+	out := make([]float64, len(v))
+	for i, n := range v {
+		out[i] = float64(n)
 	}
-	slices.Sort(keys)
-	return keys
+	return out
 }

@@ -4,13 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
-// The queries below serve the operations console. Each is one pass over an
-// indexed range or one aggregate, so that a page renders quickly from a
-// store of a hundred thousand records; the console groups by week and month
-// in Helsinki time itself, which SQLite cannot.
+// The queries below serve the operations console. They read record_facts
+// (kept by triggers, see the migration) through covering indexes and
+// aggregate by UTC hour in SQL, so that a page renders quickly from a store
+// of a hundred thousand records; the console folds hours into weeks and
+// months in Helsinki time, which SQLite cannot, and whole hours fold
+// exactly since Helsinki is a whole number of hours from UTC.
 
 // OpenGroup counts the open tickets or deals (not in a closed stage, not
 // archived) that share a queue, owner, provider and SLA status.
@@ -25,17 +28,15 @@ type OpenGroup struct {
 	Oldest time.Time
 }
 
-// openStage is true for a record whose stage is not a closed one.
-const openStage = `COALESCE(json_extract(properties, '$.hs_pipeline_stage'), json_extract(properties, '$.dealstage'), '')
-	NOT IN (SELECT stage_id FROM pipeline_stages WHERE object_type = records.object_type AND is_closed = 1)`
+// openStage is true for a record whose stage is not a closed one. HubSpot's
+// stage ids are unique across object types, so one list serves both.
+const openStage = `stage NOT IN (SELECT stage_id FROM pipeline_stages WHERE is_closed = 1)`
 
 // OpenGroups groups the open tickets and deals in one pass.
 func (s *Store) OpenGroups(ctx context.Context) ([]OpenGroup, error) {
 	rows, err := s.db.QueryContext(ctx, `
-SELECT object_type, COALESCE(json_extract(properties, '$.alusta_queue'), ''), COALESCE(json_extract(properties, '$.hubspot_owner_id'), ''),
-       COALESCE(json_extract(properties, '$.alusta_provider'), ''), COALESCE(json_extract(properties, '$.alusta_sla_status'), ''),
-       count(*), min(created_at)
-FROM records
+SELECT object_type, queue, owner_id, provider_id, sla_status, count(*), min(created_at)
+FROM record_facts
 WHERE object_type IN ('tickets', 'deals') AND archived = 0 AND `+openStage+`
 GROUP BY 1, 2, 3, 4, 5`)
 	if err != nil {
@@ -75,15 +76,16 @@ type WaitingOrder struct {
 // WaitingOrders lists open deals without a provider, oldest first, at most
 // limit, and how many there are in all.
 func (s *Store) WaitingOrders(ctx context.Context, limit int) ([]WaitingOrder, int, error) {
-	const where = `WHERE object_type = 'deals' AND archived = 0 AND COALESCE(json_extract(properties, '$.alusta_provider'), '') = '' AND ` + openStage
+	const where = `WHERE f.object_type = 'deals' AND f.archived = 0 AND f.provider_id = '' AND f.` + openStage
 	var total int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM records `+where).Scan(&total); err != nil {
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM record_facts f `+where).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: waiting orders: %w", err)
 	}
 	rows, err := s.db.QueryContext(ctx, `
-SELECT id, COALESCE(json_extract(properties, '$.alusta_service'), ''), COALESCE(json_extract(properties, '$.alusta_municipality'), ''),
-       COALESCE(json_extract(properties, '$.alusta_queue'), ''), created_at, COALESCE(json_extract(properties, '$.alusta_decision'), '')
-FROM records `+where+` ORDER BY created_at, id LIMIT ?`, limit)
+SELECT f.id, f.service, COALESCE(json_extract(r.properties, '$.alusta_municipality'), ''), f.queue, f.created_at,
+       COALESCE(json_extract(r.properties, '$.alusta_decision'), '')
+FROM record_facts f JOIN records r ON r.object_type = f.object_type AND r.id = f.id
+`+where+` ORDER BY f.created_at, f.id LIMIT ?`, limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: waiting orders: %w", err)
 	}
@@ -106,119 +108,166 @@ FROM records `+where+` ORDER BY created_at, id LIMIT ?`, limit)
 	return out, total, nil
 }
 
-// DealFacts is what the console's trends need of a deal created in a span.
-type DealFacts struct {
-	Created    time.Time
-	Service    string
-	ProviderID string
-	// DeclinedBy is alusta_declined_by: provider ids joined by ";".
-	DeclinedBy string
+// Spans are the console's periods (weeks, months) as the instants that
+// bound them: span i is [bounds[i], bounds[i+1]). Counting per span in SQL
+// steps through index entries only; the console computes the bounds in
+// Helsinki time, which SQLite cannot.
+
+// forSpans runs query once per span with the span's bounds as its first two
+// arguments, and calls scan for each row.
+func (s *Store) forSpans(ctx context.Context, what, query string, bounds []time.Time, scan func(i int, rows *sql.Rows) error, args ...any) error {
+	stmt, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	defer stmt.Close()
+	for i := 0; i+1 < len(bounds); i++ {
+		rows, err := stmt.QueryContext(ctx, append([]any{formatTime(bounds[i]), formatTime(bounds[i+1])}, args...)...)
+		if err != nil {
+			return fmt.Errorf("store: %s: %w", what, err)
+		}
+		for rows.Next() {
+			if err := scan(i, rows); err != nil {
+				rows.Close()
+				return fmt.Errorf("store: %s: %w", what, err)
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("store: %s: %w", what, err)
+		}
+	}
+	return nil
 }
 
-// DealsCreated lists the facts of the deals created in [from, to), archived
-// as the quality report counts them (archived ones left out).
-func (s *Store) DealsCreated(ctx context.Context, from, to time.Time) ([]DealFacts, error) {
+func spans(bounds []time.Time) int { return max(len(bounds)-1, 0) }
+
+// TicketsOpened counts the tickets created in each span.
+func (s *Store) TicketsOpened(ctx context.Context, bounds []time.Time) ([]int, error) {
+	out := make([]int, spans(bounds))
+	err := s.forSpans(ctx, "tickets opened", `
+SELECT count(*) FROM record_facts WHERE object_type = 'tickets' AND archived = 0 AND created_at >= ? AND created_at < ?`,
+		bounds, func(i int, rows *sql.Rows) error { return rows.Scan(&out[i]) })
+	return out, err
+}
+
+// TicketsClosed counts the tickets whose closed_date falls in each span.
+// closed_date is HubSpot's text: ISO times in UTC are counted in SQL;
+// epoch milliseconds (which sort before '2' until 2033) are parsed by
+// parse. A plain date counts in the span holding its UTC midnight.
+func (s *Store) TicketsClosed(ctx context.Context, bounds []time.Time, parse func(string) (time.Time, bool)) ([]int, error) {
+	out := make([]int, spans(bounds))
+	err := s.forSpans(ctx, "tickets closed", `
+SELECT count(*) FROM record_facts WHERE object_type = 'tickets' AND archived = 0 AND closed_date >= ? AND closed_date < ?`,
+		bounds, func(i int, rows *sql.Rows) error { return rows.Scan(&out[i]) })
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
 	rows, err := s.db.QueryContext(ctx, `
-SELECT created_at, COALESCE(json_extract(properties, '$.alusta_service'), ''), COALESCE(json_extract(properties, '$.alusta_provider'), ''),
-       COALESCE(json_extract(properties, '$.alusta_declined_by'), '')
-FROM records WHERE object_type = 'deals' AND archived = 0 AND created_at >= ? AND created_at < ?`, formatTime(from), formatTime(to))
+SELECT closed_date FROM record_facts WHERE object_type = 'tickets' AND archived = 0 AND closed_date != '' AND closed_date < '2'`)
 	if err != nil {
-		return nil, fmt.Errorf("store: deals created: %w", err)
+		return nil, fmt.Errorf("store: tickets closed: %w", err)
 	}
 	defer rows.Close()
-	var out []DealFacts
 	for rows.Next() {
-		var d DealFacts
-		var created string
-		if err := rows.Scan(&created, &d.Service, &d.ProviderID, &d.DeclinedBy); err != nil {
-			return nil, fmt.Errorf("store: deals created: %w", err)
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("store: tickets closed: %w", err)
 		}
-		if d.Created, err = ParseTime(created); err != nil {
-			return nil, fmt.Errorf("store: deals created: %w", err)
+		t, ok := parse(v)
+		if !ok {
+			continue
 		}
-		out = append(out, d)
+		for i := range out {
+			if !t.Before(bounds[i]) && t.Before(bounds[i+1]) {
+				out[i]++
+			}
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: deals created: %w", err)
+		return nil, fmt.Errorf("store: tickets closed: %w", err)
 	}
 	return out, nil
 }
 
-// TicketSpan is when a ticket was created and, if it was, closed.
-type TicketSpan struct {
-	Created time.Time
-	// ClosedDate is the closed_date property as HubSpot gave it, "" when
-	// open.
-	ClosedDate string
+// DealsCreated counts the deals created in each span, by service.
+func (s *Store) DealsCreated(ctx context.Context, bounds []time.Time) ([]map[string]int, error) {
+	out := make([]map[string]int, spans(bounds))
+	err := s.forSpans(ctx, "deals created", `
+SELECT service, count(*) FROM record_facts WHERE object_type = 'deals' AND archived = 0 AND created_at >= ? AND created_at < ?
+GROUP BY service`, bounds, func(i int, rows *sql.Rows) error {
+		var service string
+		var n int
+		if err := rows.Scan(&service, &n); err != nil {
+			return err
+		}
+		if out[i] == nil {
+			out[i] = map[string]int{}
+		}
+		out[i][service] = n
+		return nil
+	})
+	return out, err
 }
 
-// TicketsTouching lists the tickets created or closed in [from, to).
-// closed_date is HubSpot's text and may be any ISO form, so the range on it
-// is checked by the caller; created_at is alusta's and sorts as it
-// compares.
-func (s *Store) TicketsTouching(ctx context.Context, from, to time.Time) ([]TicketSpan, error) {
+// Declines counts, per provider, the declines recorded on the deals created
+// in [from, to) (alusta_declined_by): the quality report's declines.
+func (s *Store) Declines(ctx context.Context, from, to time.Time) (map[string]int, error) {
 	rows, err := s.db.QueryContext(ctx, `
-SELECT created_at, COALESCE(json_extract(properties, '$.closed_date'), '')
-FROM records WHERE object_type = 'tickets' AND archived = 0 AND created_at < ?
-  AND (created_at >= ? OR COALESCE(json_extract(properties, '$.closed_date'), '') >= ?
-       OR json_extract(properties, '$.closed_date') NOT LIKE '____-%')`,
-		formatTime(to), formatTime(from), from.UTC().Format("2006-01-02"))
+SELECT declined_by, count(*) FROM record_facts
+WHERE object_type = 'deals' AND archived = 0 AND created_at >= ? AND created_at < ? AND declined_by != '' GROUP BY 1`,
+		formatTime(from), formatTime(to))
 	if err != nil {
-		return nil, fmt.Errorf("store: tickets touching: %w", err)
+		return nil, fmt.Errorf("store: declines: %w", err)
 	}
 	defer rows.Close()
-	var out []TicketSpan
+	out := map[string]int{}
 	for rows.Next() {
-		var t TicketSpan
-		var created string
-		if err := rows.Scan(&created, &t.ClosedDate); err != nil {
-			return nil, fmt.Errorf("store: tickets touching: %w", err)
+		var list string
+		var n int
+		if err := rows.Scan(&list, &n); err != nil {
+			return nil, fmt.Errorf("store: declines: %w", err)
 		}
-		if t.Created, err = ParseTime(created); err != nil {
-			return nil, fmt.Errorf("store: tickets touching: %w", err)
+		for id := range strings.SplitSeq(list, ";") {
+			if id = strings.TrimSpace(id); id != "" {
+				out[id] += n
+			}
 		}
-		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: tickets touching: %w", err)
+		return nil, fmt.Errorf("store: declines: %w", err)
 	}
 	return out, nil
 }
 
-// StoppedCycle is an SLA cycle that ended met or breached.
-type StoppedCycle struct {
-	Goal      string
-	StartedAt time.Time
-	Met       bool
+// SLACount is how many SLA cycles of a goal were met and breached.
+type SLACount struct {
+	Met, Breached int
 }
 
-// StoppedSLACycles lists the cycles started in [from, to) that are met or
-// breached, the ones a compliance rate counts.
-func (s *Store) StoppedSLACycles(ctx context.Context, from, to time.Time) ([]StoppedCycle, error) {
-	rows, err := s.db.QueryContext(ctx, `
-SELECT goal, started_at, status FROM sla_cycles WHERE status IN (?, ?) AND started_at >= ? AND started_at < ?`,
-		SLAMet, SLABreached, formatTime(from), formatTime(to))
-	if err != nil {
-		return nil, fmt.Errorf("store: stopped sla cycles: %w", err)
-	}
-	defer rows.Close()
-	var out []StoppedCycle
-	for rows.Next() {
-		var c StoppedCycle
-		var started, status string
-		if err := rows.Scan(&c.Goal, &started, &status); err != nil {
-			return nil, fmt.Errorf("store: stopped sla cycles: %w", err)
-		}
-		if c.StartedAt, err = ParseTime(started); err != nil {
-			return nil, fmt.Errorf("store: stopped sla cycles: %w", err)
-		}
-		c.Met = status == SLAMet
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: stopped sla cycles: %w", err)
-	}
-	return out, nil
+// StoppedSLACycles counts, per span and goal, the cycles started in the
+// span that ended met or breached: the ones a compliance rate counts. The
+// unary + keeps SQLite from reading by status (sla_cycles_due), which would
+// visit every stopped cycle of all time for each span.
+func (s *Store) StoppedSLACycles(ctx context.Context, bounds []time.Time) ([]map[string]SLACount, error) {
+	out := make([]map[string]SLACount, spans(bounds))
+	err := s.forSpans(ctx, "stopped sla cycles", `
+SELECT goal, sum(status = 'met'), sum(status = 'breached') FROM sla_cycles
+WHERE started_at >= ? AND started_at < ? AND +status IN ('met', 'breached') GROUP BY goal`,
+		bounds, func(i int, rows *sql.Rows) error {
+			var goal string
+			var c SLACount
+			if err := rows.Scan(&goal, &c.Met, &c.Breached); err != nil {
+				return err
+			}
+			if out[i] == nil {
+				out[i] = map[string]SLACount{}
+			}
+			out[i][goal] = c
+			return nil
+		})
+	return out, err
 }
 
 // Reassignments counts, per provider, the decisions in [from, to) that moved
