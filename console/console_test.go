@@ -1,6 +1,7 @@
 package console
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"slices"
@@ -68,10 +69,14 @@ func TestNowPage(t *testing.T) {
 func TestRecordPage(t *testing.T) {
 	st := openStore(t)
 	grow(t, st, 30, 60)
-	srv := server(t, newConsole(t, Options{Store: st, PortalID: "139000"}))
+	var logs logBuffer
+	srv := server(t, newConsole(t, Options{Store: st, PortalID: "139000", Log: slog.New(slog.NewTextHandler(&logs, nil))}))
 	status, body := get(t, srv.Client(), srv.URL+"/record?id=8000000001")
 	if status != http.StatusOK {
 		t.Fatalf("status: got %d, want 200\n%s", status, body)
+	}
+	if !strings.Contains(logs.String(), `msg="console view" page=record`) || !strings.Contains(logs.String(), "object=deals id=8000000001") {
+		t.Errorf("the record view was not logged; log:\n%s", logs.String())
 	}
 	for _, want := range []string{
 		`href="https://app.hubspot.com/contacts/139000/record/0-3/8000000001"`,

@@ -1,10 +1,12 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"time"
 
+	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/store"
 )
 
@@ -198,6 +200,10 @@ func (c *Console) sandboxView(w http.ResponseWriter, r *http.Request) {
 	}
 	props := store.DefaultProperties[typ]
 	obj, err := c.opts.Sandbox.Get(r.Context(), typ, id, props)
+	if errors.Is(err, hubspot.ErrNotFound) {
+		c.message(w, r, http.StatusNotFound, "sandbox.title", "sandbox.not_found")
+		return
+	}
 	if err != nil {
 		c.fail(w, r, err)
 		return
