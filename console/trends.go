@@ -21,16 +21,21 @@ type providerTrend struct {
 }
 
 type trendsBody struct {
-	Weeks     int
-	To        string // the picker's end date, YYYY-MM-DD
-	Options   []int
-	From, End time.Time
-	Problems  []string
-	SLA       chartView
-	Tickets   chartView
-	Services  chartView
-	Providers []providerTrend
+	Weeks          int
+	To             string // the picker's end date, YYYY-MM-DD
+	Options        []int
+	From, End      time.Time
+	Problems       []string
+	SLA            chartView
+	Tickets        chartView
+	Services       chartView
+	Providers      []providerTrend
+	ProvidersChart chartView
 }
+
+// providersCharted is how many providers the chart of declines shows; the
+// table below it lists them all.
+const providersCharted = 12
 
 // trends shows how the measures agreed with the city develop over weeks and
 // months.
@@ -174,6 +179,14 @@ func (c *Console) trendsBody(r *http.Request, p *printer, b *trendsBody) error {
 	slices.SortFunc(b.Providers, func(a, b providerTrend) int {
 		return cmp.Or(cmp.Compare(b.Declines+b.Reassignments, a.Declines+a.Reassignments), cmp.Compare(a.Name, b.Name))
 	})
+	top := chartIn{ID: "providers-period", Title: p.T("trends.providers_top", providersCharted),
+		Series: []series{{Name: p.T("col.declines"), Color: "#b3261e"}, {Name: p.T("col.reassignments"), Color: "#8a4b00"}}}
+	for _, pr := range b.Providers[:min(len(b.Providers), providersCharted)] {
+		top.Labels = append(top.Labels, pr.Name)
+		top.Series[0].Values = append(top.Series[0].Values, float64(pr.Declines))
+		top.Series[1].Values = append(top.Series[1].Values, float64(pr.Reassignments))
+	}
+	b.ProvidersChart = stacked(top, func(f float64) string { return p.Num(f) })
 	return nil
 }
 
