@@ -13,8 +13,13 @@ import (
 )
 
 // noteCycle remembers a finished cycle in the store for the operations
-// console. A failure to remember is logged, never allowed to stop syncing.
+// console: every full cycle, and the targeted ones that did something or
+// failed (an SLA wake that changed nothing is not worth a row). A failure
+// to remember is logged, never allowed to stop syncing.
 func (d *Daemon) noteCycle(ctx context.Context, full bool, sum Summary, err error) {
+	if !full && err == nil && sum.Pulled == 0 && sum.Decisions == 0 && sum.Writes == 0 && sum.Calls == 0 {
+		return
+	}
 	c := store.SyncCycle{
 		Full: full, StartedAt: d.now().Add(-sum.Duration), Duration: sum.Duration,
 		Pulled: sum.Pulled, Decisions: sum.Decisions, Writes: sum.Writes, Rejected: sum.Rejected,
