@@ -154,7 +154,7 @@ func (p *printer) Dur(d time.Duration) string {
 	case d < 48*time.Hour:
 		return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
 	}
-	return fmt.Sprintf("%d d %d h", int(d.Hours())/24, int(d.Hours())%24)
+	return fmt.Sprintf("%d %s %d h", int(d.Hours())/24, p.T("unit.day"), int(d.Hours())%24)
 }
 
 // dec writes f with places decimals and the language's decimal mark.
