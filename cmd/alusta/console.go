@@ -31,5 +31,10 @@ func (a *app) newConsole(ctx context.Context, st *store.Store, g prometheus.Gath
 	if cfg.Demo() {
 		o.Sandbox = b.client
 	}
-	return console.New(ctx, o)
+	c, err := console.New(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	a.log.Info("operations console", "url", "http://"+cfg.HTTP.Addr+"/", "auth", cfg.Console.Auth)
+	return c, nil
 }
