@@ -50,6 +50,14 @@ type CRM interface {
 
 var _ CRM = (*hubspot.Client)(nil)
 
+// QuotaSource reports the daily API quota as the HubSpot client knows it.
+// *hubspot.Client implements it.
+type QuotaSource interface {
+	Quota() hubspot.Quota
+}
+
+var _ QuotaSource = (*hubspot.Client)(nil)
+
 // Options configure a Console.
 type Options struct {
 	Store *store.Store
@@ -67,6 +75,9 @@ type Options struct {
 	Sandbox CRM
 	// DailyLimit is the portal's daily API quota (hubspot.daily_limit).
 	DailyLimit int
+	// Quota is the live HubSpot client's view of the quota; nil leaves an
+	// estimate from the calls of the cycles the store remembers.
+	Quota QuotaSource
 	// Loc is the time zone pages show (Europe/Helsinki).
 	Loc *time.Location
 	Now func() time.Time

@@ -24,21 +24,24 @@ type failedWrite struct {
 }
 
 type healthBody struct {
-	LastOK      time.Time
-	Lag         time.Duration
-	HasLag      bool
-	QuotaLeft   int64
-	DailyLimit  int
-	RateLimited float64
-	HasGatherer bool
-	Cycles      []cycleRow
-	Rejected    []rejectedRow
-	Failed      []failedWrite
-	Runs        []store.Run
-	LastLoad    store.RuleLoad
-	HasLoad     bool
-	InForce     store.RuleLoad
-	HasInForce  bool
+	LastOK        time.Time
+	Lag           time.Duration
+	HasLag        bool
+	QuotaLeft     int64
+	DailyLimit    int
+	QuotaReported bool
+	QuotaSpent    bool
+	QuotaReset    time.Time
+	RateLimited   float64
+	HasGatherer   bool
+	Cycles        []cycleRow
+	Rejected      []rejectedRow
+	Failed        []failedWrite
+	Runs          []store.Run
+	LastLoad      store.RuleLoad
+	HasLoad       bool
+	InForce       store.RuleLoad
+	HasInForce    bool
 }
 
 const (
@@ -88,7 +91,22 @@ func (c *Console) healthBody(r *http.Request) (*healthBody, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.QuotaReset = midnight.AddDate(0, 0, 1)
 	b.QuotaLeft = max(int64(c.opts.DailyLimit)-calls, 0)
+	if c.opts.Quota != nil {
+		q := c.opts.Quota.Quota()
+		b.QuotaReset, b.QuotaSpent = q.ResetAt, q.Spent
+		if q.Limit > 0 {
+			b.DailyLimit = q.Limit
+		}
+		if q.Remaining >= 0 {
+			b.QuotaLeft, b.QuotaReported = int64(q.Remaining), true
+		} else {
+			// The client counts every call since it started; the store
+			// remembers the cycles' calls across restarts.
+			b.QuotaLeft = max(int64(b.DailyLimit)-max(int64(q.Used), calls), 0)
+		}
+	}
 	if c.opts.Gatherer != nil {
 		b.HasGatherer = true
 		b.RateLimited, err = sumCounter(c.opts.Gatherer, "alusta_hubspot_rate_limited_total")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/connector/sandbox"
@@ -73,5 +74,32 @@ func TestSandboxView(t *testing.T) {
 	}
 	if status, _ := get(t, srv.Client(), srv.URL+"/sandbox/deals/999"); status != http.StatusNotFound {
 		t.Errorf("a deal the sandbox lacks: got %d, want 404", status)
+	}
+}
+
+// TestQuotaFromHubSpot checks that the sync page shows the daily quota as
+// HubSpot's last answer stated it, when the client has one.
+func TestQuotaFromHubSpot(t *testing.T) {
+	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set(hubspot.HeaderDaily, "500000")
+		w.Header().Set(hubspot.HeaderDailyRemaining, "499000")
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"results":[]}`))
+	}))
+	defer crm.Close()
+	client, err := hubspot.New(hubspot.Options{BaseURL: crm.URL, Token: "t", DailyLimit: 250000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Pipelines(context.Background(), hubspot.Tickets); err != nil {
+		t.Fatal(err)
+	}
+	st := openStore(t)
+	srv := server(t, newConsole(t, Options{Store: st, Quota: client, Now: time.Now}))
+	_, body := get(t, srv.Client(), srv.URL+"/sync")
+	for _, want := range []string{"499\u202f000 / 500\u202f000", "HubSpotin ilmoittama, nollautuu"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("sync page lacks %q", want)
+		}
 	}
 }

@@ -21,7 +21,7 @@ func (a *app) newConsole(ctx context.Context, st *store.Store, g prometheus.Gath
 	}
 	o := console.Options{
 		Store: st, Addr: cfg.HTTP.Addr, Gatherer: g, PortalID: cfg.Console.PortalID,
-		DailyLimit: cfg.HubSpot.DailyLimit, Loc: loc, Log: a.log.With("component", "console"),
+		DailyLimit: cfg.HubSpot.DailyLimit, Quota: b.client, Loc: loc, Log: a.log.With("component", "console"),
 		Auth: console.Auth{
 			Mode: cfg.Console.Auth, AllowedGroups: console.SplitList(cfg.Console.AllowedGroups),
 			Issuer: cfg.Console.OIDCIssuer, ClientID: cfg.Console.OIDCClientID, ClientSecret: cfg.Console.OIDCClientSecret,
