@@ -42,6 +42,7 @@ type Config struct {
 	Reports   Reports `mapstructure:"reports" yaml:"reports"`
 	Log       Log     `mapstructure:"log" yaml:"log"`
 	Sandbox   Sandbox `mapstructure:"sandbox" yaml:"sandbox"`
+	Console   Console `mapstructure:"console" yaml:"console"`
 	File      string  `mapstructure:"-" yaml:"-"`
 	// Warnings lists what was ignored, such as an ALUSTA_ variable that
 	// names no setting (a typo, or a variable of alusta's tests).
@@ -115,6 +116,24 @@ type Sandbox struct {
 	State string `mapstructure:"state" yaml:"state"`
 }
 
+// Console protects and configures the operations console on http.addr.
+type Console struct {
+	// Auth is "none" (loopback only), "oidc" or "proxy".
+	Auth string `mapstructure:"auth" yaml:"auth"`
+	// AllowedGroups lists, comma-separated, the groups that may sign in.
+	AllowedGroups    string `mapstructure:"allowed_groups" yaml:"allowed_groups"`
+	OIDCIssuer       string `mapstructure:"oidc_issuer" yaml:"oidc_issuer"`
+	OIDCClientID     string `mapstructure:"oidc_client_id" yaml:"oidc_client_id"`
+	OIDCClientSecret string `mapstructure:"oidc_client_secret" yaml:"oidc_client_secret"`
+	OIDCRedirectURL  string `mapstructure:"oidc_redirect_url" yaml:"oidc_redirect_url"`
+	OIDCGroupsClaim  string `mapstructure:"oidc_groups_claim" yaml:"oidc_groups_claim"`
+	// ProxyTrusted lists, comma-separated, the addresses or CIDR ranges of
+	// the reverse proxies whose X-Forwarded-User header is believed.
+	ProxyTrusted string `mapstructure:"proxy_trusted" yaml:"proxy_trusted"`
+	// PortalID is the HubSpot portal (hub) id, for links to records.
+	PortalID string `mapstructure:"portal_id" yaml:"portal_id"`
+}
+
 // defaults lists every key, which also makes each one reachable through
 // its ALUSTA_ environment variable (viper only maps variables to keys it knows).
 var defaults = map[string]any{
@@ -141,6 +160,16 @@ var defaults = map[string]any{
 	"log.format":          "text",
 	"sandbox.seed":        "demo",
 	"sandbox.state":       "",
+
+	"console.auth":               "none",
+	"console.allowed_groups":     "",
+	"console.oidc_issuer":        "",
+	"console.oidc_client_id":     "",
+	"console.oidc_client_secret": "",
+	"console.oidc_redirect_url":  "",
+	"console.oidc_groups_claim":  "groups",
+	"console.proxy_trusted":      "",
+	"console.portal_id":          "",
 }
 
 // Flag names bound to keys; a command registers the flags it offers with
@@ -530,6 +559,26 @@ func (c *Config) validate(source map[string]string) error {
 	oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
 	oneOf("log.format", &c.Log.Format, "text", "json")
 	oneOf("sandbox.seed", &c.Sandbox.Seed, "demo", "empty")
+	oneOf("console.auth", &c.Console.Auth, "none", "oidc", "proxy")
+	switch c.Console.Auth {
+	case "oidc":
+		for _, kv := range []struct{ key, val string }{
+			{"console.allowed_groups", c.Console.AllowedGroups}, {"console.oidc_client_id", c.Console.OIDCClientID},
+			{"console.oidc_client_secret", c.Console.OIDCClientSecret}, {"console.oidc_issuer", c.Console.OIDCIssuer},
+			{"console.oidc_redirect_url", c.Console.OIDCRedirectURL},
+		} {
+			if strings.TrimSpace(kv.val) == "" {
+				bad(kv.key, "empty: console.auth oidc needs it")
+			}
+		}
+	case "proxy":
+		if strings.TrimSpace(c.Console.ProxyTrusted) == "" {
+			bad("console.proxy_trusted", "empty: console.auth proxy needs the proxy's addresses")
+		}
+		if strings.TrimSpace(c.Console.AllowedGroups) == "" {
+			bad("console.allowed_groups", "empty: console.auth proxy needs the groups allowed in")
+		}
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}
@@ -577,6 +626,7 @@ func (c *Config) Redacted() Config {
 	r := *c
 	r.HubSpot.Token = redact(r.HubSpot.Token)
 	r.HTTP.WebhookSecret = redact(r.HTTP.WebhookSecret)
+	r.Console.OIDCClientSecret = redact(r.Console.OIDCClientSecret)
 	return r
 }
 

@@ -235,7 +235,8 @@ func LoadState(ctx context.Context, s *store.Store, keys ...string) (*pipelines.
 }
 
 // loadRules reads mapping and rules and resolves them against the portal.
-func (d *Daemon) loadRules(ctx context.Context) (*ruleset, error) {
+func (d *Daemon) loadRules(ctx context.Context) (_ *ruleset, err error) {
+	defer func() { d.noteRules(ctx, err) }()
 	m, err := mappings.Load(d.mapDir)
 	if err != nil {
 		return nil, fmt.Errorf("load mappings: %w", err)

@@ -72,6 +72,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 					"duration", sum.Duration.Round(time.Millisecond))
 			}
 		}
+		d.noteCycle(ctx, full, sum, err)
 		wait := nextFull.Sub(d.now())
 		if next, ok := d.nextWake(); ok && err == nil {
 			wait = min(wait, max(next.Sub(d.now()), time.Second))

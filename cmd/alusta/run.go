@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/alusta/alusta/console"
 	"github.com/alusta/alusta/daemon"
 	"github.com/alusta/alusta/report"
 )
@@ -45,6 +46,9 @@ for the demo anyway.`,
 
 func (a *app) runDaemon(ctx context.Context) error {
 	cfg := a.cfg
+	if err := console.CheckExposure(cfg.HTTP.Addr, cfg.Console.Auth); err != nil {
+		return fmt.Errorf("run: refusing to start: %w", err)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -121,6 +125,11 @@ func (a *app) runDaemon(ctx context.Context) error {
 	if hooks != nil {
 		handler = daemon.Mux(reg, hooks, d.Ready)
 	}
+	con, err := a.newConsole(ctx, st, reg, b, loc)
+	if err != nil {
+		return fmt.Errorf("run: refusing to start: %w", err)
+	}
+	handler.Handle("/", con)
 	a.log.Info("alusta running", "http", ln.Addr().String(), "store", cfg.Store.Path, "interval", cfg.Sync.Interval)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return daemon.Serve(gctx, ln, handler) })
