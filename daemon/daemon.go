@@ -547,7 +547,8 @@ func validate(typ string, o hubspot.Object) (prop, reason string) {
 			continue
 		}
 		if _, err := parseNumber(v); err != nil {
-			return name, fmt.Sprintf("not a number: %q", truncate(v, 40))
+			// Masked before it is cut, so that no half code is left.
+			return name, fmt.Sprintf("not a number: %q", truncate(store.Redact(v), 40))
 		}
 	}
 	return "", ""
@@ -1094,6 +1095,7 @@ func slaCycles(in []pipelines.SLACycle) []store.SLACycle {
 		sc := store.SLACycle{
 			Goal: s.Policy, Cycle: n[s.Policy], StartedAt: s.Start,
 			BusinessElapsedSeconds: int64(s.Elapsed / time.Second), Status: s.Status, Calendar: s.Calendar,
+			PausedSeconds: int64(s.PausedFor / time.Second),
 		}
 		if !s.Due.IsZero() {
 			due := s.Due

@@ -65,11 +65,15 @@ type SLACycle struct {
 	LastSeen time.Time     `json:"last_seen"`
 	// Elapsed is business time counted up to LastSeen, pauses excluded.
 	Elapsed time.Duration `json:"elapsed"`
-	Paused  bool          `json:"paused,omitempty"`
-	Due     time.Time     `json:"due"`
-	Stopped time.Time     `json:"stopped,omitzero"`
-	Status  string        `json:"status"`
-	Acted   bool          `json:"acted,omitempty"`
+	// PausedFor is business time on hold up to LastSeen: the time the
+	// cycle spent paused, on the same calendar as Elapsed, so that the SLA
+	// report's paused hours and its elapsed hours add up.
+	PausedFor time.Duration `json:"paused_for,omitempty"`
+	Paused    bool          `json:"paused,omitempty"`
+	Due       time.Time     `json:"due"`
+	Stopped   time.Time     `json:"stopped,omitzero"`
+	Status    string        `json:"status"`
+	Acted     bool          `json:"acted,omitempty"`
 }
 
 // Association is an association alusta asks the caller to create.

@@ -59,8 +59,14 @@ func (x *decider) policy(p *policy) {
 	target := time.Duration(g.Target)
 	c.Goal, c.Calendar, c.Target = g.Name, cal.Name, target
 	prevSeen, prevElapsed, wasPaused := c.LastSeen, c.Elapsed, c.Paused
-	if !wasPaused && x.now.After(c.LastSeen) {
-		c.Elapsed += cal.Between(c.LastSeen, x.now)
+	if x.now.After(c.LastSeen) {
+		// The time since the last look counts as what the clock was
+		// then: running or on hold.
+		if wasPaused {
+			c.PausedFor += cal.Between(c.LastSeen, x.now)
+		} else {
+			c.Elapsed += cal.Between(c.LastSeen, x.now)
+		}
 	}
 	if x.now.After(c.LastSeen) {
 		c.LastSeen = x.now

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -77,7 +78,7 @@ func TestRedact(t *testing.T) {
 		{"lowercase", "131052-308t", "[hetu]"},
 		{"date is kept", "closed 2026-03-10T12:00:00Z", "closed 2026-03-10T12:00:00Z"},
 		{"phone-like kept", "+358 40 1234567", "+358 40 1234567"},
-		{"inside word kept", "x131052-308Tx", "x131052-308Tx"},
+		{"glued to words", "x131052-308Tx", "x[hetu]x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -438,5 +439,52 @@ func TestDeniedEvenWhenListed(t *testing.T) {
 	r, _, err := s.Record(ctx, "tickets", "1")
 	if err != nil || !reflect.DeepEqual(r.Properties, map[string]string{"hs_ticket_priority": "HIGH"}) {
 		t.Errorf("got %v %v", r.Properties, err)
+	}
+}
+
+// TestFileModes checks that the database, its WAL and its shared-memory
+// file are private to alusta's user, whether the store creates the
+// database or opens one a looser umask made. Before, they were 0644.
+func TestFileModes(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name string
+		pre  os.FileMode // mode of an existing database; 0 for none
+	}{
+		{name: "new"},
+		{name: "existing world-readable", pre: 0o644},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "alusta.db")
+			if tt.pre != 0 {
+				s, err := Open(ctx, path, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.Close()
+				for _, p := range []string{path, path + "-wal", path + "-shm"} {
+					if err := os.Chmod(p, tt.pre); err != nil && !os.IsNotExist(err) {
+						t.Fatal(err)
+					}
+				}
+			}
+			s, err := Open(ctx, path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.SaveState(ctx, "x", 1); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{path, path + "-wal", path + "-shm"} {
+				info, err := os.Stat(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := info.Mode().Perm(); got != 0o600 {
+					t.Errorf("%s: got mode %04o, want 0600", filepath.Base(p), got)
+				}
+			}
+		})
 	}
 }
