@@ -594,6 +594,7 @@ func objectOf(r store.Record) hubspot.Object {
 func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Object) error {
 	d := c.d
 	now := d.now()
+	hist := c.stageHistory(ctx, typ, objs)
 	var todo []pending
 	for _, o := range objs {
 		key := typ + "/" + o.ID
@@ -624,7 +625,7 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 			return err
 		}
 		snap := snapshot(d.state, key)
-		in := pipelines.Input{ObjectType: typ, Record: o, Owners: c.rs.owners}
+		in := pipelines.Input{ObjectType: typ, Record: o, Owners: c.rs.owners, History: hist[o.ID]}
 		if typ == hubspot.Deals {
 			in.Providers = d.providers
 		}
@@ -1092,6 +1093,11 @@ func slaCycles(in []pipelines.SLACycle) []store.SLACycle {
 	out := make([]store.SLACycle, 0, len(in))
 	for _, s := range in {
 		n[s.Policy]++
+		if s.Cycle > 0 {
+			// The engine's own number: a decision need not carry every
+			// cycle of the record.
+			n[s.Policy] = s.Cycle
+		}
 		sc := store.SLACycle{
 			Goal: s.Policy, Cycle: n[s.Policy], StartedAt: s.Start,
 			BusinessElapsedSeconds: int64(s.Elapsed / time.Second), Status: s.Status, Calendar: s.Calendar,

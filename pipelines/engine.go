@@ -22,6 +22,12 @@ type Input struct {
 	Record     hubspot.Object
 	Providers  []Provider      // from ParseProviders; deals only
 	Owners     []hubspot.Owner // the portal's owners
+	// History is HubSpot's propertiesWithHistory of the record, newest
+	// first. On a record's first look the stage history lets an SLA clock
+	// start when its condition became true in HubSpot (see replay); nil
+	// starts clocks at the first look, or at creation for a clock with no
+	// start condition.
+	History map[string][]hubspot.ValueTime
 }
 
 // State is everything the engine remembers between cycles. The caller
@@ -57,7 +63,9 @@ type RecordState struct {
 
 // SLACycle is one run of an SLA clock.
 type SLACycle struct {
-	Policy   string        `json:"policy"`
+	Policy string `json:"policy"`
+	// Cycle numbers the policy's cycles on the record from 1.
+	Cycle    int           `json:"cycle,omitempty"`
 	Goal     string        `json:"goal"`
 	Calendar string        `json:"calendar"`
 	Target   time.Duration `json:"target"`
@@ -201,6 +209,9 @@ type decider struct {
 	d    *Decision
 	why  []string
 	pool string // the team the route assigned from, for reassignment
+	// replaying is set while replay runs a policy over the past, where
+	// breach actions (which change owners and rotations) must not run.
+	replaying bool
 }
 
 func (x *decider) prop(name string) string {

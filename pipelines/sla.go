@@ -2,19 +2,66 @@ package pipelines
 
 import (
 	"fmt"
+	"maps"
 	"time"
+
+	"github.com/alusta/alusta/connector/hubspot"
 )
 
-// sla advances every policy's clock for the record.
+// sla advances every policy's clock for the record. The decision carries
+// the cycles that run, and those this decision made or stopped.
 func (x *decider) sla(policies []*policy) {
+	n := len(x.rs.SLA)
 	for _, p := range policies {
+		x.replay(p)
 		x.policy(p)
 	}
-	for _, c := range x.rs.SLA {
-		if c.Stopped.IsZero() || c.Stopped.Equal(x.now) {
+	for i, c := range x.rs.SLA {
+		if i >= n || c.Stopped.IsZero() || c.Stopped.Equal(x.now) {
 			x.d.SLA = append(x.d.SLA, c)
 		}
 	}
+}
+
+// replay runs a policy over the record's stage history on its first look,
+// so that a clock starts, pauses and stops when the stage moved in HubSpot
+// rather than when alusta first saw the record: a ticket created last week
+// and closed yesterday gets its met or breached cycle, and an open one the
+// time it has really run. Other properties are taken as they are now. What
+// a past breach would have done is not done then: a cycle still open acts
+// on its breach at this look, once.
+func (x *decider) replay(p *policy) {
+	stageProp := x.field("stage")
+	hist := x.in.History[stageProp]
+	rec := x.in.Record
+	if len(hist) == 0 && !rec.CreatedAt.IsZero() && !rec.UpdatedAt.After(rec.CreatedAt) {
+		// Never modified: the record has been as it is since creation.
+		hist = []hubspot.ValueTime{{Value: x.prop(stageProp), Timestamp: rec.CreatedAt}}
+	}
+	if len(hist) == 0 {
+		return
+	}
+	for _, c := range x.rs.SLA {
+		if c.Policy == p.Name {
+			return
+		}
+	}
+	now, env, want, d, why := x.now, x.env, x.want, x.d, x.why
+	x.want, x.d, x.why = map[string]string{}, &Decision{}, nil
+	x.replaying = true
+	for i := len(hist) - 1; i >= 0; i-- {
+		h := hist[i]
+		if !h.Timestamp.Before(now) {
+			continue
+		}
+		x.now = h.Timestamp
+		x.env = maps.Clone(env)
+		x.env["props"] = maps.Clone(env["props"].(map[string]string))
+		applyEnv(x.e.m, x.in.ObjectType, x.env, map[string]string{stageProp: h.Value})
+		x.policy(p)
+	}
+	x.now, x.env, x.want, x.d, x.why = now, env, want, d, why
+	x.replaying = false
 }
 
 func (x *decider) policy(p *policy) {
@@ -49,7 +96,13 @@ func (x *decider) policy(p *policy) {
 		if first && p.start == nil && !x.in.Record.CreatedAt.IsZero() && x.in.Record.CreatedAt.Before(x.now) {
 			at = x.in.Record.CreatedAt
 		}
-		x.rs.SLA = append(x.rs.SLA, SLACycle{Policy: p.Name, Start: at, LastSeen: at, Status: "running"})
+		n := 1
+		for _, o := range x.rs.SLA {
+			if o.Policy == p.Name {
+				n++
+			}
+		}
+		x.rs.SLA = append(x.rs.SLA, SLACycle{Policy: p.Name, Cycle: n, Start: at, LastSeen: at, Status: "running"})
 		c = &x.rs.SLA[len(x.rs.SLA)-1]
 	}
 	if g == nil {
@@ -97,7 +150,7 @@ func (x *decider) policy(p *policy) {
 	default:
 		c.Status, c.Paused = "running", false
 	}
-	if c.Status == "breached" && !c.Acted && c.Stopped.IsZero() {
+	if c.Status == "breached" && !c.Acted && c.Stopped.IsZero() && !x.replaying {
 		c.Acted = true
 		x.breach(p)
 	}
