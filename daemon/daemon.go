@@ -1048,6 +1048,9 @@ func slaEvents(typ, id string, before, after []pipelines.SLACycle, now time.Time
 	var out []store.SLAEvent
 	for _, c := range after {
 		n[c.Policy]++
+		if c.Cycle > 0 {
+			n[c.Policy] = c.Cycle
+		}
 		prev, seen := old[cycleKey{c.Policy, c.Start.UnixNano()}]
 		kind := c.Status
 		switch {
