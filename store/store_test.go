@@ -2,12 +2,17 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/alusta/alusta/connector/hubspot"
 )
@@ -486,5 +491,57 @@ func TestFileModes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMigrationDropsCorruptBilling opens a database that the code before
+// the billing bounds left with total_cents = MinInt64 in a locked month:
+// the corrupt rows are dropped, the good ones kept, so the month can be
+// repaired without editing SQLite by hand.
+func TestMigrationDropsCorruptBilling(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "alusta.db")
+	db, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := fs.ReadFile(migrations, "migrations/00001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fstest.MapFS{"00001_init.sql": {Data: first}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO billing_billed VALUES ('1', '2026-02', '301', 'siivous', 'city', 'h', 2000, -4611686018427387904, -9223372036854775808)`,
+		`INSERT INTO billing_billed VALUES ('2', '2026-02', '301', 'siivous', 'city', 'h', 2000, 3450, 6900)`,
+		`INSERT INTO billing_corrections (seen_month, orig_month, deal_id, kind, provider_id, service, payer, unit, units_milli, price_cents, total_cents, created_at)
+VALUES ('2026-03', '2026-02', '1', 'correction', '301', 'siivous', 'city', 'h', 2000, -4611686018427387904, -9223372036854775808, '2026-03-05T08:00:00.000Z')`,
+		`INSERT INTO billing_corrections (seen_month, orig_month, deal_id, kind, provider_id, service, payer, unit, units_milli, price_cents, total_cents, created_at)
+VALUES ('2026-03', '2026-02', '1', 'refund', '301', 'siivous', 'city', 'h', -2000, 3450, -6900, '2026-03-05T08:00:00.000Z')`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var billed, corrections string
+	if err := s.DB().QueryRowContext(ctx, `SELECT group_concat(deal_id || ':' || total_cents) FROM billing_billed`).Scan(&billed); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB().QueryRowContext(ctx, `SELECT group_concat(kind || ':' || total_cents) FROM billing_corrections`).Scan(&corrections); err != nil {
+		t.Fatal(err)
+	}
+	if billed != "2:6900" || corrections != "refund:-6900" {
+		t.Errorf("got billed %q, corrections %q; want 2:6900 and refund:-6900", billed, corrections)
 	}
 }
