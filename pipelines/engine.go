@@ -212,6 +212,8 @@ type decider struct {
 	// replaying is set while replay runs a policy over the past, where
 	// breach actions (which change owners and rotations) must not run.
 	replaying bool
+	// firstLook is set for the look that follows a replay (see replay).
+	firstLook bool
 }
 
 func (x *decider) prop(name string) string {

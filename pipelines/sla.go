@@ -13,9 +13,10 @@ import (
 func (x *decider) sla(policies []*policy) {
 	n := len(x.rs.SLA)
 	for _, p := range policies {
-		x.replay(p)
+		x.firstLook = x.replay(p)
 		x.policy(p)
 	}
+	x.firstLook = false
 	for i, c := range x.rs.SLA {
 		if i >= n || c.Stopped.IsZero() || c.Stopped.Equal(x.now) {
 			x.d.SLA = append(x.d.SLA, c)
@@ -27,10 +28,14 @@ func (x *decider) sla(policies []*policy) {
 // so that a clock starts, pauses and stops when the stage moved in HubSpot
 // rather than when alusta first saw the record: a ticket created last week
 // and closed yesterday gets its met or breached cycle, and an open one the
-// time it has really run. Other properties are taken as they are now. What
-// a past breach would have done is not done then: a cycle still open acts
-// on its breach at this look, once.
-func (x *decider) replay(p *policy) {
+// time it has really run. Other properties are taken as they are now.
+//
+// Breach actions are for breaches alusta sees happen: a cycle found already
+// breached at the first look is recorded and shown as breached, but it is
+// not reassigned, raised or noted, so that a first deployment does not
+// reassign every old ticket at once, and a first look repeated after a
+// crash acts as the first did. It reports whether it replayed.
+func (x *decider) replay(p *policy) bool {
 	stageProp := x.field("stage")
 	hist := x.in.History[stageProp]
 	rec := x.in.Record
@@ -39,11 +44,11 @@ func (x *decider) replay(p *policy) {
 		hist = []hubspot.ValueTime{{Value: x.prop(stageProp), Timestamp: rec.CreatedAt}}
 	}
 	if len(hist) == 0 {
-		return
+		return false
 	}
 	for _, c := range x.rs.SLA {
 		if c.Policy == p.Name {
-			return
+			return false
 		}
 	}
 	now, env, want, d, why := x.now, x.env, x.want, x.d, x.why
@@ -62,6 +67,7 @@ func (x *decider) replay(p *policy) {
 	}
 	x.now, x.env, x.want, x.d, x.why = now, env, want, d, why
 	x.replaying = false
+	return true
 }
 
 func (x *decider) policy(p *policy) {
@@ -152,7 +158,9 @@ func (x *decider) policy(p *policy) {
 	}
 	if c.Status == "breached" && !c.Acted && c.Stopped.IsZero() && !x.replaying {
 		c.Acted = true
-		x.breach(p)
+		if !x.firstLook {
+			x.breach(p)
+		}
 	}
 	if c.Stopped.IsZero() && !c.Paused {
 		wake := c.Due
