@@ -3,6 +3,9 @@ package report
 import (
 	"bytes"
 	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -217,5 +220,45 @@ func TestFormatCents(t *testing.T) {
 		if got := formatCents(tt.in, '.'); got != tt.want {
 			t.Errorf("formatCents(%d): got %s, want %s", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestNightlyLogNamesAbsurdDeals runs the nightly export over a month that
+// holds an absurd deal: every report is written, the billing file holds the
+// good deal, and the log names the bad one with its property. Before, the
+// export of the month failed at the first overflow.
+func TestNightlyLogNamesAbsurdDeals(t *testing.T) {
+	ctx := context.Background()
+	s, c, env := boundsStore(t)
+	putDeal(t, s, "2", time.Date(2026, 2, 10, 10, 0, 0, 0, time.UTC), "2", "92233720368547758")
+	putDeal(t, s, "3", time.Date(2026, 2, 10, 10, 0, 0, 0, time.UTC), "0.0001", "5")
+	var log bytes.Buffer
+	dir := t.TempDir()
+	exp, err := NewExporter(s, ExporterOptions{Dir: dir, Loc: env.Loc, Now: c.Now, Attempts: 1,
+		Log: slog.New(slog.NewTextHandler(&log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched, err := NewScheduler(exp, SchedulerOptions{Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sched.RunOnce(ctx, time.Date(2026, 2, 11, 0, 0, 0, 0, env.Loc)); err != nil {
+		t.Fatalf("nightly export: %v", err)
+	}
+	for _, want := range []string{
+		`msg="report: record left out" report=billing period=2026-02 problem="deal 2, property amount: amount \"92233720368547758\" is not a number above 0 and at most 10000000"`,
+		`msg="report: record left out" report=billing period=2026-02 problem="deal 3, property alusta_units: units \"0.0001\" round to 0 at three decimals"`,
+	} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %s:\n%s", want, log.String())
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "billing-2026-02.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "2026-02;original;301;Siivouspalvelu Aurinko Oy;siivous;city;h;1;2,00;34,50;69,00\r\n"; !strings.Contains(string(b), want) {
+		t.Errorf("billing file: got %q, want the good deal %q", b, want)
 	}
 }
