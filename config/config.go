@@ -304,6 +304,13 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 			return nil, fmt.Errorf("config: %w", &Error{Source: source["hubspot.token_file"], Key: "hubspot.token_file", Msg: err.Error()})
 		}
 		c.HubSpot.Token = strings.TrimSpace(string(b))
+		// A token anyone on the machine can read is a token anyone can
+		// use; it still works, so this is a warning, not an error.
+		if info, err := os.Stat(c.HubSpot.TokenFile); err == nil && info.Mode().Perm()&0o077 != 0 {
+			e := &Error{Source: source["hubspot.token_file"], Key: "hubspot.token_file", Msg: fmt.Sprintf(
+				"%s can be read by group or others (mode %04o): chmod 600 it", c.HubSpot.TokenFile, info.Mode().Perm())}
+			c.Warnings = append(c.Warnings, e.Error())
+		}
 	}
 	if err := c.validate(source); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -181,5 +182,44 @@ func TestTokenNeverShown(t *testing.T) {
 	}
 	if strings.Contains(r.HubSpot.Token+r.HTTP.WebhookSecret, "secret") {
 		t.Error("a secret survived redaction")
+	}
+}
+
+// TestTokenFileModeWarning checks that a token file others can read is
+// named in a warning that says what to do, and one kept private is not.
+// Before, a loosely permitted file passed silently.
+func TestTokenFileModeWarning(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		mode os.FileMode
+		want []string
+	}{
+		{name: "private", mode: 0o600},
+		{name: "group readable", mode: 0o640, want: []string{"ALUSTA_HUBSPOT_TOKEN_FILE: hubspot.token_file: %s can be read by group or others (mode 0640): chmod 600 it"}},
+		{name: "world readable", mode: 0o644, want: []string{"ALUSTA_HUBSPOT_TOKEN_FILE: hubspot.token_file: %s can be read by group or others (mode 0644): chmod 600 it"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "token")
+			if err := os.WriteFile(f, []byte("pat-eu1-secret\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(f, tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			c, err := Load("", nil, []string{"ALUSTA_HUBSPOT_TOKEN_FILE=" + f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, w := range tt.want {
+				want = append(want, fmt.Sprintf(w, f))
+			}
+			if !slices.Equal(c.Warnings, want) {
+				t.Errorf("got %q, want %q", c.Warnings, want)
+			}
+			if strings.Contains(strings.Join(c.Warnings, ""), "secret") {
+				t.Error("a warning shows the token")
+			}
+		})
 	}
 }

@@ -550,7 +550,8 @@ func validate(typ string, o hubspot.Object) (prop, reason string) {
 			continue
 		}
 		if _, err := parseNumber(v); err != nil {
-			return name, fmt.Sprintf("not a number: %q", truncate(v, 40))
+			// Masked before it is cut, so that no half code is left.
+			return name, fmt.Sprintf("not a number: %q", truncate(store.Redact(v), 40))
 		}
 	}
 	return "", ""
@@ -596,6 +597,7 @@ func objectOf(r store.Record) hubspot.Object {
 func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Object) error {
 	d := c.d
 	now := d.now()
+	hist := c.stageHistory(ctx, typ, objs)
 	var todo []pending
 	for _, o := range objs {
 		key := typ + "/" + o.ID
@@ -626,7 +628,7 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 			return err
 		}
 		snap := snapshot(d.state, key)
-		in := pipelines.Input{ObjectType: typ, Record: o, Owners: c.rs.owners}
+		in := pipelines.Input{ObjectType: typ, Record: o, Owners: c.rs.owners, History: hist[o.ID]}
 		if typ == hubspot.Deals {
 			in.Providers = d.providers
 		}
@@ -1052,6 +1054,9 @@ func slaEvents(typ, id string, before, after []pipelines.SLACycle, now time.Time
 	var out []store.SLAEvent
 	for _, c := range after {
 		n[c.Policy]++
+		if c.Cycle > 0 {
+			n[c.Policy] = c.Cycle
+		}
 		prev, seen := old[cycleKey{c.Policy, c.Start.UnixNano()}]
 		kind := c.Status
 		switch {
@@ -1097,9 +1102,15 @@ func slaCycles(in []pipelines.SLACycle) []store.SLACycle {
 	out := make([]store.SLACycle, 0, len(in))
 	for _, s := range in {
 		n[s.Policy]++
+		if s.Cycle > 0 {
+			// The engine's own number: a decision need not carry every
+			// cycle of the record.
+			n[s.Policy] = s.Cycle
+		}
 		sc := store.SLACycle{
 			Goal: s.Policy, Cycle: n[s.Policy], StartedAt: s.Start,
 			BusinessElapsedSeconds: int64(s.Elapsed / time.Second), Status: s.Status, Calendar: s.Calendar,
+			PausedSeconds: int64(s.PausedFor / time.Second),
 		}
 		if !s.Due.IsZero() {
 			due := s.Due

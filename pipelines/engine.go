@@ -21,6 +21,12 @@ type Input struct {
 	Record     hubspot.Object
 	Providers  []Provider      // from ParseProviders; deals only
 	Owners     []hubspot.Owner // the portal's owners
+	// History is HubSpot's propertiesWithHistory of the record, newest
+	// first. On a record's first look the stage history lets an SLA clock
+	// start when its condition became true in HubSpot (see replay); nil
+	// starts clocks at the first look, or at creation for a clock with no
+	// start condition.
+	History map[string][]hubspot.ValueTime
 }
 
 // State is everything the engine remembers between cycles. The caller
@@ -56,7 +62,9 @@ type RecordState struct {
 
 // SLACycle is one run of an SLA clock.
 type SLACycle struct {
-	Policy   string        `json:"policy"`
+	Policy string `json:"policy"`
+	// Cycle numbers the policy's cycles on the record from 1.
+	Cycle    int           `json:"cycle,omitempty"`
 	Goal     string        `json:"goal"`
 	Calendar string        `json:"calendar"`
 	Target   time.Duration `json:"target"`
@@ -64,11 +72,15 @@ type SLACycle struct {
 	LastSeen time.Time     `json:"last_seen"`
 	// Elapsed is business time counted up to LastSeen, pauses excluded.
 	Elapsed time.Duration `json:"elapsed"`
-	Paused  bool          `json:"paused,omitempty"`
-	Due     time.Time     `json:"due"`
-	Stopped time.Time     `json:"stopped,omitzero"`
-	Status  string        `json:"status"`
-	Acted   bool          `json:"acted,omitempty"`
+	// PausedFor is business time on hold up to LastSeen: the time the
+	// cycle spent paused, on the same calendar as Elapsed, so that the SLA
+	// report's paused hours and its elapsed hours add up.
+	PausedFor time.Duration `json:"paused_for,omitempty"`
+	Paused    bool          `json:"paused,omitempty"`
+	Due       time.Time     `json:"due"`
+	Stopped   time.Time     `json:"stopped,omitzero"`
+	Status    string        `json:"status"`
+	Acted     bool          `json:"acted,omitempty"`
 }
 
 // Association is an association alusta asks the caller to create.
@@ -198,6 +210,11 @@ type decider struct {
 	why  []string
 	pool string // the team the route assigned from, for reassignment
 	vm   vm.VM  // reused by every condition of this decision
+	// replaying is set while replay runs a policy over the past, where
+	// breach actions (which change owners and rotations) must not run.
+	replaying bool
+	// firstLook is set for the look that follows a replay (see replay).
+	firstLook bool
 }
 
 func (x *decider) prop(name string) string {

@@ -178,6 +178,13 @@ func (r *Rules) Warnings() []string { return r.warnings }
 // Calendar returns a calendar by name.
 func (r *Rules) Calendar(name string) *Calendar { return r.calendars[name] }
 
+// HasSLA reports whether the rules keep SLA clocks for objectType, so that
+// the caller reads the stage history the clocks need only then.
+func (r *Rules) HasSLA(objectType string) bool {
+	or := r.objects[objectType]
+	return or != nil && len(or.sla) > 0
+}
+
 var (
 	ownerStrategies    = []string{"round_robin", "least_open"}
 	providerStrategies = []string{"round_robin", "weighted", "least_loaded", "ordered"}

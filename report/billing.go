@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,7 +72,51 @@ func wonStages(ctx context.Context, s *store.Store) (map[string]bool, error) {
 	return won, nil
 }
 
+// Bounds on the figures billing takes from a deal. HubSpot keeps amount and
+// alusta_units as free numbers, so a typo (a phone number or an identity
+// code pasted into amount) arrives as a figure. A deal outside them is left
+// out and named. They keep every stored figure far inside int64: a line's
+// cents are at most 1e9 and its thousandths of a unit at most 1e8, so no
+// sum of the lines a cache can hold, no negation for a refund and no
+// product of price and units can overflow.
+const (
+	// MaxAmount is the largest amount, total or unit price of one deal, in
+	// euros.
+	MaxAmount = 10_000_000
+	// MaxUnits is the most units one deal may bill.
+	MaxUnits = 100_000
+
+	maxCents      = MaxAmount * 100
+	maxUnitsMilli = MaxUnits * 1000
+)
+
+// errOverflow is a sum of cents or units beyond what a report can hold;
+// the bounds above make it unreachable for any cache that fits in memory.
+var errOverflow = errors.New("billing: sum overflows")
+
+// addChecked adds two figures, failing where int64 would wrap.
+func addChecked(a, b int64) (int64, error) {
+	s := a + b
+	if (b > 0 && s < a) || (b < 0 && s > a) {
+		return 0, errOverflow
+	}
+	return s, nil
+}
+
+// check reports a line whose figures are outside the bounds, so that no
+// such figure is ever stored.
+func (l billingLine) check() error {
+	if l.UnitsMilli < 1 || l.UnitsMilli > maxUnitsMilli || l.PriceCents < 1 || l.PriceCents > maxCents ||
+		l.TotalCents < 1 || l.TotalCents > maxCents {
+		return fmt.Errorf("billing: deal %s: figures out of bounds (units %d/1000, unit price %d cents, total %d cents)",
+			l.DealID, l.UnitsMilli, l.PriceCents, l.TotalCents)
+	}
+	return nil
+}
+
 // parsePrices reads alusta_provider_prices ("siivous:34.50;kauppa:18.00").
+// A price that is not a number above 0 and at most MaxAmount is left out,
+// so that the deal is named as having no price.
 func parsePrices(s string) map[string]int64 {
 	out := make(map[string]int64)
 	for _, part := range strings.Split(s, ";") {
@@ -79,8 +124,10 @@ func parsePrices(s string) map[string]int64 {
 		if !ok {
 			continue
 		}
-		if v, ok := parseNumber(price); ok {
-			out[strings.TrimSpace(svc)] = int64(math.Round(v * 100))
+		if v, ok := parseNumber(price); ok && v > 0 && v <= MaxAmount {
+			if c := int64(math.Round(v * 100)); c > 0 {
+				out[strings.TrimSpace(svc)] = c
+			}
 		}
 	}
 	return out
@@ -98,6 +145,16 @@ func (p problem) String() string {
 	// The reason quotes a property value, which may hold anything a
 	// person typed; identity codes are masked as the store masks them.
 	return store.Redact(fmt.Sprintf("deal %s, property %s: %s", p.id, p.property, strings.TrimPrefix(p.reason, "billing: ")))
+}
+
+// clip shortens a quoted value: a problem names the property, and the
+// value only needs to be recognisable.
+func clip(s string) string {
+	const n = 40
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 // problemsIn lists the problems that concern period p: deals delivered in
@@ -151,19 +208,35 @@ func billingLines(ctx context.Context, env Env) (map[string]billingLine, []probl
 			continue
 		}
 		units, ok := parseNumber(d.Prop("alusta_units"))
-		if !ok || units <= 0 {
-			probs = append(probs, problem{d.ID, "alusta_units", fmt.Sprintf("billing: units %q is not a positive number", d.Prop("alusta_units")), closeAt})
+		if !ok || units <= 0 || units > MaxUnits {
+			probs = append(probs, problem{d.ID, "alusta_units", fmt.Sprintf("billing: units %q is not a number above 0 and at most %d", clip(d.Prop("alusta_units")), MaxUnits), closeAt})
 			continue
 		}
 		l.UnitsMilli = int64(math.Round(units * 1000))
-		if amount, ok := parseNumber(d.Prop("amount")); ok && amount > 0 {
+		if l.UnitsMilli < 1 {
+			probs = append(probs, problem{d.ID, "alusta_units", fmt.Sprintf("billing: units %q round to 0 at three decimals", clip(d.Prop("alusta_units"))), closeAt})
+			continue
+		}
+		if raw := strings.TrimSpace(d.Prop("amount")); raw != "" {
+			// An amount given is the price agreed: one that makes no
+			// sense is named, never replaced by the list price.
+			amount, ok := parseNumber(raw)
+			if !ok || amount <= 0 || amount > MaxAmount {
+				probs = append(probs, problem{d.ID, "amount", fmt.Sprintf("billing: amount %q is not a number above 0 and at most %d", clip(raw), MaxAmount), closeAt})
+				continue
+			}
 			l.TotalCents = int64(math.Round(amount * 100))
 			l.PriceCents = int64(math.Round(amount * 100 / units))
 		} else if price, ok := parsePrices(companies[l.Provider].Prop("alusta_provider_prices"))[l.Service]; ok {
 			l.PriceCents = price
 			l.TotalCents = int64(math.Round(float64(price) * units))
 		} else {
-			probs = append(probs, problem{d.ID, "amount", fmt.Sprintf("billing: no amount and provider %s has no price for %q", l.Provider, l.Service), closeAt})
+			probs = append(probs, problem{d.ID, "amount", fmt.Sprintf("billing: no amount and provider %s has no valid price for %q", l.Provider, l.Service), closeAt})
+			continue
+		}
+		if l.TotalCents < 1 || l.TotalCents > maxCents || l.PriceCents < 1 || l.PriceCents > maxCents {
+			probs = append(probs, problem{d.ID, "amount", fmt.Sprintf("billing: total %s EUR at unit price %s EUR for %s units is not above 0 and at most %d",
+				formatCents(l.TotalCents, '.'), formatCents(l.PriceCents, '.'), strconv.FormatFloat(units, 'f', -1, 64), MaxAmount), closeAt})
 			continue
 		}
 		lines[d.ID] = l
@@ -212,6 +285,9 @@ SELECT deal_id, month, provider_id, service, payer, unit, units_milli, price_cen
 }
 
 func saveBilled(ctx context.Context, tx *sql.Tx, l billingLine) error {
+	if err := l.check(); err != nil {
+		return err
+	}
 	_, err := tx.ExecContext(ctx, `
 INSERT INTO billing_billed (deal_id, month, provider_id, service, payer, unit, units_milli, price_cents, total_cents)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -223,6 +299,9 @@ ON CONFLICT (deal_id) DO UPDATE SET month = excluded.month, provider_id = exclud
 }
 
 func addCorrection(ctx context.Context, tx *sql.Tx, now time.Time, loc *time.Location, kind string, l billingLine, sign int64) error {
+	if err := l.check(); err != nil {
+		return err
+	}
 	_, err := tx.ExecContext(ctx, `
 INSERT INTO billing_corrections (seen_month, orig_month, deal_id, kind, provider_id, service, payer, unit, units_milli, price_cents, total_cents, created_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -301,15 +380,21 @@ func billingRows(ctx context.Context, tx *sql.Tx, env Env, p Period, lines map[s
 		orders, units, total int64
 	}
 	groups := make(map[key]*agg)
-	add := func(k key, orders, units, total int64) {
+	add := func(k key, orders, units, total int64) error {
 		a := groups[k]
 		if a == nil {
 			a = &agg{}
 			groups[k] = a
 		}
+		var err error
 		a.orders += orders
-		a.units += units
-		a.total += total
+		if a.units, err = addChecked(a.units, units); err == nil {
+			a.total, err = addChecked(a.total, total)
+		}
+		if err != nil {
+			return fmt.Errorf("%s %s provider %s service %s: %w", k.month, k.kind, k.provider, k.service, err)
+		}
+		return nil
 	}
 	for _, l := range lines {
 		if _, billed := st.billed[l.DealID]; billed {
@@ -318,7 +403,9 @@ func billingRows(ctx context.Context, tx *sql.Tx, env Env, p Period, lines map[s
 		if p.IsMonth() && l.Month != p.Label || !p.IsMonth() && !p.contains(l.Close) {
 			continue
 		}
-		add(key{l.Month, "original", l.Provider, l.Service, l.Payer, l.Unit, l.PriceCents}, 1, l.UnitsMilli, l.TotalCents)
+		if err := add(key{l.Month, "original", l.Provider, l.Service, l.Payer, l.Unit, l.PriceCents}, 1, l.UnitsMilli, l.TotalCents); err != nil {
+			return nil, err
+		}
 	}
 	rows, err := tx.QueryContext(ctx, `
 SELECT orig_month, kind, provider_id, service, payer, unit, units_milli, price_cents, total_cents, seen_month, created_at
@@ -345,7 +432,9 @@ FROM billing_corrections ORDER BY id`)
 		if k.kind == "refund" {
 			orders = -1
 		}
-		add(k, orders, units, total)
+		if err := add(k, orders, units, total); err != nil {
+			return nil, err
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err

@@ -319,6 +319,21 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Errorf("checksum: got %s", sum)
 	}
 	assertNoPartial(t, dir, []string{"billing-2026-02.csv"})
+	// An export is for alusta's user and group, never for everyone; before,
+	// it was forced to 0644.
+	for _, p := range []string{path, filepath.Join(dir, partialDir)} {
+		info, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := os.FileMode(0o640)
+		if info.IsDir() {
+			want = 0o750
+		}
+		if got := info.Mode().Perm(); got != want {
+			t.Errorf("%s: got mode %04o, want %04o", p, got, want)
+		}
+	}
 }
 
 // assertNoPartial checks the output folder holds exactly the named files

@@ -179,7 +179,7 @@ func (e *Exporter) exportOnce(ctx context.Context, name string, p Period, f Form
 }
 
 func (e *Exporter) write(ctx context.Context, name string, p Period, f Format, path string, res *Result) error {
-	if err := os.MkdirAll(e.dir, 0o755); err != nil {
+	if err := os.MkdirAll(e.dir, DirMode); err != nil {
 		return err
 	}
 	if err := cleanPartial(e.dir, e.env.Now(), time.Hour); err != nil {

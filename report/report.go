@@ -293,11 +293,13 @@ func FormatEuros(cents int64) string { return formatCents(cents, '.') }
 
 // formatCents prints cents as euros with two decimals.
 func formatCents(c int64, point byte) string {
-	sign := ""
+	sign, m := "", uint64(c)
 	if c < 0 {
-		sign, c = "-", -c
+		// In uint64 the magnitude of every int64, math.MinInt64 too,
+		// is exact.
+		sign, m = "-", -m
 	}
-	return fmt.Sprintf("%s%d%c%02d", sign, c/100, point, c%100)
+	return fmt.Sprintf("%s%d%c%02d", sign, m/100, point, m%100)
 }
 
 // parseCRMTime reads a HubSpot datetime property: RFC 3339, epoch

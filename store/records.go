@@ -239,12 +239,13 @@ func OwnerFromHubSpot(o hubspot.Owner) Owner {
 func (s *Store) UpsertOwners(ctx context.Context, owners []Owner) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, o := range owners {
-			teams, err := json.Marshal(o.Teams)
+			masked := make([]string, len(o.Teams))
+			for i, team := range o.Teams {
+				masked[i] = Redact(team)
+			}
+			teams, err := json.Marshal(masked)
 			if err != nil {
 				return err
-			}
-			if o.Teams == nil {
-				teams = []byte("[]")
 			}
 			if _, err := tx.ExecContext(ctx, `
 INSERT INTO owners (id, first_name, last_name, teams, archived, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -306,7 +307,7 @@ func (s *Store) UpsertPipelines(ctx context.Context, objectType string, pipeline
 				if _, err := tx.ExecContext(ctx, `
 INSERT INTO pipeline_stages (object_type, pipeline_id, pipeline_label, stage_id, stage_label, display_order, is_closed, probability, archived)
 VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS REAL), ?)`,
-					objectType, p.ID, p.Label, st.ID, st.Label, st.DisplayOrder, closed, prob, st.Archived || p.Archived); err != nil {
+					objectType, p.ID, Redact(p.Label), st.ID, Redact(st.Label), st.DisplayOrder, closed, prob, st.Archived || p.Archived); err != nil {
 					return fmt.Errorf("pipeline %s stage %s: %w", p.ID, st.ID, err)
 				}
 			}

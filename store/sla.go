@@ -51,8 +51,8 @@ ON CONFLICT (object_type, record_id, goal, cycle) DO UPDATE SET
     started_at = excluded.started_at, stopped_at = excluded.stopped_at,
     paused_seconds = excluded.paused_seconds, business_elapsed_seconds = excluded.business_elapsed_seconds,
     due_at = excluded.due_at, status = excluded.status, calendar = excluded.calendar, updated_at = excluded.updated_at`,
-				objectType, id, c.Goal, c.Cycle, formatTime(c.StartedAt), formatTimePtr(c.StoppedAt), c.PausedSeconds,
-				c.BusinessElapsedSeconds, formatTimePtr(c.DueAt), c.Status, c.Calendar, now); err != nil {
+				objectType, id, Redact(c.Goal), c.Cycle, formatTime(c.StartedAt), formatTimePtr(c.StoppedAt), c.PausedSeconds,
+				c.BusinessElapsedSeconds, formatTimePtr(c.DueAt), c.Status, Redact(c.Calendar), now); err != nil {
 				return fmt.Errorf("goal %s cycle %d: %w", c.Goal, c.Cycle, err)
 			}
 		}
@@ -114,7 +114,7 @@ func (s *Store) SaveSLAEvents(ctx context.Context, events []SLAEvent) error {
 		for _, e := range events {
 			if _, err := tx.ExecContext(ctx, `
 INSERT INTO sla_events (object_type, record_id, goal, cycle, kind, at) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT DO NOTHING`, e.ObjectType, e.RecordID, e.Goal, e.Cycle, e.Kind, formatTime(e.At)); err != nil {
+ON CONFLICT DO NOTHING`, e.ObjectType, e.RecordID, Redact(e.Goal), e.Cycle, e.Kind, formatTime(e.At)); err != nil {
 				return fmt.Errorf("%s %s %s: %w", e.ObjectType, e.RecordID, e.Kind, err)
 			}
 		}

@@ -19,11 +19,13 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"regexp"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
+
+	"github.com/alusta/alusta/store/mask"
 
 	_ "github.com/mattn/go-sqlite3" // The database/sql driver "sqlite3".
 )
@@ -59,6 +61,9 @@ type Store struct {
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" || path == ":memory:" {
 		return nil, fmt.Errorf("store: open: a file path is required, got %q", path)
+	}
+	if err := restrict(path); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
@@ -109,6 +114,40 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
+// FileMode is the mode of the database and its WAL and shared-memory
+// files: they hold client data, so only alusta's own user may read them.
+const FileMode = 0o600
+
+// restrict creates the database file with FileMode, or tightens the mode
+// of one that exists (and of its WAL and shared-memory files) when group
+// or others may use it. SQLite creates the WAL and shared-memory files
+// with the database file's mode, so a database made here keeps all three
+// private.
+func restrict(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, FileMode)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm()&^FileMode != 0 {
+			if err := os.Chmod(p, FileMode); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Close closes the database. It is idempotent.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() { s.closeErr = s.db.Close() })
@@ -133,17 +172,9 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// hetu matches a Finnish personal identity code: DDMMYY, the century sign,
-// a three-digit individual number and a check character.
-var hetu = regexp.MustCompile(`(?i)\b[0-3]\d[01]\d\d\d[-+A-FYXWVU]\d{3}[0-9A-FHJ-NPR-Y]\b`)
-
-// Redacted is what replaces a personal identity code.
-const Redacted = "[hetu]"
-
-// Redact replaces every personal identity code in s.
-func Redact(s string) string {
-	return hetu.ReplaceAllString(s, Redacted)
-}
+// Redact replaces every personal identity code in s; it is mask.Hetu, the
+// one masking function the store and the logger share.
+func Redact(s string) string { return mask.Hetu(s) }
 
 // formatTime is the stored form of t; the zero time is "".
 func formatTime(t time.Time) string {

@@ -2,11 +2,17 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/alusta/alusta/connector/hubspot"
 )
@@ -77,7 +83,7 @@ func TestRedact(t *testing.T) {
 		{"lowercase", "131052-308t", "[hetu]"},
 		{"date is kept", "closed 2026-03-10T12:00:00Z", "closed 2026-03-10T12:00:00Z"},
 		{"phone-like kept", "+358 40 1234567", "+358 40 1234567"},
-		{"inside word kept", "x131052-308Tx", "x131052-308Tx"},
+		{"glued to words", "x131052-308Tx", "x[hetu]x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -438,5 +444,104 @@ func TestDeniedEvenWhenListed(t *testing.T) {
 	r, _, err := s.Record(ctx, "tickets", "1")
 	if err != nil || !reflect.DeepEqual(r.Properties, map[string]string{"hs_ticket_priority": "HIGH"}) {
 		t.Errorf("got %v %v", r.Properties, err)
+	}
+}
+
+// TestFileModes checks that the database, its WAL and its shared-memory
+// file are private to alusta's user, whether the store creates the
+// database or opens one a looser umask made. Before, they were 0644.
+func TestFileModes(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name string
+		pre  os.FileMode // mode of an existing database; 0 for none
+	}{
+		{name: "new"},
+		{name: "existing world-readable", pre: 0o644},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "alusta.db")
+			if tt.pre != 0 {
+				s, err := Open(ctx, path, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.Close()
+				for _, p := range []string{path, path + "-wal", path + "-shm"} {
+					if err := os.Chmod(p, tt.pre); err != nil && !os.IsNotExist(err) {
+						t.Fatal(err)
+					}
+				}
+			}
+			s, err := Open(ctx, path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.SaveState(ctx, "x", 1); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{path, path + "-wal", path + "-shm"} {
+				info, err := os.Stat(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := info.Mode().Perm(); got != 0o600 {
+					t.Errorf("%s: got mode %04o, want 0600", filepath.Base(p), got)
+				}
+			}
+		})
+	}
+}
+
+// TestMigrationDropsCorruptBilling opens a database that the code before
+// the billing bounds left with total_cents = MinInt64 in a locked month:
+// the corrupt rows are dropped, the good ones kept, so the month can be
+// repaired without editing SQLite by hand.
+func TestMigrationDropsCorruptBilling(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "alusta.db")
+	db, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := fs.ReadFile(migrations, "migrations/00001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fstest.MapFS{"00001_init.sql": {Data: first}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO billing_billed VALUES ('1', '2026-02', '301', 'siivous', 'city', 'h', 2000, -4611686018427387904, -9223372036854775808)`,
+		`INSERT INTO billing_billed VALUES ('2', '2026-02', '301', 'siivous', 'city', 'h', 2000, 3450, 6900)`,
+		`INSERT INTO billing_corrections (seen_month, orig_month, deal_id, kind, provider_id, service, payer, unit, units_milli, price_cents, total_cents, created_at)
+VALUES ('2026-03', '2026-02', '1', 'correction', '301', 'siivous', 'city', 'h', 2000, -4611686018427387904, -9223372036854775808, '2026-03-05T08:00:00.000Z')`,
+		`INSERT INTO billing_corrections (seen_month, orig_month, deal_id, kind, provider_id, service, payer, unit, units_milli, price_cents, total_cents, created_at)
+VALUES ('2026-03', '2026-02', '1', 'refund', '301', 'siivous', 'city', 'h', -2000, 3450, -6900, '2026-03-05T08:00:00.000Z')`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var billed, corrections string
+	if err := s.DB().QueryRowContext(ctx, `SELECT group_concat(deal_id || ':' || total_cents) FROM billing_billed`).Scan(&billed); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB().QueryRowContext(ctx, `SELECT group_concat(kind || ':' || total_cents) FROM billing_corrections`).Scan(&corrections); err != nil {
+		t.Fatal(err)
+	}
+	if billed != "2:6900" || corrections != "refund:-6900" {
+		t.Errorf("got billed %q, corrections %q; want 2:6900 and refund:-6900", billed, corrections)
 	}
 }

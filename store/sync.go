@@ -106,7 +106,7 @@ func (s *Store) RecordRejected(ctx context.Context, objectType, id, property, re
 	if _, err := s.db.ExecContext(ctx, `
 INSERT INTO rejected_records (object_type, record_id, property, reason, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (object_type, record_id, property, reason) DO UPDATE SET last_seen = excluded.last_seen, seen = seen + 1`,
-		objectType, id, property, Redact(reason), now, now); err != nil {
+		objectType, Redact(id), Redact(property), Redact(reason), now, now); err != nil {
 		return fmt.Errorf("store: record rejected %s %s: %w", objectType, id, err)
 	}
 	return nil

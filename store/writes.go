@@ -61,7 +61,7 @@ func (s *Store) LogWrites(ctx context.Context, writes []Write) (int, error) {
 INSERT INTO writes (object_type, record_id, property, old_value, new_value, rule, decision_id, status, reason, at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (object_type, record_id, property, new_value, decision_id, status) DO NOTHING`,
-				w.ObjectType, w.RecordID, w.Property, Redact(w.Old), Redact(w.New), w.Rule, w.DecisionID,
+				w.ObjectType, Redact(w.RecordID), Redact(w.Property), Redact(w.Old), Redact(w.New), Redact(w.Rule), w.DecisionID,
 				string(w.Status), Redact(w.Reason), formatTime(at))
 			if err != nil {
 				return fmt.Errorf("%s %s %s: %w", w.ObjectType, w.RecordID, w.Property, err)
@@ -174,8 +174,8 @@ func (s *Store) SaveDecision(ctx context.Context, d Decision) (int64, error) {
 		}
 		res, err := tx.ExecContext(ctx, `
 INSERT INTO decisions (object_type, record_id, rule, queue, owner_id, provider_id, explanation, fingerprint, at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ObjectType, d.RecordID, d.Rule, d.Queue, d.OwnerID, d.ProviderID,
-			Redact(d.Explanation), d.Fingerprint, formatTime(at))
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ObjectType, Redact(d.RecordID), Redact(d.Rule), Redact(d.Queue),
+			Redact(d.OwnerID), Redact(d.ProviderID), Redact(d.Explanation), d.Fingerprint, formatTime(at))
 		if err != nil {
 			return err
 		}

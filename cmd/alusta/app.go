@@ -11,6 +11,7 @@ import (
 
 	"github.com/alusta/alusta/config"
 	"github.com/alusta/alusta/connector/sandbox"
+	"github.com/alusta/alusta/store/mask"
 )
 
 // app is what every subcommand shares: the effective configuration and the
@@ -58,10 +59,12 @@ func newLogger(w io.Writer, c config.Log) *slog.Logger {
 		level = slog.LevelInfo
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	// Every line is masked, whoever logs it: a CRM value quoted in a
+	// warning or an error may hold an identity code.
 	if strings.EqualFold(c.Format, "json") {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(mask.NewHandler(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(mask.NewHandler(slog.NewTextHandler(w, opts)))
 }
 
 // notYet marks a subcommand whose issue is still open; it fails loudly

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -88,19 +89,35 @@ func newReportExportCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Every report that can be written is, so that one failure
+			// (a full disk for one file, a bad row) does not hold back
+			// the others; the command then fails naming what is missing.
 			left := 0
+			var failed []string
 			for _, n := range names {
 				res, err := exp.Export(ctx, n, p, f)
 				if err != nil {
-					return err
+					if len(names) == 1 || ctx.Err() != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.ErrOrStderr(), "error: %v\n", err)
+					failed = append(failed, n)
+					continue
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %d rows -> %s (sha256 %s)\n", n, p.Label, res.Rows, res.Path, res.Checksum)
 				left += printLeftOut(cmd.ErrOrStderr(), n, p.Label, res.Problems)
 			}
+			var problems []string
+			if len(failed) > 0 {
+				problems = append(problems, fmt.Sprintf("%s of %s not written", strings.Join(failed, ", "), p.Label))
+			}
 			if left > 0 {
 				// The files are written, but a script must not send them
 				// on as if they were whole.
-				return fmt.Errorf("report export: %d records left out of %s; fix them in the CRM and sync again", left, p.Label)
+				problems = append(problems, fmt.Sprintf("%d records left out of %s; fix them in the CRM and sync again", left, p.Label))
+			}
+			if len(problems) > 0 {
+				return fmt.Errorf("report export: %s", strings.Join(problems, "; "))
 			}
 			return nil
 		},

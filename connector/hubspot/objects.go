@@ -237,10 +237,13 @@ func (c *Client) Archive(ctx context.Context, objType, id string) error {
 }
 
 // chunks splits n items into runs of at most BatchSize.
-func chunks(n int) [][2]int {
+func chunks(n int) [][2]int { return chunksOf(n, BatchSize) }
+
+// chunksOf splits n items into runs of at most size.
+func chunksOf(n, size int) [][2]int {
 	var out [][2]int
-	for i := 0; i < n; i += BatchSize {
-		out = append(out, [2]int{i, min(i+BatchSize, n)})
+	for i := 0; i < n; i += size {
+		out = append(out, [2]int{i, min(i+size, n)})
 	}
 	return out
 }
@@ -250,9 +253,14 @@ func chunks(n int) [][2]int {
 // (HTTP 207) keyed by the ids call names for its chunk. A failed call stops
 // the run, returned with what earlier calls gave.
 func batches(n int, call func(lo, hi int) (*BatchResponse, []string, error)) ([]Object, []RecordError, error) {
+	return batchesOf(n, BatchSize, call)
+}
+
+// batchesOf is batches with size inputs at a time.
+func batchesOf(n, size int, call func(lo, hi int) (*BatchResponse, []string, error)) ([]Object, []RecordError, error) {
 	var results []Object
 	var recErrs []RecordError
-	for _, ch := range chunks(n) {
+	for _, ch := range chunksOf(n, size) {
 		out, ids, err := call(ch[0], ch[1])
 		if err != nil {
 			return results, recErrs, err
@@ -266,13 +274,35 @@ func batches(n int, call func(lo, hi int) (*BatchResponse, []string, error)) ([]
 // BatchRead reads records by id, BatchSize per call. Ids HubSpot does not
 // find come back as RecordErrors (HTTP 207), not as an error.
 func (c *Client) BatchRead(ctx context.Context, objType string, ids []string, props []string) ([]Object, []RecordError, error) {
+	return c.batchRead(ctx, objType, ids, props, nil)
+}
+
+// HistoryBatchSize is HubSpot's limit of inputs per batch read that asks
+// for propertiesWithHistory.
+const HistoryBatchSize = 50
+
+// BatchReadHistory reads records by id with the history of the properties
+// in history (Object.WithHistory: every value, newest first, with when it
+// was set), HistoryBatchSize per call. History costs calls: read it only
+// for the records that need it.
+func (c *Client) BatchReadHistory(ctx context.Context, objType string, ids []string, props, history []string) ([]Object, []RecordError, error) {
+	return c.batchRead(ctx, objType, ids, props, history)
+}
+
+func (c *Client) batchRead(ctx context.Context, objType string, ids []string, props, history []string) ([]Object, []RecordError, error) {
 	op := "batch read " + objType
 	if props == nil {
 		props = []string{}
 	}
-	return batches(len(ids), func(lo, hi int) (*BatchResponse, []string, error) {
+	size := BatchSize
+	if len(history) > 0 {
+		size = HistoryBatchSize
+	} else {
+		history = []string{}
+	}
+	return batchesOf(len(ids), size, func(lo, hi int) (*BatchResponse, []string, error) {
 		part := ids[lo:hi]
-		in := BatchReadRequest{Properties: props, WithHistory: []string{}, Inputs: make([]ObjectID, len(part))}
+		in := BatchReadRequest{Properties: props, WithHistory: history, Inputs: make([]ObjectID, len(part))}
 		for i, id := range part {
 			in.Inputs[i] = ObjectID{ID: id}
 		}

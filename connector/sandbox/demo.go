@@ -305,7 +305,11 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 			p["closed_date"] = modified.Format(hubspot.TimeFormat)
 			p["time_to_close"] = strconv.FormatInt(modified.Sub(created).Milliseconds(), 10)
 		}
-		st.insert(hubspot.Tickets, p, created, modified)
+		v := st.insert(hubspot.Tickets, p, created, modified)
+		// The ticket came in as new and was moved once, when last
+		// modified, so that clocks read from the stage history agree with
+		// created, modified and closed_date.
+		st.backdate(hubspot.Tickets, v, "hs_pipeline_stage", tstages["Uusi"])
 	}
 	if hetus == 0 {
 		return nil, fmt.Errorf("sandbox: demo seed: no ticket carries an identity code")
@@ -372,6 +376,7 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 			p["closedate"] = modified.Format(hubspot.TimeFormat)
 		}
 		v := st.insert(hubspot.Deals, p, created, modified)
+		st.backdate(hubspot.Deals, v, "dealstage", dstage[dealStages[0]])
 		if assigned {
 			id, _ := parseID(chosen.id)
 			st.associate(hubspot.Deals, v.id, hubspot.Companies, id, assocLink{hubspot.HubSpotDefined, 5})

@@ -161,16 +161,12 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) error {
 	}
 	props := readProps(t, queryList(q, "properties"))
 	b := appendObject(nil, rec.cur, props)
-	extra := map[string]any{}
 	if hist := queryList(q, "propertiesWithHistory"); len(hist) > 0 {
-		wh := map[string][]hubspot.ValueTime{}
-		for _, p := range hist {
-			if val, ok := rec.cur.props[p]; ok {
-				wh[p] = []hubspot.ValueTime{{Value: val, Timestamp: rec.cur.updated, SourceType: "API"}}
-			}
+		if b, err = appendHistory(b, rec, hist); err != nil {
+			return err
 		}
-		extra["propertiesWithHistory"] = wh
 	}
+	extra := map[string]any{}
 	if to := queryList(q, "associations"); len(to) > 0 {
 		extra["associations"] = s.st.embeddedAssociations(t, rec.cur.id, to)
 	}
@@ -353,6 +349,7 @@ func (s *Server) update(t string, rec *record, in map[string]string, source stri
 	props, changed := merge(rec.cur.props, changes)
 	now := s.now()
 	v := st.newVersion(t, rec.cur.id, props, rec.cur.created, now)
+	rec.noteChanges(rec.cur, v, changed, source)
 	rec.put(v, now, s.currentFaults().SearchLag)
 	s.dirty = true
 	s.emitChanges(t, v, changed, source)
@@ -484,6 +481,9 @@ func (s *Server) handleBatchRead(w http.ResponseWriter, r *http.Request) error {
 	if err := checkBatchSize(len(in.Inputs)); err != nil {
 		return err
 	}
+	if len(in.WithHistory) > 0 && len(in.Inputs) > historyBatchMax {
+		return validationError("Too many inputs: %d; the limit is %d when reading propertiesWithHistory.", len(in.Inputs), historyBatchMax)
+	}
 	started := s.now()
 	props := readProps(t, in.Properties)
 	archived := r.URL.Query().Get("archived") == "true"
@@ -501,6 +501,11 @@ func (s *Server) handleBatchRead(w http.ResponseWriter, r *http.Request) error {
 			b = append(b, ',')
 		}
 		b = appendObject(b, rec.cur, props)
+		if len(in.WithHistory) > 0 {
+			if b, err = appendHistory(b, rec, in.WithHistory); err != nil {
+				return err
+			}
+		}
 	}
 	var errs []hubspot.StandardError
 	if len(missing) > 0 {

@@ -40,6 +40,8 @@ type storedObject struct {
 	Created    time.Time         `json:"createdAt"`
 	Updated    time.Time         `json:"updatedAt"`
 	ArchivedAt *time.Time        `json:"archivedAt,omitempty"`
+	// History holds the properties changed since creation, newest first.
+	History map[string][]hubspot.ValueTime `json:"propertiesWithHistory,omitempty"`
 }
 
 type storedAssoc struct {
@@ -99,7 +101,7 @@ func loadState(path string) (*state, bool, error) {
 			if o.ArchivedAt != nil {
 				v.archived, v.archAt = true, *o.ArchivedAt
 			}
-			r := &record{cur: v, changedAt: o.Updated}
+			r := &record{cur: v, changedAt: o.Updated, hist: o.History}
 			c.byID[o.ID] = r
 			c.order = append(c.order, r)
 		}
@@ -121,7 +123,7 @@ func (st *state) file() stateFile {
 		var objs []storedObject
 		for _, r := range st.objects[t].order {
 			v := r.cur
-			o := storedObject{ID: v.id, Props: v.props, Created: v.created, Updated: v.updated}
+			o := storedObject{ID: v.id, Props: v.props, Created: v.created, Updated: v.updated, History: r.hist}
 			if v.archived {
 				at := v.archAt
 				o.ArchivedAt = &at

@@ -73,6 +73,9 @@ type record struct {
 	cur       *version
 	prev      *version
 	changedAt time.Time
+	// hist is the history of each property changed since creation,
+	// newest first (see history).
+	hist map[string][]hubspot.ValueTime
 }
 
 func (r *record) visible(now time.Time, lag time.Duration) *version {
