@@ -189,6 +189,9 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 			"alusta_provider_areas": strings.Join(p.Areas, ";"), "alusta_provider_languages": strings.Join(p.Languages, ";"),
 			"alusta_provider_capacity": strconv.Itoa(p.Capacity), "alusta_provider_weight": strconv.Itoa(p.Weight),
 			"alusta_provider_prices": p.Prices,
+			// Every provider takes orders by e-mail, at the example.fi
+			// domain that reaches no one.
+			"alusta_provider_email": "tilaukset@" + p.Domain,
 		}, created, now.AddDate(0, 0, -100+i))
 		p.id = v.idStr
 	}
