@@ -171,3 +171,7 @@ func (f *Forwarder) Act(ctx context.Context, c signedlink.Claims, a Answer) (cha
 	f.changed(c.Record)
 	return true, nil
 }
+
+// MAC is an HMAC under the forwarder's link secret, for tokens bound to a
+// link (the order page's CSRF token).
+func (f *Forwarder) MAC(purpose string, parts ...string) string { return f.signer.MAC(purpose, parts...) }

@@ -137,9 +137,9 @@ const (
 	Conflict                // the same reference with another body (409)
 )
 
-func (in *Intake) bodyHash(o Order) string {
+func bodyHash(key []byte, o Order) string {
 	b, _ := json.Marshal(o)
-	m := hmac.New(sha256.New, in.hashKey)
+	m := hmac.New(sha256.New, key)
 	m.Write(b)
 	return hex.EncodeToString(m.Sum(nil))
 }
@@ -147,12 +147,29 @@ func (in *Intake) bodyHash(o Order) string {
 // Submit stores a checked order durably and has it created in HubSpot in
 // the background. The order must have passed Rules.Check.
 func (in *Intake) Submit(ctx context.Context, orderer string, o Order) (Outcome, store.Order, error) {
+	outcome, got, err := submit(ctx, in.st, in.hashKey, orderer, o)
+	if err == nil && outcome == Accepted {
+		in.log.Info("intake: order received", "orderer", orderer, "order_ref", o.OrderRef)
+		in.Kick()
+	}
+	return outcome, got, err
+}
+
+// SubmitStored stores a checked order durably for a running daemon to
+// create in HubSpot: what a CSV import does. hashKey must be the daemon's
+// (the link secret), so that a repeat is recognised whichever way it came.
+func SubmitStored(ctx context.Context, st *store.Store, hashKey []byte, orderer string, o Order) (Outcome, error) {
+	outcome, _, err := submit(ctx, st, hashKey, orderer, o)
+	return outcome, err
+}
+
+func submit(ctx context.Context, st *store.Store, hashKey []byte, orderer string, o Order) (Outcome, store.Order, error) {
 	payload, err := json.Marshal(o)
 	if err != nil {
 		return 0, store.Order{}, fmt.Errorf("intake: submit %s: %w", o.OrderRef, err)
 	}
-	hash := in.bodyHash(o)
-	got, err := in.st.AddOrder(ctx, store.Order{Orderer: orderer, Ref: o.OrderRef, BodyHash: hash, Payload: payload})
+	hash := bodyHash(hashKey, o)
+	got, err := st.AddOrder(ctx, store.Order{Orderer: orderer, Ref: o.OrderRef, BodyHash: hash, Payload: payload})
 	switch {
 	case errors.Is(err, store.ErrOrderExists):
 		if hmac.Equal([]byte(got.BodyHash), []byte(hash)) {
@@ -162,8 +179,6 @@ func (in *Intake) Submit(ctx context.Context, orderer string, o Order) (Outcome,
 	case err != nil:
 		return 0, store.Order{}, fmt.Errorf("intake: submit %s: %w", o.OrderRef, err)
 	}
-	in.log.Info("intake: order received", "orderer", orderer, "order_ref", o.OrderRef)
-	in.Kick()
 	return Accepted, got, nil
 }
 

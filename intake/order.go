@@ -70,7 +70,7 @@ type Rules struct {
 }
 
 var (
-	refPattern      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$`)
+	refPattern      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$`)
 	postalPattern   = regexp.MustCompile(`^[0-9]{5}$`)
 	phonePattern    = regexp.MustCompile(`^\+?[0-9][0-9 ()-]{5,19}$`)
 	emailPattern    = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
@@ -94,7 +94,7 @@ func (r Rules) Check(o Order) []Problem {
 		return true
 	}
 	if required("order_ref", o.OrderRef) && !refPattern.MatchString(o.OrderRef) {
-		bad("order_ref", "want 1 to 64 letters, digits or . _ : / -, starting with a letter or digit")
+		bad("order_ref", "want 1 to 64 letters, digits or . _ : -, starting with a letter or digit")
 	}
 	if required("service", o.Service) && !slices.Contains(Services, o.Service) {
 		bad("service", "unknown service %q; allowed: %s", o.Service, strings.Join(Services, ", "))

@@ -226,7 +226,7 @@ func (q *Queue) deliver(ctx context.Context, n store.Notification) (bool, error)
 	}
 	if err == nil {
 		q.delivered.WithLabelValues(n.Channel, "sent").Inc()
-		q.log.Info("notify: message delivered", "key", n.Key, "channel", n.Channel)
+		q.log.Debug("notify: message delivered", "key", n.Key, "channel", n.Channel)
 		return true, q.st.NotificationSent(ctx, n.ID)
 	}
 	if ctx.Err() != nil {
