@@ -174,4 +174,6 @@ func (f *Forwarder) Act(ctx context.Context, c signedlink.Claims, a Answer) (cha
 
 // MAC is an HMAC under the forwarder's link secret, for tokens bound to a
 // link (the order page's CSRF token).
-func (f *Forwarder) MAC(purpose string, parts ...string) string { return f.signer.MAC(purpose, parts...) }
+func (f *Forwarder) MAC(purpose string, parts ...string) string {
+	return f.signer.MAC(purpose, parts...)
+}
