@@ -88,6 +88,10 @@ func collectProblems(err error, out *[]intake.Problem) {
 		if e.Parameter != nil {
 			field = e.Parameter.Name
 		}
+		if strings.HasPrefix(e.Reason, "header Content-Type") {
+			*out = append(*out, intake.Problem{Field: "Content-Type", Problem: "want application/json"})
+			return
+		}
 		*out = append(*out, intake.Problem{Field: field, Problem: e.Reason + suffix(e.Err)})
 	case *openapi3.SchemaError:
 		*out = append(*out, intake.Problem{Field: strings.Join(e.JSONPointer(), "."), Problem: e.Reason})
@@ -172,12 +176,15 @@ func (s *Server) orderCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	problems := s.api.check(r.Context(), r, body)
+	// The rules check what the schema cannot (allowed municipalities,
+	// dates, check characters) and word some problems better; they can
+	// only judge a body that decodes.
 	var o intake.Order
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&o); err != nil && len(problems) == 0 {
-		problems = append(problems, problem("body", "not a JSON order: "+err.Error()))
-	}
-	if len(problems) == 0 || o.OrderRef != "" || o.Service != "" {
+	if err := json.Unmarshal(body, &o); err != nil {
+		if len(problems) == 0 {
+			problems = append(problems, problem("body", "not a JSON order: "+err.Error()))
+		}
+	} else {
 		problems = merge(problems, s.in.Rules().Check(o))
 	}
 	if len(problems) > 0 {

@@ -47,8 +47,9 @@ type rig struct {
 	key     string
 	http    *http.Client
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// The app stops before the sandbox, as in alusta run: a stopping
+	// daemon finishes its batch against HubSpot.
+	wg, crmWG sync.WaitGroup
 }
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
@@ -56,11 +57,14 @@ var testSecret = []byte("0123456789abcdef0123456789abcdef")
 func startRig(t *testing.T) *rig {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &rig{cancel: cancel, http: &http.Client{Timeout: 30 * time.Second,
+	crmCtx, crmCancel := context.WithCancel(context.Background())
+	r := &rig{http: &http.Client{Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	t.Cleanup(func() {
 		cancel()
 		r.wg.Wait()
+		crmCancel()
+		r.crmWG.Wait()
 	})
 	log := slog.New(slog.DiscardHandler)
 	var err error
@@ -69,7 +73,13 @@ func startRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	crmLn := listen(t)
-	r.goRun(t, func() error { return r.crm.Run(ctx, crmLn) })
+	r.crmWG.Add(1)
+	go func() {
+		defer r.crmWG.Done()
+		if err := r.crm.Run(crmCtx, crmLn); err != nil {
+			t.Errorf("sandbox stopped: %v", err)
+		}
+	}()
 	r.client, err = hubspot.New(hubspot.Options{BaseURL: "http://" + crmLn.Addr().String(), Token: "e2e", RateLimit: 250, SearchRate: 50,
 		RetryWaitMin: 5 * time.Millisecond, RetryWaitMax: 50 * time.Millisecond})
 	if err != nil {
