@@ -31,7 +31,9 @@ func (c *cycle) forward(ctx context.Context, typ string, p *pending) {
 	var err error
 	if _, assigned := p.dec.Writes[provProp]; assigned {
 		err = f.Assigned(ctx, p.obj.ID, provider)
-	} else if p.dec.Writes[m.Written.SLAStatus] == "warning" {
+	} else if st := p.dec.Writes[m.Written.SLAStatus]; st == "warning" || st == "breached" {
+		// A clock that jumped past its warning (alusta was down) still
+		// reminds; the forwarder reminds once per order and provider.
 		err = f.Remind(ctx, p.obj.ID, provider)
 	}
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +44,7 @@ type rig struct {
 	mapping *mappings.Mapping
 	smtp    *smtptest.Server
 	signer  *signedlink.Signer
+	in      *intake.Intake
 	base    string
 	key     string
 	http    *http.Client
@@ -50,7 +52,15 @@ type rig struct {
 	// The app stops before the sandbox, as in alusta run: a stopping
 	// daemon finishes its batch against HubSpot.
 	wg, crmWG sync.WaitGroup
+	// offset moves the daemon's and the forwarder's clock ahead of the
+	// wall clock, to reach SLA deadlines without waiting.
+	offset atomic.Int64
+	daemon *daemon.Daemon
+	hooks  chan *http.Request
+	bodies chan string
 }
+
+func (r *rig) now() time.Time { return time.Now().Add(time.Duration(r.offset.Load())) }
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
@@ -127,8 +137,9 @@ func startRig(t *testing.T) *rig {
 	if err := in.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
+	r.in = in
 	fw, err := forward.New(forward.Options{Client: r.client, Store: r.st, Mapping: r.mapping, Queue: q, Signer: r.signer,
-		BaseURL: r.base, Changed: changed, Log: log})
+		BaseURL: r.base, Changed: changed, Log: log, Now: r.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +147,7 @@ func startRig(t *testing.T) *rig {
 		t.Fatal(err)
 	}
 	d, err = daemon.New(daemon.Options{Client: r.client, Store: r.st, PipelinesDir: "testdata/pipelines", MappingsDir: "testdata/mappings",
-		Interval: time.Hour, Lookback: time.Minute, Log: log, Forwarder: fw})
+		Interval: time.Hour, Lookback: time.Minute, Log: log, Forwarder: fw, Now: r.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,6 +162,7 @@ func startRig(t *testing.T) *rig {
 	r.goRun(t, func() error { return q.Run(ctx) })
 	r.goRun(t, func() error { return in.Run(ctx) })
 	r.goRun(t, func() error { return d.Run(ctx) })
+	r.daemon = d
 	var hash string
 	r.key, hash = intake.NewKey()
 	if _, err := r.st.AddIntakeKey(ctx, "Tampere", hash); err != nil {
