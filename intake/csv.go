@@ -152,6 +152,10 @@ func ParseCSV(file string, r io.Reader, rules Rules) ([]Row, []RowProblem) {
 		for _, p := range rules.Check(o) {
 			rowProbs = append(rowProbs, RowProblem{File: file, Row: line, Column: strings.TrimPrefix(p.Field, "client."), Text: p.Problem})
 		}
+		// In column order, as a person reads the row.
+		slices.SortStableFunc(rowProbs, func(a, b RowProblem) int {
+			return slices.Index(cols, a.Column) - slices.Index(cols, b.Column)
+		})
 		if prev, dup := seen[o.OrderRef]; dup && o.OrderRef != "" {
 			rowProbs = append(rowProbs, RowProblem{File: file, Row: line, Column: "order_ref", Text: fmt.Sprintf("also on row %d", prev)})
 		}
