@@ -238,25 +238,30 @@ func (s *Server) writeStatus(w http.ResponseWriter, r *http.Request, orderer, re
 	}
 }
 
-func (s *Server) orderStatus(w http.ResponseWriter, r *http.Request) {
+// bodiless authenticates a request without a body and checks it (its
+// path's order_ref) against the document; it answers and returns "" on
+// failure.
+func (s *Server) bodiless(w http.ResponseWriter, r *http.Request) string {
 	orderer := s.orderer(w, r)
 	if orderer == "" {
-		return
+		return ""
 	}
 	if ps := s.api.check(r.Context(), r, nil); len(ps) > 0 {
 		writeProblems(w, http.StatusUnprocessableEntity, ps...)
-		return
+		return ""
 	}
-	s.writeStatus(w, r, orderer, r.PathValue("ref"))
+	return orderer
+}
+
+func (s *Server) orderStatus(w http.ResponseWriter, r *http.Request) {
+	if orderer := s.bodiless(w, r); orderer != "" {
+		s.writeStatus(w, r, orderer, r.PathValue("ref"))
+	}
 }
 
 func (s *Server) orderCancel(w http.ResponseWriter, r *http.Request) {
-	orderer := s.orderer(w, r)
+	orderer := s.bodiless(w, r)
 	if orderer == "" {
-		return
-	}
-	if ps := s.api.check(r.Context(), r, nil); len(ps) > 0 {
-		writeProblems(w, http.StatusUnprocessableEntity, ps...)
 		return
 	}
 	st, err := s.in.Cancel(r.Context(), orderer, r.PathValue("ref"))
