@@ -89,8 +89,25 @@ func New(opts Options) (*Forwarder, error) {
 	if opts.Changed == nil {
 		opts.Changed = func(string) {}
 	}
-	return &Forwarder{client: opts.Client, st: opts.Store, m: opts.Mapping, queue: opts.Queue, signer: opts.Signer,
-		base: strings.TrimRight(opts.BaseURL, "/"), ttl: opts.TTL, changed: opts.Changed, now: opts.Now, log: opts.Log}, nil
+	f := &Forwarder{client: opts.Client, st: opts.Store, m: opts.Mapping, queue: opts.Queue, signer: opts.Signer,
+		base: strings.TrimRight(opts.BaseURL, "/"), ttl: opts.TTL, changed: opts.Changed, now: opts.Now, log: opts.Log}
+	opts.Queue.Handle(Channel, f)
+	return f, nil
+}
+
+// Channel is the queue channel of the forwarder's own jobs: "tell this
+// provider about this order". The daemon's cycle only queues the job (no
+// network call); the queue's worker runs it, retrying while HubSpot is
+// unreachable, and the job queues the mail and the webhook.
+const Channel = "forward"
+
+var _ notify.Sender = (*Forwarder)(nil)
+
+// job is a queued forwarding job.
+type job struct {
+	Deal     string `json:"deal"`
+	Provider string `json:"provider"`
+	Event    string `json:"event"`
 }
 
 // Prepare creates the deal property a decline's reason goes to.
@@ -144,17 +161,38 @@ func (f *Forwarder) orderOf(d *hubspot.Object) order {
 		Units: get("units"), Unit: get("unit"), StartDate: start}
 }
 
-// Assigned tells a provider of an order the rules assigned to it: by
-// e-mail to its order address and, when it has one, by webhook. Telling
-// twice queues nothing new.
+// Assigned has a provider told of an order the rules assigned to it: by
+// e-mail to its order address and, when it has one, by webhook. It only
+// queues the job, durably; telling twice queues nothing new.
 func (f *Forwarder) Assigned(ctx context.Context, dealID, providerID string) error {
-	return f.tell(ctx, dealID, providerID, "assigned")
+	return f.queueJob(ctx, dealID, providerID, "assigned")
 }
 
-// Remind reminds a provider of an order it has not answered by the
+// Remind has a provider reminded of an order it has not answered by the
 // acceptance SLA's warning; once per order and provider.
 func (f *Forwarder) Remind(ctx context.Context, dealID, providerID string) error {
-	return f.tell(ctx, dealID, providerID, "reminder")
+	return f.queueJob(ctx, dealID, providerID, "reminder")
+}
+
+func (f *Forwarder) queueJob(ctx context.Context, dealID, providerID, event string) error {
+	body, _ := json.Marshal(job{Deal: dealID, Provider: providerID, Event: event})
+	_, err := f.queue.Enqueue(ctx, notify.Message{Key: "order/" + dealID + "/" + providerID + "/" + event,
+		Channel: Channel, Recipient: "provider:" + providerID, Body: string(body)})
+	return err
+}
+
+// Send runs a queued job: it reads the order and the provider and queues
+// the messages. A deal or provider gone from HubSpot ends the job.
+func (f *Forwarder) Send(ctx context.Context, n store.Notification) error {
+	var j job
+	if err := json.Unmarshal([]byte(n.Body), &j); err != nil {
+		return notify.Permanent(fmt.Errorf("forward: job %s: %w", n.Key, err))
+	}
+	err := f.tell(ctx, j.Deal, j.Provider, j.Event)
+	if errors.Is(err, hubspot.ErrNotFound) {
+		return notify.Permanent(err)
+	}
+	return err
 }
 
 func (f *Forwarder) tell(ctx context.Context, dealID, providerID, event string) error {

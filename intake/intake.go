@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/store"
@@ -46,9 +48,10 @@ type Options struct {
 	// says nothing about them.
 	HashKey []byte
 	// Created is told of each new deal, to have it decided at once.
-	Created func(dealID string)
-	Now     func() time.Time
-	Log     *slog.Logger
+	Created    func(dealID string)
+	Now        func() time.Time
+	Log        *slog.Logger
+	Registerer prometheus.Registerer
 }
 
 // Intake receives orders and creates them in HubSpot.
@@ -62,6 +65,7 @@ type Intake struct {
 	now     func() time.Time
 	log     *slog.Logger
 	kick    chan struct{}
+	orders  *prometheus.CounterVec
 }
 
 // New returns an intake.
@@ -81,8 +85,19 @@ func New(opts Options) (*Intake, error) {
 	if opts.Created == nil {
 		opts.Created = func(string) {}
 	}
-	return &Intake{client: opts.Client, st: opts.Store, m: opts.Mapping, rules: opts.Rules, hashKey: opts.HashKey,
-		created: opts.Created, now: opts.Now, log: opts.Log, kick: make(chan struct{}, 1)}, nil
+	in := &Intake{client: opts.Client, st: opts.Store, m: opts.Mapping, rules: opts.Rules, hashKey: opts.HashKey,
+		created: opts.Created, now: opts.Now, log: opts.Log, kick: make(chan struct{}, 1),
+		orders: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "alusta_intake_orders_total",
+			Help: "Orders by outcome: received, repeated, conflict (API); created, retry, failed (HubSpot).",
+		}, []string{"outcome"}),
+	}
+	if opts.Registerer != nil {
+		if err := opts.Registerer.Register(in.orders); err != nil {
+			return nil, fmt.Errorf("intake: metrics: %w", err)
+		}
+	}
+	return in, nil
 }
 
 // Rules returns the rules orders are checked against.
@@ -148,6 +163,9 @@ func bodyHash(key []byte, o Order) string {
 // the background. The order must have passed Rules.Check.
 func (in *Intake) Submit(ctx context.Context, orderer string, o Order) (Outcome, store.Order, error) {
 	outcome, got, err := submit(ctx, in.st, in.hashKey, orderer, o)
+	if err == nil {
+		in.orders.WithLabelValues([...]string{Accepted: "received", Repeated: "repeated", Conflict: "conflict"}[outcome]).Inc()
+	}
 	if err == nil && outcome == Accepted {
 		in.log.Info("intake: order received", "orderer", orderer, "order_ref", o.OrderRef)
 		in.Kick()
@@ -234,9 +252,15 @@ func (in *Intake) Process(ctx context.Context) (int, error) {
 			if rerr := in.st.OrderAttempt(ctx, so.Orderer, so.Ref, err.Error(), final); rerr != nil {
 				return n, rerr
 			}
+			if final {
+				in.orders.WithLabelValues("failed").Inc()
+			} else {
+				in.orders.WithLabelValues("retry").Inc()
+			}
 			errs = append(errs, fmt.Errorf("order %s: %w", so.Ref, err))
 			continue
 		}
+		in.orders.WithLabelValues("created").Inc()
 		n++
 	}
 	return n, errors.Join(errs...)

@@ -156,6 +156,16 @@ func (q *Queue) Enqueue(ctx context.Context, m Message) (bool, error) {
 	return added, nil
 }
 
+// Handle adds the sender of a channel. Call it before Run: the senders
+// are not guarded against a Run in progress. It lets a package that needs
+// the queue also deliver through it (forward queues its own jobs).
+func (q *Queue) Handle(channel string, s Sender) {
+	if q.senders == nil {
+		q.senders = make(map[string]Sender)
+	}
+	q.senders[channel] = s
+}
+
 // Kick wakes Run to deliver what is due.
 func (q *Queue) Kick() {
 	select {

@@ -103,7 +103,7 @@ func TestProviderWebhookAndReminder(t *testing.T) {
 	waitCall(t, calls, `"event":"order.reminder"`, `"order_ref":"HOOK-1"`)
 	reminders := 0
 	for _, m := range r.smtp.Mails() {
-		if strings.Contains(m.Data, "Muistutus") {
+		if strings.Contains(m.Data, "Muistutus") && strings.Contains(m.Data, "Order number: HOOK-1") {
 			reminders++
 		}
 	}

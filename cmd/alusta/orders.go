@@ -140,7 +140,7 @@ func (a *app) newOrderLoop(ctx context.Context, client *hubspot.Client, st *stor
 		return nil, err
 	}
 	in, err := intake.New(intake.Options{Client: client, Store: st, Mapping: m, Rules: intakeRules(cfg),
-		HashKey: secret, Created: changed, Log: a.log.With("component", "intake")})
+		HashKey: secret, Created: changed, Log: a.log.With("component", "intake"), Registerer: reg})
 	if err != nil {
 		return nil, err
 	}
