@@ -14,6 +14,16 @@ var helsinki = func() *time.Location {
 	return l
 }()
 
+// LocalDate writes an ISO date (2026-12-07) as people in Finland do
+// (7.12.2026), in Finnish and Swedish alike; anything else as it is.
+func LocalDate(iso string) string {
+	t, err := time.Parse(time.DateOnly, iso)
+	if err != nil {
+		return iso
+	}
+	return t.Format("2.1.2006")
+}
+
 // mailText is the provider's e-mail: Finnish first, then Swedish and
 // English. It names the order, never the client: the client's details are
 // behind the link, where each view is logged.
@@ -34,7 +44,7 @@ func mailText(event string, o order, link string, exp time.Time) (subject, body 
 	fmt.Fprintf(&b, "Palvelu / Tjänst / Service: %s\n", o.Service)
 	fmt.Fprintf(&b, "Kunta / Kommun / Municipality: %s\n", o.Municipality)
 	fmt.Fprintf(&b, "Määrä / Mängd / Units: %s\n", units)
-	fmt.Fprintf(&b, "Alkaa / Börjar / Starts: %s\n\n", o.StartDate)
+	fmt.Fprintf(&b, "Alkaa / Börjar / Starts: %s\n\n", LocalDate(o.StartDate))
 	fmt.Fprintf(&b, "Avaa tilaus, katso asiakkaan yhteystiedot ja vastatkaa:\nÖppna beställningen och svara:\nOpen the order and answer:\n\n%s\n\n", link)
 	fmt.Fprintf(&b, "Linkki on voimassa %s asti. / Länken gäller till %s. / The link works until %s.\n",
 		until.Format("2.1.2006 klo 15.04"), until.Format("2.1.2006 kl. 15.04"), until.Format("2 Jan 2006 15:04"))

@@ -349,7 +349,7 @@ func TestOrderLoopEndToEnd(t *testing.T) {
 			t.Errorf("the mail holds client data %q:\n%s", secret, text)
 		}
 	}
-	for _, want := range []string{"kotihoito", "Tampere", "10 h", "2026-12-07"} {
+	for _, want := range []string{"kotihoito", "Tampere", "10 h", "7.12.2026"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the mail lacks %q:\n%s", want, text)
 		}

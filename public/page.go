@@ -57,14 +57,15 @@ type page struct {
 	T     map[string]string
 	Langs []langLink
 	// order page
-	V       forward.View
-	Service string
-	Stage   string
-	Done    string
-	Err     string
-	CSRF    string
-	Action  string
-	Reasons []choice
+	V         forward.View
+	Service   string
+	Stage     string
+	StartDate string
+	Done      string
+	Err       string
+	CSRF      string
+	Action    string
+	Reasons   []choice
 	// problem page
 	Heading, Text string
 }
@@ -140,6 +141,7 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) {
 	p.V = v
 	p.Service = or(t["service_"+v.Service], v.Service)
 	p.Stage = or(t["stage_"+v.Stage], v.Stage)
+	p.StartDate = forward.LocalDate(v.StartDate)
 	p.CSRF = s.csrf(token)
 	p.Action = forward.PathPrefix + token + "?lang=" + l
 	for _, code := range forward.DeclineReasons {
