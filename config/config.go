@@ -120,7 +120,7 @@ type Public struct {
 	// http://ADDR.
 	BaseURL string `mapstructure:"base_url" yaml:"base_url"`
 	// LinkSecretFile holds the key signed links are made with; alusta
-	// creates it (0600) when missing.
+	// creates it (0600) when missing. Empty means beside the store.
 	LinkSecretFile string        `mapstructure:"link_secret_file" yaml:"link_secret_file"`
 	LinkTTL        time.Duration `mapstructure:"link_ttl" yaml:"link_ttl"`
 	// RateLimit is requests per minute per client address.
@@ -183,7 +183,7 @@ var defaults = map[string]any{
 
 	"public.addr":               "127.0.0.1:8081",
 	"public.base_url":           "",
-	"public.link_secret_file":   "./alusta-link.key",
+	"public.link_secret_file":   "",
 	"public.link_ttl":           "336h",
 	"public.rate_limit":         120,
 	"intake.accept_personal_id": false,
@@ -620,7 +620,9 @@ func (c *Config) validate(source map[string]string) error {
 		bad("public.base_url", "%q: want the http or https URL outsiders use, such as https://tilaukset.example.fi", c.Public.BaseURL)
 	}
 	if c.Public.LinkSecretFile == "" {
-		bad("public.link_secret_file", "empty")
+		// Beside the store, as the demo sandbox's state is: links belong
+		// to the store whose orders they open.
+		c.Public.LinkSecretFile = strings.TrimSuffix(c.Store.Path, ".db") + "-link.key"
 	}
 	if c.Public.LinkTTL < time.Hour {
 		bad("public.link_ttl", "%s: want at least 1h", c.Public.LinkTTL)

@@ -128,7 +128,8 @@ func TestOrderLoopSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Public.Addr != "127.0.0.1:8081" || c.Public.BaseURL != "http://127.0.0.1:8081" || c.Public.LinkTTL != 14*24*time.Hour {
+	if c.Public.Addr != "127.0.0.1:8081" || c.Public.BaseURL != "http://127.0.0.1:8081" || c.Public.LinkTTL != 14*24*time.Hour ||
+		c.Public.LinkSecretFile != "./alusta-link.key" {
 		t.Errorf("public: got %+v, want 127.0.0.1:8081, its URL, 14 days", c.Public)
 	}
 	if !c.Intake.AcceptPersonalID || c.Notify.SMTP.Host != "smtp.example.fi" || c.Notify.SMTP.Port != 587 || c.Notify.SMTP.TLS != "starttls" || c.Notify.OutboxDir != "./outbox" {

@@ -103,10 +103,19 @@ func resolvedMapping(ctx context.Context, client *hubspot.Client, dir string) (*
 	return m, nil
 }
 
-// newOrderLoop builds the order loop on the public listener. changed
-// wakes the daemon for a deal that changed outside its cycle.
-func (a *app) newOrderLoop(ctx context.Context, client *hubspot.Client, st *store.Store, reg prometheus.Registerer,
-	ln net.Listener, changed func(dealID string), hook http.Handler) (*orderLoop, error) {
+// forwarding is what both run and sync need to have providers told: the
+// resolved mapping, the link key and a forwarder on the store's queue.
+type forwarding struct {
+	mapping *mappings.Mapping
+	secret  []byte
+	queue   *notify.Queue
+	forward *forward.Forwarder
+}
+
+// newForwarding builds the forwarder on a queue with senders (nil for
+// none: sync --once only queues, and run delivers later).
+func (a *app) newForwarding(ctx context.Context, client *hubspot.Client, st *store.Store, reg prometheus.Registerer,
+	senders map[string]notify.Sender, changed func(string)) (*forwarding, error) {
 	cfg := a.cfg
 	m, err := resolvedMapping(ctx, client, cfg.Mappings.Dir)
 	if err != nil {
@@ -120,6 +129,26 @@ func (a *app) newOrderLoop(ctx context.Context, client *hubspot.Client, st *stor
 	if err != nil {
 		return nil, fmt.Errorf("public.link_secret_file: %w", err)
 	}
+	q, err := notify.New(notify.Options{Store: st, Senders: senders, Log: a.log.With("component", "notify"), Registerer: reg})
+	if err != nil {
+		return nil, err
+	}
+	fw, err := forward.New(forward.Options{Client: client, Store: st, Mapping: m, Queue: q, Signer: signer,
+		BaseURL: cfg.Public.BaseURL, TTL: cfg.Public.LinkTTL, Changed: changed, Log: a.log.With("component", "forward")})
+	if err != nil {
+		return nil, err
+	}
+	if err := fw.Prepare(ctx); err != nil {
+		return nil, err
+	}
+	return &forwarding{mapping: m, secret: secret, queue: q, forward: fw}, nil
+}
+
+// newOrderLoop builds the order loop on the public listener. changed
+// wakes the daemon for a deal that changed outside its cycle.
+func (a *app) newOrderLoop(ctx context.Context, client *hubspot.Client, st *store.Store, reg prometheus.Registerer,
+	ln net.Listener, changed func(dealID string), hook http.Handler) (*orderLoop, error) {
+	cfg := a.cfg
 	senders := map[string]notify.Sender{
 		notify.Webhook: notify.NewHook(&http.Client{Timeout: 30 * time.Second}, cfg.Notify.WebhookSecret, nil),
 	}
@@ -135,32 +164,24 @@ func (a *app) newOrderLoop(ctx context.Context, client *hubspot.Client, st *stor
 		senders[notify.Email] = ob
 		a.log.Info("no SMTP configured (notify.smtp.host): mail is written as .eml files", "outbox", cfg.Notify.OutboxDir)
 	}
-	q, err := notify.New(notify.Options{Store: st, Senders: senders, Log: a.log.With("component", "notify"), Registerer: reg})
+	fwd, err := a.newForwarding(ctx, client, st, reg, senders, changed)
 	if err != nil {
 		return nil, err
 	}
-	in, err := intake.New(intake.Options{Client: client, Store: st, Mapping: m, Rules: intakeRules(cfg),
-		HashKey: secret, Created: changed, Log: a.log.With("component", "intake"), Registerer: reg})
+	in, err := intake.New(intake.Options{Client: client, Store: st, Mapping: fwd.mapping, Rules: intakeRules(cfg),
+		HashKey: fwd.secret, Created: changed, Log: a.log.With("component", "intake"), Registerer: reg})
 	if err != nil {
 		return nil, err
 	}
 	if err := in.Prepare(ctx); err != nil {
 		return nil, err
 	}
-	fw, err := forward.New(forward.Options{Client: client, Store: st, Mapping: m, Queue: q, Signer: signer,
-		BaseURL: cfg.Public.BaseURL, TTL: cfg.Public.LinkTTL, Changed: changed, Log: a.log.With("component", "forward")})
-	if err != nil {
-		return nil, err
-	}
-	if err := fw.Prepare(ctx); err != nil {
-		return nil, err
-	}
-	srv, err := public.New(public.Options{Intake: in, Forwarder: fw, Store: st, BaseURL: cfg.Public.BaseURL,
+	srv, err := public.New(public.Options{Intake: in, Forwarder: fwd.forward, Store: st, BaseURL: cfg.Public.BaseURL,
 		HubSpotHook: hook, RateLimit: cfg.Public.RateLimit, Log: a.log.With("component", "public")})
 	if err != nil {
 		return nil, err
 	}
-	return &orderLoop{intake: in, queue: q, forward: fw, public: srv, ln: ln}, nil
+	return &orderLoop{intake: in, queue: fwd.queue, forward: fwd.forward, public: srv, ln: ln}, nil
 }
 
 // dealChanged returns a function that asks the daemon to read a deal now.
