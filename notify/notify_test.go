@@ -152,3 +152,10 @@ func TestHookSignsAndClassifies(t *testing.T) {
 		t.Fatalf("got %+v, want w2 failed for good with 400", ns)
 	}
 }
+
+func TestHookRefusesToSendUnsigned(t *testing.T) {
+	err := NewHook(&http.Client{}, "", nil).Send(context.Background(), store.Notification{Key: "w", Recipient: "http://127.0.0.1:1/x", Body: "{}"})
+	if !IsPermanent(err) || !strings.Contains(err.Error(), "notify.webhook_secret") {
+		t.Fatalf("got %v, want a permanent error naming notify.webhook_secret", err)
+	}
+}

@@ -41,6 +41,10 @@ func NewHook(client *http.Client, secret string, now func() time.Time) *Hook {
 // Send posts the message body to its URL. 2xx is delivered; 408, 429 and
 // 5xx are retried; another 4xx is permanent.
 func (h *Hook) Send(ctx context.Context, n store.Notification) error {
+	if h.secret == "" {
+		// An unsigned call would let anyone forge orders to the provider.
+		return Permanent(fmt.Errorf("notify: webhook %s: no signing key (set notify.webhook_secret)", n.Key))
+	}
 	body := []byte(n.Body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.Recipient, bytes.NewReader(body))
 	if err != nil {
