@@ -67,11 +67,15 @@ func (f *Forwarder) View(ctx context.Context, c signedlink.Claims) (View, error)
 	if err != nil {
 		return View{}, err
 	}
+	v := View{order: f.orderOf(d)}
+	v.Stage = f.m.StageName(hubspot.Deals, prop(d, f.m.Field(hubspot.Deals, "stage")))
+	if v.Stage == "cancelled" {
+		// A cancelled order needs no client details: show the order only.
+		return v, nil
+	}
 	if err := f.st.LogAccess(ctx, store.Access{DealID: c.Record, Party: Party(c.Party), Action: "view"}); err != nil {
 		return View{}, fmt.Errorf("forward: %w", err)
 	}
-	v := View{order: f.orderOf(d)}
-	v.Stage = f.m.StageName(hubspot.Deals, prop(d, f.m.Field(hubspot.Deals, "stage")))
 	v.Notes = prop(d, intake.PropNotes)
 	v.Language = prop(d, f.m.Field(hubspot.Deals, "language"))
 	nameProp := f.m.Field(hubspot.Companies, "name")

@@ -174,6 +174,11 @@ func (f *Forwarder) Remind(ctx context.Context, dealID, providerID string) error
 	return f.queueJob(ctx, dealID, providerID, "reminder")
 }
 
+// Cancelled tells the provider that the orderer cancelled the order.
+func (f *Forwarder) Cancelled(ctx context.Context, dealID, providerID string) error {
+	return f.queueJob(ctx, dealID, providerID, "cancelled")
+}
+
 func (f *Forwarder) queueJob(ctx context.Context, dealID, providerID, event string) error {
 	body, _ := json.Marshal(job{Deal: dealID, Provider: providerID, Event: event})
 	_, err := f.queue.Enqueue(ctx, notify.Message{Key: "order/" + dealID + "/" + providerID + "/" + event,

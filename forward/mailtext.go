@@ -31,12 +31,22 @@ func mailText(event string, o order, link string, exp time.Time) (subject, body 
 	units := strings.TrimSpace(o.Units + " " + o.Unit)
 	until := exp.In(helsinki)
 	var b strings.Builder
-	if event == "reminder" {
+	switch event {
+	case "cancelled":
+		subject = fmt.Sprintf("Tilaus %s on peruttu / Beställning %s är annullerad / Order %s is cancelled", o.OrderRef, o.OrderRef, o.OrderRef)
+		fmt.Fprintf(&b, "Tilaaja on perunut tilauksen %s. Palvelua ei tarvitse tuottaa.\n", o.OrderRef)
+		fmt.Fprintf(&b, "Beställaren har annullerat beställning %s. Tjänsten behöver inte utföras.\n", o.OrderRef)
+		fmt.Fprintf(&b, "The orderer has cancelled order %s. The service is not needed.\n\n", o.OrderRef)
+		fmt.Fprintf(&b, "Tilausnumero / Beställningsnummer / Order number: %s\n", o.OrderRef)
+		fmt.Fprintf(&b, "Palvelu / Tjänst / Service: %s\n", o.Service)
+		fmt.Fprintf(&b, "Kunta / Kommun / Municipality: %s\n", o.Municipality)
+		return subject, b.String()
+	case "reminder":
 		subject = fmt.Sprintf("Muistutus: tilaus %s odottaa vastaustanne / Påminnelse: beställning %s / Reminder: order %s", o.OrderRef, o.OrderRef, o.OrderRef)
 		fmt.Fprintf(&b, "Tilaus %s odottaa yhä vastaustanne. Hyväksykää tai hylätkää se linkistä alla.\n", o.OrderRef)
 		fmt.Fprintf(&b, "Beställning %s väntar fortfarande på ert svar.\n", o.OrderRef)
 		fmt.Fprintf(&b, "Order %s is still waiting for your answer.\n\n", o.OrderRef)
-	} else {
+	default:
 		subject = fmt.Sprintf("Uusi palvelutilaus %s / Ny servicebeställning / New service order", o.OrderRef)
 		fmt.Fprintf(&b, "Teille on välitetty uusi palvelutilaus.\nEr har förmedlats en ny servicebeställning.\nA new service order has been forwarded to you.\n\n")
 	}

@@ -16,7 +16,7 @@ func TestMailText(t *testing.T) {
 	o := order{DealID: "5100000181", OrderRef: "TRE-2026-0001", Service: "kotihoito", Municipality: "Tampere",
 		Units: "10", Unit: "h", StartDate: "2026-12-07"}
 	exp := time.Date(2026, 12, 13, 16, 31, 0, 0, time.UTC)
-	for _, event := range []string{"assigned", "reminder"} {
+	for _, event := range []string{"assigned", "reminder", "cancelled"} {
 		t.Run(event, func(t *testing.T) {
 			subject, body := mailText(event, o, "https://tilaukset.example.fi/tilaus/TOKEN", exp)
 			got := "Subject: " + subject + "\n\n" + body

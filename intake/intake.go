@@ -48,7 +48,10 @@ type Options struct {
 	// says nothing about them.
 	HashKey []byte
 	// Created is told of each new deal, to have it decided at once.
-	Created    func(dealID string)
+	Created func(dealID string)
+	// Cancelled, when set, is told of a cancelled order's provider, to
+	// tell the provider in turn.
+	Cancelled  func(ctx context.Context, dealID, providerID string) error
 	Now        func() time.Time
 	Log        *slog.Logger
 	Registerer prometheus.Registerer
@@ -62,6 +65,7 @@ type Intake struct {
 	rules   Rules
 	hashKey []byte
 	created func(string)
+	cancel  func(context.Context, string, string) error
 	now     func() time.Time
 	log     *slog.Logger
 	kick    chan struct{}
@@ -86,7 +90,7 @@ func New(opts Options) (*Intake, error) {
 		opts.Created = func(string) {}
 	}
 	in := &Intake{client: opts.Client, st: opts.Store, m: opts.Mapping, rules: opts.Rules, hashKey: opts.HashKey,
-		created: opts.Created, now: opts.Now, log: opts.Log, kick: make(chan struct{}, 1),
+		created: opts.Created, cancel: opts.Cancelled, now: opts.Now, log: opts.Log, kick: make(chan struct{}, 1),
 		orders: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alusta_intake_orders_total",
 			Help: "Orders by outcome: received, repeated, conflict (API); created, retry, failed (HubSpot).",

@@ -122,12 +122,21 @@ func (in *Intake) Cancel(ctx context.Context, orderer, ref string) (Status, erro
 	case StatusDelivered:
 		return s, ErrFinished
 	}
+	d, err := in.client.Get(ctx, hubspot.Deals, so.DealID, []string{in.m.Written.Provider})
+	if err != nil {
+		return Status{}, fmt.Errorf("intake: cancel %s: %w", ref, err)
+	}
 	if _, err := in.client.Update(ctx, hubspot.Deals, so.DealID, map[string]string{
 		in.m.Field(hubspot.Deals, "stage"): in.m.StageID(hubspot.Deals, "cancelled"),
 	}); err != nil {
 		return Status{}, fmt.Errorf("intake: cancel %s: %w", ref, err)
 	}
 	in.created(so.DealID)
+	if provider, _ := d.Prop(in.m.Written.Provider); provider != "" && in.cancel != nil {
+		if err := in.cancel(ctx, so.DealID, provider); err != nil {
+			in.log.Warn("intake: provider not told of the cancellation", "deal", so.DealID, "err", err)
+		}
+	}
 	in.log.Info("intake: order cancelled", "orderer", orderer, "order_ref", ref, "deal", so.DealID)
 	return in.Status(ctx, orderer, ref)
 }

@@ -129,15 +129,6 @@ func startRig(t *testing.T) *rig {
 	changed := func(id string) {
 		d.Enqueue([]daemon.Change{{Target: daemon.Target{ObjectType: hubspot.Deals, ID: id}}})
 	}
-	in, err := intake.New(intake.Options{Client: r.client, Store: r.st, Mapping: r.mapping, HashKey: testSecret,
-		Rules: intake.Rules{AcceptPersonalID: true}, Created: changed, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := in.Prepare(ctx); err != nil {
-		t.Fatal(err)
-	}
-	r.in = in
 	fw, err := forward.New(forward.Options{Client: r.client, Store: r.st, Mapping: r.mapping, Queue: q, Signer: r.signer,
 		BaseURL: r.base, Changed: changed, Log: log, Now: r.now})
 	if err != nil {
@@ -146,6 +137,15 @@ func startRig(t *testing.T) *rig {
 	if err := fw.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
+	in, err := intake.New(intake.Options{Client: r.client, Store: r.st, Mapping: r.mapping, HashKey: testSecret,
+		Rules: intake.Rules{AcceptPersonalID: true}, Created: changed, Cancelled: fw.Cancelled, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.in = in
 	d, err = daemon.New(daemon.Options{Client: r.client, Store: r.st, PipelinesDir: "testdata/pipelines", MappingsDir: "testdata/mappings",
 		Interval: time.Hour, Lookback: time.Minute, Log: log, Forwarder: fw, Now: r.now})
 	if err != nil {
@@ -476,6 +476,18 @@ func TestOrderLoopEndToEnd(t *testing.T) {
 	code, body, _ = r.do(t, "POST", "/api/v1/orders/TRE-2/cancel", r.key, "", nil)
 	if code != 200 || !strings.Contains(body, `"status":"cancelled"`) {
 		t.Fatalf("cancel: got %d %s, want 200 cancelled", code, body)
+	}
+	// The provider is told, and its link shows the order without the
+	// client.
+	cctx, ccancel := context.WithTimeout(ctx, 60*time.Second)
+	defer ccancel()
+	if _, ok := r.smtp.Wait(cctx, func(m smtptest.Mail) bool {
+		return m.To[0] == second && strings.Contains(m.Data, "peruttu") && strings.Contains(m.Data, "Order number: TRE-2")
+	}); !ok {
+		t.Fatal("no cancellation mail to the provider")
+	}
+	if page := r.get(t, link3, 200); strings.Contains(page, "Virtanen") || !strings.Contains(page, "Peruttu") {
+		t.Fatal("the cancelled order's page shows the client, or not that it is cancelled")
 	}
 	assertNoClientData(t, r.dbPath)
 }

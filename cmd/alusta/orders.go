@@ -169,7 +169,7 @@ func (a *app) newOrderLoop(ctx context.Context, client *hubspot.Client, st *stor
 		return nil, err
 	}
 	in, err := intake.New(intake.Options{Client: client, Store: st, Mapping: fwd.mapping, Rules: intakeRules(cfg),
-		HashKey: fwd.secret, Created: changed, Log: a.log.With("component", "intake"), Registerer: reg})
+		HashKey: fwd.secret, Cancelled: fwd.forward.Cancelled, Created: changed, Log: a.log.With("component", "intake"), Registerer: reg})
 	if err != nil {
 		return nil, err
 	}
