@@ -270,6 +270,26 @@ func (in *Intake) Process(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
+// resolveChoice turns a business id into the provider's company id, which
+// the rules compare with; a company id passes as it is. A business id no
+// provider has is left out, with a warning: the rules then choose.
+func (in *Intake) resolveChoice(ctx context.Context, choice string) (string, error) {
+	prop := in.m.Field(hubspot.Companies, "business_id")
+	if !businessPattern.MatchString(choice) || prop == "" {
+		return choice, nil
+	}
+	page, err := in.client.Search(ctx, hubspot.Companies, hubspot.SearchRequest{Limit: 2, Properties: []string{prop},
+		FilterGroups: []hubspot.FilterGroup{{Filters: []hubspot.Filter{{PropertyName: prop, Operator: "EQ", Value: choice}}}}})
+	if err != nil {
+		return "", fmt.Errorf("look up the client's choice: %w", err)
+	}
+	if len(page.Results) != 1 {
+		in.log.Warn("intake: the client's choice names no single provider; the rules choose", "business_id", choice, "found", len(page.Results))
+		return "", nil
+	}
+	return page.Results[0].ID, nil
+}
+
 // create makes the client's contact and the order's deal, associated,
 // each at most once (CreateOnce keys derive from the orderer and the
 // reference), then erases the client's details from the store.
@@ -311,7 +331,11 @@ func (in *Intake) create(ctx context.Context, so store.Order) error {
 		PropStartDate:     o.StartDate,
 	}
 	if o.ClientChoice != "" {
-		deal[f("client_choice")] = o.ClientChoice
+		choice, err := in.resolveChoice(ctx, o.ClientChoice)
+		if err != nil {
+			return err
+		}
+		deal[f("client_choice")] = choice
 	}
 	if o.NotesForProvider != "" {
 		deal[PropNotes] = o.NotesForProvider

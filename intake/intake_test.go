@@ -38,8 +38,7 @@ func TestCheck(t *testing.T) {
 			"client.personal_id: not a valid personal identity code"}},
 		{name: "personal id of the 2000s", rules: Rules{AcceptPersonalID: true}, change: func(o *Order) { o.Client.PersonalID = "010101A123N" }},
 		{name: "company id chosen", change: func(o *Order) { o.ClientChoice = "5100000026" }},
-		{name: "business id chosen", change: func(o *Order) { o.ClientChoice = "0112038-9" }, want: []string{
-			`client_choice: "0112038-9": business ids are not resolved yet; give the provider's company id`}},
+		{name: "business id chosen", change: func(o *Order) { o.ClientChoice = "0112038-9" }},
 		{name: "business id with a wrong check digit", change: func(o *Order) { o.ClientChoice = "0112038-8" }, want: []string{
 			`client_choice: "0112038-8": the business id's check digit is wrong`}},
 		{name: "email", change: func(o *Order) { o.Client.Email = "aino(at)example.fi" }, want: []string{"client.email: want an e-mail address"}},

@@ -128,8 +128,6 @@ func (r Rules) Check(o Order) []Problem {
 	case businessPattern.MatchString(c):
 		if !validBusinessID(c) {
 			bad("client_choice", "%q: the business id's check digit is wrong", c)
-		} else {
-			bad("client_choice", "%q: business ids are not resolved yet; give the provider's company id", c)
 		}
 	default:
 		bad("client_choice", "%q: want a provider's company id (digits) or business id (1234567-8)", c)
