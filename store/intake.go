@@ -120,11 +120,20 @@ func (s *Store) AddOrder(ctx context.Context, o Order) (Order, error) {
 	if err != nil {
 		return Order{}, fmt.Errorf("store: add order %s: %w", o.Ref, err)
 	}
+	n, _ := res.RowsAffected()
+	if n == 1 {
+		// The store syncs its write-ahead log lazily (synchronous=NORMAL),
+		// which a power cut could undo; an accepted order must survive
+		// one, so its commit is synced now.
+		if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+			return Order{}, fmt.Errorf("store: add order %s: sync: %w", o.Ref, err)
+		}
+	}
 	got, _, err := s.Order(ctx, o.Orderer, o.Ref)
 	if err != nil {
 		return Order{}, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return got, ErrOrderExists
 	}
 	return got, nil
