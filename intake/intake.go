@@ -290,6 +290,18 @@ func (in *Intake) resolveChoice(ctx context.Context, choice string) (string, err
 	return page.Results[0].ID, nil
 }
 
+func (in *Intake) contactByEmail(ctx context.Context, email string) (*hubspot.Object, error) {
+	page, err := in.client.Search(ctx, Contacts, hubspot.SearchRequest{Limit: 1, Properties: []string{"email"},
+		FilterGroups: []hubspot.FilterGroup{{Filters: []hubspot.Filter{{PropertyName: "email", Operator: "EQ", Value: email}}}}})
+	if err != nil {
+		return nil, fmt.Errorf("find the contact by e-mail: %w", err)
+	}
+	if len(page.Results) == 0 {
+		return nil, fmt.Errorf("find the contact by e-mail: %w", hubspot.ErrNotFound)
+	}
+	return &page.Results[0], nil
+}
+
 // create makes the client's contact and the order's deal, associated,
 // each at most once (CreateOnce keys derive from the orderer and the
 // reference), then erases the client's details from the store.
@@ -311,6 +323,11 @@ func (in *Intake) create(ctx context.Context, so store.Order) error {
 	}
 	key := "order/" + so.Orderer + "/" + so.Ref
 	c, err := in.client.CreateOnce(ctx, Contacts, "contact/"+key, hubspot.ObjectInput{Properties: contact})
+	if errors.Is(err, hubspot.ErrConflict) && cl.Email != "" {
+		// HubSpot keeps one contact per e-mail address: a client who
+		// ordered before is that contact.
+		c, err = in.contactByEmail(ctx, cl.Email)
+	}
 	if err != nil {
 		return fmt.Errorf("create contact: %w", err)
 	}

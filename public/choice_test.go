@@ -42,3 +42,36 @@ func TestClientChoiceByBusinessID(t *testing.T) {
 		t.Fatalf("got the mail at %s, want the chosen provider's %s (%s)", to, prop(&want, "alusta_provider_email"), prop(&want, "name"))
 	}
 }
+
+// TestReturningClientKeepsOneContact: HubSpot keeps one contact per e-mail
+// address, so a client's second order joins the contact of the first.
+func TestReturningClientKeepsOneContact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the order loop")
+	}
+	r := startRig(t)
+	ctx := context.Background()
+	for _, ref := range []string{"MAIL-1", "MAIL-2"} {
+		o := order(ref)
+		cl := map[string]any{}
+		for k, v := range client {
+			cl[k] = v
+		}
+		cl["email"] = "aino.virtanen@example.fi"
+		o["client"] = cl
+		if code, body := r.postOrder(t, r.key, o); code != 202 {
+			t.Fatalf("%s: got %d %s", ref, code, body)
+		}
+	}
+	var ids [2]string
+	waitFor(t, "both orders in HubSpot", func() bool {
+		for i, ref := range []string{"MAIL-1", "MAIL-2"} {
+			so, _, _ := r.st.Order(ctx, "Tampere", ref)
+			ids[i] = so.ContactID
+		}
+		return ids[0] != "" && ids[1] != ""
+	})
+	if ids[0] != ids[1] {
+		t.Fatalf("got contacts %s and %s, want one", ids[0], ids[1])
+	}
+}
