@@ -70,8 +70,8 @@ type page struct {
 	Heading, Text string
 }
 
-// lang picks the page language: ?lang=, else the order's language, else
-// Finnish.
+// lang picks the page language: ?lang=, else fallback when it is one of
+// the page languages, else Finnish.
 func lang(r *http.Request, fallback string) string {
 	for _, l := range []string{r.URL.Query().Get("lang"), fallback} {
 		for _, have := range languages {
@@ -135,7 +135,8 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) {
 		s.problemPage(w, r, err)
 		return
 	}
-	l := lang(r, v.Language)
+	// Finnish first: the page is for the provider, whatever the client speaks.
+	l := lang(r, "")
 	p := newPage(l, catalogues[l]["title"]+" "+v.OrderRef)
 	t := p.T
 	p.V = v
