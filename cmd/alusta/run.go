@@ -83,18 +83,17 @@ func (a *app) runDaemon(ctx context.Context) error {
 		return err
 	}
 	defer st.Close()
+	// The daemon is made after the order loop, which it tells of
+	// assignments; what reaches the daemon from outside (webhooks, changed
+	// deals) does so once it runs.
 	var d *daemon.Daemon
-	var hooks *daemon.Webhooks
+	var hooks http.Handler
 	if secret != "" {
 		hooks = &daemon.Webhooks{Secret: secret, Now: time.Now, Log: a.log, Enqueue: func(cs []daemon.Change) { d.Enqueue(cs) }}
 	} else {
 		a.log.Info("webhooks off: set http.webhook_secret to the app's client secret to accept them")
 	}
-	var hookHandler http.Handler
-	if hooks != nil {
-		hookHandler = hooks
-	}
-	orders, err := a.newOrderLoop(ctx, b.client, st, reg, pln, dealChanged(&d), hookHandler)
+	orders, err := a.newOrderLoop(ctx, b.client, st, reg, pln, dealChanged(&d), hooks)
 	if err != nil {
 		return fmt.Errorf("run: refusing to start: %w", err)
 	}
