@@ -113,8 +113,23 @@ func New(opts Options) (*Queue, error) {
 			Help: "Messages queued by channel.",
 		}, []string{"channel"}),
 	}
+	// pending and failed are read from the store at scrape time, so that
+	// an alert sees messages stuck across restarts too.
+	backlog := func(state string) prometheus.GaugeFunc {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "alusta_notify_" + state, Help: "Messages in the queue that are " + state + ".",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			n, err := q.st.CountNotifications(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(n[state])
+		})
+	}
 	if opts.Registerer != nil {
-		for _, c := range []prometheus.Collector{q.delivered, q.queued} {
+		for _, c := range []prometheus.Collector{q.delivered, q.queued, backlog(store.NotePending), backlog(store.NoteFailed)} {
 			if err := opts.Registerer.Register(c); err != nil {
 				return nil, fmt.Errorf("notify: metrics: %w", err)
 			}

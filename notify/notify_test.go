@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/notify/smtptest"
@@ -158,4 +161,45 @@ func TestHookRefusesToSendUnsigned(t *testing.T) {
 	if !IsPermanent(err) || !strings.Contains(err.Error(), "notify.webhook_secret") {
 		t.Fatalf("got %v, want a permanent error naming notify.webhook_secret", err)
 	}
+}
+
+func TestBacklogMetrics(t *testing.T) {
+	st := openStore(t, nil)
+	reg := prometheus.NewRegistry()
+	q, err := New(Options{Store: st, Registerer: reg, Senders: map[string]Sender{Email: senderFunc(func(context.Context, store.Notification) error {
+		return Permanent(errors.New("550 no such user"))
+	})}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	q.Enqueue(ctx, Message{Key: "a", Channel: Email, Recipient: "a@example.fi"})
+	q.Enqueue(ctx, Message{Key: "b", Channel: Email, Recipient: "b@example.fi"})
+	if got := gauge(t, reg, "alusta_notify_pending"); got != 2 {
+		t.Fatalf("pending: got %v, want 2", got)
+	}
+	q.Deliver(ctx)
+	if got := gauge(t, reg, "alusta_notify_failed"); got != 2 {
+		t.Fatalf("failed: got %v, want 2", got)
+	}
+}
+
+type senderFunc func(context.Context, store.Notification) error
+
+func (f senderFunc) Send(ctx context.Context, n store.Notification) error { return f(ctx, n) }
+
+// gauge reads a gauge's value by metric name.
+func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
 }
