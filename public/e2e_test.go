@@ -64,7 +64,7 @@ func (r *rig) now() time.Time { return time.Now().Add(time.Duration(r.offset.Loa
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
-func startRig(t *testing.T) *rig {
+func startRig(t testing.TB) *rig {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	crmCtx, crmCancel := context.WithCancel(context.Background())
@@ -175,7 +175,7 @@ func startRig(t *testing.T) *rig {
 	return r
 }
 
-func listen(t *testing.T) net.Listener {
+func listen(t testing.TB) net.Listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -184,7 +184,7 @@ func listen(t *testing.T) net.Listener {
 	return ln
 }
 
-func (r *rig) goRun(t *testing.T, fn func() error) {
+func (r *rig) goRun(t testing.TB, fn func() error) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -195,7 +195,7 @@ func (r *rig) goRun(t *testing.T, fn func() error) {
 }
 
 // do sends a request and returns the status and body.
-func (r *rig) do(t *testing.T, method, path, key, contentType string, body []byte) (int, string, http.Header) {
+func (r *rig) do(t testing.TB, method, path, key, contentType string, body []byte) (int, string, http.Header) {
 	t.Helper()
 	req, err := http.NewRequest(method, r.base+path, bytes.NewReader(body))
 	if err != nil {
