@@ -29,6 +29,8 @@ func TestCheck(t *testing.T) {
 			"client.postal_code: required", "client.phone: required"}},
 		{name: "slash in reference", change: func(o *Order) { o.OrderRef = "a/b" }, want: []string{
 			"order_ref: want 1 to 64 letters, digits or . _ : -, starting with a letter or digit"}},
+		{name: "personal identity code as reference", change: func(o *Order) { o.OrderRef = "131052-308T" }, want: []string{
+			"order_ref: looks like a personal identity code; use the orderer's own order number"}},
 		{name: "own municipalities", rules: Rules{Municipalities: []string{"Vaasa", "Mustasaari"}}, change: func(*Order) {}, want: []string{
 			`municipality: unknown municipality "Tampere"; allowed: Vaasa, Mustasaari`}},
 		{name: "personal id refused", change: func(o *Order) { o.Client.PersonalID = "131052-308T" }, want: []string{

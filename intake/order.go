@@ -93,8 +93,13 @@ func (r Rules) Check(o Order) []Problem {
 		}
 		return true
 	}
-	if required("order_ref", o.OrderRef) && !refPattern.MatchString(o.OrderRef) {
+	switch {
+	case !required("order_ref", o.OrderRef):
+	case !refPattern.MatchString(o.OrderRef):
 		bad("order_ref", "want 1 to 64 letters, digits or . _ : -, starting with a letter or digit")
+	case ValidPersonalID(o.OrderRef):
+		// The reference is logged and kept: it must not identify the client.
+		bad("order_ref", "looks like a personal identity code; use the orderer's own order number")
 	}
 	if required("service", o.Service) && !slices.Contains(Services, o.Service) {
 		bad("service", "unknown service %q; allowed: %s", o.Service, strings.Join(Services, ", "))
