@@ -43,6 +43,9 @@ type Config struct {
 	Log       Log     `mapstructure:"log" yaml:"log"`
 	Sandbox   Sandbox `mapstructure:"sandbox" yaml:"sandbox"`
 	Console   Console `mapstructure:"console" yaml:"console"`
+	Public    Public  `mapstructure:"public" yaml:"public"`
+	Intake    Intake  `mapstructure:"intake" yaml:"intake"`
+	Notify    Notify  `mapstructure:"notify" yaml:"notify"`
 	File      string  `mapstructure:"-" yaml:"-"`
 	// Warnings lists what was ignored, such as an ALUSTA_ variable that
 	// names no setting (a typo, or a variable of alusta's tests).
@@ -134,6 +137,48 @@ type Console struct {
 	PortalID string `mapstructure:"portal_id" yaml:"portal_id"`
 }
 
+// Public is the listener outsiders reach through a reverse proxy: the
+// intake API, providers' order pages and HubSpot's webhooks.
+type Public struct {
+	Addr string `mapstructure:"addr" yaml:"addr"`
+	// BaseURL is the address outsiders use, put into links; empty means
+	// http://ADDR.
+	BaseURL string `mapstructure:"base_url" yaml:"base_url"`
+	// LinkSecretFile holds the key signed links are made with; alusta
+	// creates it (0600) when missing. Empty means beside the store.
+	LinkSecretFile string        `mapstructure:"link_secret_file" yaml:"link_secret_file"`
+	LinkTTL        time.Duration `mapstructure:"link_ttl" yaml:"link_ttl"`
+	// RateLimit is requests per minute per client address.
+	RateLimit int `mapstructure:"rate_limit" yaml:"rate_limit"`
+}
+
+// Intake is the orderers' way in.
+type Intake struct {
+	AcceptPersonalID bool `mapstructure:"accept_personal_id" yaml:"accept_personal_id"`
+	// Municipalities is a comma-separated list; empty means the Kotitori
+	// area's.
+	Municipalities string `mapstructure:"municipalities" yaml:"municipalities"`
+}
+
+// Notify is how providers are told.
+type Notify struct {
+	OutboxDir     string `mapstructure:"outbox_dir" yaml:"outbox_dir"`
+	WebhookSecret string `mapstructure:"webhook_secret" yaml:"webhook_secret"`
+	SMTP          SMTP   `mapstructure:"smtp" yaml:"smtp"`
+}
+
+// SMTP is the mail server; with no host, mail goes to Notify.OutboxDir.
+type SMTP struct {
+	Host         string `mapstructure:"host" yaml:"host"`
+	Port         int    `mapstructure:"port" yaml:"port"`
+	TLS          string `mapstructure:"tls" yaml:"tls"`
+	Username     string `mapstructure:"username" yaml:"username"`
+	PasswordFile string `mapstructure:"password_file" yaml:"password_file"`
+	From         string `mapstructure:"from" yaml:"from"`
+	// Password is read from PasswordFile; it is never a setting itself.
+	Password string `mapstructure:"-" yaml:"-"`
+}
+
 // defaults lists every key, which also makes each one reachable through
 // its ALUSTA_ environment variable (viper only maps variables to keys it knows).
 var defaults = map[string]any{
@@ -170,20 +215,36 @@ var defaults = map[string]any{
 	"console.oidc_groups_claim":  "groups",
 	"console.proxy_trusted":      "",
 	"console.portal_id":          "",
+	"public.addr":                "127.0.0.1:8081",
+	"public.base_url":            "",
+	"public.link_secret_file":    "",
+	"public.link_ttl":            "336h",
+	"public.rate_limit":          120,
+	"intake.accept_personal_id":  false,
+	"intake.municipalities":      "",
+	"notify.outbox_dir":          "./outbox",
+	"notify.webhook_secret":      "",
+	"notify.smtp.host":           "",
+	"notify.smtp.port":           587,
+	"notify.smtp.tls":            "starttls",
+	"notify.smtp.username":       "",
+	"notify.smtp.password_file":  "",
+	"notify.smtp.from":           "alusta@localhost",
 }
 
 // Flag names bound to keys; a command registers the flags it offers with
 // the same names.
 var flagKeys = map[string]string{
-	"base-url":   "hubspot.base_url",
-	"token-file": "hubspot.token_file",
-	"store":      "store.path",
-	"pipelines":  "pipelines.dir",
-	"mappings":   "mappings.dir",
-	"http-addr":  "http.addr",
-	"interval":   "sync.interval",
-	"reports":    "reports.dir",
-	"log-level":  "log.level",
+	"base-url":    "hubspot.base_url",
+	"token-file":  "hubspot.token_file",
+	"store":       "store.path",
+	"pipelines":   "pipelines.dir",
+	"mappings":    "mappings.dir",
+	"http-addr":   "http.addr",
+	"public-addr": "public.addr",
+	"interval":    "sync.interval",
+	"reports":     "reports.dir",
+	"log-level":   "log.level",
 }
 
 // Error is one bad setting. It names where the value came from (a file
@@ -216,11 +277,12 @@ const (
 	kindString kind = iota
 	kindInt
 	kindDuration
+	kindBool
 )
 
 // durations are the keys read as Go durations; the other keys take their
 // kind from their default.
-var durations = map[string]bool{"hubspot.timeout": true, "sync.interval": true, "sync.lookback": true}
+var durations = map[string]bool{"hubspot.timeout": true, "sync.interval": true, "sync.lookback": true, "public.link_ttl": true}
 
 func kindOf(key string) kind {
 	if durations[key] {
@@ -228,6 +290,9 @@ func kindOf(key string) kind {
 	}
 	if _, ok := defaults[key].(int); ok {
 		return kindInt
+	}
+	if _, ok := defaults[key].(bool); ok {
+		return kindBool
 	}
 	return kindString
 }
@@ -311,6 +376,13 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 				"%s can be read by group or others (mode %04o): chmod 600 it", c.HubSpot.TokenFile, info.Mode().Perm())}
 			c.Warnings = append(c.Warnings, e.Error())
 		}
+	}
+	if f := c.Notify.SMTP.PasswordFile; f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", &Error{Source: source["notify.smtp.password_file"], Key: "notify.smtp.password_file", Msg: err.Error()})
+		}
+		c.Notify.SMTP.Password = strings.TrimSpace(string(b))
 	}
 	if err := c.validate(source); err != nil {
 		return nil, err
@@ -480,6 +552,19 @@ func checkKinds(v *viper.Viper, source map[string]string) error {
 			default:
 				bad("want a whole number")
 			}
+		case kindBool:
+			switch x := val.(type) {
+			case bool:
+			case string:
+				b, err := strconv.ParseBool(strings.TrimSpace(x))
+				if err != nil {
+					bad("want true or false")
+				} else {
+					v.Set(key, b)
+				}
+			default:
+				bad("want true or false")
+			}
 		case kindDuration:
 			switch x := val.(type) {
 			case string:
@@ -586,6 +671,37 @@ func (c *Config) validate(source map[string]string) error {
 			bad("console.allowed_groups", "empty: console.auth proxy needs the groups allowed in")
 		}
 	}
+	if _, _, err := net.SplitHostPort(c.Public.Addr); err != nil {
+		bad("public.addr", "%q: want host:port, such as 127.0.0.1:8081", c.Public.Addr)
+	} else if c.Public.Addr == c.HTTP.Addr {
+		bad("public.addr", "%q: the same as http.addr; operations and public endpoints never share a listener", c.Public.Addr)
+	}
+	if c.Public.BaseURL == "" {
+		c.Public.BaseURL = "http://" + c.Public.Addr
+	} else if u, err := url.Parse(c.Public.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		bad("public.base_url", "%q: want the http or https URL outsiders use, such as https://tilaukset.example.fi", c.Public.BaseURL)
+	}
+	if c.Public.LinkSecretFile == "" {
+		// Beside the store, as the demo sandbox's state is: links belong
+		// to the store whose orders they open.
+		c.Public.LinkSecretFile = strings.TrimSuffix(c.Store.Path, ".db") + "-link.key"
+	}
+	if c.Public.LinkTTL < time.Hour {
+		bad("public.link_ttl", "%s: want at least 1h", c.Public.LinkTTL)
+	}
+	if c.Public.RateLimit < 1 {
+		bad("public.rate_limit", "%d: want at least 1", c.Public.RateLimit)
+	}
+	if c.Notify.OutboxDir == "" && c.Notify.SMTP.Host == "" {
+		bad("notify.outbox_dir", "empty, and no notify.smtp.host: mail would have nowhere to go")
+	}
+	if c.Notify.SMTP.Port < 1 || c.Notify.SMTP.Port > 65535 {
+		bad("notify.smtp.port", "%d: want a port from 1 to 65535", c.Notify.SMTP.Port)
+	}
+	oneOf("notify.smtp.tls", &c.Notify.SMTP.TLS, "starttls", "tls", "none")
+	if f := c.Notify.SMTP.From; !strings.Contains(f, "@") {
+		bad("notify.smtp.from", "%q: want an e-mail address", f)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}
@@ -634,6 +750,8 @@ func (c *Config) Redacted() Config {
 	r.HubSpot.Token = redact(r.HubSpot.Token)
 	r.HTTP.WebhookSecret = redact(r.HTTP.WebhookSecret)
 	r.Console.OIDCClientSecret = redact(r.Console.OIDCClientSecret)
+	r.Notify.WebhookSecret = redact(r.Notify.WebhookSecret)
+	r.Notify.SMTP.Password = redact(r.Notify.SMTP.Password)
 	return r
 }
 

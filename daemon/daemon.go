@@ -48,6 +48,8 @@ type Options struct {
 	Now        func() time.Time
 	Log        *slog.Logger
 	Registerer prometheus.Registerer
+	// Forwarder, when set, is told of orders forwarded to providers.
+	Forwarder Forwarder
 }
 
 // Daemon pulls, decides, pushes and remembers. One goroutine runs cycles
@@ -63,6 +65,8 @@ type Daemon struct {
 	now      func() time.Time
 	log      *slog.Logger
 	metrics  *metrics
+	// forwarder is Options.Forwarder (see forward.go).
+	forwarder Forwarder
 
 	rules  atomic.Pointer[ruleset]
 	health Health
@@ -128,6 +132,7 @@ func New(opts Options) (*Daemon, error) {
 		echoes:   make(map[string]echo),
 		kick:     make(chan struct{}, 1),
 	}
+	d.forwarder = opts.Forwarder
 	m, err := newMetrics(opts.Registerer, d.lag)
 	if err != nil {
 		return nil, fmt.Errorf("daemon: metrics: %w", err)
@@ -908,6 +913,7 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 		for _, note := range p.dec.Notes {
 			notes = append(notes, hubspot.Note{ObjectType: typ, ID: p.obj.ID, Body: note, At: now})
 		}
+		c.forward(ctx, typ, p)
 	}
 	if c.sum.Rejected > rejectedBefore {
 		d.state.Recount()

@@ -71,6 +71,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	q.Set("_foreign_keys", "on")
 	q.Set("_txlock", "immediate")
 	q.Set("_synchronous", "NORMAL")
+	// Erased client data (see EraseOrderPayload) must not linger in free
+	// pages, where a copy of the file would still hold it.
+	q.Set("_secure_delete", "on")
 	db, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

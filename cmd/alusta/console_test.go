@@ -13,7 +13,7 @@ import (
 func TestRunRefusesOpenConsole(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "alusta.db")
-	_, err := runAlusta(t, "run", "--http-addr", "0.0.0.0:0", "--store", db)
+	_, err := runAlusta(t, "run", "--demo", "--http-addr", "0.0.0.0:0", "--store", db)
 	want := "run: refusing to start: console: http.addr 0.0.0.0:0 is not a loopback address: refusing to serve the console without sign-in"
 	if err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Fatalf("got %v, want an error starting %q", err, want)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -57,13 +58,19 @@ func (a *app) runDaemon(ctx context.Context) error {
 		return fmt.Errorf("run: listen on http.addr: %w", err)
 	}
 	defer ln.Close()
+	// The public listener: orderers, providers and HubSpot's webhooks.
+	pln, err := net.Listen("tcp", cfg.Public.Addr)
+	if err != nil {
+		return fmt.Errorf("run: listen on public.addr: %w", err)
+	}
+	defer pln.Close()
 	secret := cfg.HTTP.WebhookSecret
 	var hook *webhookTarget
 	if cfg.Demo() {
 		if secret == "" {
 			secret = randomHex(16)
 		}
-		hook = &webhookTarget{url: "http://" + ln.Addr().String() + "/webhooks/hubspot", secret: secret}
+		hook = &webhookTarget{url: "http://" + pln.Addr().String() + "/webhooks/hubspot", secret: secret}
 	}
 	b, err := a.connect(reg, hook)
 	if err != nil {
@@ -88,23 +95,31 @@ func (a *app) runDaemon(ctx context.Context) error {
 		return err
 	}
 	defer st.Close()
-	d, err := daemon.New(daemon.Options{
+	// The daemon is made after the order loop, which it tells of
+	// assignments; what reaches the daemon from outside (webhooks, changed
+	// deals) does so once it runs.
+	var d *daemon.Daemon
+	var hooks http.Handler
+	if secret != "" {
+		hooks = &daemon.Webhooks{Secret: secret, Now: time.Now, Log: a.log, Enqueue: func(cs []daemon.Change) { d.Enqueue(cs) }}
+	} else {
+		a.log.Info("webhooks off: set http.webhook_secret to the app's client secret to accept them")
+	}
+	orders, err := a.newOrderLoop(ctx, b.client, st, reg, pln, dealChanged(&d), hooks)
+	if err != nil {
+		return fmt.Errorf("run: refusing to start: %w", err)
+	}
+	d, err = daemon.New(daemon.Options{
 		Client: b.client, Store: st,
 		PipelinesDir: cfg.Pipelines.Dir, MappingsDir: cfg.Mappings.Dir,
 		Interval: cfg.Sync.Interval, Lookback: cfg.Sync.Lookback,
-		Log: a.log, Registerer: reg,
+		Log: a.log, Registerer: reg, Forwarder: orders.forward,
 	})
 	if err != nil {
 		return err
 	}
 	if err := d.Prepare(ctx); err != nil {
 		return fmt.Errorf("run: refusing to start: %w", err)
-	}
-	var hooks *daemon.Webhooks
-	if secret != "" {
-		hooks = &daemon.Webhooks{Secret: secret, Now: time.Now, Log: a.log, Enqueue: d.Enqueue}
-	} else {
-		a.log.Info("webhooks off: set http.webhook_secret to the app's client secret to accept them")
 	}
 	loc, err := time.LoadLocation(cfg.Reports.TimeZone)
 	if err != nil {
@@ -121,18 +136,22 @@ func (a *app) runDaemon(ctx context.Context) error {
 		return fmt.Errorf("run: reports.schedule: %w", err)
 	}
 
-	var handler = daemon.Mux(reg, nil, d.Ready)
-	if hooks != nil {
-		handler = daemon.Mux(reg, hooks, d.Ready)
-	}
+	// HubSpot's webhooks come from the internet: they are served on the
+	// public listener (see public.Options.HubSpotHook), never beside the
+	// metrics or the console.
+	handler := daemon.Mux(reg, nil, d.Ready)
 	con, err := a.newConsole(ctx, st, reg, b, loc)
 	if err != nil {
 		return fmt.Errorf("run: refusing to start: %w", err)
 	}
 	handler.Handle("/", con)
-	a.log.Info("alusta running", "http", ln.Addr().String(), "store", cfg.Store.Path, "interval", cfg.Sync.Interval)
+	a.log.Info("alusta running", "http", ln.Addr().String(), "public", pln.Addr().String(),
+		"public_base_url", cfg.Public.BaseURL, "store", cfg.Store.Path, "interval", cfg.Sync.Interval)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return daemon.Serve(gctx, ln, handler) })
+	g.Go(func() error { return orders.public.Serve(gctx, pln) })
+	g.Go(func() error { return orders.queue.Run(gctx) })
+	g.Go(func() error { return orders.intake.Run(gctx) })
 	g.Go(func() error { return d.Run(gctx) })
 	g.Go(func() error { return sched.Run(gctx) })
 	g.Go(func() error {

@@ -60,10 +60,17 @@ func (a *app) syncOnce(ctx context.Context) (sum daemon.Summary, ran bool, err e
 		return daemon.Summary{}, false, err
 	}
 	defer st.Close()
+	// Providers of orders assigned here are told by the next alusta run:
+	// the cycle queues the jobs in the store.
+	fwd, err := a.newForwarding(ctx, b.client, st, nil, nil, nil)
+	if err != nil {
+		return daemon.Summary{}, false, fmt.Errorf("sync: %w", err)
+	}
 	d, err := daemon.New(daemon.Options{
 		Client: b.client, Store: st,
 		PipelinesDir: cfg.Pipelines.Dir, MappingsDir: cfg.Mappings.Dir,
 		Interval: cfg.Sync.Interval, Lookback: cfg.Sync.Lookback, Log: a.log,
+		Forwarder: fwd.forward,
 	})
 	if err != nil {
 		return daemon.Summary{}, false, err

@@ -89,6 +89,28 @@ func weighted[T any](rng *rand.Rand, items []T, weights []int) T {
 // hetuChecks are the check characters of a Finnish personal identity code.
 const hetuChecks = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 
+// demoBusinessID makes the i-th provider's business id (y-tunnus): seven
+// digits and a valid check digit, numbered far above the business ids in
+// use today, so that none looks like a real company's.
+func demoBusinessID(i int) string {
+	weights := []int{7, 9, 10, 5, 8, 4, 2}
+	for n := 9900000 + i*10; ; n++ {
+		digits := fmt.Sprintf("%07d", n)
+		sum := 0
+		for k, w := range weights {
+			sum += int(digits[k]-'0') * w
+		}
+		switch r := sum % 11; r {
+		case 0:
+			return digits + "-0"
+		case 1:
+			continue // no valid check digit: the next number
+		default:
+			return digits + "-" + strconv.Itoa(11-r)
+		}
+	}
+}
+
 // fakeHetu makes a valid-format identity code with an individual number in
 // 900-999, the range reserved for temporary codes, so that it can never be
 // a real person's.
@@ -194,6 +216,10 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 			"alusta_provider_areas": strings.Join(p.Areas, ";"), "alusta_provider_languages": strings.Join(p.Languages, ";"),
 			"alusta_provider_capacity": strconv.Itoa(p.Capacity), "alusta_provider_weight": strconv.Itoa(p.Weight),
 			"alusta_provider_prices": p.Prices,
+			// Every provider takes orders by e-mail, at the example.fi
+			// domain that reaches no one.
+			"alusta_provider_email":       "tilaukset@" + p.Domain,
+			"alusta_provider_business_id": demoBusinessID(i),
 		}, created, now.AddDate(0, 0, -100+i))
 		p.id = v.idStr
 	}

@@ -277,6 +277,19 @@ func invalidProps(errs []propError) *apiError {
 // live record of the type already holds, with HubSpot's 409. Clients rely
 // on it to make creates idempotent.
 func (st *state) checkUnique(t string, self int64, props map[string]string) error {
+	if email := props["email"]; t == "contacts" && email != "" {
+		// HubSpot keeps one contact per e-mail address, though the
+		// property does not say hasUniqueValue, and answers so.
+		for _, rec := range st.objects[t].order {
+			v := rec.cur
+			if v.id != self && !v.archived && strings.EqualFold(v.props["email"], email) {
+				return &apiError{status: http.StatusConflict, body: hubspot.ErrorBody{
+					Category: hubspot.CategoryConflict,
+					Message:  fmt.Sprintf("Contact already exists. Existing ID: %d", v.id),
+				}}
+			}
+		}
+	}
 	for name, val := range props {
 		d := st.props[t][name]
 		if d == nil || !d.HasUniqueValue || val == "" {
