@@ -515,7 +515,12 @@ func (c *cycle) process(ctx context.Context, typ string, objs []hubspot.Object) 
 	good := make([]hubspot.Object, 0, len(objs))
 	recs := make([]store.Record, 0, len(objs))
 	for _, o := range objs {
-		if prop, reason := validate(typ, o); reason != "" {
+		rec := c.record(typ, o, nil)
+		if field, reason := validate(rec); reason != "" {
+			prop := c.rs.mapping.Property(typ, field)
+			if prop == "" {
+				prop = field
+			}
 			c.sum.Skipped++
 			d.log.Warn("skipping bad record", "object", typ, "id", o.ID, "property", prop, "reason", reason)
 			if err := d.store.RecordRejected(ctx, typ, o.ID, prop, reason); err != nil {
@@ -524,7 +529,7 @@ func (c *cycle) process(ctx context.Context, typ string, objs []hubspot.Object) 
 			continue
 		}
 		good = append(good, o)
-		recs = append(recs, store.RecordFromObject(o))
+		recs = append(recs, rec)
 	}
 	if err := d.store.UpsertRecords(ctx, typ, recs); err != nil {
 		return err
@@ -536,14 +541,15 @@ func (c *cycle) process(ctx context.Context, typ string, objs []hubspot.Object) 
 }
 
 // validate finds what makes a record unusable: alusta skips and records it
-// rather than stopping the sync.
-func validate(typ string, o hubspot.Object) (prop, reason string) {
-	if o.ID == "" {
+// rather than stopping the sync. It names alusta's field; the HubSpot
+// property is the mapping's business.
+func validate(r store.Record) (field, reason string) {
+	if r.ID == "" {
 		return "hs_object_id", "record has no id"
 	}
-	for _, name := range []string{"alusta_units", "amount", "alusta_provider_capacity", "alusta_provider_weight"} {
-		v, ok := o.Prop(name)
-		if !ok || v == "" {
+	for _, name := range []string{"units", "amount", "capacity", "weight"} {
+		v := r.Properties[name]
+		if v == "" {
 			continue
 		}
 		if _, err := parseNumber(v); err != nil {
@@ -551,6 +557,24 @@ func validate(typ string, o hubspot.Object) (prop, reason string) {
 		}
 	}
 	return "", ""
+}
+
+// record translates o, with writes applied over its properties, to the
+// store's shape under alusta's names: the one way a record read from
+// HubSpot reaches the store.
+func (c *cycle) record(typ string, o hubspot.Object, writes map[string]string) store.Record {
+	props := o.Properties
+	if len(writes) > 0 {
+		props = make(map[string]*string, len(o.Properties)+len(writes))
+		for k, v := range o.Properties {
+			props[k] = v
+		}
+		for k, v := range writes {
+			props[k] = &v
+		}
+	}
+	return store.Record{ID: o.ID, Properties: c.rs.mapping.Translate(typ, props),
+		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Archived: o.Archived}
 }
 
 func parseNumber(s string) (float64, error) {
@@ -571,22 +595,12 @@ func (c *cycle) loadProviders(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load providers: %w", err)
 	}
-	objs := make([]hubspot.Object, len(recs))
+	ps := make([]pipelines.Provider, len(recs))
 	for i, r := range recs {
-		objs[i] = objectOf(r)
+		ps[i] = pipelines.ProviderOf(r.ID, r.Properties)
 	}
-	ps := pipelines.ParseProviders(c.rs.mapping, objs)
 	c.d.providers = ps
 	return nil
-}
-
-// objectOf turns a cached record back into the wire shape the engine reads.
-func objectOf(r store.Record) hubspot.Object {
-	props := make(map[string]*string, len(r.Properties))
-	for k, v := range r.Properties {
-		props[k] = &v
-	}
-	return hubspot.Object{ID: r.ID, Properties: props, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Archived: r.Archived}
 }
 
 // decideAndPush decides each record and pushes the results in batches.
@@ -953,13 +967,7 @@ func (c *cycle) cacheWritten(ctx context.Context, typ string, todo []pending, fa
 		if _, bad := failed[p.obj.ID]; bad {
 			continue
 		}
-		r := store.RecordFromObject(p.obj)
-		if r.Properties == nil {
-			r.Properties = make(map[string]string, len(p.dec.Writes))
-		}
-		for k, v := range p.dec.Writes {
-			r.Properties[k] = v
-		}
+		r := c.record(typ, p.obj, p.dec.Writes)
 		if v, ok := c.d.versions[typ+"/"+p.obj.ID]; ok && v.Modified.After(r.UpdatedAt) {
 			r.UpdatedAt = v.Modified
 		}
@@ -997,11 +1005,12 @@ func (c *cycle) addNotes(ctx context.Context, typ string, notes []hubspot.Note) 
 func (c *cycle) remember(ctx context.Context, typ string, p *pending, now time.Time) (int64, error) {
 	d := c.d
 	dec := p.dec
+	after := c.record(typ, p.obj, dec.Writes).Properties
 	sd := store.Decision{
 		ObjectType: typ, RecordID: p.obj.ID, Rule: dec.Rule,
-		Queue:       valueAfter(p.obj, dec.Writes, "alusta_queue"),
-		OwnerID:     valueAfter(p.obj, dec.Writes, "hubspot_owner_id"),
-		ProviderID:  valueAfter(p.obj, dec.Writes, "alusta_provider"),
+		Queue:       after[mappings.KeyQueue],
+		OwnerID:     after["owner"],
+		ProviderID:  after[mappings.KeyProvider],
 		Explanation: dec.Explanation, At: now, Fingerprint: fingerprint(dec),
 	}
 	id, err := d.store.SaveDecision(ctx, sd)
@@ -1062,15 +1071,6 @@ func slaEvents(typ, id string, before, after []pipelines.SLACycle, now time.Time
 		}
 	}
 	return out
-}
-
-// valueAfter is a property's value once the decision's writes land.
-func valueAfter(o hubspot.Object, writes map[string]string, prop string) string {
-	if v, ok := writes[prop]; ok {
-		return v
-	}
-	v, _ := o.Prop(prop)
-	return v
 }
 
 func fingerprint(dec pipelines.Decision) string {

@@ -3,6 +3,7 @@ package mappings
 import (
 	"errors"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -122,5 +123,41 @@ func TestResolve(t *testing.T) {
 	c := Default()
 	if c.Resolved() || !m.Clone().Resolved() {
 		t.Error("Resolved: got wrong state")
+	}
+}
+
+func TestTranslate(t *testing.T) {
+	m := Default()
+	renamed := Default()
+	renamed.Objects[hubspot.Deals].Fields["units"] = "kotitori_maara"
+	delete(renamed.Objects[hubspot.Deals].Fields, "close_date")
+	s := func(v string) *string { return &v }
+	tests := []struct {
+		name  string
+		m     *Mapping
+		typ   string
+		props map[string]*string
+		want  map[string]string
+	}{
+		{"ticket fields, written keys and closed_at", m, hubspot.Tickets,
+			map[string]*string{"hs_pipeline_stage": s("1"), "alusta_queue": s("neuvonta"), "closed_date": s("2026-03-01"),
+				"alusta_provider": s("301"), "subject": s("apua"), "unmapped": s("x"), "alusta_service": nil},
+			map[string]string{"stage": "1", "queue": "neuvonta", "closed_at": "2026-03-01", "provider": "301", "subject": "apua"}},
+		{"renamed deal property, close date from HubSpot's closedate", renamed, hubspot.Deals,
+			map[string]*string{"kotitori_maara": s("3"), "alusta_units": s("9"), "closedate": s("2026-02-10"), "alusta_provider": s("301")},
+			map[string]string{"units": "3", "close_date": "2026-02-10", "provider": "301"}},
+		{"companies have no written keys", m, hubspot.Companies,
+			map[string]*string{"alusta_provider_capacity": s("10"), "alusta_queue": s("x")},
+			map[string]string{"capacity": "10"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.m.Translate(tt.typ, tt.props); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if got := renamed.Property(hubspot.Deals, "units"); got != "kotitori_maara" {
+		t.Errorf("Property(units): got %q, want kotitori_maara", got)
 	}
 }

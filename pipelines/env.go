@@ -92,35 +92,38 @@ type Provider struct {
 // ParseProviders reads provider companies through the mapping. Call it
 // once per cycle, not per record.
 func ParseProviders(m *mappings.Mapping, companies []hubspot.Object) []Provider {
-	get := func(o *hubspot.Object, f string) string {
-		v, _ := o.Prop(m.Field(hubspot.Companies, f))
-		return strings.TrimSpace(v)
-	}
 	out := make([]Provider, 0, len(companies))
 	for i := range companies {
 		o := &companies[i]
 		if o.Archived {
 			continue
 		}
-		p := Provider{
-			ID:        o.ID,
-			Name:      get(o, "name"),
-			Active:    strings.EqualFold(get(o, "active"), "true"),
-			Services:  splitMulti(get(o, "services")),
-			Areas:     splitMulti(get(o, "areas")),
-			Languages: splitMulti(get(o, "languages")),
-			Capacity:  -1,
-			Weight:    1,
-		}
-		if c, err := strconv.Atoi(get(o, "capacity")); err == nil {
-			p.Capacity = c
-		}
-		if w, err := strconv.ParseFloat(get(o, "weight"), 64); err == nil && w >= 0 {
-			p.Weight = w
-		}
-		out = append(out, p)
+		out = append(out, ProviderOf(o.ID, m.Translate(hubspot.Companies, o.Properties)))
 	}
 	return out
+}
+
+// ProviderOf reads one provider company from its values under alusta's
+// field names (name, active, services, ...), as the store keeps them.
+func ProviderOf(id string, fields map[string]string) Provider {
+	get := func(f string) string { return strings.TrimSpace(fields[f]) }
+	p := Provider{
+		ID:        id,
+		Name:      get("name"),
+		Active:    strings.EqualFold(get("active"), "true"),
+		Services:  splitMulti(get("services")),
+		Areas:     splitMulti(get("areas")),
+		Languages: splitMulti(get("languages")),
+		Capacity:  -1,
+		Weight:    1,
+	}
+	if c, err := strconv.Atoi(get("capacity")); err == nil {
+		p.Capacity = c
+	}
+	if w, err := strconv.ParseFloat(get("weight"), 64); err == nil && w >= 0 {
+		p.Weight = w
+	}
+	return p
 }
 
 // splitMulti splits a HubSpot multi-select value ("a;b").

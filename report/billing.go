@@ -71,7 +71,7 @@ func wonStages(ctx context.Context, s *store.Store) (map[string]bool, error) {
 	return won, nil
 }
 
-// parsePrices reads alusta_provider_prices ("siivous:34.50;kauppa:18.00").
+// parsePrices reads a provider's prices ("siivous:34.50;kauppa:18.00").
 func parsePrices(s string) map[string]int64 {
 	out := make(map[string]int64)
 	for _, part := range strings.Split(s, ";") {
@@ -87,21 +87,21 @@ func parsePrices(s string) map[string]int64 {
 }
 
 type problem struct {
-	id, property, reason string
-	// close is the deal's closedate, zero when it has none that parses.
+	id, field, reason string
+	// close is the deal's close date, zero when it has none that parses.
 	close time.Time
 }
 
-// String names the record and the property, for the person who fixes it
+// String names the record and alusta's field, for the person who fixes it
 // in the CRM.
 func (p problem) String() string {
 	// The reason quotes a property value, which may hold anything a
 	// person typed; identity codes are masked as the store masks them.
-	return store.Redact(fmt.Sprintf("deal %s, property %s: %s", p.id, p.property, strings.TrimPrefix(p.reason, "billing: ")))
+	return store.Redact(fmt.Sprintf("deal %s, field %s: %s", p.id, p.field, strings.TrimPrefix(p.reason, "billing: ")))
 }
 
 // problemsIn lists the problems that concern period p: deals delivered in
-// it, and deals whose closedate is missing, which might be.
+// it, and deals whose close date is missing, which might be.
 func problemsIn(probs []problem, p Period) []string {
 	var out []string
 	for _, pr := range probs {
@@ -130,36 +130,36 @@ func billingLines(ctx context.Context, env Env) (map[string]billingLine, []probl
 	lines := make(map[string]billingLine)
 	var probs []problem
 	for _, d := range deals {
-		if !won[d.Prop("dealstage")] {
+		if !won[d.Prop("stage")] {
 			continue
 		}
-		l := billingLine{DealID: d.ID, Provider: d.Prop("alusta_provider"), Service: d.Prop("alusta_service"),
-			Payer: d.Prop("alusta_payer"), Unit: d.Prop("alusta_unit")}
-		closeAt, ok := parseCRMTime(d.Prop("closedate"))
+		l := billingLine{DealID: d.ID, Provider: d.Prop("provider"), Service: d.Prop("service"),
+			Payer: d.Prop("payer"), Unit: d.Prop("unit")}
+		closeAt, ok := parseCRMTime(d.Prop("close_date"))
 		if !ok {
-			probs = append(probs, problem{d.ID, "closedate", fmt.Sprintf("billing: delivered deal has no valid closedate (%q)", d.Prop("closedate")), time.Time{}})
+			probs = append(probs, problem{d.ID, "close_date", fmt.Sprintf("billing: delivered deal has no valid close date (%q)", d.Prop("close_date")), time.Time{}})
 			continue
 		}
 		l.Close = closeAt
 		l.Month = closeAt.In(env.Loc).Format("2006-01")
 		if l.Provider == "" {
-			probs = append(probs, problem{d.ID, "alusta_provider", "billing: delivered deal has no provider", closeAt})
+			probs = append(probs, problem{d.ID, "provider", "billing: delivered deal has no provider", closeAt})
 			continue
 		}
 		if l.Payer != "city" && l.Payer != "client" {
-			probs = append(probs, problem{d.ID, "alusta_payer", fmt.Sprintf("billing: payer %q is not city or client", l.Payer), closeAt})
+			probs = append(probs, problem{d.ID, "payer", fmt.Sprintf("billing: payer %q is not city or client", l.Payer), closeAt})
 			continue
 		}
-		units, ok := parseNumber(d.Prop("alusta_units"))
+		units, ok := parseNumber(d.Prop("units"))
 		if !ok || units <= 0 {
-			probs = append(probs, problem{d.ID, "alusta_units", fmt.Sprintf("billing: units %q is not a positive number", d.Prop("alusta_units")), closeAt})
+			probs = append(probs, problem{d.ID, "units", fmt.Sprintf("billing: units %q is not a positive number", d.Prop("units")), closeAt})
 			continue
 		}
 		l.UnitsMilli = int64(math.Round(units * 1000))
 		if amount, ok := parseNumber(d.Prop("amount")); ok && amount > 0 {
 			l.TotalCents = int64(math.Round(amount * 100))
 			l.PriceCents = int64(math.Round(amount * 100 / units))
-		} else if price, ok := parsePrices(companies[l.Provider].Prop("alusta_provider_prices"))[l.Service]; ok {
+		} else if price, ok := parsePrices(companies[l.Provider].Prop("prices"))[l.Service]; ok {
 			l.PriceCents = price
 			l.TotalCents = int64(math.Round(float64(price) * units))
 		} else {
@@ -379,7 +379,7 @@ func billingTx(ctx context.Context, env Env, fn func(tx *sql.Tx, lines map[strin
 		return nil, err
 	}
 	for _, p := range probs {
-		if err := env.Store.RecordRejected(ctx, "deals", p.id, p.property, p.reason); err != nil {
+		if err := env.Store.RecordRejected(ctx, "deals", p.id, p.field, p.reason); err != nil {
 			return nil, err
 		}
 	}

@@ -51,7 +51,7 @@ type Table struct {
 	Columns []Column
 	Rows    [][]any
 	// Problems names the records of the period left out because they are
-	// bad ("deal 42, property alusta_units: ..."), so that nobody sends an
+	// bad ("deal 42, field units: ..."), so that nobody sends an
 	// incomplete report believing it whole.
 	Problems []string
 }

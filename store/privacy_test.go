@@ -53,7 +53,7 @@ func TestDemoLeavesNoPersonalData(t *testing.T) {
 				if c, ok := o.Prop("content"); ok && hetu.MatchString(c) {
 					hetusRead++
 				}
-				recs = append(recs, store.RecordFromObject(o))
+				recs = append(recs, store.Record{ID: o.ID, Properties: m.Translate(typ, o.Properties), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt})
 			}
 			return s.UpsertRecords(ctx, typ, recs)
 		})

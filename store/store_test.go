@@ -93,19 +93,19 @@ func TestUpsertRecords(t *testing.T) {
 	s, _ := openTest(t)
 	t0 := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 	rec := Record{ID: "101", CreatedAt: t0, UpdatedAt: t0.Add(time.Hour), Properties: map[string]string{
-		"hs_pipeline_stage": "1",
-		"content":           "asiakas 131052-308T tarvitsee apua",
-		"subject":           "apua",
-		"alusta_decision":   "matched rule r1 for 131052-308T",
-		"email":             "x@example.com",
-		"not_allowed":       "x",
+		"stage":       "1",
+		"content":     "asiakas 131052-308T tarvitsee apua",
+		"subject":     "apua",
+		"decision":    "matched rule r1 for 131052-308T",
+		"email":       "x@example.com",
+		"not_allowed": "x",
 	}}
 	if err := s.UpsertRecords(ctx, "tickets", []Record{rec, rec}); err != nil {
 		t.Fatal(err)
 	}
 	older := rec
 	older.UpdatedAt = t0
-	older.Properties = map[string]string{"hs_pipeline_stage": "0"}
+	older.Properties = map[string]string{"stage": "0"}
 	if err := s.UpsertRecords(ctx, "tickets", []Record{older}); err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestUpsertRecords(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("Record: %v %v", ok, err)
 	}
-	want := map[string]string{"hs_pipeline_stage": "1", "alusta_decision": "matched rule r1 for [hetu]"}
+	want := map[string]string{"stage": "1", "decision": "matched rule r1 for [hetu]"}
 	if !reflect.DeepEqual(got.Properties, want) {
 		t.Errorf("properties: got %v, want %v", got.Properties, want)
 	}
@@ -135,11 +135,11 @@ func TestUpsertRecords(t *testing.T) {
 	}
 	newer := rec
 	newer.UpdatedAt = t0.Add(2 * time.Hour)
-	newer.Properties = map[string]string{"hs_pipeline_stage": "2"}
-	if err := s.UpsertRecords(ctx, "tickets", []Record{newer, {ID: "102", UpdatedAt: t0, Properties: map[string]string{"hs_pipeline_stage": "2"}}}); err != nil {
+	newer.Properties = map[string]string{"stage": "2"}
+	if err := s.UpsertRecords(ctx, "tickets", []Record{newer, {ID: "102", UpdatedAt: t0, Properties: map[string]string{"stage": "2"}}}); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := s.Records(ctx, "tickets", Filter{Where: map[string]string{"hs_pipeline_stage": "2"}})
+	recs, err := s.Records(ctx, "tickets", Filter{Where: map[string]string{"stage": "2"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -411,16 +411,11 @@ func TestPipelinesAndConversions(t *testing.T) {
 		t.Errorf("ticket stages: got %+v %v", got, err)
 	}
 
-	v := "3"
-	obj := hubspot.Object{ID: "5", Properties: map[string]*string{"alusta_units": &v, "amount": nil}}
-	if r := RecordFromObject(obj); !reflect.DeepEqual(r.Properties, map[string]string{"alusta_units": "3"}) {
-		t.Errorf("RecordFromObject: got %v", r.Properties)
-	}
 	o := OwnerFromHubSpot(hubspot.Owner{ID: "7", Email: "aino@example.com", FirstName: "Aino", LastName: "Aalto", Teams: []hubspot.OwnerTeam{{Name: "Neuvonta"}}})
 	if !reflect.DeepEqual(o, Owner{ID: "7", FirstName: "Aino", LastName: "Aalto", Teams: []string{"Neuvonta"}}) {
 		t.Errorf("OwnerFromHubSpot: got %+v", o)
 	}
-	if !s.Allowed("deals", "alusta_units") || s.Allowed("deals", "dealname") || s.Allowed("tickets", "content") {
+	if !s.Allowed("deals", "units") || s.Allowed("deals", "name") || !s.Allowed("companies", "name") || s.Allowed("tickets", "content") {
 		t.Error("Allowed: free text allowed or allow-list missing")
 	}
 }
