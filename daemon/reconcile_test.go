@@ -25,7 +25,7 @@ type inProcess struct {
 
 func newInProcess(t *testing.T, t0 time.Time) *inProcess {
 	t.Helper()
-	return newInProcessWith(t, t0, "../pipelines")
+	return newInProcessWith(t, t0, "../testdata/rules/pipelines")
 }
 
 func newInProcessWith(t *testing.T, t0 time.Time, rulesDir string) *inProcess {
@@ -48,7 +48,7 @@ func newInProcessWith(t *testing.T, t0 time.Time, rulesDir string) *inProcess {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	d, err := New(Options{Client: client, Store: st, PipelinesDir: rulesDir, MappingsDir: "../mappings",
+	d, err := New(Options{Client: client, Store: st, PipelinesDir: rulesDir, MappingsDir: "../testdata/rules/mappings",
 		Lookback: time.Minute, Now: clock})
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
-	"github.com/alusta/alusta/mappings"
 )
 
 func demoOwners() []hubspot.Owner {
@@ -168,7 +167,7 @@ func TestSLALifecycle(t *testing.T) {
 }
 
 func TestOwnerRotationSkipsAway(t *testing.T) {
-	m := mappings.Default()
+	m := testMapping(t)
 	if err := m.Resolve(m.LabelPipelines()); err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +206,7 @@ routes:
 // the daemon stores in SQLite, is an owner id rather than a staff email, and
 // that a position saved as an email still continues the rotation.
 func TestOwnerRotationKeepsNoEmail(t *testing.T) {
-	m := mappings.Default()
+	m := testMapping(t)
 	if err := m.Resolve(m.LabelPipelines()); err != nil {
 		t.Fatal(err)
 	}
@@ -265,8 +264,8 @@ func TestStickyProvider(t *testing.T) {
 }
 
 func TestDecideErrors(t *testing.T) {
-	m := mappings.Default()
-	r, err := Load(".", m)
+	m := testMapping(t)
+	r, err := Load(testRulesDir, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +295,7 @@ func TestForget(t *testing.T) {
 }
 
 func TestRouteNoteOnceAndProblems(t *testing.T) {
-	m := mappings.Default()
+	m := testMapping(t)
 	if err := m.Resolve(m.LabelPipelines()); err != nil {
 		t.Fatal(err)
 	}

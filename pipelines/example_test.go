@@ -14,14 +14,18 @@ import (
 // saved State, push the writes, save the State and sleep until the
 // earliest NextWake.
 func Example() {
-	m := mappings.Default()
+	m, err := mappings.Load("../testdata/rules/mappings")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	// At start-up the daemon passes client.Pipelines(ctx, "tickets") and
 	// client.Pipelines(ctx, "deals"); labels stand in for ids here.
 	if err := m.Resolve(m.LabelPipelines()); err != nil {
 		fmt.Println(err)
 		return
 	}
-	rules, err := pipelines.Load(".", m)
+	rules, err := pipelines.Load("../testdata/rules/pipelines", m)
 	if err != nil {
 		fmt.Println(err) // every problem, one per line, file:line:col
 		return

@@ -12,7 +12,7 @@ import (
 )
 
 func TestLoadDemo(t *testing.T) {
-	r, err := Load(".", mappings.Default())
+	r, err := Load(testRulesDir, testMapping(t))
 	if err != nil {
 		t.Fatalf("load demo rules: %v", err)
 	}
@@ -26,7 +26,7 @@ func TestLoadDemo(t *testing.T) {
 // `alusta rules check`: warnings first, then errors).
 func TestLoadBroken(t *testing.T) {
 	dir := filepath.Join("testdata", "broken")
-	warnings, err := Check(dir, mappings.Default())
+	warnings, err := Check(dir, testMapping(t))
 	var es mappings.Errors
 	if !errors.As(err, &es) {
 		t.Fatalf("got %v, want mappings.Errors", err)
@@ -46,7 +46,7 @@ func TestLoadBroken(t *testing.T) {
 	if got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
-	if _, err := Load(dir, mappings.Default()); err == nil {
+	if _, err := Load(dir, testMapping(t)); err == nil {
 		t.Error("Load: got nil error, want errors")
 	}
 }
@@ -59,10 +59,10 @@ func TestNoRuleFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "pipelines: no rule files (*.yaml) in " + dir
-	if _, err := Load(dir, mappings.Default()); err == nil || err.Error() != want {
+	if _, err := Load(dir, testMapping(t)); err == nil || err.Error() != want {
 		t.Errorf("Load: got %v, want %s", err, want)
 	}
-	if _, err := Check(dir, mappings.Default()); err == nil || err.Error() != want {
+	if _, err := Check(dir, testMapping(t)); err == nil || err.Error() != want {
 		t.Errorf("Check: got %v, want %s", err, want)
 	}
 }
@@ -108,7 +108,7 @@ func TestLoadErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse(map[string][]byte{"t.yaml": []byte(tt.src)}, mappings.Default())
+			_, err := Parse(map[string][]byte{"t.yaml": []byte(tt.src)}, testMapping(t))
 			var es mappings.Errors
 			if !errors.As(err, &es) {
 				t.Fatalf("got %v, want mappings.Errors", err)
@@ -139,7 +139,7 @@ routes:
   - queue: e
   - queue: f
 `
-	r, err := Parse(map[string][]byte{"t.yaml": []byte(src)}, mappings.Default())
+	r, err := Parse(map[string][]byte{"t.yaml": []byte(src)}, testMapping(t))
 	if err != nil {
 		t.Fatal(err)
 	}

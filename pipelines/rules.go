@@ -175,9 +175,6 @@ type goal struct {
 // as shadowed or unreachable routes.
 func (r *Rules) Warnings() []string { return r.warnings }
 
-// Calendar returns a calendar by name.
-func (r *Rules) Calendar(name string) *Calendar { return r.calendars[name] }
-
 var (
 	ownerStrategies    = []string{"round_robin", "least_open"}
 	providerStrategies = []string{"round_robin", "weighted", "least_loaded", "ordered"}

@@ -157,7 +157,10 @@ func (st step) load(t *testing.T, ctx context.Context, s *store.Store) {
 			t.Fatal(err)
 		}
 	}
-	mapping := mappings.Default()
+	mapping, err := mappings.Load("../testdata/rules/mappings")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for typ, recs := range st.Records {
 		var rs []store.Record
 		for _, r := range recs {

@@ -43,7 +43,10 @@ func TestDemoLeavesNoPersonalData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := mappings.Default()
+	m, err := mappings.Load("../testdata/rules/mappings")
+	if err != nil {
+		t.Fatal(err)
+	}
 	hetu := regexp.MustCompile(`\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]`)
 	hetusRead := 0
 	for _, typ := range []string{hubspot.Tickets, hubspot.Deals, hubspot.Companies} {

@@ -60,11 +60,6 @@ var contact = map[string]bool{
 	"note_body": true,
 }
 
-// Allowed reports whether the store keeps property name of objectType.
-func (s *Store) Allowed(objectType, name string) bool {
-	return s.allow[objectType][name]
-}
-
 // keep filters and redacts properties for storage.
 func (s *Store) keep(objectType string, props map[string]string) map[string]string {
 	allow := s.allow[objectType]

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -150,23 +149,4 @@ SELECT goal, cycle, kind, at FROM sla_events WHERE object_type = ? AND record_id
 		return nil, fmt.Errorf("store: sla events %s %s: %w", objectType, id, err)
 	}
 	return out, nil
-}
-
-// NextDeadline is the earliest due time of a running or warning cycle,
-// for the daemon's SLA timer; false when no clock runs.
-func (s *Store) NextDeadline(ctx context.Context) (time.Time, bool, error) {
-	var due sql.NullString
-	err := s.db.QueryRowContext(ctx, `
-SELECT MIN(due_at) FROM sla_cycles WHERE status IN ('running', 'warning') AND stopped_at IS NULL AND due_at IS NOT NULL`).Scan(&due)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !due.Valid) {
-		return time.Time{}, false, nil
-	}
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("store: next deadline: %w", err)
-	}
-	t, err := ParseTime(due.String)
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("store: next deadline: %w", err)
-	}
-	return t, true, nil
 }

@@ -190,14 +190,14 @@ func TestCursor(t *testing.T) {
 	}
 	since := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
 	started := time.Date(2026, 3, 10, 11, 59, 0, 0, time.UTC)
-	if err := s.SaveCursor(ctx, "deals", Cursor{Since: since, LastID: "5501", SyncStartedAt: started}); err != nil {
+	if err := s.SaveCursor(ctx, "deals", Cursor{Since: since, SyncStartedAt: started}); err != nil {
 		t.Fatal(err)
 	}
 	got, err = s.Cursor(ctx, "deals")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Cursor{Since: since, LastID: "5501", SyncStartedAt: started, UpdatedAt: c.t}
+	want := Cursor{Since: since, SyncStartedAt: started, UpdatedAt: c.t}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
@@ -277,21 +277,17 @@ func TestDecisions(t *testing.T) {
 	if len(hist) != 2 || hist[0].ProviderID != "301" || hist[0].Explanation != "chose 301 for client [hetu]" {
 		t.Errorf("history: got %+v", hist)
 	}
-	latest, ok, err := s.LatestDecision(ctx, "deals", "9")
-	if err != nil || !ok || latest.ProviderID != "302" {
-		t.Errorf("latest: got %+v %v %v", latest, ok, err)
+	if hist[1].ProviderID != "302" {
+		t.Errorf("latest: got %+v, want provider 302", hist[1])
 	}
-	if _, ok, err := s.LatestDecision(ctx, "deals", "10"); ok || err != nil {
-		t.Errorf("none: got %v %v", ok, err)
+	if none, err := s.Decisions(ctx, "deals", "10"); len(none) != 0 || err != nil {
+		t.Errorf("none: got %v %v", none, err)
 	}
 }
 
 func TestSLA(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
-	if _, ok, err := s.NextDeadline(ctx); ok || err != nil {
-		t.Fatalf("empty: got %v %v, want false nil", ok, err)
-	}
 	start := time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)
 	due1 := start.Add(4 * time.Hour)
 	due2 := start.Add(2 * time.Hour)
@@ -304,10 +300,6 @@ func TestSLA(t *testing.T) {
 	}
 	if err := s.SaveSLACycles(ctx, "tickets", "2", []SLACycle{{Goal: "first_response", Cycle: 1, StartedAt: start, DueAt: &due2, Status: SLAPaused}}); err != nil {
 		t.Fatal(err)
-	}
-	got, ok, err := s.NextDeadline(ctx)
-	if err != nil || !ok || !got.Equal(due1) {
-		t.Errorf("NextDeadline: got %v %v %v, want %v", got, ok, err, due1)
 	}
 	cs, err := s.SLACycles(ctx, "tickets", "1")
 	if err != nil {
@@ -341,7 +333,7 @@ func TestStateRejectedRuns(t *testing.T) {
 	if err := s.LoadState(ctx, "rotation", &st); err != nil || st.Next != nil {
 		t.Fatalf("empty state: got %+v %v", st, err)
 	}
-	if err := s.SaveState(ctx, "rotation", rotation{Next: map[string]int{"neuvonta": 3}}); err != nil {
+	if err := s.SaveStates(ctx, map[string]any{"rotation": rotation{Next: map[string]int{"neuvonta": 3}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.LoadState(ctx, "rotation", &st); err != nil || st.Next["neuvonta"] != 3 {
@@ -415,8 +407,17 @@ func TestPipelinesAndConversions(t *testing.T) {
 	if !reflect.DeepEqual(o, Owner{ID: "7", FirstName: "Aino", LastName: "Aalto", Teams: []string{"Neuvonta"}}) {
 		t.Errorf("OwnerFromHubSpot: got %+v", o)
 	}
-	if !s.Allowed("deals", "units") || s.Allowed("deals", "name") || !s.Allowed("companies", "name") || s.Allowed("tickets", "content") {
-		t.Error("Allowed: free text allowed or allow-list missing")
+	for _, c := range []struct {
+		typ, name string
+		kept      bool
+	}{{"deals", "units", true}, {"deals", "name", false}, {"companies", "name", true}, {"tickets", "content", false}} {
+		if err := s.UpsertRecords(ctx, c.typ, []Record{{ID: "900", Properties: map[string]string{c.name: "x"}}}); err != nil {
+			t.Fatal(err)
+		}
+		r, _, err := s.Record(ctx, c.typ, "900")
+		if _, kept := r.Properties[c.name]; err != nil || kept != c.kept {
+			t.Errorf("%s %s: kept %v %v, want %v", c.typ, c.name, kept, err, c.kept)
+		}
 	}
 }
 

@@ -188,15 +188,6 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ObjectType, d.RecordID, d.Rule, d.Queue, 
 	return id, nil
 }
 
-// LatestDecision returns the record's latest decision and whether it has one.
-func (s *Store) LatestDecision(ctx context.Context, objectType, id string) (Decision, bool, error) {
-	ds, err := s.decisions(ctx, `WHERE object_type = ? AND record_id = ? ORDER BY id DESC LIMIT 1`, objectType, id)
-	if err != nil || len(ds) == 0 {
-		return Decision{}, false, err
-	}
-	return ds[0], true, nil
-}
-
 // Decisions returns the record's decision history, oldest first.
 func (s *Store) Decisions(ctx context.Context, objectType, id string) ([]Decision, error) {
 	return s.decisions(ctx, `WHERE object_type = ? AND record_id = ? ORDER BY id`, objectType, id)

@@ -25,9 +25,15 @@ func newReportCmd(a *app) *cobra.Command {
 // openStoreForReport opens the cache, refusing to create an empty one: a
 // report of a missing cache would be a silently empty file.
 func (a *app) openStoreForReport(ctx context.Context) (*store.Store, error) {
+	return a.openExistingStore(ctx, "report")
+}
+
+// openExistingStore opens the cache for reading what the daemon left;
+// command names the command in the error when there is none.
+func (a *app) openExistingStore(ctx context.Context, command string) (*store.Store, error) {
 	path := a.cfg.Store.Path
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("report: store %s does not exist (run alusta sync or alusta run first)", path)
+		return nil, fmt.Errorf("%s: store %s does not exist (run alusta sync or alusta run first)", command, path)
 	}
 	return store.Open(ctx, path, store.Options{})
 }

@@ -32,6 +32,7 @@ writes, API calls and errors. It exits non-zero when the cycle fails.`,
 		},
 	}
 	c.Flags().BoolVar(&once, "once", false, "run one cycle and exit")
+	c.AddCommand(newSyncRejectedCmd(a), newSyncHistoryCmd(a))
 	return c
 }
 
