@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/alusta/alusta/config/yamlpos"
 	"github.com/alusta/alusta/connector/hubspot"
 )
 
@@ -29,7 +30,7 @@ type Mapping struct {
 	Objects map[string]*Object `yaml:"objects"`
 	Written Written            `yaml:"written"`
 
-	doc *Doc
+	doc *yamlpos.Doc
 }
 
 // Object is the mapping of one HubSpot object type.
@@ -120,7 +121,7 @@ func Parse(file string, data []byte) (*Mapping, error) { return parse(file, data
 
 func parse(file string, data []byte) (*Mapping, error) {
 	m := &Mapping{}
-	doc, errs := DecodeFile(file, data, m)
+	doc, errs := yamlpos.DecodeFile(file, data, m)
 	m.doc = doc
 	errs = append(errs, m.validate()...)
 	if err := errs.Err(); err != nil {
@@ -129,8 +130,8 @@ func parse(file string, data []byte) (*Mapping, error) {
 	return m, nil
 }
 
-func (m *Mapping) validate() Errors {
-	var errs Errors
+func (m *Mapping) validate() yamlpos.Errors {
+	var errs yamlpos.Errors
 	d := m.doc
 	for _, t := range slices.Sorted(maps.Keys(m.Objects)) {
 		o := m.Objects[t]
@@ -343,7 +344,7 @@ func (m *Mapping) WrittenProperties() []hubspot.Property {
 // by object type. An unknown label is an error that lists the labels that
 // exist. Ids are accepted in place of labels.
 func (m *Mapping) Resolve(pipelines map[string][]hubspot.Pipeline) error {
-	var errs Errors
+	var errs yamlpos.Errors
 	for _, t := range slices.Sorted(maps.Keys(m.Objects)) {
 		o := m.Objects[t]
 		if o.Pipeline == "" {

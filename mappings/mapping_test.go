@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/alusta/alusta/config/yamlpos"
 	"github.com/alusta/alusta/connector/hubspot"
 )
 
@@ -81,9 +82,9 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("load the copy of the shipped mapping: %v", err)
 	}
 	_, err := Load(filepath.Join("testdata", "broken"))
-	var es Errors
+	var es yamlpos.Errors
 	if !errors.As(err, &es) {
-		t.Fatalf("got %v, want Errors", err)
+		t.Fatalf("got %v, want yamlpos.Errors", err)
 	}
 	var got []string
 	for _, e := range es {

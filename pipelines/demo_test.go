@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/alusta/alusta/mappings"
+	"github.com/alusta/alusta/config/yamlpos"
 )
 
 // TestDemoRules runs the shipped *_test.yaml against the shipped rules.
@@ -62,9 +62,9 @@ cases:
 		t.Fatal(err)
 	}
 	_, err := RunTests(dir, testMapping(t), io.Discard)
-	var es mappings.Errors
+	var es yamlpos.Errors
 	if !errors.As(err, &es) {
-		t.Fatalf("got %v, want mappings.Errors", err)
+		t.Fatalf("got %v, want yamlpos.Errors", err)
 	}
 	var got []string
 	for _, e := range es {

@@ -1,7 +1,7 @@
 package pipelines
 
 import (
-	"strconv"
+	"math"
 	"strings"
 
 	"github.com/alusta/alusta/connector/hubspot"
@@ -40,7 +40,9 @@ func recordEnv(m *mappings.Mapping, objectType string, o *hubspot.Object, declin
 	for _, f := range mappings.FieldNames(objectType) {
 		v := props[m.Field(objectType, f)]
 		if numericFields[f] {
-			n, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			// A value that is no number counts as 0 in a condition; the
+			// daemon skips and records such a record before deciding.
+			n, _ := hubspot.ParseNumber(v)
 			env[f] = n
 			continue
 		}
@@ -67,7 +69,7 @@ func applyEnv(m *mappings.Mapping, objectType string, env map[string]any, writes
 		case f == "stage":
 			env[f] = m.StageName(objectType, v)
 		case numericFields[f]:
-			n, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			n, _ := hubspot.ParseNumber(v)
 			env[f] = n
 		default:
 			env[f] = v
@@ -117,10 +119,10 @@ func ProviderOf(id string, fields map[string]string) Provider {
 		Capacity:  -1,
 		Weight:    1,
 	}
-	if c, err := strconv.Atoi(get("capacity")); err == nil {
-		p.Capacity = c
+	if c, err := hubspot.ParseNumber(get("capacity")); err == nil && c == math.Trunc(c) {
+		p.Capacity = int(c)
 	}
-	if w, err := strconv.ParseFloat(get("weight"), 64); err == nil && w >= 0 {
+	if w, err := hubspot.ParseNumber(get("weight")); err == nil && w >= 0 {
 		p.Weight = w
 	}
 	return p

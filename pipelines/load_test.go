@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/alusta/alusta/mappings"
+	"github.com/alusta/alusta/config/yamlpos"
 )
 
 func TestLoadDemo(t *testing.T) {
@@ -27,9 +27,9 @@ func TestLoadDemo(t *testing.T) {
 func TestLoadBroken(t *testing.T) {
 	dir := filepath.Join("testdata", "broken")
 	warnings, err := Check(dir, testMapping(t))
-	var es mappings.Errors
+	var es yamlpos.Errors
 	if !errors.As(err, &es) {
-		t.Fatalf("got %v, want mappings.Errors", err)
+		t.Fatalf("got %v, want yamlpos.Errors", err)
 	}
 	var lines []string
 	for _, w := range warnings {
@@ -109,9 +109,9 @@ func TestLoadErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse(map[string][]byte{"t.yaml": []byte(tt.src)}, testMapping(t))
-			var es mappings.Errors
+			var es yamlpos.Errors
 			if !errors.As(err, &es) {
-				t.Fatalf("got %v, want mappings.Errors", err)
+				t.Fatalf("got %v, want yamlpos.Errors", err)
 			}
 			var got []string
 			for _, e := range es {

@@ -231,12 +231,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	return err
 }
 
-// reconcile turns every difference between what locked months billed and
+// recordCorrections turns every difference between what locked months billed and
 // what the deals now say into refund and correction rows, dated now: a
 // changed order is refunded and billed again as it stands, a removed one
 // refunded, and one delivered late into a locked month billed as a
 // correction. Nothing billed is ever rewritten.
-func reconcile(ctx context.Context, tx *sql.Tx, env Env, lines map[string]billingLine, st billingState) error {
+func recordCorrections(ctx context.Context, tx *sql.Tx, env Env, lines map[string]billingLine, st billingState) error {
 	now := env.Now()
 	for _, id := range sortedKeys(st.billed) {
 		b := st.billed[id]
@@ -287,7 +287,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// billingRows computes a period's rows inside tx, after reconcile.
+// billingRows computes a period's rows inside tx, after recordCorrections.
 func billingRows(ctx context.Context, tx *sql.Tx, env Env, p Period, lines map[string]billingLine, st billingState) ([][]any, error) {
 	names, err := providerNames(ctx, env.Store)
 	if err != nil {
@@ -371,7 +371,7 @@ FROM billing_corrections ORDER BY id`)
 }
 
 // billingTx computes lines, records unbillable deals, then runs fn in one
-// transaction that has reconciled locked months. It returns the unbillable
+// transaction that has recorded the corrections of locked months. It returns the unbillable
 // deals, so that the caller can name them.
 func billingTx(ctx context.Context, env Env, fn func(tx *sql.Tx, lines map[string]billingLine, st billingState) error) ([]problem, error) {
 	lines, probs, err := billingLines(ctx, env)
@@ -392,7 +392,7 @@ func billingTx(ctx context.Context, env Env, fn func(tx *sql.Tx, lines map[strin
 	if err != nil {
 		return nil, err
 	}
-	if err := reconcile(ctx, tx, env, lines, st); err != nil {
+	if err := recordCorrections(ctx, tx, env, lines, st); err != nil {
 		return nil, err
 	}
 	if err := fn(tx, lines, st); err != nil {

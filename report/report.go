@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/store"
 )
 
@@ -300,36 +301,16 @@ func formatCents(c int64, point byte) string {
 	return fmt.Sprintf("%s%d%c%02d", sign, c/100, point, c%100)
 }
 
-// parseCRMTime reads a HubSpot datetime property: RFC 3339, epoch
-// milliseconds or a plain date (midnight UTC, as HubSpot stores dates).
+// parseCRMTime reads a HubSpot datetime or date property.
 func parseCRMTime(s string) (time.Time, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, false
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, true
-	}
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return time.UnixMilli(ms).UTC(), true
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, true
-	}
-	return time.Time{}, false
+	t, err := hubspot.ParseTime(s)
+	return t, err == nil
 }
 
-// parseNumber reads a CRM number; a decimal comma is accepted.
+// parseNumber reads a CRM number as every part of alusta does.
 func parseNumber(s string) (float64, bool) {
-	s = strings.TrimSpace(strings.ReplaceAll(s, ",", "."))
-	if s == "" {
-		return 0, false
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, false
-	}
-	return v, true
+	v, err := hubspot.ParseNumber(s)
+	return v, err == nil
 }
 
 // providerNames maps company ids to names.

@@ -232,7 +232,7 @@ func TestWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]Written{"alusta_queue": {Value: "palaute", At: t2}, "hubspot_owner_id": {Value: "8", At: t1}}
+	want := map[string]LastWrite{"alusta_queue": {Value: "palaute", At: t2}, "hubspot_owner_id": {Value: "8", At: t1}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("LastWritten: got %+v, want %+v", got, want)
 	}

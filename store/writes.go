@@ -36,8 +36,8 @@ type Write struct {
 	Reason string
 }
 
-// Written is the value alusta last wrote to a property and when.
-type Written struct {
+// LastWrite is the value alusta last wrote to a property and when.
+type LastWrite struct {
 	Value string
 	At    time.Time
 }
@@ -82,7 +82,7 @@ ON CONFLICT (object_type, record_id, property, new_value, decision_id, status) D
 
 // LastWritten maps each property of a record to the value alusta last
 // wrote there successfully, so the engine can tell a human's later change.
-func (s *Store) LastWritten(ctx context.Context, objectType, id string) (map[string]Written, error) {
+func (s *Store) LastWritten(ctx context.Context, objectType, id string) (map[string]LastWrite, error) {
 	rows, err := s.db.QueryContext(ctx, `
 SELECT property, new_value, at FROM writes w
 WHERE object_type = ? AND record_id = ? AND status = 'applied'
@@ -92,7 +92,7 @@ WHERE object_type = ? AND record_id = ? AND status = 'applied'
 		return nil, fmt.Errorf("store: last written %s %s: %w", objectType, id, err)
 	}
 	defer rows.Close()
-	out := make(map[string]Written)
+	out := make(map[string]LastWrite)
 	for rows.Next() {
 		var p, v, at string
 		if err := rows.Scan(&p, &v, &at); err != nil {
@@ -102,7 +102,7 @@ WHERE object_type = ? AND record_id = ? AND status = 'applied'
 		if err != nil {
 			return nil, fmt.Errorf("store: last written %s %s: %w", objectType, id, err)
 		}
-		out[p] = Written{Value: v, At: t}
+		out[p] = LastWrite{Value: v, At: t}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: last written %s %s: %w", objectType, id, err)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 
@@ -78,13 +80,22 @@ func (a *app) connect(reg prometheus.Registerer, hook *webhookTarget) (*backend,
 	return b, nil
 }
 
-// serve runs the demo sandbox until ctx ends; it returns at once when
-// alusta talks to HubSpot.
-func (b *backend) serve(ctx context.Context) error {
+// start serves the demo sandbox until stop is called or ctx ends; stop
+// waits for it and logs a failure. Against HubSpot both do nothing. Every
+// command that talks to the CRM starts and stops the sandbox this way.
+func (b *backend) start(ctx context.Context, log *slog.Logger) (stop func()) {
 	if b.sandbox == nil {
-		return nil
+		return func() {}
 	}
-	return b.sandbox.Run(ctx, b.ln)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- b.sandbox.Run(ctx, b.ln) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("sandbox stopped", "err", err)
+		}
+	}
 }
 
 // Close saves the demo sandbox's state.

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -49,10 +48,7 @@ func newReportExportCmd(a *app) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			loc, err := time.LoadLocation(a.cfg.Reports.TimeZone)
-			if err != nil {
-				return fmt.Errorf("report: %w", err)
-			}
+			loc := a.cfg.Reports.Location
 			if (month == "") == (day == "") {
 				return errors.New("report export: give either --month YYYY-MM or --day YYYY-MM-DD")
 			}
@@ -139,10 +135,7 @@ func newReportStatusCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			loc, err := time.LoadLocation(a.cfg.Reports.TimeZone)
-			if err != nil {
-				return fmt.Errorf("report: %w", err)
-			}
+			loc := a.cfg.Reports.Location
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "STARTED\tREPORT\tPERIOD\tFORMAT\tATTEMPT\tSTATUS\tROWS\tDURATION\tCHECKSUM\tERROR")
 			for _, r := range runs {
@@ -178,10 +171,7 @@ func newReportLockCmd(a *app) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			loc, err := time.LoadLocation(a.cfg.Reports.TimeZone)
-			if err != nil {
-				return fmt.Errorf("report: %w", err)
-			}
+			loc := a.cfg.Reports.Location
 			s, err := a.openStoreForReport(ctx)
 			if err != nil {
 				return err

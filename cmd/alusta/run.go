@@ -11,7 +11,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/robfig/cron/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
@@ -61,15 +60,7 @@ func (a *app) runDaemon(ctx context.Context) error {
 
 	// The demo sandbox outlives the sync: on a stop the daemon finishes
 	// its batch against it first, then the sandbox saves its state.
-	sbCtx, stopSandbox := context.WithCancel(context.WithoutCancel(ctx))
-	sbDone := make(chan error, 1)
-	go func() { sbDone <- b.serve(sbCtx) }()
-	defer func() {
-		stopSandbox()
-		if err := <-sbDone; err != nil {
-			a.log.Error("sandbox stopped", "err", err)
-		}
-	}()
+	defer b.start(context.WithoutCancel(ctx), a.log)()
 
 	st, err := store.Open(ctx, cfg.Store.Path, store.Options{})
 	if err != nil {
@@ -79,7 +70,7 @@ func (a *app) runDaemon(ctx context.Context) error {
 	d, err := daemon.New(daemon.Options{
 		Client: b.client, Store: st,
 		PipelinesDir: cfg.Pipelines.Dir, MappingsDir: cfg.Mappings.Dir,
-		Interval: cfg.Sync.Interval, Lookback: cfg.Sync.Lookback,
+		Interval: cfg.Sync.Interval, Lookback: cfg.Sync.Lookback, Reconcile: cfg.Sync.Reconcile,
 		Log: a.log, Registerer: reg,
 	})
 	if err != nil {
@@ -94,11 +85,7 @@ func (a *app) runDaemon(ctx context.Context) error {
 	} else {
 		a.log.Info("webhooks off: set http.webhook_secret to the app's client secret to accept them")
 	}
-	loc, err := time.LoadLocation(cfg.Reports.TimeZone)
-	if err != nil {
-		return err
-	}
-	exp, err := report.NewExporter(st, report.ExporterOptions{Dir: cfg.Reports.Dir, Loc: loc, Registerer: reg, Log: a.log})
+	exp, err := report.NewExporter(st, report.ExporterOptions{Dir: cfg.Reports.Dir, Loc: cfg.Reports.Location, Registerer: reg, Log: a.log})
 	if err != nil {
 		return err
 	}
@@ -125,36 +112,10 @@ func (a *app) runDaemon(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error { return reloadOnHUP(gctx, a, d) })
-	g.Go(func() error { return reconcileOn(gctx, a, d, cfg.Sync.Reconcile) })
+	g.Go(func() error { return d.RunReconcile(gctx) })
 	err = g.Wait()
 	a.log.Info("alusta stopped")
 	return err
-}
-
-// reconcileOn runs the full reconcile on its cron schedule until ctx ends.
-func reconcileOn(ctx context.Context, a *app, d *daemon.Daemon, spec string) error {
-	sched, err := cron.ParseStandard(spec)
-	if err != nil {
-		return fmt.Errorf("run: sync.reconcile %q: %w", spec, err)
-	}
-	for {
-		next := sched.Next(time.Now())
-		t := time.NewTimer(time.Until(next))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-t.C:
-		}
-		gaps, err := d.Reconcile(ctx)
-		if err != nil {
-			a.log.Error("reconcile failed", "err", err)
-			continue
-		}
-		for typ, g := range gaps {
-			a.log.Info("reconcile", "object", typ, "gaps", g.String())
-		}
-	}
 }
 
 // reloadOnHUP turns SIGHUP into a reload, as daemons conventionally do.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/alusta/alusta/daemon"
 	"github.com/alusta/alusta/store"
@@ -45,13 +44,7 @@ func (a *app) syncOnce(ctx context.Context) (sum daemon.Summary, ran bool, err e
 		return daemon.Summary{}, false, err
 	}
 	defer b.Close()
-	sctx, stop := context.WithCancel(ctx)
-	g, gctx := errgroup.WithContext(sctx)
-	g.Go(func() error { return b.serve(gctx) })
-	defer func() {
-		stop()
-		g.Wait()
-	}()
+	defer b.start(ctx, a.log)()
 
 	st, err := store.Open(ctx, cfg.Store.Path, store.Options{})
 	if err != nil {

@@ -1,0 +1,129 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/pipelines"
+)
+
+// The rule engine's state lives in the store in two parts: the shared part
+// (rotations, counts) under stateName, and each record's memory under
+// recordStatePrefix plus "tickets/123", so a page saves only its own records.
+const (
+	stateName         = "engine"
+	recordStatePrefix = "engine/rec/"
+	// versionPrefix keeps, per record, the hs_lastmodifieddate HubSpot gave
+	// it when alusta last wrote it (see lagging).
+	versionPrefix = "engine/ver/"
+)
+
+func (d *Daemon) saveState(ctx context.Context) error {
+	if d.mem.state == nil {
+		return nil
+	}
+	return d.saveStates(ctx, nil)
+}
+
+// saveStates saves the shared engine state and the memory of the records
+// named by keys in one transaction. A cancelled context must not lose the
+// state of writes already made, so it is not used to cancel the save.
+func (d *Daemon) saveStates(ctx context.Context, keys []string) error {
+	shared := *d.mem.state
+	shared.Records = nil
+	states := map[string]any{stateName: &shared}
+	for _, k := range keys {
+		if r := d.mem.state.Records[k]; r != nil {
+			states[recordStatePrefix+k] = r
+		}
+		if v, ok := d.mem.versions[k]; ok {
+			states[versionPrefix+k] = v
+		}
+	}
+	if err := d.store.SaveStates(context.WithoutCancel(ctx), states); err != nil {
+		return fmt.Errorf("save engine state: %w", err)
+	}
+	return nil
+}
+
+// lagging reports whether o is older than the version alusta's own last
+// write produced. HubSpot's search index lags behind its writes, so a read
+// shortly after a write may still show the values from before it; deciding
+// on those would take alusta's own write for a person's edit. The record
+// is read again, fresh, by a later page or cycle.
+//
+// The guard holds for indexLagWindow after the write only: HubSpot's index
+// catches up within minutes, and a cache filled from another copy of a
+// portal (a restored sandbox, say) must not hold records back for ever.
+func (d *Daemon) lagging(key string, o hubspot.Object) bool {
+	v, ok := d.mem.versions[key]
+	return ok && !o.UpdatedAt.IsZero() && o.UpdatedAt.Before(v.Modified) && d.now().Sub(v.WrittenAt) < indexLagWindow
+}
+
+// version is what HubSpot said of a record when alusta wrote it: its new
+// hs_lastmodifieddate, and when (on alusta's clock) the write was made.
+type version struct {
+	Modified  time.Time `json:"modified"`
+	WrittenAt time.Time `json:"written"`
+}
+
+// indexLagWindow is how long after alusta's write an older read of the record
+// is taken for the search index's lag.
+const indexLagWindow = 10 * time.Minute
+
+// restoreWritten makes the engine's memory of alusta's last writes agree
+// with the store's write log, which is saved with every push; the engine
+// state is saved less often, and after a crash it would otherwise take
+// alusta's own writes for a person's.
+func (c *cycle) restoreWritten(ctx context.Context, typ, id string) error {
+	st := c.d.mem.state
+	if st.Records == nil {
+		st.Records = make(map[string]*pipelines.RecordState)
+	}
+	w, err := c.d.store.LastWritten(ctx, typ, id)
+	if err != nil {
+		return err
+	}
+	if len(w) == 0 {
+		return nil
+	}
+	rec := st.Records[typ+"/"+id]
+	if rec == nil {
+		rec = &pipelines.RecordState{}
+		st.Records[typ+"/"+id] = rec
+	}
+	if rec.Written == nil {
+		rec.Written = make(map[string]string, len(w))
+	}
+	for prop, v := range w {
+		rec.Written[prop] = v.Value
+	}
+	return nil
+}
+
+func snapshot(st *pipelines.State, key string) *pipelines.RecordState {
+	r := st.Records[key]
+	if r == nil {
+		return nil
+	}
+	cp := *r
+	cp.Written = make(map[string]string, len(r.Written))
+	for k, v := range r.Written {
+		cp.Written[k] = v
+	}
+	cp.Declined = append([]string(nil), r.Declined...)
+	cp.SLA = append([]pipelines.SLACycle(nil), r.SLA...)
+	return &cp
+}
+
+// restore puts a record's engine memory back. The undone decision had
+// already moved the open counts: callers Recount once after restoring.
+func restore(st *pipelines.State, key string, snap *pipelines.RecordState) {
+	if snap == nil {
+		delete(st.Records, key)
+		return
+	}
+	st.Records[key] = snap
+}
