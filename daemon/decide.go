@@ -40,9 +40,6 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 			}
 			continue
 		}
-		if err := c.restoreWritten(ctx, typ, o.ID); err != nil {
-			return err
-		}
 		snap := snapshot(d.mem.state, key)
 		in := pipelines.Input{ObjectType: typ, Record: o, Owners: c.rs.owners}
 		if typ == hubspot.Deals {

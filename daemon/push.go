@@ -14,7 +14,9 @@ import (
 	"github.com/alusta/alusta/store"
 )
 
-// push writes a batch of decisions to HubSpot and logs each write.
+// push writes a batch of decisions to HubSpot, then saves the page: its
+// decisions, SLA clocks, write log, cache and engine state, in one
+// transaction.
 func (c *cycle) push(ctx context.Context, typ string, todo []decided, now time.Time) error {
 	d := c.d
 	var inputs []hubspot.BatchUpdateInput
@@ -61,7 +63,7 @@ func (c *cycle) push(ctx context.Context, typ string, todo []decided, now time.T
 			}
 		}
 	}
-	var writes []store.Write
+	page := store.Page{ObjectType: typ}
 	var assocs []hubspot.AssociationPost
 	var notes []hubspot.Note
 	rejectedBefore := c.sum.Rejected
@@ -70,38 +72,35 @@ func (c *cycle) push(ctx context.Context, typ string, todo []decided, now time.T
 		key := typ + "/" + p.obj.ID
 		rule := p.dec.Rule
 		reason, bad := failed[p.obj.ID]
-		var decisionID int64
+		writes := &page.Writes
 		if bad {
 			restore(d.mem.state, key, p.snap)
 			c.sum.Rejected++
 			d.metrics.writes.WithLabelValues(typ, "rejected").Add(float64(len(p.dec.Writes)))
 			d.log.Warn("write rejected", "object", typ, "id", p.obj.ID, "reason", reason)
 		} else {
-			id, err := c.remember(ctx, typ, p, now)
-			if err != nil {
-				return err
-			}
-			decisionID = id
+			page.Decided = append(page.Decided, c.remember(typ, p, now))
+			writes = &page.Decided[len(page.Decided)-1].Writes
 		}
 		for _, prop := range sortedKeys(p.dec.Writes) {
 			old, _ := p.obj.Prop(prop)
 			w := store.Write{ObjectType: typ, RecordID: p.obj.ID, Property: prop, Old: old, New: p.dec.Writes[prop],
-				Rule: rule, DecisionID: decisionID, At: now, Status: store.WriteApplied}
+				Rule: rule, At: now, Status: store.WriteApplied}
 			if bad {
 				w.Status, w.Reason = store.WriteRejected, reason
 			} else {
 				c.sum.Writes++
 				d.metrics.writes.WithLabelValues(typ, "applied").Inc()
 			}
-			writes = append(writes, w)
+			*writes = append(*writes, w)
 		}
 		if bad {
 			d.forgetEchoes(typ, p.obj.ID, p.dec.Writes)
 		}
 		for _, prop := range p.dec.Sticky {
 			cur, _ := p.obj.Prop(prop)
-			writes = append(writes, store.Write{ObjectType: typ, RecordID: p.obj.ID, Property: prop, Old: cur, New: cur,
-				Rule: rule, DecisionID: decisionID, At: now, Status: store.WriteSkippedHuman,
+			*writes = append(*writes, store.Write{ObjectType: typ, RecordID: p.obj.ID, Property: prop, Old: cur, New: cur,
+				Rule: rule, At: now, Status: store.WriteSkippedHuman,
 				Reason: "changed in the CRM after alusta's last write"})
 		}
 		if bad {
@@ -129,17 +128,18 @@ func (c *cycle) push(ctx context.Context, typ string, todo []decided, now time.T
 	if len(notes) > 0 {
 		c.addNotes(ctx, typ, notes)
 	}
-	if _, err := d.store.LogWrites(ctx, writes); err != nil {
-		return fmt.Errorf("log %s writes: %w", typ, err)
-	}
-	if err := c.cacheWritten(ctx, typ, todo, failed); err != nil {
-		return err
-	}
+	page.Records = c.cacheWritten(typ, todo, failed)
 	keys := make([]string, len(todo))
 	for i, p := range todo {
 		keys[i] = typ + "/" + p.obj.ID
 	}
-	return d.saveStates(ctx, keys)
+	page.States = d.states(keys)
+	// A cancelled context must not lose the record of writes HubSpot
+	// has taken.
+	if err := d.store.SavePage(context.WithoutCancel(ctx), page); err != nil {
+		return fmt.Errorf("push %s: %w", typ, err)
+	}
+	return nil
 }
 
 func (c *cycle) associate(ctx context.Context, typ string, posts []hubspot.AssociationPost) error {
@@ -161,7 +161,7 @@ func (c *cycle) associate(ctx context.Context, typ string, posts []hubspot.Assoc
 // cacheWritten brings the cached records up to what HubSpot holds after
 // the push, so reports see alusta's decisions without waiting for the next
 // read, and a reconcile does not take alusta's own write for a gap.
-func (c *cycle) cacheWritten(ctx context.Context, typ string, todo []decided, failed map[string]string) error {
+func (c *cycle) cacheWritten(typ string, todo []decided, failed map[string]string) []store.Record {
 	var recs []store.Record
 	for _, p := range todo {
 		if len(p.dec.Writes) == 0 {
@@ -176,13 +176,7 @@ func (c *cycle) cacheWritten(ctx context.Context, typ string, todo []decided, fa
 		}
 		recs = append(recs, r)
 	}
-	if len(recs) == 0 {
-		return nil
-	}
-	if err := c.d.store.UpsertRecords(ctx, typ, recs); err != nil {
-		return fmt.Errorf("cache %s writes: %w", typ, err)
-	}
-	return nil
+	return recs
 }
 
 // addNotes attaches the page's notes in batches. A note that fails is
@@ -202,10 +196,10 @@ func (c *cycle) addNotes(ctx context.Context, typ string, notes []hubspot.Note) 
 	}
 }
 
-// remember saves the decision (a new history row only when it differs
-// from the last one) and the SLA cycles of one record, and returns the
-// decision's id for the write log.
-func (c *cycle) remember(ctx context.Context, typ string, p *decided, now time.Time) (int64, error) {
+// remember is what the store keeps of one record's decision: the decision
+// (a new history row only when it differs from the last one), its SLA
+// cycles and the clock changes since the decision before.
+func (c *cycle) remember(typ string, p *decided, now time.Time) store.DecidedRecord {
 	d := c.d
 	dec := p.dec
 	after := c.record(typ, p.obj, dec.Writes).Properties
@@ -215,15 +209,6 @@ func (c *cycle) remember(ctx context.Context, typ string, p *decided, now time.T
 		OwnerID:     after["owner"],
 		ProviderID:  after[mappings.KeyProvider],
 		Explanation: dec.Explanation, At: now, Fingerprint: fingerprint(dec),
-	}
-	id, err := d.store.SaveDecision(ctx, sd)
-	if err != nil {
-		return 0, err
-	}
-	if len(dec.SLA) > 0 {
-		if err := d.store.SaveSLACycles(ctx, typ, p.obj.ID, slaCycles(dec.SLA)); err != nil {
-			return 0, err
-		}
 	}
 	var before []pipelines.SLACycle
 	if p.snap != nil {
@@ -235,12 +220,7 @@ func (c *cycle) remember(ctx context.Context, typ string, p *decided, now time.T
 			d.metrics.breaches.Inc()
 		}
 	}
-	if len(events) > 0 {
-		if err := d.store.SaveSLAEvents(ctx, events); err != nil {
-			return 0, err
-		}
-	}
-	return id, nil
+	return store.DecidedRecord{Decision: sd, SLA: slaCycles(dec.SLA), Events: events}
 }
 
 func fingerprint(dec pipelines.Decision) string {

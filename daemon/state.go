@@ -31,6 +31,15 @@ func (d *Daemon) saveState(ctx context.Context) error {
 // named by keys in one transaction. A cancelled context must not lose the
 // state of writes already made, so it is not used to cancel the save.
 func (d *Daemon) saveStates(ctx context.Context, keys []string) error {
+	if err := d.store.SaveStates(context.WithoutCancel(ctx), d.states(keys)); err != nil {
+		return fmt.Errorf("save engine state: %w", err)
+	}
+	return nil
+}
+
+// states is the shared engine state and the memory of the records named
+// by keys, by the names the store keeps them under.
+func (d *Daemon) states(keys []string) map[string]any {
 	shared := *d.mem.state
 	shared.Records = nil
 	states := map[string]any{stateName: &shared}
@@ -42,10 +51,7 @@ func (d *Daemon) saveStates(ctx context.Context, keys []string) error {
 			states[versionPrefix+k] = v
 		}
 	}
-	if err := d.store.SaveStates(context.WithoutCancel(ctx), states); err != nil {
-		return fmt.Errorf("save engine state: %w", err)
-	}
-	return nil
+	return states
 }
 
 // lagging reports whether o is older than the version alusta's own last
@@ -72,36 +78,6 @@ type version struct {
 // indexLagWindow is how long after alusta's write an older read of the record
 // is taken for the search index's lag.
 const indexLagWindow = 10 * time.Minute
-
-// restoreWritten makes the engine's memory of alusta's last writes agree
-// with the store's write log, which is saved with every push; the engine
-// state is saved less often, and after a crash it would otherwise take
-// alusta's own writes for a person's.
-func (c *cycle) restoreWritten(ctx context.Context, typ, id string) error {
-	st := c.d.mem.state
-	if st.Records == nil {
-		st.Records = make(map[string]*pipelines.RecordState)
-	}
-	w, err := c.d.store.LastWritten(ctx, typ, id)
-	if err != nil {
-		return err
-	}
-	if len(w) == 0 {
-		return nil
-	}
-	rec := st.Records[typ+"/"+id]
-	if rec == nil {
-		rec = &pipelines.RecordState{}
-		st.Records[typ+"/"+id] = rec
-	}
-	if rec.Written == nil {
-		rec.Written = make(map[string]string, len(w))
-	}
-	for prop, v := range w {
-		rec.Written[prop] = v.Value
-	}
-	return nil
-}
 
 func snapshot(st *pipelines.State, key string) *pipelines.RecordState {
 	r := st.Records[key]

@@ -80,9 +80,16 @@ func (s *Store) UpsertRecords(ctx context.Context, objectType string, recs []Rec
 	if len(recs) == 0 {
 		return nil
 	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.upsertRecords(ctx, tx, objectType, recs) })
+	if err != nil {
+		return fmt.Errorf("store: upsert %s: %w", objectType, err)
+	}
+	return nil
+}
+
+func (s *Store) upsertRecords(ctx context.Context, tx *sql.Tx, objectType string, recs []Record) error {
 	now := formatTime(s.now())
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `
+	stmt, err := tx.PrepareContext(ctx, `
 INSERT INTO records (object_type, id, properties, created_at, updated_at, archived, synced_at)
 VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (object_type, id) DO UPDATE SET
@@ -92,27 +99,22 @@ ON CONFLICT (object_type, id) DO UPDATE SET
     archived = excluded.archived,
     synced_at = excluded.synced_at
 WHERE excluded.updated_at >= records.updated_at`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, r := range recs {
+		if r.ID == "" {
+			return fmt.Errorf("record without id")
+		}
+		b, err := json.Marshal(s.keep(objectType, r.Properties))
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
-		for _, r := range recs {
-			if r.ID == "" {
-				return fmt.Errorf("record without id")
-			}
-			b, err := json.Marshal(s.keep(objectType, r.Properties))
-			if err != nil {
-				return err
-			}
-			if _, err := stmt.ExecContext(ctx, objectType, r.ID, string(b),
-				formatTime(r.CreatedAt), formatTime(r.UpdatedAt), r.Archived, now); err != nil {
-				return fmt.Errorf("%s %s: %w", objectType, r.ID, err)
-			}
+		if _, err := stmt.ExecContext(ctx, objectType, r.ID, string(b),
+			formatTime(r.CreatedAt), formatTime(r.UpdatedAt), r.Archived, now); err != nil {
+			return fmt.Errorf("%s %s: %w", objectType, r.ID, err)
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: upsert %s: %w", objectType, err)
 	}
 	return nil
 }

@@ -228,14 +228,6 @@ func TestWrites(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("second: got %d %v, want 2", n, err)
 	}
-	got, err := s.LastWritten(ctx, "tickets", "1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]LastWrite{"alusta_queue": {Value: "palaute", At: t2}, "hubspot_owner_id": {Value: "8", At: t1}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("LastWritten: got %+v, want %+v", got, want)
-	}
 	all, err := s.Writes(ctx, "tickets", "1")
 	if err != nil {
 		t.Fatal(err)

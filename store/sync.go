@@ -128,30 +128,29 @@ ORDER BY last_seen DESC, object_type, record_id LIMIT ?`, limit)
 // SaveStates stores several named states in one transaction, so that the
 // engine's shared memory and the records of one page agree after a crash.
 func (s *Store) SaveStates(ctx context.Context, states map[string]any) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
+	if err := s.inTx(ctx, func(tx *sql.Tx) error { return s.saveStates(ctx, tx, states) }); err != nil {
 		return fmt.Errorf("store: save states: %w", err)
 	}
-	defer tx.Rollback()
+	return nil
+}
+
+func (s *Store) saveStates(ctx context.Context, tx *sql.Tx, states map[string]any) error {
 	stmt, err := tx.PrepareContext(ctx, `
 INSERT INTO engine_state (name, value, updated_at) VALUES (?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`)
 	if err != nil {
-		return fmt.Errorf("store: save states: %w", err)
+		return err
 	}
 	defer stmt.Close()
 	now := formatTime(s.now())
 	for name, v := range states {
 		b, err := json.Marshal(v)
 		if err != nil {
-			return fmt.Errorf("store: save state %s: %w", name, err)
+			return fmt.Errorf("state %s: %w", name, err)
 		}
 		if _, err := stmt.ExecContext(ctx, name, Redact(string(b)), now); err != nil {
-			return fmt.Errorf("store: save state %s: %w", name, err)
+			return fmt.Errorf("state %s: %w", name, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: save states: %w", err)
 	}
 	return nil
 }
