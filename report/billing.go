@@ -356,16 +356,19 @@ FROM billing_corrections ORDER BY id`)
 			a.orders, float64(a.units) / 1000, k.price, a.total})
 	}
 	kindOrder := map[string]int{"original": 0, "correction": 1, "refund": 2}
+	col := columnIndex(billingColumns)
+	kind, price := col["kind"], col["unit_price"]
+	by := []int{col["month"], col["provider"], col["provider_id"], col["service"], col["payer"], col["unit"]}
 	sortRows(out, func(a, b []any) bool {
-		if ka, kb := kindOrder[a[1].(string)], kindOrder[b[1].(string)]; ka != kb {
+		if ka, kb := kindOrder[a[kind].(string)], kindOrder[b[kind].(string)]; ka != kb {
 			return ka < kb
 		}
-		for _, i := range []int{0, 3, 2, 4, 5, 6} {
+		for _, i := range by {
 			if x, y := a[i].(string), b[i].(string); x != y {
 				return x < y
 			}
 		}
-		return a[9].(int64) < b[9].(int64)
+		return a[price].(int64) < b[price].(int64)
 	})
 	return out, nil
 }

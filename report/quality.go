@@ -122,11 +122,13 @@ SELECT record_id, provider_id, at FROM decisions WHERE object_type = 'deals' AND
 		}
 		t.Rows = append(t.Rows, []any{month, id, names[id], a.orders, a.declines, a.reassignments, a.complaints, a.feedback, score})
 	}
+	col := columnIndex(qualityColumns)
+	name, id := col["provider"], col["provider_id"]
 	sortRows(t.Rows, func(a, b []any) bool {
-		if x, y := a[2].(string), b[2].(string); x != y {
+		if x, y := a[name].(string), b[name].(string); x != y {
 			return x < y
 		}
-		return a[1].(string) < b[1].(string)
+		return a[id].(string) < b[id].(string)
 	})
 	return t, nil
 }

@@ -209,7 +209,10 @@ func saveRows(ctx context.Context, db *sql.DB, t *Table) error {
 	return tx.Commit()
 }
 
-// encodeRow is a row as a JSON array: money in euros, dates as YYYY-MM-DD.
+// encodeRow is a row as a JSON object keyed by column name, in column
+// order: money in euros, dates as YYYY-MM-DD. Names, not positions, so
+// that a view or a BI query reading a cell survives a column added or
+// moved.
 func encodeRow(cols []Column, r []any) (string, error) {
 	out := make([]any, len(r))
 	for i, v := range r {
@@ -231,18 +234,52 @@ func encodeRow(cols []Column, r []any) (string, error) {
 			return "", fmt.Errorf("column %s: unsupported value %T", cols[i].Name, v)
 		}
 	}
-	b, err := json.Marshal(out)
-	return string(b), err
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(c.Name)
+		if err != nil {
+			return "", err
+		}
+		v, err := json.Marshal(out[i])
+		if err != nil {
+			return "", fmt.Errorf("column %s: %w", c.Name, err)
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.String(), nil
 }
 
-// decodeRow is encodeRow's inverse.
+// decodeRow is encodeRow's inverse. A JSON array is a row saved before
+// rows were keyed by name (billing months locked then), read by position.
 func decodeRow(cols []Column, s string) ([]any, error) {
 	var raw []json.RawMessage
-	if err := json.Unmarshal([]byte(s), &raw); err != nil {
-		return nil, err
-	}
-	if len(raw) != len(cols) {
-		return nil, fmt.Errorf("row has %d cells, want %d", len(raw), len(cols))
+	if strings.HasPrefix(strings.TrimSpace(s), "[") {
+		if err := json.Unmarshal([]byte(s), &raw); err != nil {
+			return nil, err
+		}
+		if len(raw) != len(cols) {
+			return nil, fmt.Errorf("row has %d cells, want %d", len(raw), len(cols))
+		}
+	} else {
+		var byName map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(s), &byName); err != nil {
+			return nil, err
+		}
+		raw = make([]json.RawMessage, len(cols))
+		for i, c := range cols {
+			m, ok := byName[c.Name]
+			if !ok {
+				return nil, fmt.Errorf("row has no column %s", c.Name)
+			}
+			raw[i] = m
+		}
 	}
 	out := make([]any, len(cols))
 	for i, m := range raw {
@@ -324,6 +361,16 @@ func providerNames(ctx context.Context, s *store.Store) (map[string]store.Record
 		out[r.ID] = r
 	}
 	return out, nil
+}
+
+// columnIndex maps column names to their positions, so that code reading
+// a row's cells names them.
+func columnIndex(cols []Column) map[string]int {
+	out := make(map[string]int, len(cols))
+	for i, c := range cols {
+		out[c.Name] = i
+	}
+	return out
 }
 
 // sortRows orders rows stably by less.
