@@ -11,9 +11,17 @@ import (
 )
 
 // decideAndPush decides each record and pushes the results in batches.
+// The records are decided against a working copy of the engine's state,
+// each seeing the decisions before it; the engine's own state takes a
+// decision's change only once HubSpot has taken its writes (push).
 func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Object) error {
 	d := c.d
 	now := d.now()
+	keys := make([]string, len(objs))
+	for i, o := range objs {
+		keys[i] = typ + "/" + o.ID
+	}
+	view := d.mem.state.Scratch(keys...)
 	var todo []decided
 	for _, o := range objs {
 		key := typ + "/" + o.ID
@@ -38,24 +46,23 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 			if err := c.archive(ctx, typ, o.ID); err != nil {
 				return err
 			}
+			view.Forget(typ, o.ID)
 			continue
 		}
-		snap := snapshot(d.mem.state, key)
 		in := pipelines.Input{ObjectType: typ, Record: o, Owners: c.rs.owners}
 		if typ == hubspot.Deals {
 			in.Providers = d.mem.providers
 		}
-		dec, err := c.rs.engine.Decide(in, d.mem.state, now)
+		dec, change, err := c.rs.engine.Decide(in, view, now)
 		if err != nil {
 			c.sum.Errors++
 			d.log.Warn("decide failed", "object", typ, "id", o.ID, "err", err)
-			restore(d.mem.state, key, snap)
-			d.mem.state.Recount()
 			if rerr := d.store.RecordRejected(ctx, typ, o.ID, "", err.Error()); rerr != nil {
 				return rerr
 			}
 			continue
 		}
+		view.Apply(change)
 		c.sum.Decisions++
 		d.metrics.decisions.WithLabelValues(typ, dec.Rule).Inc()
 		dropUnchanged(o, dec.Writes)
@@ -70,7 +77,7 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 			}
 		}
 		d.mem.wakes.set(key, dec.NextWake)
-		todo = append(todo, decided{obj: o, dec: dec, snap: snap})
+		todo = append(todo, decided{obj: o, dec: dec, before: d.mem.state.Records[key], change: change})
 	}
 	return c.push(ctx, typ, todo, now)
 }
@@ -128,9 +135,11 @@ func keepExplanation(o hubspot.Object, writes map[string]string, prop string) {
 }
 
 // decided is a decision waiting to be pushed, with the record's engine
-// memory from before it, to put back if HubSpot rejects the writes.
+// memory from before it (for the SLA events) and the change to the
+// engine's state that the push, once HubSpot takes it, confirms.
 type decided struct {
-	obj  hubspot.Object
-	dec  pipelines.Decision
-	snap *pipelines.RecordState
+	obj    hubspot.Object
+	dec    pipelines.Decision
+	before *pipelines.RecordState
+	change pipelines.Change
 }

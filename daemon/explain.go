@@ -78,7 +78,7 @@ func Explain(ctx context.Context, c ExplainCRM, o ExplainOptions) (pipelines.Dec
 	}
 	in := pipelines.Input{ObjectType: o.ObjectType, Record: *rec, Providers: providers, Owners: rs.owners}
 	rs.engine.Observe(in, st)
-	d, err := rs.engine.Decide(in, st, o.Now)
+	d, err := rs.engine.DecideApply(in, st, o.Now)
 	if err != nil {
 		return pipelines.Decision{}, nil, err
 	}

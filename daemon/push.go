@@ -42,12 +42,9 @@ func (c *cycle) push(ctx context.Context, typ string, todo []decided, now time.T
 			}
 		}
 		if err != nil {
-			// Nothing of the batch is known to have landed: put the
-			// engine's memory back so the next cycle decides again.
-			for _, p := range todo {
-				restore(d.mem.state, typ+"/"+p.obj.ID, p.snap)
-			}
-			d.mem.state.Recount()
+			// Nothing of the batch is known to have landed: the engine's
+			// state takes none of its changes, so the next cycle decides
+			// again.
 			for _, in := range inputs {
 				d.forgetEchoes(typ, in.ID, in.Properties)
 			}
@@ -66,20 +63,18 @@ func (c *cycle) push(ctx context.Context, typ string, todo []decided, now time.T
 	page := store.Page{ObjectType: typ}
 	var assocs []hubspot.AssociationPost
 	var notes []hubspot.Note
-	rejectedBefore := c.sum.Rejected
 	for i := range todo {
 		p := &todo[i]
-		key := typ + "/" + p.obj.ID
 		rule := p.dec.Rule
 		reason, bad := failed[p.obj.ID]
 		writes := &page.Writes
 		if bad {
-			restore(d.mem.state, key, p.snap)
 			c.sum.Rejected++
 			d.metrics.writes.WithLabelValues(typ, "rejected").Add(float64(len(p.dec.Writes)))
 			d.log.Warn("write rejected", "object", typ, "id", p.obj.ID, "reason", reason)
 		} else {
 			page.Decided = append(page.Decided, c.remember(typ, p, now))
+			d.mem.state.Apply(p.change)
 			writes = &page.Decided[len(page.Decided)-1].Writes
 		}
 		for _, prop := range sortedKeys(p.dec.Writes) {
@@ -116,9 +111,6 @@ func (c *cycle) push(ctx context.Context, typ string, todo []decided, now time.T
 		for _, note := range p.dec.Notes {
 			notes = append(notes, hubspot.Note{ObjectType: typ, ID: p.obj.ID, Body: note, At: now})
 		}
-	}
-	if c.sum.Rejected > rejectedBefore {
-		d.mem.state.Recount()
 	}
 	if len(assocs) > 0 {
 		if err := c.associate(ctx, typ, assocs); err != nil {
@@ -211,8 +203,8 @@ func (c *cycle) remember(typ string, p *decided, now time.Time) store.DecidedRec
 		Explanation: dec.Explanation, At: now, Fingerprint: fingerprint(dec),
 	}
 	var before []pipelines.SLACycle
-	if p.snap != nil {
-		before = p.snap.SLA
+	if p.before != nil {
+		before = p.before.SLA
 	}
 	events := slaEvents(typ, p.obj.ID, before, dec.SLA, now)
 	for _, e := range events {

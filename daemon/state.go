@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
-	"github.com/alusta/alusta/pipelines"
 )
 
 // The rule engine's state lives in the store in two parts: the shared part
@@ -78,28 +77,3 @@ type version struct {
 // indexLagWindow is how long after alusta's write an older read of the record
 // is taken for the search index's lag.
 const indexLagWindow = 10 * time.Minute
-
-func snapshot(st *pipelines.State, key string) *pipelines.RecordState {
-	r := st.Records[key]
-	if r == nil {
-		return nil
-	}
-	cp := *r
-	cp.Written = make(map[string]string, len(r.Written))
-	for k, v := range r.Written {
-		cp.Written[k] = v
-	}
-	cp.Declined = append([]string(nil), r.Declined...)
-	cp.SLA = append([]pipelines.SLACycle(nil), r.SLA...)
-	return &cp
-}
-
-// restore puts a record's engine memory back. The undone decision had
-// already moved the open counts: callers Recount once after restoring.
-func restore(st *pipelines.State, key string, snap *pipelines.RecordState) {
-	if snap == nil {
-		delete(st.Records, key)
-		return
-	}
-	st.Records[key] = snap
-}

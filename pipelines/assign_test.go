@@ -89,7 +89,7 @@ func TestAssignmentInvariants(t *testing.T) {
 				st.record("deals/" + id).Declined = declined
 			}
 			open := maps2(st.OpenOrders)
-			d, err := e.Decide(Input{ObjectType: hubspot.Deals, Record: rec, Providers: ps}, st, monday)
+			d, err := e.DecideApply(Input{ObjectType: hubspot.Deals, Record: rec, Providers: ps}, st, monday)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +127,7 @@ func pickN(t *testing.T, e *Engine, st *State, ps []Provider, service string, n 
 	t.Helper()
 	var out []string
 	for i := range n {
-		d, err := e.Decide(Input{ObjectType: hubspot.Deals, Record: deal(strconv.Itoa(start+i), service, "Tampere"), Providers: ps}, st, monday)
+		d, err := e.DecideApply(Input{ObjectType: hubspot.Deals, Record: deal(strconv.Itoa(start+i), service, "Tampere"), Providers: ps}, st, monday)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,7 +217,7 @@ func TestDeclineChain(t *testing.T) {
 		}
 	}
 	decide := func() Decision {
-		d, err := e.Decide(Input{ObjectType: hubspot.Deals, Record: rec, Providers: ps}, st, monday)
+		d, err := e.DecideApply(Input{ObjectType: hubspot.Deals, Record: rec, Providers: ps}, st, monday)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -170,6 +171,118 @@ func (st *State) Recount() {
 	}
 }
 
+// Change is what one decision does to the engine's State: the record's
+// new memory, and the rotation positions, weights and open counts it
+// moved. Decide returns it; State.Apply makes it so.
+type Change struct {
+	key                     string
+	record                  *RecordState
+	rotation                map[string]string
+	weights                 map[string]map[string]float64
+	openOrders, openTickets map[string]int // differences
+}
+
+// Apply makes a Change to the state. A Change may be applied to several
+// states (a page's working copy, then the daemon's own): it shares no
+// memory with any of them.
+func (st *State) Apply(c Change) {
+	if c.key == "" {
+		return
+	}
+	st.init()
+	for k, v := range c.rotation {
+		st.Rotation[k] = v
+	}
+	for k, w := range c.weights {
+		st.Weights[k] = maps.Clone(w)
+	}
+	for k, n := range c.openOrders {
+		st.OpenOrders[k] += n
+	}
+	for k, n := range c.openTickets {
+		st.OpenTickets[k] += n
+	}
+	if st.Records == nil {
+		st.Records = map[string]*RecordState{}
+	}
+	st.Records[c.key] = c.record.clone()
+}
+
+// Scratch returns a working copy of the shared state and of the records
+// named by keys, to decide a batch against without touching st: each
+// decision's Change is applied to the copy so that the next sees it (a
+// round robin moves on), and to st only once the writes have landed.
+func (st *State) Scratch(keys ...string) *State { return st.scratch(keys...) }
+
+func (st *State) scratch(keys ...string) *State {
+	s := &State{
+		Rotation:    maps.Clone(st.Rotation),
+		OpenOrders:  maps.Clone(st.OpenOrders),
+		OpenTickets: maps.Clone(st.OpenTickets),
+		Weights:     make(map[string]map[string]float64, len(st.Weights)),
+		Records:     make(map[string]*RecordState, len(keys)),
+	}
+	for k, w := range st.Weights {
+		s.Weights[k] = maps.Clone(w)
+	}
+	for _, k := range keys {
+		if r := st.Records[k]; r != nil {
+			s.Records[k] = r.clone()
+		}
+	}
+	return s
+}
+
+// diff is the Change that turns st into scratch for the record key.
+func (st *State) diff(scratch *State, key string) Change {
+	c := Change{key: key, record: scratch.Records[key].clone()}
+	for k, v := range scratch.Rotation {
+		if old, ok := st.Rotation[k]; !ok || old != v {
+			if c.rotation == nil {
+				c.rotation = map[string]string{}
+			}
+			c.rotation[k] = v
+		}
+	}
+	for k, w := range scratch.Weights {
+		if !maps.Equal(w, st.Weights[k]) {
+			if c.weights == nil {
+				c.weights = map[string]map[string]float64{}
+			}
+			c.weights[k] = maps.Clone(w)
+		}
+	}
+	c.openOrders = countDiff(st.OpenOrders, scratch.OpenOrders)
+	c.openTickets = countDiff(st.OpenTickets, scratch.OpenTickets)
+	return c
+}
+
+func countDiff(before, after map[string]int) map[string]int {
+	var out map[string]int
+	for k, v := range after {
+		if n := v - before[k]; n != 0 {
+			if out == nil {
+				out = map[string]int{}
+			}
+			out[k] = n
+		}
+	}
+	return out
+}
+
+// clone is a deep copy; nil stays nil.
+func (r *RecordState) clone() *RecordState {
+	if r == nil {
+		return nil
+	}
+	cp := *r
+	cp.Written = maps.Clone(r.Written)
+	cp.Declined = slices.Clone(r.Declined)
+	cp.SLA = slices.Clone(r.SLA)
+	cp.Noted = slices.Clone(r.Noted)
+	return &cp
+}
+
 func (st *State) init() {
 	if st.Rotation == nil {
 		st.Rotation = map[string]string{}
@@ -270,10 +383,34 @@ func (e *Engine) count(in *Input, st *State, rs *RecordState) {
 	}
 }
 
-// Decide applies the rules to one record at now and updates st in place:
-// counts, rotations, declines, SLA cycles and alusta's last writes (the
-// caller drops the State changes if it fails to push the writes).
-func (e *Engine) Decide(in Input, st *State, now time.Time) (Decision, error) {
+// Decide applies the rules to one record at now. It changes nothing: it
+// returns the decision and the Change it makes to st (counts, rotations,
+// declines, SLA cycles and alusta's last writes), which the caller applies
+// with State.Apply once the decision's writes have landed, and drops when
+// they have not.
+func (e *Engine) Decide(in Input, st *State, now time.Time) (Decision, Change, error) {
+	key := in.ObjectType + "/" + in.Record.ID
+	scratch := st.scratch(key)
+	d, err := e.decide(in, scratch, now)
+	if err != nil {
+		return Decision{}, Change{}, err
+	}
+	return d, st.diff(scratch, key), nil
+}
+
+// DecideApply decides and applies the change at once, for callers with no
+// write to wait for: rule tests, explain, backtests.
+func (e *Engine) DecideApply(in Input, st *State, now time.Time) (Decision, error) {
+	d, c, err := e.Decide(in, st, now)
+	if err != nil {
+		return Decision{}, err
+	}
+	st.Apply(c)
+	return d, nil
+}
+
+// decide decides one record, changing st in place.
+func (e *Engine) decide(in Input, st *State, now time.Time) (Decision, error) {
 	or := e.r.objects[in.ObjectType]
 	if or == nil {
 		return Decision{}, fmt.Errorf("pipelines: decide %s/%s: no rules for %s", in.ObjectType, in.Record.ID, in.ObjectType)

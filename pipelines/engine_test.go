@@ -2,6 +2,7 @@ package pipelines
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -46,7 +47,7 @@ func TestDeterministic(t *testing.T) {
 	run := func(st *State) ([]Decision, *State) {
 		var ds []Decision
 		for _, in := range ins {
-			d, err := e.Decide(in, st, now)
+			d, err := e.DecideApply(in, st, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,7 +87,7 @@ func TestSLALifecycle(t *testing.T) {
 	step := func(now time.Time, stage string) Decision {
 		t.Helper()
 		rec.Properties["hs_pipeline_stage"] = &stage
-		d, err := e.Decide(Input{ObjectType: hubspot.Tickets, Record: rec, Owners: demoOwners()}, st, now)
+		d, err := e.DecideApply(Input{ObjectType: hubspot.Tickets, Record: rec, Owners: demoOwners()}, st, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +188,7 @@ routes:
 	st := &State{}
 	var got []string
 	for i := range 4 {
-		d, err := e.Decide(Input{ObjectType: hubspot.Tickets, Record: ticket(string(rune('a'+i)), monday, nil), Owners: demoOwners()}, st, monday)
+		d, err := e.DecideApply(Input{ObjectType: hubspot.Tickets, Record: ticket(string(rune('a'+i)), monday, nil), Owners: demoOwners()}, st, monday)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,7 +226,7 @@ routes:
 	st := &State{Rotation: map[string]string{"team:t": "aino.virtanen@kotitori.example.fi"}}
 	var got []string
 	for i := range 3 {
-		d, err := e.Decide(Input{ObjectType: hubspot.Tickets, Record: ticket(string(rune('a'+i)), monday, nil), Owners: demoOwners()}, st, monday)
+		d, err := e.DecideApply(Input{ObjectType: hubspot.Tickets, Record: ticket(string(rune('a'+i)), monday, nil), Owners: demoOwners()}, st, monday)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,7 +252,7 @@ func TestStickyProvider(t *testing.T) {
 	e, m := demoEngine(t)
 	st := &State{Records: map[string]*RecordState{"deals/5": {Written: map[string]string{"alusta_provider": "1", "dealstage": "Välitetty tuottajalle"}}}}
 	rec := deal("5", "siivous", "Tampere", "alusta_provider", "2", "dealstage", "Välitetty tuottajalle")
-	d, err := e.Decide(Input{ObjectType: hubspot.Deals, Record: rec, Providers: []Provider{provider("1", "siivous", "Tampere", -1, 1)}}, st, monday)
+	d, err := e.DecideApply(Input{ObjectType: hubspot.Deals, Record: rec, Providers: []Provider{provider("1", "siivous", "Tampere", -1, 1)}}, st, monday)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,11 +271,11 @@ func TestDecideErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := NewEngine(r, m)
-	_, err = e.Decide(Input{ObjectType: hubspot.Tickets, Record: ticket("1", monday, nil)}, &State{}, monday)
+	_, err = e.DecideApply(Input{ObjectType: hubspot.Tickets, Record: ticket("1", monday, nil)}, &State{}, monday)
 	if want := "pipelines: decide tickets/1: mappings: pipelines not resolved"; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}
-	_, err = e.Decide(Input{ObjectType: hubspot.Companies, Record: ticket("1", monday, nil)}, &State{}, monday)
+	_, err = e.DecideApply(Input{ObjectType: hubspot.Companies, Record: ticket("1", monday, nil)}, &State{}, monday)
 	if want := "pipelines: decide companies/1: no rules for companies"; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}
@@ -315,14 +316,14 @@ routes:
 	e := NewEngine(r, m)
 	st := &State{}
 	rec := ticket("1", monday, map[string]string{"alusta_units": "many"})
-	d, err := e.Decide(Input{ObjectType: hubspot.Tickets, Record: rec}, st, monday)
+	d, err := e.DecideApply(Input{ObjectType: hubspot.Tickets, Record: rec}, st, monday)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.Rule != "rest" || !slices.Equal(d.Notes, []string{"Routed by alusta."}) || len(d.Problems) != 1 || !strings.HasPrefix(d.Problems[0], "route big: expression failed: ") {
 		t.Fatalf("got rule %q notes %q problems %q", d.Rule, d.Notes, d.Problems)
 	}
-	d, err = e.Decide(Input{ObjectType: hubspot.Tickets, Record: rec}, st, monday.Add(time.Hour))
+	d, err = e.DecideApply(Input{ObjectType: hubspot.Tickets, Record: rec}, st, monday.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +337,7 @@ func TestRecount(t *testing.T) {
 	st := &State{}
 	ps := []Provider{provider("1", "siivous", "Tampere", -1, 1)}
 	for _, id := range []string{"a", "b"} {
-		if _, err := e.Decide(Input{ObjectType: hubspot.Deals, Record: deal(id, "siivous", "Tampere"), Providers: ps, Owners: demoOwners()}, st, monday); err != nil {
+		if _, err := e.DecideApply(Input{ObjectType: hubspot.Deals, Record: deal(id, "siivous", "Tampere"), Providers: ps, Owners: demoOwners()}, st, monday); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -348,5 +349,60 @@ func TestRecount(t *testing.T) {
 	}
 	if want := map[string]int{"6": 1}; !reflect.DeepEqual(st.OpenTickets, want) {
 		t.Errorf("got open tickets %v, want %v", st.OpenTickets, want)
+	}
+}
+
+// TestDecideIsPure decides the same records twice from one state: through
+// Decide, checking that the state is untouched until the change is
+// applied, and through the in-place decide the engine used to run. Both
+// must end in the same decisions and the same state, and a change dropped
+// (a push HubSpot refused) must leave no trace.
+func TestDecideIsPure(t *testing.T) {
+	e, _ := demoEngine(t)
+	now := time.Date(2026, 11, 24, 11, 0, 0, 0, helsinki(t))
+	ps := []Provider{provider("1", "siivous;kauppa", "Tampere", 3, 2), provider("2", "siivous", "Tampere;Nokia", 5, 1)}
+	var ins []Input
+	for i := range 30 {
+		id := fmt.Sprint(i)
+		if i%2 == 0 {
+			ins = append(ins, Input{ObjectType: hubspot.Tickets, Owners: demoOwners(), Record: ticket(id, now.Add(-time.Duration(i)*time.Hour), map[string]string{"hs_ticket_priority": "URGENT"})})
+		} else {
+			ins = append(ins, Input{ObjectType: hubspot.Deals, Owners: demoOwners(), Providers: ps, Record: deal(id, []string{"siivous", "kauppa"}[i%4/2], "Tampere")})
+		}
+	}
+	pure, inPlace := &State{}, &State{}
+	for i, in := range ins {
+		before, _ := json.Marshal(pure)
+		d1, c, err := e.Decide(in, pure, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after, _ := json.Marshal(pure); string(after) != string(before) {
+			t.Fatalf("record %d: Decide changed the state", i)
+		}
+		if i%5 == 4 {
+			// A push that failed: the change is dropped and the record
+			// is decided again, later.
+			d1, c, err = e.Decide(in, pure, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		pure.Apply(c)
+		d2, err := e.decide(in, inPlace, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(d1, d2) {
+			t.Errorf("record %d: got %+v, want %+v", i, d1, d2)
+		}
+	}
+	j1, _ := json.Marshal(pure)
+	j2, _ := json.Marshal(inPlace)
+	if string(j1) != string(j2) {
+		t.Errorf("states differ:\n%s\n%s", j1, j2)
+	}
+	if len(pure.OpenTickets) == 0 || len(pure.OpenOrders) == 0 || len(pure.Rotation) == 0 {
+		t.Errorf("the records moved no count or rotation; the test proves little: %s", j1)
 	}
 }

@@ -40,7 +40,7 @@ func Example() {
 	order := hubspot.Object{ID: "42", CreatedAt: time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC), Properties: map[string]*string{
 		"dealstage": str("Vastaanotettu"), "alusta_service": str("siivous"), "alusta_municipality": str("Tampere")}}
 	now := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
-	d, err := e.Decide(pipelines.Input{ObjectType: hubspot.Deals, Record: order, Providers: providers, Owners: owners}, st, now)
+	d, err := e.DecideApply(pipelines.Input{ObjectType: hubspot.Deals, Record: order, Providers: providers, Owners: owners}, st, now)
 	if err != nil {
 		fmt.Println(err)
 		return

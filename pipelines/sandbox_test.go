@@ -102,7 +102,7 @@ func TestDemoRulesOnSandbox(t *testing.T) {
 		return v
 	}
 	for _, o := range tickets {
-		d, err := e.Decide(input(hubspot.Tickets, o), st, now)
+		d, err := e.DecideApply(input(hubspot.Tickets, o), st, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +121,7 @@ func TestDemoRulesOnSandbox(t *testing.T) {
 		}
 	}
 	for _, o := range deals {
-		d, err := e.Decide(input(hubspot.Deals, o), st, now)
+		d, err := e.DecideApply(input(hubspot.Deals, o), st, now)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -219,7 +219,7 @@ func runCase(e *Engine, m *mappings.Mapping, object string, providers []Provider
 	rs := st.record(object + "/" + rec.ID)
 	rs.Declined = slices.Clone(tc.Declined)
 	rs.Written = maps.Clone(tc.Written)
-	d, err := e.Decide(Input{ObjectType: object, Record: rec, Providers: providers, Owners: owners}, st, tc.Now)
+	d, err := e.DecideApply(Input{ObjectType: object, Record: rec, Providers: providers, Owners: owners}, st, tc.Now)
 	if err != nil {
 		res.Failures = append(res.Failures, err.Error())
 		return res
