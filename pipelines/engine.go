@@ -3,6 +3,7 @@ package pipelines
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -183,8 +184,8 @@ type Change struct {
 }
 
 // Apply makes a Change to the state. A Change may be applied to several
-// states (a page's working copy, then the daemon's own): it shares no
-// memory with any of them.
+// states (a page's working copy, then the daemon's own): what it shares
+// with them (weight maps) the engine never changes in place.
 func (st *State) Apply(c Change) {
 	if c.key == "" {
 		return
@@ -194,7 +195,8 @@ func (st *State) Apply(c Change) {
 		st.Rotation[k] = v
 	}
 	for k, w := range c.weights {
-		st.Weights[k] = maps.Clone(w)
+		// Shared, never changed: the engine replaces weight maps.
+		st.Weights[k] = w
 	}
 	for k, n := range c.openOrders {
 		st.OpenOrders[k] += n
@@ -219,11 +221,10 @@ func (st *State) scratch(keys ...string) *State {
 		Rotation:    maps.Clone(st.Rotation),
 		OpenOrders:  maps.Clone(st.OpenOrders),
 		OpenTickets: maps.Clone(st.OpenTickets),
-		Weights:     make(map[string]map[string]float64, len(st.Weights)),
-		Records:     make(map[string]*RecordState, len(keys)),
-	}
-	for k, w := range st.Weights {
-		s.Weights[k] = maps.Clone(w)
+		// The inner maps are shared: the engine replaces a weight map
+		// rather than changing it.
+		Weights: maps.Clone(st.Weights),
+		Records: make(map[string]*RecordState, len(keys)),
 	}
 	for _, k := range keys {
 		if r := st.Records[k]; r != nil {
@@ -245,16 +246,21 @@ func (st *State) diff(scratch *State, key string) Change {
 		}
 	}
 	for k, w := range scratch.Weights {
-		if !maps.Equal(w, st.Weights[k]) {
+		if old, ok := st.Weights[k]; !ok || !sameMap(w, old) {
 			if c.weights == nil {
 				c.weights = map[string]map[string]float64{}
 			}
-			c.weights[k] = maps.Clone(w)
+			c.weights[k] = w
 		}
 	}
 	c.openOrders = countDiff(st.OpenOrders, scratch.OpenOrders)
 	c.openTickets = countDiff(st.OpenTickets, scratch.OpenTickets)
 	return c
+}
+
+// sameMap reports whether a and b are the same map, not merely equal.
+func sameMap[K comparable, V any](a, b map[K]V) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 func countDiff(before, after map[string]int) map[string]int {
