@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
@@ -23,7 +24,7 @@ func (d *Daemon) Enqueue(cs []Change) {
 	}
 	for _, c := range cs {
 		if c.Property != "" {
-			if e, ok := d.echoes[c.ObjectType+"/"+c.ID+"/"+c.Property]; ok && e.value == c.Value {
+			if e, ok := d.echoes[c.ObjectType+"/"+c.ID+"/"+c.Property]; ok && e.sum == echoSum(c.Value) {
 				continue
 			}
 		}
@@ -47,9 +48,12 @@ func (d *Daemon) Enqueue(cs []Change) {
 // webhook echo; HubSpot delivers within seconds, retries within minutes.
 const echoTTL = 15 * time.Minute
 
+// echo is a write awaiting its webhook. It keeps a hash of the value, not
+// the value: a first sync writes every record, explanations included, and
+// the values would hold a quarter of the daemon's memory for echoTTL.
 type echo struct {
-	value string
-	at    time.Time
+	sum uint64
+	at  time.Time
 }
 
 // expectEchoes notes writes about to be sent, to recognise their webhooks.
@@ -58,7 +62,7 @@ func (d *Daemon) expectEchoes(typ, id string, writes map[string]string) {
 	defer d.pendingMu.Unlock()
 	now := d.now()
 	for prop, v := range writes {
-		d.echoes[typ+"/"+id+"/"+prop] = echo{value: v, at: now}
+		d.echoes[typ+"/"+id+"/"+prop] = echo{sum: echoSum(v), at: now}
 	}
 }
 
@@ -105,4 +109,11 @@ func (d *Daemon) requeue(typ string, ids []string) {
 		cs[i] = Change{Target: Target{ObjectType: typ, ID: id}}
 	}
 	d.Enqueue(cs)
+}
+
+// echoSum is the hash an echo keeps of a written value.
+func echoSum(v string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(v))
+	return h.Sum64()
 }
