@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/expr-lang/expr"
@@ -234,9 +235,38 @@ func (st *State) scratch(keys ...string) *State {
 	return s
 }
 
-// diff is the Change that turns st into scratch for the record key.
+// scratches holds working copies for Decide to fill and reuse: a copy
+// per decision is most of what deciding purely costs, and refilling maps
+// that have their room already allocates nothing.
+var scratches = sync.Pool{New: func() any {
+	return &State{Rotation: map[string]string{}, Weights: map[string]map[string]float64{},
+		OpenOrders: map[string]int{}, OpenTickets: map[string]int{}, Records: map[string]*RecordState{}}
+}}
+
+// fillScratch makes s a working copy of st and of its record key, as
+// scratch does, reusing s's maps.
+func (st *State) fillScratch(s *State, key string) {
+	refill(s.Rotation, st.Rotation)
+	refill(s.OpenOrders, st.OpenOrders)
+	refill(s.OpenTickets, st.OpenTickets)
+	refill(s.Weights, st.Weights)
+	clear(s.Records)
+	if r := st.Records[key]; r != nil {
+		s.Records[key] = r.clone()
+	}
+}
+
+func refill[K comparable, V any](dst, src map[K]V) {
+	clear(dst)
+	for k, v := range src {
+		dst[k] = v
+	}
+}
+
+// diff is the Change that turns st into scratch for the record key. The
+// record's memory in scratch becomes the change's: scratch is done with.
 func (st *State) diff(scratch *State, key string) Change {
-	c := Change{key: key, record: scratch.Records[key].clone()}
+	c := Change{key: key, record: scratch.Records[key]}
 	for k, v := range scratch.Rotation {
 		if old, ok := st.Rotation[k]; !ok || old != v {
 			if c.rotation == nil {
@@ -396,7 +426,9 @@ func (e *Engine) count(in *Input, st *State, rs *RecordState) {
 // they have not.
 func (e *Engine) Decide(in Input, st *State, now time.Time) (Decision, Change, error) {
 	key := in.ObjectType + "/" + in.Record.ID
-	scratch := st.scratch(key)
+	scratch := scratches.Get().(*State)
+	defer scratches.Put(scratch)
+	st.fillScratch(scratch, key)
 	d, err := e.decide(in, scratch, now)
 	if err != nil {
 		return Decision{}, Change{}, err
