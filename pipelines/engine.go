@@ -157,22 +157,6 @@ func (st *State) Forget(objectType, id string) {
 	delete(st.Records, key)
 }
 
-// Recount rebuilds OpenOrders and OpenTickets from the records' own
-// contributions (RecordState.Owner and Provider). Call it after putting
-// back a record's earlier RecordState (a rejected push), or after loading
-// records saved at different times, so the counts cannot drift.
-func (st *State) Recount() {
-	st.OpenOrders, st.OpenTickets = map[string]int{}, map[string]int{}
-	for _, rs := range st.Records {
-		if rs.Owner != "" {
-			st.OpenTickets[rs.Owner]++
-		}
-		if rs.Provider != "" {
-			st.OpenOrders[rs.Provider]++
-		}
-	}
-}
-
 // Change is what one decision does to the engine's State: the record's
 // new memory, and the rotation positions, weights and open counts it
 // moved. Decide returns it; State.Apply makes it so.

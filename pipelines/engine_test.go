@@ -332,26 +332,6 @@ routes:
 	}
 }
 
-func TestRecount(t *testing.T) {
-	e, _ := demoEngine(t)
-	st := &State{}
-	ps := []Provider{provider("1", "siivous", "Tampere", -1, 1)}
-	for _, id := range []string{"a", "b"} {
-		if _, err := e.DecideApply(Input{ObjectType: hubspot.Deals, Record: deal(id, "siivous", "Tampere"), Providers: ps, Owners: demoOwners()}, st, monday); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// The push of b failed: its earlier (empty) memory is put back.
-	st.Records["deals/b"] = &RecordState{}
-	st.Recount()
-	if want := map[string]int{"1": 1}; !reflect.DeepEqual(st.OpenOrders, want) {
-		t.Errorf("got open orders %v, want %v", st.OpenOrders, want)
-	}
-	if want := map[string]int{"6": 1}; !reflect.DeepEqual(st.OpenTickets, want) {
-		t.Errorf("got open tickets %v, want %v", st.OpenTickets, want)
-	}
-}
-
 // TestDecideIsPure decides the same records twice from one state: through
 // Decide, checking that the state is untouched until the change is
 // applied, and through the in-place decide the engine used to run. Both
