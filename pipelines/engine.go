@@ -446,7 +446,9 @@ func (e *Engine) decide(in Input, st *State, now time.Time) (Decision, error) {
 	e.count(&in, st, rs)
 	x := &decider{e: e, in: &in, st: st, rs: rs, now: now, want: map[string]string{},
 		d: &Decision{ObjectType: in.ObjectType, RecordID: in.Record.ID}}
-	x.env = recordEnv(e.m, in.ObjectType, &in.Record, len(rs.Declined))
+	env, em := recordEnv(e.m, in.ObjectType, &in.Record, len(rs.Declined))
+	defer em.release()
+	x.env = env
 
 	x.route(or.routes)
 	// SLA clocks see the record as this decision leaves it, so that
