@@ -105,6 +105,8 @@ type Reports struct {
 	Schedule string `mapstructure:"schedule" yaml:"schedule"`
 	TimeZone string `mapstructure:"timezone" yaml:"timezone"`
 	Format   string `mapstructure:"format" yaml:"format"`
+	// Location is TimeZone, loaded once when the settings are read.
+	Location *time.Location `mapstructure:"-" yaml:"-"`
 }
 
 // Log configures slog.
@@ -635,8 +637,10 @@ func (c *Config) validate(source map[string]string) error {
 			bad(kv.key, "%q: %v", kv.spec, err)
 		}
 	}
-	if _, err := time.LoadLocation(c.Reports.TimeZone); err != nil {
+	if loc, err := time.LoadLocation(c.Reports.TimeZone); err != nil {
 		bad("reports.timezone", "%v", err)
+	} else {
+		c.Reports.Location = loc
 	}
 	// oneOf checks a word from a short list and folds its case, so that
 	// "XLSX" works wherever "xlsx" does.

@@ -33,6 +33,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/store"
 )
 
@@ -73,6 +74,9 @@ type Options struct {
 	// Sandbox, in demo mode, is the embedded sandbox whose view of a
 	// record the record page links to; nil otherwise.
 	Sandbox CRM
+	// Mapping translates the sandbox's properties to alusta's names, as
+	// the cache keeps them; nil means the default mapping.
+	Mapping *mappings.Mapping
 	// DailyLimit is the portal's daily API quota (hubspot.daily_limit).
 	DailyLimit int
 	// Quota is the live HubSpot client's view of the quota; nil leaves an

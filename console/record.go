@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/store"
 )
 
@@ -198,8 +199,11 @@ func (c *Console) sandboxView(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	props := store.DefaultProperties[typ]
-	obj, err := c.opts.Sandbox.Get(r.Context(), typ, id, props)
+	m := c.opts.Mapping
+	if m == nil {
+		m = mappings.Default()
+	}
+	obj, err := c.opts.Sandbox.Get(r.Context(), typ, id, m.Properties(typ))
 	if errors.Is(err, hubspot.ErrNotFound) {
 		c.message(w, r, http.StatusNotFound, "sandbox.title", "sandbox.not_found")
 		return
@@ -209,8 +213,11 @@ func (c *Console) sandboxView(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := &sandboxBody{Type: typ, ID: obj.ID}
-	for _, name := range props {
-		if v, ok := obj.Prop(name); ok && v != "" && c.opts.Store.Allowed(typ, name) {
+	// What the cache would keep of it, under alusta's names: the view
+	// shows no property the store would refuse.
+	props := m.Translate(typ, obj.Properties)
+	for _, name := range store.DefaultProperties[typ] {
+		if v := props[name]; v != "" {
 			b.Facts = append(b.Facts, fact{Label: name, Value: store.Redact(v)})
 		}
 	}

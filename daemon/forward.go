@@ -15,8 +15,17 @@ type Forwarder interface {
 	Remind(ctx context.Context, dealID, providerID string) error
 }
 
+// valueAfter is a property's value once the decision's writes land.
+func valueAfter(o hubspot.Object, writes map[string]string, prop string) string {
+	if v, ok := writes[prop]; ok {
+		return v
+	}
+	v, _ := o.Prop(prop)
+	return v
+}
+
 // forward tells the forwarder about one pushed deal decision.
-func (c *cycle) forward(ctx context.Context, typ string, p *pending) {
+func (c *cycle) forward(ctx context.Context, typ string, p *decided) {
 	f := c.d.forwarder
 	if f == nil || typ != hubspot.Deals {
 		return

@@ -22,7 +22,7 @@ func (c *cycle) stageHistory(ctx context.Context, typ string, objs []hubspot.Obj
 		if o.Archived || !o.UpdatedAt.After(o.CreatedAt) {
 			continue
 		}
-		if rs := c.d.state.Records[typ+"/"+o.ID]; rs != nil && len(rs.SLA) > 0 {
+		if rs := c.d.mem.state.Records[typ+"/"+o.ID]; rs != nil && len(rs.SLA) > 0 {
 			continue
 		}
 		ids = append(ids, o.ID)

@@ -25,12 +25,12 @@ type inProcess struct {
 
 func newInProcess(t *testing.T, t0 time.Time) *inProcess {
 	t.Helper()
-	return newInProcessWith(t, t0, "../pipelines")
+	return newInProcessWith(t, t0, "../testdata/rules/pipelines")
 }
 
 func newInProcessWith(t *testing.T, t0 time.Time, rulesDir string) *inProcess {
 	t.Helper()
-	return newInProcessFrom(t, t0, rulesDir, "../mappings", sandbox.DemoSize{})
+	return newInProcessFrom(t, t0, rulesDir, "../testdata/rules/mappings", sandbox.DemoSize{})
 }
 
 func newInProcessFrom(t *testing.T, t0 time.Time, rulesDir, mapDir string, size sandbox.DemoSize) *inProcess {

@@ -14,7 +14,7 @@ import (
 // it (a remembered write that never landed would later look like a
 // person's change). It returns the record-level errors left and the
 // write-log rows of the refused properties.
-func (c *cycle) dropRejectedProperties(typ string, byID map[string]*pending, recErrs []hubspot.RecordError, now time.Time) ([]hubspot.RecordError, []store.Write) {
+func (c *cycle) dropRejectedProperties(typ string, byID map[string]*decided, recErrs []hubspot.RecordError, now time.Time) ([]hubspot.RecordError, []store.Write) {
 	d := c.d
 	var rest []hubspot.RecordError
 	var rows []store.Write
@@ -29,9 +29,7 @@ func (c *cycle) dropRejectedProperties(typ string, byID map[string]*pending, rec
 			continue
 		}
 		delete(p.dec.Writes, re.Property)
-		if rs := d.state.Records[typ+"/"+re.ID]; rs != nil {
-			delete(rs.Written, re.Property)
-		}
+		p.change.Unwrite(re.Property)
 		d.forgetEchoes(typ, re.ID, map[string]string{re.Property: v})
 		d.metrics.writes.WithLabelValues(typ, "rejected").Inc()
 		d.log.Warn("property write rejected; the record's other writes landed", "object", typ, "id", re.ID,

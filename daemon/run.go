@@ -105,7 +105,7 @@ func (d *Daemon) stopped() bool {
 func (d *Daemon) nextWake() (time.Time, bool) {
 	d.cycleMu.Lock()
 	defer d.cycleMu.Unlock()
-	return d.wakes.next()
+	return d.mem.wakes.next()
 }
 
 func backoff(failures int, interval time.Duration) time.Duration {

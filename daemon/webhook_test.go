@@ -89,7 +89,7 @@ func startHookRig(tb testing.TB, searchRate int) *hookRig {
 		tb.Fatal(err)
 	}
 	r.d, err = New(Options{
-		Client: client, Store: r.st, PipelinesDir: "../pipelines", MappingsDir: "../mappings",
+		Client: client, Store: r.st, PipelinesDir: "../testdata/rules/pipelines", MappingsDir: "../testdata/rules/mappings",
 		Interval: time.Hour, Lookback: time.Minute, Now: now, Registerer: r.reg,
 	})
 	if err != nil {

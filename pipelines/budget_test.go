@@ -50,7 +50,7 @@ routes:
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := ticket("1", monday, tt.props)
-			d, err := e.Decide(Input{ObjectType: hubspot.Tickets, Record: rec}, &State{}, monday)
+			d, _, err := e.Decide(Input{ObjectType: hubspot.Tickets, Record: rec}, &State{}, monday)
 			if err != nil {
 				t.Fatal(err)
 			}

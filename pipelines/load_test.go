@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/alusta/alusta/mappings"
+	"github.com/alusta/alusta/config/yamlpos"
 )
 
 func TestLoadDemo(t *testing.T) {
-	r, err := Load(".", mappings.Default())
+	r, err := Load(testRulesDir, testMapping(t))
 	if err != nil {
 		t.Fatalf("load demo rules: %v", err)
 	}
@@ -26,10 +26,10 @@ func TestLoadDemo(t *testing.T) {
 // `alusta rules check`: warnings first, then errors).
 func TestLoadBroken(t *testing.T) {
 	dir := filepath.Join("testdata", "broken")
-	warnings, err := Check(dir, mappings.Default())
-	var es mappings.Errors
+	warnings, err := Check(dir, testMapping(t))
+	var es yamlpos.Errors
 	if !errors.As(err, &es) {
-		t.Fatalf("got %v, want mappings.Errors", err)
+		t.Fatalf("got %v, want yamlpos.Errors", err)
 	}
 	var lines []string
 	for _, w := range warnings {
@@ -46,7 +46,7 @@ func TestLoadBroken(t *testing.T) {
 	if got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
-	if _, err := Load(dir, mappings.Default()); err == nil {
+	if _, err := Load(dir, testMapping(t)); err == nil {
 		t.Error("Load: got nil error, want errors")
 	}
 }
@@ -59,10 +59,10 @@ func TestNoRuleFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "pipelines: no rule files (*.yaml) in " + dir
-	if _, err := Load(dir, mappings.Default()); err == nil || err.Error() != want {
+	if _, err := Load(dir, testMapping(t)); err == nil || err.Error() != want {
 		t.Errorf("Load: got %v, want %s", err, want)
 	}
-	if _, err := Check(dir, mappings.Default()); err == nil || err.Error() != want {
+	if _, err := Check(dir, testMapping(t)); err == nil || err.Error() != want {
 		t.Errorf("Check: got %v, want %s", err, want)
 	}
 }
@@ -114,10 +114,10 @@ func TestLoadErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse(map[string][]byte{"t.yaml": []byte(tt.src)}, mappings.Default())
-			var es mappings.Errors
+			_, err := Parse(map[string][]byte{"t.yaml": []byte(tt.src)}, testMapping(t))
+			var es yamlpos.Errors
 			if !errors.As(err, &es) {
-				t.Fatalf("got %v, want mappings.Errors", err)
+				t.Fatalf("got %v, want yamlpos.Errors", err)
 			}
 			var got []string
 			for _, e := range es {
@@ -145,7 +145,7 @@ routes:
   - queue: e
   - queue: f
 `
-	r, err := Parse(map[string][]byte{"t.yaml": []byte(src)}, mappings.Default())
+	r, err := Parse(map[string][]byte{"t.yaml": []byte(src)}, testMapping(t))
 	if err != nil {
 		t.Fatal(err)
 	}

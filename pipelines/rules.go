@@ -6,6 +6,10 @@
 // declines, SLA cycles and alusta's last writes live in a State value the
 // caller loads and saves, so the same records, rules, state and clock
 // always give the same decision.
+//
+// The name is the mandated folder's, not HubSpot's: this package is the
+// rule engine, and HubSpot's pipelines and stages (the ticket and deal
+// workflows) are named in mappings and read through connector/hubspot.
 package pipelines
 
 import (
@@ -25,6 +29,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
 
+	"github.com/alusta/alusta/config/yamlpos"
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/mappings"
 )
@@ -175,9 +180,6 @@ type goal struct {
 // as shadowed or unreachable routes.
 func (r *Rules) Warnings() []string { return r.warnings }
 
-// Calendar returns a calendar by name.
-func (r *Rules) Calendar(name string) *Calendar { return r.calendars[name] }
-
 // HasSLA reports whether the rules keep SLA clocks for objectType, so that
 // the caller reads the stage history the clocks need only then.
 func (r *Rules) HasSLA(objectType string) bool {
@@ -222,7 +224,7 @@ func isTestFile(n string) bool {
 }
 
 // Load reads and checks every rule file in dir against the mapping. All
-// problems come back together as mappings.Errors, each printing as
+// problems come back together as yamlpos.Errors, each printing as
 // file:line:col: path: message.
 func Load(dir string, m *mappings.Mapping) (*Rules, error) {
 	srcs, err := readRuleFiles("load", dir)
@@ -271,16 +273,16 @@ func Parse(srcs map[string][]byte, m *mappings.Mapping) (*Rules, error) {
 }
 
 func parse(srcs map[string][]byte, m *mappings.Mapping) (*Rules, error) {
-	var errs mappings.Errors
+	var errs yamlpos.Errors
 	type parsed struct {
 		f   File
-		doc *mappings.Doc
+		doc *yamlpos.Doc
 		bad map[string]bool // paths with decoding errors
 	}
 	var all []parsed
 	for _, name := range slices.Sorted(maps.Keys(srcs)) {
 		var f File
-		doc, es := mappings.DecodeFile(name, srcs[name], &f)
+		doc, es := yamlpos.DecodeFile(name, srcs[name], &f)
 		errs = append(errs, es...)
 		bad := map[string]bool{}
 		for _, e := range es {
@@ -339,8 +341,8 @@ func parse(srcs map[string][]byte, m *mappings.Mapping) (*Rules, error) {
 	return r, errs.Err()
 }
 
-func buildCalendar(doc *mappings.Doc, path, name string, s CalendarSpec) (*Calendar, mappings.Errors) {
-	var errs mappings.Errors
+func buildCalendar(doc *yamlpos.Doc, path, name string, s CalendarSpec) (*Calendar, yamlpos.Errors) {
+	var errs yamlpos.Errors
 	c := &Calendar{Name: name, AlwaysOpen: s.AlwaysOpen, Closures: s.Closures, Loc: time.UTC}
 	tz := s.TimeZone
 	if tz == "" {
@@ -406,8 +408,8 @@ func atoi(s string) int {
 	return n
 }
 
-func buildTeam(doc *mappings.Doc, path, name string, s TeamSpec) (*team, mappings.Errors) {
-	var errs mappings.Errors
+func buildTeam(doc *yamlpos.Doc, path, name string, s TeamSpec) (*team, yamlpos.Errors) {
+	var errs yamlpos.Errors
 	t := &team{name: name, strategy: s.Strategy, away: map[string]bool{}}
 	if t.strategy == "" {
 		t.strategy = "round_robin"
@@ -437,11 +439,11 @@ func buildTeam(doc *mappings.Doc, path, name string, s TeamSpec) (*team, mapping
 type checker struct {
 	r      *Rules
 	m      *mappings.Mapping
-	doc    *mappings.Doc
+	doc    *yamlpos.Doc
 	object string
 	env    map[string]any
 	bad    map[string]bool
-	errs   mappings.Errors
+	errs   yamlpos.Errors
 }
 
 func (c *checker) errorf(path, format string, args ...any) {

@@ -114,7 +114,7 @@ func (l billingLine) check() error {
 	return nil
 }
 
-// parsePrices reads alusta_provider_prices ("siivous:34.50;kauppa:18.00").
+// parsePrices reads a provider's prices ("siivous:34.50;kauppa:18.00").
 // A price that is not a number above 0 and at most MaxAmount is left out,
 // so that the deal is named as having no price.
 func parsePrices(s string) map[string]int64 {
@@ -134,17 +134,17 @@ func parsePrices(s string) map[string]int64 {
 }
 
 type problem struct {
-	id, property, reason string
-	// close is the deal's closedate, zero when it has none that parses.
+	id, field, reason string
+	// close is the deal's close date, zero when it has none that parses.
 	close time.Time
 }
 
-// String names the record and the property, for the person who fixes it
+// String names the record and alusta's field, for the person who fixes it
 // in the CRM.
 func (p problem) String() string {
 	// The reason quotes a property value, which may hold anything a
 	// person typed; identity codes are masked as the store masks them.
-	return store.Redact(fmt.Sprintf("deal %s, property %s: %s", p.id, p.property, strings.TrimPrefix(p.reason, "billing: ")))
+	return store.Redact(fmt.Sprintf("deal %s, field %s: %s", p.id, p.field, strings.TrimPrefix(p.reason, "billing: ")))
 }
 
 // clip shortens a quoted value: a problem names the property, and the
@@ -158,7 +158,7 @@ func clip(s string) string {
 }
 
 // problemsIn lists the problems that concern period p: deals delivered in
-// it, and deals whose closedate is missing, which might be.
+// it, and deals whose close date is missing, which might be.
 func problemsIn(probs []problem, p Period) []string {
 	var out []string
 	for _, pr := range probs {
@@ -187,34 +187,34 @@ func billingLines(ctx context.Context, env Env) (map[string]billingLine, []probl
 	lines := make(map[string]billingLine)
 	var probs []problem
 	for _, d := range deals {
-		if !won[d.Prop("dealstage")] {
+		if !won[d.Prop("stage")] {
 			continue
 		}
-		l := billingLine{DealID: d.ID, Provider: d.Prop("alusta_provider"), Service: d.Prop("alusta_service"),
-			Payer: d.Prop("alusta_payer"), Unit: d.Prop("alusta_unit")}
-		closeAt, ok := parseCRMTime(d.Prop("closedate"))
+		l := billingLine{DealID: d.ID, Provider: d.Prop("provider"), Service: d.Prop("service"),
+			Payer: d.Prop("payer"), Unit: d.Prop("unit")}
+		closeAt, ok := parseCRMTime(d.Prop("close_date"))
 		if !ok {
-			probs = append(probs, problem{d.ID, "closedate", fmt.Sprintf("billing: delivered deal has no valid closedate (%q)", d.Prop("closedate")), time.Time{}})
+			probs = append(probs, problem{d.ID, "close_date", fmt.Sprintf("billing: delivered deal has no valid close date (%q)", d.Prop("close_date")), time.Time{}})
 			continue
 		}
 		l.Close = closeAt
 		l.Month = closeAt.In(env.Loc).Format("2006-01")
 		if l.Provider == "" {
-			probs = append(probs, problem{d.ID, "alusta_provider", "billing: delivered deal has no provider", closeAt})
+			probs = append(probs, problem{d.ID, "provider", "billing: delivered deal has no provider", closeAt})
 			continue
 		}
 		if l.Payer != "city" && l.Payer != "client" {
-			probs = append(probs, problem{d.ID, "alusta_payer", fmt.Sprintf("billing: payer %q is not city or client", l.Payer), closeAt})
+			probs = append(probs, problem{d.ID, "payer", fmt.Sprintf("billing: payer %q is not city or client", l.Payer), closeAt})
 			continue
 		}
-		units, ok := parseNumber(d.Prop("alusta_units"))
+		units, ok := parseNumber(d.Prop("units"))
 		if !ok || units <= 0 || units > MaxUnits {
-			probs = append(probs, problem{d.ID, "alusta_units", fmt.Sprintf("billing: units %q is not a number above 0 and at most %d", clip(d.Prop("alusta_units")), MaxUnits), closeAt})
+			probs = append(probs, problem{d.ID, "units", fmt.Sprintf("billing: units %q is not a number above 0 and at most %d", clip(d.Prop("units")), MaxUnits), closeAt})
 			continue
 		}
 		l.UnitsMilli = int64(math.Round(units * 1000))
 		if l.UnitsMilli < 1 {
-			probs = append(probs, problem{d.ID, "alusta_units", fmt.Sprintf("billing: units %q round to 0 at three decimals", clip(d.Prop("alusta_units"))), closeAt})
+			probs = append(probs, problem{d.ID, "units", fmt.Sprintf("billing: units %q round to 0 at three decimals", clip(d.Prop("units"))), closeAt})
 			continue
 		}
 		if raw := strings.TrimSpace(d.Prop("amount")); raw != "" {
@@ -227,7 +227,7 @@ func billingLines(ctx context.Context, env Env) (map[string]billingLine, []probl
 			}
 			l.TotalCents = int64(math.Round(amount * 100))
 			l.PriceCents = int64(math.Round(amount * 100 / units))
-		} else if price, ok := parsePrices(companies[l.Provider].Prop("alusta_provider_prices"))[l.Service]; ok {
+		} else if price, ok := parsePrices(companies[l.Provider].Prop("prices"))[l.Service]; ok {
 			l.PriceCents = price
 			l.TotalCents = int64(math.Round(float64(price) * units))
 		} else {
@@ -310,12 +310,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	return err
 }
 
-// reconcile turns every difference between what locked months billed and
+// recordCorrections turns every difference between what locked months billed and
 // what the deals now say into refund and correction rows, dated now: a
 // changed order is refunded and billed again as it stands, a removed one
 // refunded, and one delivered late into a locked month billed as a
 // correction. Nothing billed is ever rewritten.
-func reconcile(ctx context.Context, tx *sql.Tx, env Env, lines map[string]billingLine, st billingState) error {
+func recordCorrections(ctx context.Context, tx *sql.Tx, env Env, lines map[string]billingLine, st billingState) error {
 	now := env.Now()
 	for _, id := range sortedKeys(st.billed) {
 		b := st.billed[id]
@@ -366,7 +366,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// billingRows computes a period's rows inside tx, after reconcile.
+// billingRows computes a period's rows inside tx, after recordCorrections.
 func billingRows(ctx context.Context, tx *sql.Tx, env Env, p Period, lines map[string]billingLine, st billingState) ([][]any, error) {
 	names, err := providerNames(ctx, env.Store)
 	if err != nil {
@@ -445,22 +445,25 @@ FROM billing_corrections ORDER BY id`)
 			a.orders, float64(a.units) / 1000, k.price, a.total})
 	}
 	kindOrder := map[string]int{"original": 0, "correction": 1, "refund": 2}
+	col := columnIndex(billingColumns)
+	kind, price := col["kind"], col["unit_price"]
+	by := []int{col["month"], col["provider"], col["provider_id"], col["service"], col["payer"], col["unit"]}
 	sortRows(out, func(a, b []any) bool {
-		if ka, kb := kindOrder[a[1].(string)], kindOrder[b[1].(string)]; ka != kb {
+		if ka, kb := kindOrder[a[kind].(string)], kindOrder[b[kind].(string)]; ka != kb {
 			return ka < kb
 		}
-		for _, i := range []int{0, 3, 2, 4, 5, 6} {
+		for _, i := range by {
 			if x, y := a[i].(string), b[i].(string); x != y {
 				return x < y
 			}
 		}
-		return a[9].(int64) < b[9].(int64)
+		return a[price].(int64) < b[price].(int64)
 	})
 	return out, nil
 }
 
 // billingTx computes lines, records unbillable deals, then runs fn in one
-// transaction that has reconciled locked months. It returns the unbillable
+// transaction that has recorded the corrections of locked months. It returns the unbillable
 // deals, so that the caller can name them.
 func billingTx(ctx context.Context, env Env, fn func(tx *sql.Tx, lines map[string]billingLine, st billingState) error) ([]problem, error) {
 	lines, probs, err := billingLines(ctx, env)
@@ -468,7 +471,7 @@ func billingTx(ctx context.Context, env Env, fn func(tx *sql.Tx, lines map[strin
 		return nil, err
 	}
 	for _, p := range probs {
-		if err := env.Store.RecordRejected(ctx, "deals", p.id, p.property, p.reason); err != nil {
+		if err := env.Store.RecordRejected(ctx, "deals", p.id, p.field, p.reason); err != nil {
 			return nil, err
 		}
 	}
@@ -481,7 +484,7 @@ func billingTx(ctx context.Context, env Env, fn func(tx *sql.Tx, lines map[strin
 	if err != nil {
 		return nil, err
 	}
-	if err := reconcile(ctx, tx, env, lines, st); err != nil {
+	if err := recordCorrections(ctx, tx, env, lines, st); err != nil {
 		return nil, err
 	}
 	if err := fn(tx, lines, st); err != nil {

@@ -104,9 +104,6 @@ func NewExporter(s *store.Store, o ExporterOptions) (*Exporter, error) {
 	return e, nil
 }
 
-// Env is the environment reports are computed in.
-func (e *Exporter) Env() Env { return e.env }
-
 // Result is a finished export.
 type Result struct {
 	RunID    int64

@@ -32,7 +32,7 @@ func (s *Store) Portal(ctx context.Context) (p Portal, ok bool, err error) {
 // the store's clock.
 func (s *Store) BindPortal(ctx context.Context, p Portal) error {
 	p.BoundAt = s.now().UTC()
-	if err := s.SaveState(ctx, portalState, p); err != nil {
+	if err := s.SaveStates(ctx, map[string]any{portalState: p}); err != nil {
 		return fmt.Errorf("store: bind portal %d: %w", p.ID, err)
 	}
 	return nil

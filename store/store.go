@@ -6,7 +6,7 @@
 // package, as in the Standard Package Layout.
 //
 // The cache holds only what alusta needs: properties outside an allow-list
-// are dropped, free-text properties (content, subject, dealname, note
+// are dropped, free text (a ticket's subject and content, a deal's name, note
 // bodies) and contact details are never stored, and anything that looks like
 // a Finnish personal identity code is redacted from every text stored.
 package store
@@ -108,7 +108,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	for typ, names := range props {
 		m := make(map[string]bool, len(names))
 		for _, n := range names {
-			if !denied[n] {
+			if !denied[typ][n] && !contact[n] {
 				m[n] = true
 			}
 		}

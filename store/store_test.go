@@ -99,19 +99,19 @@ func TestUpsertRecords(t *testing.T) {
 	s, _ := openTest(t)
 	t0 := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 	rec := Record{ID: "101", CreatedAt: t0, UpdatedAt: t0.Add(time.Hour), Properties: map[string]string{
-		"hs_pipeline_stage": "1",
-		"content":           "asiakas 131052-308T tarvitsee apua",
-		"subject":           "apua",
-		"alusta_decision":   "matched rule r1 for 131052-308T",
-		"email":             "x@example.com",
-		"not_allowed":       "x",
+		"stage":       "1",
+		"content":     "asiakas 131052-308T tarvitsee apua",
+		"subject":     "apua",
+		"decision":    "matched rule r1 for 131052-308T",
+		"email":       "x@example.com",
+		"not_allowed": "x",
 	}}
 	if err := s.UpsertRecords(ctx, "tickets", []Record{rec, rec}); err != nil {
 		t.Fatal(err)
 	}
 	older := rec
 	older.UpdatedAt = t0
-	older.Properties = map[string]string{"hs_pipeline_stage": "0"}
+	older.Properties = map[string]string{"stage": "0"}
 	if err := s.UpsertRecords(ctx, "tickets", []Record{older}); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestUpsertRecords(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("Record: %v %v", ok, err)
 	}
-	want := map[string]string{"hs_pipeline_stage": "1", "alusta_decision": "matched rule r1 for [hetu]"}
+	want := map[string]string{"stage": "1", "decision": "matched rule r1 for [hetu]"}
 	if !reflect.DeepEqual(got.Properties, want) {
 		t.Errorf("properties: got %v, want %v", got.Properties, want)
 	}
@@ -141,11 +141,11 @@ func TestUpsertRecords(t *testing.T) {
 	}
 	newer := rec
 	newer.UpdatedAt = t0.Add(2 * time.Hour)
-	newer.Properties = map[string]string{"hs_pipeline_stage": "2"}
-	if err := s.UpsertRecords(ctx, "tickets", []Record{newer, {ID: "102", UpdatedAt: t0, Properties: map[string]string{"hs_pipeline_stage": "2"}}}); err != nil {
+	newer.Properties = map[string]string{"stage": "2"}
+	if err := s.UpsertRecords(ctx, "tickets", []Record{newer, {ID: "102", UpdatedAt: t0, Properties: map[string]string{"stage": "2"}}}); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := s.Records(ctx, "tickets", Filter{Where: map[string]string{"hs_pipeline_stage": "2"}})
+	recs, err := s.Records(ctx, "tickets", Filter{Where: map[string]string{"stage": "2"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,14 +196,14 @@ func TestCursor(t *testing.T) {
 	}
 	since := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
 	started := time.Date(2026, 3, 10, 11, 59, 0, 0, time.UTC)
-	if err := s.SaveCursor(ctx, "deals", Cursor{Since: since, LastID: "5501", SyncStartedAt: started}); err != nil {
+	if err := s.SaveCursor(ctx, "deals", Cursor{Since: since, SyncStartedAt: started}); err != nil {
 		t.Fatal(err)
 	}
 	got, err = s.Cursor(ctx, "deals")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Cursor{Since: since, LastID: "5501", SyncStartedAt: started, UpdatedAt: c.t}
+	want := Cursor{Since: since, SyncStartedAt: started, UpdatedAt: c.t}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
@@ -233,14 +233,6 @@ func TestWrites(t *testing.T) {
 	})
 	if err != nil || n != 2 {
 		t.Fatalf("second: got %d %v, want 2", n, err)
-	}
-	got, err := s.LastWritten(ctx, "tickets", "1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]Written{"alusta_queue": {Value: "palaute", At: t2}, "hubspot_owner_id": {Value: "8", At: t1}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("LastWritten: got %+v, want %+v", got, want)
 	}
 	all, err := s.Writes(ctx, "tickets", "1")
 	if err != nil {
@@ -283,21 +275,17 @@ func TestDecisions(t *testing.T) {
 	if len(hist) != 2 || hist[0].ProviderID != "301" || hist[0].Explanation != "chose 301 for client [hetu]" {
 		t.Errorf("history: got %+v", hist)
 	}
-	latest, ok, err := s.LatestDecision(ctx, "deals", "9")
-	if err != nil || !ok || latest.ProviderID != "302" {
-		t.Errorf("latest: got %+v %v %v", latest, ok, err)
+	if hist[1].ProviderID != "302" {
+		t.Errorf("latest: got %+v, want provider 302", hist[1])
 	}
-	if _, ok, err := s.LatestDecision(ctx, "deals", "10"); ok || err != nil {
-		t.Errorf("none: got %v %v", ok, err)
+	if none, err := s.Decisions(ctx, "deals", "10"); len(none) != 0 || err != nil {
+		t.Errorf("none: got %v %v", none, err)
 	}
 }
 
 func TestSLA(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
-	if _, ok, err := s.NextDeadline(ctx); ok || err != nil {
-		t.Fatalf("empty: got %v %v, want false nil", ok, err)
-	}
 	start := time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)
 	due1 := start.Add(4 * time.Hour)
 	due2 := start.Add(2 * time.Hour)
@@ -310,10 +298,6 @@ func TestSLA(t *testing.T) {
 	}
 	if err := s.SaveSLACycles(ctx, "tickets", "2", []SLACycle{{Goal: "first_response", Cycle: 1, StartedAt: start, DueAt: &due2, Status: SLAPaused}}); err != nil {
 		t.Fatal(err)
-	}
-	got, ok, err := s.NextDeadline(ctx)
-	if err != nil || !ok || !got.Equal(due1) {
-		t.Errorf("NextDeadline: got %v %v %v, want %v", got, ok, err, due1)
 	}
 	cs, err := s.SLACycles(ctx, "tickets", "1")
 	if err != nil {
@@ -347,7 +331,7 @@ func TestStateRejectedRuns(t *testing.T) {
 	if err := s.LoadState(ctx, "rotation", &st); err != nil || st.Next != nil {
 		t.Fatalf("empty state: got %+v %v", st, err)
 	}
-	if err := s.SaveState(ctx, "rotation", rotation{Next: map[string]int{"neuvonta": 3}}); err != nil {
+	if err := s.SaveStates(ctx, map[string]any{"rotation": rotation{Next: map[string]int{"neuvonta": 3}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.LoadState(ctx, "rotation", &st); err != nil || st.Next["neuvonta"] != 3 {
@@ -417,17 +401,21 @@ func TestPipelinesAndConversions(t *testing.T) {
 		t.Errorf("ticket stages: got %+v %v", got, err)
 	}
 
-	v := "3"
-	obj := hubspot.Object{ID: "5", Properties: map[string]*string{"alusta_units": &v, "amount": nil}}
-	if r := RecordFromObject(obj); !reflect.DeepEqual(r.Properties, map[string]string{"alusta_units": "3"}) {
-		t.Errorf("RecordFromObject: got %v", r.Properties)
-	}
 	o := OwnerFromHubSpot(hubspot.Owner{ID: "7", Email: "aino@example.com", FirstName: "Aino", LastName: "Aalto", Teams: []hubspot.OwnerTeam{{Name: "Neuvonta"}}})
 	if !reflect.DeepEqual(o, Owner{ID: "7", FirstName: "Aino", LastName: "Aalto", Teams: []string{"Neuvonta"}}) {
 		t.Errorf("OwnerFromHubSpot: got %+v", o)
 	}
-	if !s.Allowed("deals", "alusta_units") || s.Allowed("deals", "dealname") || s.Allowed("tickets", "content") {
-		t.Error("Allowed: free text allowed or allow-list missing")
+	for _, c := range []struct {
+		typ, name string
+		kept      bool
+	}{{"deals", "units", true}, {"deals", "name", false}, {"companies", "name", true}, {"tickets", "content", false}} {
+		if err := s.UpsertRecords(ctx, c.typ, []Record{{ID: "900", Properties: map[string]string{c.name: "x"}}}); err != nil {
+			t.Fatal(err)
+		}
+		r, _, err := s.Record(ctx, c.typ, "900")
+		if _, kept := r.Properties[c.name]; err != nil || kept != c.kept {
+			t.Errorf("%s %s: kept %v %v, want %v", c.typ, c.name, kept, err, c.kept)
+		}
 	}
 }
 
@@ -478,7 +466,7 @@ func TestFileModes(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			if err := s.SaveState(ctx, "x", 1); err != nil {
+			if err := s.SaveStates(ctx, map[string]any{"x": 1}); err != nil {
 				t.Fatal(err)
 			}
 			for _, p := range []string{path, path + "-wal", path + "-shm"} {

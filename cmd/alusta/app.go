@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -66,12 +65,4 @@ func newLogger(w io.Writer, c config.Log) *slog.Logger {
 		return slog.New(mask.NewHandler(slog.NewJSONHandler(w, opts)))
 	}
 	return slog.New(mask.NewHandler(slog.NewTextHandler(w, opts)))
-}
-
-// notYet marks a subcommand whose issue is still open; it fails loudly
-// rather than pretending to work.
-func notYet(name string) func(*cobra.Command, []string) error {
-	return func(*cobra.Command, []string) error {
-		return fmt.Errorf("%s: not built yet", name)
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -138,13 +139,22 @@ func (a *app) openStore(ctx context.Context, b *backend) (*store.Store, error) {
 	return st, nil
 }
 
-// serve runs the demo sandbox until ctx ends; it returns at once when
-// alusta talks to HubSpot.
-func (b *backend) serve(ctx context.Context) error {
+// start serves the demo sandbox until stop is called or ctx ends; stop
+// waits for it and logs a failure. Against HubSpot both do nothing. Every
+// command that talks to the CRM starts and stops the sandbox this way.
+func (b *backend) start(ctx context.Context, log *slog.Logger) (stop func()) {
 	if b.sandbox == nil {
-		return nil
+		return func() {}
 	}
-	return b.sandbox.Run(ctx, b.ln)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- b.sandbox.Run(ctx, b.ln) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("sandbox stopped", "err", err)
+		}
+	}
 }
 
 // Close saves the demo sandbox's state.

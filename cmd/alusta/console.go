@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/alusta/alusta/console"
+	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/store"
 )
 
@@ -29,7 +30,11 @@ func (a *app) newConsole(ctx context.Context, st *store.Store, g prometheus.Gath
 		},
 	}
 	if cfg.Demo() {
-		o.Sandbox = b.client
+		m, err := mappings.Load(cfg.Mappings.Dir)
+		if err != nil {
+			return nil, err
+		}
+		o.Sandbox, o.Mapping = b.client, m
 	}
 	c, err := console.New(ctx, o)
 	if err != nil {

@@ -54,13 +54,8 @@ func TestDemoSandboxEnforcesItsToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.serve(ctx) }()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	ctx := context.Background()
+	defer b.start(ctx, a.log)()
 	if _, err := b.client.Owners(ctx); err != nil {
 		t.Fatalf("alusta's own client: %v", err)
 	}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,9 +25,15 @@ func newReportCmd(a *app) *cobra.Command {
 // openStoreForReport opens the cache, refusing to create an empty one: a
 // report of a missing cache would be a silently empty file.
 func (a *app) openStoreForReport(ctx context.Context) (*store.Store, error) {
+	return a.openExistingStore(ctx, "report")
+}
+
+// openExistingStore opens the cache for reading what the daemon left;
+// command names the command in the error when there is none.
+func (a *app) openExistingStore(ctx context.Context, command string) (*store.Store, error) {
 	path := a.cfg.Store.Path
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("report: store %s does not exist (run alusta sync or alusta run first)", path)
+		return nil, fmt.Errorf("%s: store %s does not exist (run alusta sync or alusta run first)", command, path)
 	}
 	return store.Open(ctx, path, store.Options{})
 }
@@ -44,10 +49,7 @@ func newReportExportCmd(a *app) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			loc, err := time.LoadLocation(a.cfg.Reports.TimeZone)
-			if err != nil {
-				return fmt.Errorf("report: %w", err)
-			}
+			loc := a.cfg.Reports.Location
 			if (month == "") == (day == "") {
 				return errors.New("report export: give either --month YYYY-MM or --day YYYY-MM-DD")
 			}
@@ -150,10 +152,7 @@ func newReportStatusCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			loc, err := time.LoadLocation(a.cfg.Reports.TimeZone)
-			if err != nil {
-				return fmt.Errorf("report: %w", err)
-			}
+			loc := a.cfg.Reports.Location
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "STARTED\tREPORT\tPERIOD\tFORMAT\tATTEMPT\tSTATUS\tROWS\tDURATION\tCHECKSUM\tERROR")
 			for _, r := range runs {
@@ -189,10 +188,7 @@ func newReportLockCmd(a *app) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			loc, err := time.LoadLocation(a.cfg.Reports.TimeZone)
-			if err != nil {
-				return fmt.Errorf("report: %w", err)
-			}
+			loc := a.cfg.Reports.Location
 			s, err := a.openStoreForReport(ctx)
 			if err != nil {
 				return err

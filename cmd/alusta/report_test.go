@@ -38,12 +38,12 @@ func TestReportCommands(t *testing.T) {
 	}
 	at := time.Date(2026, 2, 10, 10, 0, 0, 0, time.UTC)
 	if err := s.UpsertRecords(ctx, "companies", []store.Record{{ID: "301", UpdatedAt: at, Properties: map[string]string{
-		"name": "Siivouspalvelu Aurinko Oy", "alusta_provider_prices": "siivous:34.50"}}}); err != nil {
+		"name": "Siivouspalvelu Aurinko Oy", "prices": "siivous:34.50"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.UpsertRecords(ctx, "deals", []store.Record{
-		{ID: "1", UpdatedAt: at, Properties: map[string]string{"dealstage": "closedwon", "closedate": "2026-02-10T10:00:00Z",
-			"alusta_provider": "301", "alusta_service": "siivous", "alusta_payer": "city", "alusta_units": "2", "alusta_unit": "h"}},
+		{ID: "1", UpdatedAt: at, Properties: map[string]string{"stage": "closedwon", "close_date": "2026-02-10T10:00:00Z",
+			"provider": "301", "service": "siivous", "payer": "city", "units": "2", "unit": "h"}},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestReportExportLeftOut(t *testing.T) {
 	if want := "report export: 1 records left out of 2026-02; fix them in the CRM and sync again"; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}
-	if want := `warning: billing 2026-02: left out deal 2, property alusta_units: units "0" is not a number above 0 and at most 100000`; !strings.Contains(out, want) {
+	if want := `warning: billing 2026-02: left out deal 2, field units: units "0" is not a number above 0 and at most 100000`; !strings.Contains(out, want) {
 		t.Errorf("got %q, want it to contain %q", out, want)
 	}
 	if _, err := os.Stat(filepath.Join(outDir, "billing-2026-02.csv")); err != nil {
@@ -164,13 +164,13 @@ func billingDB(t *testing.T, db string, deals ...[3]string) {
 	defer s.Close()
 	at := time.Date(2026, 2, 10, 10, 0, 0, 0, time.UTC)
 	if err := s.UpsertRecords(ctx, "companies", []store.Record{{ID: "301", UpdatedAt: at, Properties: map[string]string{
-		"name": "Siivouspalvelu Aurinko Oy", "alusta_provider_prices": "siivous:34.50"}}}); err != nil {
+		"name": "Siivouspalvelu Aurinko Oy", "prices": "siivous:34.50"}}}); err != nil {
 		t.Fatal(err)
 	}
 	var recs []store.Record
 	for _, d := range deals {
-		props := map[string]string{"dealstage": "closedwon", "closedate": "2026-02-10T10:00:00Z",
-			"alusta_provider": "301", "alusta_service": "siivous", "alusta_payer": "city", "alusta_units": d[1], "alusta_unit": "h"}
+		props := map[string]string{"stage": "closedwon", "close_date": "2026-02-10T10:00:00Z",
+			"provider": "301", "service": "siivous", "payer": "city", "units": d[1], "unit": "h"}
 		if d[2] != "" {
 			props["amount"] = d[2]
 		}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/robfig/cron/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
@@ -80,15 +79,7 @@ func (a *app) runDaemon(ctx context.Context) error {
 
 	// The demo sandbox outlives the sync: on a stop the daemon finishes
 	// its batch against it first, then the sandbox saves its state.
-	sbCtx, stopSandbox := context.WithCancel(context.WithoutCancel(ctx))
-	sbDone := make(chan error, 1)
-	go func() { sbDone <- b.serve(sbCtx) }()
-	defer func() {
-		stopSandbox()
-		if err := <-sbDone; err != nil {
-			a.log.Error("sandbox stopped", "err", err)
-		}
-	}()
+	defer b.start(context.WithoutCancel(ctx), a.log)()
 
 	st, err := a.openStore(ctx, b)
 	if err != nil {
@@ -112,7 +103,7 @@ func (a *app) runDaemon(ctx context.Context) error {
 	d, err = daemon.New(daemon.Options{
 		Client: b.client, Store: st,
 		PipelinesDir: cfg.Pipelines.Dir, MappingsDir: cfg.Mappings.Dir,
-		Interval: cfg.Sync.Interval, Lookback: cfg.Sync.Lookback,
+		Interval: cfg.Sync.Interval, Lookback: cfg.Sync.Lookback, Reconcile: cfg.Sync.Reconcile,
 		Log: a.log, Registerer: reg, Forwarder: orders.forward,
 	})
 	if err != nil {
@@ -121,10 +112,7 @@ func (a *app) runDaemon(ctx context.Context) error {
 	if err := d.Prepare(ctx); err != nil {
 		return fmt.Errorf("run: refusing to start: %w", err)
 	}
-	loc, err := time.LoadLocation(cfg.Reports.TimeZone)
-	if err != nil {
-		return err
-	}
+	loc := cfg.Reports.Location
 	exp, err := report.NewExporter(st, report.ExporterOptions{Dir: cfg.Reports.Dir, Loc: loc, Registerer: reg, Log: a.log})
 	if err != nil {
 		return err
@@ -161,36 +149,10 @@ func (a *app) runDaemon(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error { return reloadOnHUP(gctx, a, d) })
-	g.Go(func() error { return reconcileOn(gctx, a, d, cfg.Sync.Reconcile) })
+	g.Go(func() error { return d.RunReconcile(gctx) })
 	err = g.Wait()
 	a.log.Info("alusta stopped")
 	return err
-}
-
-// reconcileOn runs the full reconcile on its cron schedule until ctx ends.
-func reconcileOn(ctx context.Context, a *app, d *daemon.Daemon, spec string) error {
-	sched, err := cron.ParseStandard(spec)
-	if err != nil {
-		return fmt.Errorf("run: sync.reconcile %q: %w", spec, err)
-	}
-	for {
-		next := sched.Next(time.Now())
-		t := time.NewTimer(time.Until(next))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil
-		case <-t.C:
-		}
-		gaps, err := d.Reconcile(ctx)
-		if err != nil {
-			a.log.Error("reconcile failed", "err", err)
-			continue
-		}
-		for typ, g := range gaps {
-			a.log.Info("reconcile", "object", typ, "gaps", g.String())
-		}
-	}
 }
 
 // reloadOnHUP turns SIGHUP into a reload, as daemons conventionally do.

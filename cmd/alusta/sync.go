@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/alusta/alusta/daemon"
 )
@@ -35,6 +34,7 @@ writes, API calls and errors. It exits non-zero when the cycle fails.`,
 	}
 	c.Flags().BoolVar(&once, "once", false, "run one cycle and exit")
 	c.Flags().BoolVar(&demo, "demo", false, "run against the embedded demo sandbox even if a token or store.path is configured")
+	c.AddCommand(newSyncRejectedCmd(a), newSyncHistoryCmd(a))
 	return c
 }
 
@@ -47,13 +47,7 @@ func (a *app) syncOnce(ctx context.Context) (sum daemon.Summary, ran bool, err e
 		return daemon.Summary{}, false, err
 	}
 	defer b.Close()
-	sctx, stop := context.WithCancel(ctx)
-	g, gctx := errgroup.WithContext(sctx)
-	g.Go(func() error { return b.serve(gctx) })
-	defer func() {
-		stop()
-		g.Wait()
-	}()
+	defer b.start(ctx, a.log)()
 
 	st, err := a.openStore(ctx, b)
 	if err != nil {

@@ -108,7 +108,7 @@ type createInput struct {
 }
 
 func forCreate(in ObjectInput) createInput {
-	out := createInput{Properties: in.Properties, Associations: in.Associations}
+	out := createInput(in)
 	if out.Properties == nil {
 		out.Properties = map[string]string{}
 	}

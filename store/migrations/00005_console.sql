@@ -58,14 +58,14 @@ CREATE INDEX record_facts_closed ON record_facts (object_type, archived, closed_
 CREATE TRIGGER record_facts_insert AFTER INSERT ON records WHEN NEW.object_type IN ('tickets', 'deals') BEGIN
     DELETE FROM record_facts WHERE object_type = NEW.object_type AND id = NEW.id;
     INSERT INTO record_facts VALUES (NEW.object_type, NEW.id, NEW.archived, NEW.created_at,
-        COALESCE(json_extract(NEW.properties, '$.hs_pipeline_stage'), json_extract(NEW.properties, '$.dealstage'), ''),
-        COALESCE(json_extract(NEW.properties, '$.alusta_queue'), ''),
-        COALESCE(json_extract(NEW.properties, '$.hubspot_owner_id'), ''),
-        COALESCE(json_extract(NEW.properties, '$.alusta_provider'), ''),
-        COALESCE(json_extract(NEW.properties, '$.alusta_sla_status'), ''),
-        COALESCE(json_extract(NEW.properties, '$.closed_date'), ''),
-        COALESCE(json_extract(NEW.properties, '$.alusta_service'), ''),
-        COALESCE(json_extract(NEW.properties, '$.alusta_declined_by'), ''));
+        COALESCE(json_extract(NEW.properties, '$.stage'), ''),
+        COALESCE(json_extract(NEW.properties, '$.queue'), ''),
+        COALESCE(json_extract(NEW.properties, '$.owner'), ''),
+        COALESCE(json_extract(NEW.properties, '$.provider'), ''),
+        COALESCE(json_extract(NEW.properties, '$.sla_status'), ''),
+        COALESCE(json_extract(NEW.properties, '$.closed_at'), ''),
+        COALESCE(json_extract(NEW.properties, '$.service'), ''),
+        COALESCE(json_extract(NEW.properties, '$.declined_by'), ''));
 END;
 -- +goose StatementEnd
 
@@ -73,14 +73,14 @@ END;
 CREATE TRIGGER record_facts_update AFTER UPDATE ON records WHEN NEW.object_type IN ('tickets', 'deals') BEGIN
     DELETE FROM record_facts WHERE object_type = NEW.object_type AND id = NEW.id;
     INSERT INTO record_facts VALUES (NEW.object_type, NEW.id, NEW.archived, NEW.created_at,
-        COALESCE(json_extract(NEW.properties, '$.hs_pipeline_stage'), json_extract(NEW.properties, '$.dealstage'), ''),
-        COALESCE(json_extract(NEW.properties, '$.alusta_queue'), ''),
-        COALESCE(json_extract(NEW.properties, '$.hubspot_owner_id'), ''),
-        COALESCE(json_extract(NEW.properties, '$.alusta_provider'), ''),
-        COALESCE(json_extract(NEW.properties, '$.alusta_sla_status'), ''),
-        COALESCE(json_extract(NEW.properties, '$.closed_date'), ''),
-        COALESCE(json_extract(NEW.properties, '$.alusta_service'), ''),
-        COALESCE(json_extract(NEW.properties, '$.alusta_declined_by'), ''));
+        COALESCE(json_extract(NEW.properties, '$.stage'), ''),
+        COALESCE(json_extract(NEW.properties, '$.queue'), ''),
+        COALESCE(json_extract(NEW.properties, '$.owner'), ''),
+        COALESCE(json_extract(NEW.properties, '$.provider'), ''),
+        COALESCE(json_extract(NEW.properties, '$.sla_status'), ''),
+        COALESCE(json_extract(NEW.properties, '$.closed_at'), ''),
+        COALESCE(json_extract(NEW.properties, '$.service'), ''),
+        COALESCE(json_extract(NEW.properties, '$.declined_by'), ''));
 END;
 -- +goose StatementEnd
 
@@ -92,14 +92,14 @@ END;
 
 INSERT INTO record_facts
 SELECT object_type, id, archived, created_at,
-       COALESCE(json_extract(properties, '$.hs_pipeline_stage'), json_extract(properties, '$.dealstage'), ''),
-       COALESCE(json_extract(properties, '$.alusta_queue'), ''),
-       COALESCE(json_extract(properties, '$.hubspot_owner_id'), ''),
-       COALESCE(json_extract(properties, '$.alusta_provider'), ''),
-       COALESCE(json_extract(properties, '$.alusta_sla_status'), ''),
-       COALESCE(json_extract(properties, '$.closed_date'), ''),
-       COALESCE(json_extract(properties, '$.alusta_service'), ''),
-       COALESCE(json_extract(properties, '$.alusta_declined_by'), '')
+       COALESCE(json_extract(properties, '$.stage'), ''),
+       COALESCE(json_extract(properties, '$.queue'), ''),
+       COALESCE(json_extract(properties, '$.owner'), ''),
+       COALESCE(json_extract(properties, '$.provider'), ''),
+       COALESCE(json_extract(properties, '$.sla_status'), ''),
+       COALESCE(json_extract(properties, '$.closed_at'), ''),
+       COALESCE(json_extract(properties, '$.service'), ''),
+       COALESCE(json_extract(properties, '$.declined_by'), '')
 FROM records WHERE object_type IN ('tickets', 'deals');
 
 CREATE INDEX sla_cycles_started ON sla_cycles (started_at, status, goal);
