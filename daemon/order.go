@@ -22,7 +22,7 @@ const (
 // choice wins). A failure is logged and counted and the engine's memory
 // of it dropped, so the next decision asks again; the create's
 // idempotency key makes that safe.
-func (c *cycle) orders(ctx context.Context, typ string, todo []pending, failed map[string]string) {
+func (c *cycle) orders(ctx context.Context, typ string, todo []decided, failed map[string]string) {
 	if typ != hubspot.Tickets {
 		return
 	}
@@ -38,7 +38,7 @@ func (c *cycle) orders(ctx context.Context, typ string, todo []pending, failed m
 		if err := c.makeOrder(ctx, o); err != nil {
 			c.sum.Errors++
 			c.d.log.Warn("service order not made", "ticket", o.FromTicket, "provider", o.ProviderID, "err", err)
-			if rs := c.d.state.Records[typ+"/"+p.obj.ID]; rs != nil {
+			if rs := c.d.mem.state.Records[typ+"/"+p.obj.ID]; rs != nil {
 				rs.Order = nil
 			}
 		}

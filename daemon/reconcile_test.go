@@ -25,21 +25,26 @@ type inProcess struct {
 
 func newInProcess(t *testing.T, t0 time.Time) *inProcess {
 	t.Helper()
-	return newInProcessWith(t, t0, "../pipelines")
+	return newInProcessWith(t, t0, "../testdata/rules/pipelines")
 }
 
 func newInProcessWith(t *testing.T, t0 time.Time, rulesDir string) *inProcess {
 	t.Helper()
-	return newInProcessOpts(t, t0, Options{PipelinesDir: rulesDir, MappingsDir: "../mappings"})
+	return newInProcessFrom(t, t0, rulesDir, "../testdata/rules/mappings", sandbox.DemoSize{})
 }
 
-// newInProcessOpts is newInProcess with opts, whose client, store, clock
-// and lookback it sets.
-func newInProcessOpts(t *testing.T, t0 time.Time, opts Options) *inProcess {
+func newInProcessFrom(t *testing.T, t0 time.Time, rulesDir, mapDir string, size sandbox.DemoSize) *inProcess {
+	t.Helper()
+	return newInProcessOpts(t, t0, size, Options{PipelinesDir: rulesDir, MappingsDir: mapDir})
+}
+
+// newInProcessOpts is newInProcessFrom with opts, whose client, store,
+// clock and lookback it sets.
+func newInProcessOpts(t *testing.T, t0 time.Time, size sandbox.DemoSize, opts Options) *inProcess {
 	t.Helper()
 	p := &inProcess{now: t0}
 	clock := func() time.Time { return p.now }
-	crm, err := sandbox.New(sandbox.Options{Seed: "demo", Now: clock, Logger: slog.New(slog.DiscardHandler)})
+	crm, err := sandbox.New(sandbox.Options{Seed: "demo", DemoSize: size, Now: clock, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,11 +39,13 @@ type ReferralNotice struct {
 // referral tickets to create and referral outcomes to write back on the
 // tickets they were made from. A failure is logged and counted, and the
 // engine's memory of it dropped, so that the next decision of the record
-// asks again; the create's idempotency key makes that safe.
-func (c *cycle) referrals(ctx context.Context, typ string, todo []pending, failed map[string]string) {
+// asks again; the create's idempotency key makes that safe. It returns
+// the state keys of the referral tickets it made, whose memory it set.
+func (c *cycle) referrals(ctx context.Context, typ string, todo []decided, failed map[string]string) []string {
 	if typ != hubspot.Tickets {
-		return
+		return nil
 	}
+	var made []string
 	var outcomes []hubspot.BatchUpdateInput
 	var from []string // the referral ticket of each outcome
 	for i := range todo {
@@ -52,10 +54,14 @@ func (c *cycle) referrals(ctx context.Context, typ string, todo []pending, faile
 			continue
 		}
 		if r := p.dec.Referral; r != nil {
-			if err := c.makeReferral(ctx, p.obj, r); err != nil {
+			id, err := c.makeReferral(ctx, p.obj, r)
+			if id != "" {
+				made = append(made, typ+"/"+id)
+			}
+			if err != nil {
 				c.sum.Errors++
 				c.d.log.Warn("referral not made", "ticket", p.obj.ID, "activity", r.ActivityID, "err", err)
-				if rs := c.d.state.Records[typ+"/"+p.obj.ID]; rs != nil {
+				if rs := c.d.mem.state.Records[typ+"/"+p.obj.ID]; rs != nil {
 					rs.Referral = nil
 				}
 			}
@@ -66,14 +72,14 @@ func (c *cycle) referrals(ctx context.Context, typ string, todo []pending, faile
 		}
 	}
 	if len(outcomes) == 0 {
-		return
+		return made
 	}
 	for _, in := range outcomes {
 		c.d.expectEchoes(typ, in.ID, in.Properties)
 	}
 	_, recErrs, err := c.d.client.BatchUpdate(ctx, typ, outcomes)
 	if err == nil && len(recErrs) == 0 {
-		return
+		return made
 	}
 	c.sum.Errors++
 	c.d.log.Warn("referral outcomes not written", "tickets", len(outcomes), "err", err, "rejected", len(recErrs))
@@ -81,22 +87,24 @@ func (c *cycle) referrals(ctx context.Context, typ string, todo []pending, faile
 	// decision of each referral writes its outcome again.
 	for i, in := range outcomes {
 		c.d.forgetEchoes(typ, in.ID, in.Properties)
-		if rs := c.d.state.Records[typ+"/"+from[i]]; rs != nil {
+		if rs := c.d.mem.state.Records[typ+"/"+from[i]]; rs != nil {
 			rs.Referral = nil
 		}
 	}
+	return made
 }
 
 // makeReferral creates the referral ticket, associated with the activity's
 // company and the client's contacts, writes its status on the ticket it
-// was made from and tells the NGO.
-func (c *cycle) makeReferral(ctx context.Context, orig hubspot.Object, r *pipelines.Referral) error {
+// was made from and tells the NGO. It returns the referral ticket's id
+// once it exists.
+func (c *cycle) makeReferral(ctx context.Context, orig hubspot.Object, r *pipelines.Referral) (string, error) {
 	d := c.d
 	m := c.rs.mapping
 	assocs, contacts, err := c.withContacts(ctx, r.FromTicket, AssocTicketToContact,
 		assocTo(r.ActivityID, hubspot.AssocTicketToCompany))
 	if err != nil {
-		return err
+		return "", err
 	}
 	props := map[string]string{
 		m.Field(hubspot.Tickets, "subject"):  "Hyvinvointilähete: " + r.ActivityName,
@@ -122,12 +130,15 @@ func (c *cycle) makeReferral(ctx context.Context, orig hubspot.Object, r *pipeli
 	delete(props, "")
 	ref, err := d.client.CreateOnce(ctx, hubspot.Tickets, r.Key, hubspot.ObjectInput{Properties: props, Associations: assocs})
 	if err != nil {
-		return fmt.Errorf("create the referral ticket: %w", err)
+		return "", fmt.Errorf("create the referral ticket: %w", err)
 	}
 	status := fmt.Sprintf("%s (lähete %s)", m.ReferralStageLabel("sent"), ref.ID)
 	// The referral's own first decision would report the same; remember
 	// it as reported.
-	d.state.Records[hubspot.Tickets+"/"+ref.ID] = &pipelines.RecordState{Referral: &pipelines.ReferralMemory{Outcome: status}}
+	if d.mem.state.Records == nil {
+		d.mem.state.Records = map[string]*pipelines.RecordState{}
+	}
+	d.mem.state.Records[hubspot.Tickets+"/"+ref.ID] = &pipelines.RecordState{Referral: &pipelines.ReferralMemory{Outcome: status}}
 	write := map[string]string{m.Written.ReferralStatus: status}
 	d.expectEchoes(hubspot.Tickets, r.FromTicket, write)
 	if _, err := d.client.Update(ctx, hubspot.Tickets, r.FromTicket, write); err != nil {
@@ -139,7 +150,7 @@ func (c *cycle) makeReferral(ctx context.Context, orig hubspot.Object, r *pipeli
 	// Decide the new referral at once, so its contact clock shows from the
 	// start rather than from the next poll.
 	d.requeue(hubspot.Tickets, []string{ref.ID})
-	return c.notifyReferral(ctx, ref.ID, r)
+	return ref.ID, c.notifyReferral(ctx, ref.ID, r)
 }
 
 // assocTo is a HubSpot-defined association to a record, for a create.

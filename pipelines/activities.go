@@ -29,29 +29,42 @@ type Activity struct {
 // ParseActivities reads the NGO activities among companies through the
 // mapping, sorted by id.
 func ParseActivities(m *mappings.Mapping, companies []hubspot.Object) []Activity {
-	get := func(o *hubspot.Object, f string) string {
-		v, _ := o.Prop(m.Field(hubspot.Companies, f))
-		return strings.TrimSpace(v)
-	}
 	var out []Activity
 	for i := range companies {
 		o := &companies[i]
-		if o.Archived || !strings.EqualFold(get(o, "org_type"), OrgTypeNGO) {
+		if o.Archived {
 			continue
 		}
-		out = append(out, Activity{
-			ID:           o.ID,
-			Name:         get(o, "name"),
-			Active:       strings.EqualFold(get(o, "active"), "true"),
-			Themes:       splitMulti(get(o, "themes")),
-			TargetGroups: splitMulti(get(o, "target_groups")),
-			Areas:        splitMulti(get(o, "areas")),
-			Channels:     splitMulti(get(o, "channel")),
-			Languages:    splitMulti(get(o, "languages")),
-		})
+		fields := m.Translate(hubspot.Companies, o.Properties)
+		if !IsNGO(fields) {
+			continue
+		}
+		out = append(out, ActivityOf(o.ID, fields))
 	}
-	slices.SortFunc(out, func(a, b Activity) int { return cmpID(a.ID, b.ID) })
+	SortActivities(out)
 	return out
+}
+
+// SortActivities sorts activities by id, numerically as HubSpot's ids
+// are, so that suggestions break ties the same way whatever read them.
+func SortActivities(as []Activity) {
+	slices.SortFunc(as, func(a, b Activity) int { return cmpID(a.ID, b.ID) })
+}
+
+// ActivityOf reads one NGO activity from its values under alusta's field
+// names (name, themes, target_groups, ...), as the store keeps them.
+func ActivityOf(id string, fields map[string]string) Activity {
+	get := func(f string) string { return strings.TrimSpace(fields[f]) }
+	return Activity{
+		ID:           id,
+		Name:         get("name"),
+		Active:       strings.EqualFold(get("active"), "true"),
+		Themes:       splitMulti(get("themes")),
+		TargetGroups: splitMulti(get("target_groups")),
+		Areas:        splitMulti(get("areas")),
+		Channels:     splitMulti(get("channel")),
+		Languages:    splitMulti(get("languages")),
+	}
 }
 
 // Suits reports whether an activity fits a client, and why not: it runs,

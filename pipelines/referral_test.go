@@ -35,7 +35,7 @@ func TestReferralFromTicket(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &State{}
 			in := Input{ObjectType: hubspot.Tickets, Record: ticket("7", now, tt.props), Activities: acts, Owners: demoOwners()}
-			d, err := e.Decide(in, st, now)
+			d, err := e.DecideApply(in, st, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,7 +52,7 @@ func TestReferralFromTicket(t *testing.T) {
 				return
 			}
 			// Decided again, the same ticket makes no second referral.
-			again, err := e.Decide(in, st, now.Add(time.Minute))
+			again, err := e.DecideApply(in, st, now.Add(time.Minute))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -74,7 +74,7 @@ func TestReferralTicket(t *testing.T) {
 	decide := func(stage string, now time.Time) Decision {
 		t.Helper()
 		rec := obj("900", created, map[string]string{"hs_pipeline": "Hyvinvointilähete", "hs_pipeline_stage": stage, "alusta_referral_of": "7"})
-		d, err := e.Decide(Input{ObjectType: hubspot.Tickets, Record: rec, Owners: demoOwners()}, st, now)
+		d, err := e.DecideApply(Input{ObjectType: hubspot.Tickets, Record: rec, Owners: demoOwners()}, st, now)
 		if err != nil {
 			t.Fatal(err)
 		}

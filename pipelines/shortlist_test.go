@@ -57,7 +57,7 @@ func TestShortlist(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := &State{OpenOrders: tt.open}
-			d, err := e.Decide(Input{ObjectType: hubspot.Tickets, Record: tt.rec, Providers: ps, Owners: demoOwners()}, st, now)
+			d, err := e.DecideApply(Input{ObjectType: hubspot.Tickets, Record: tt.rec, Providers: ps, Owners: demoOwners()}, st, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -89,7 +89,7 @@ func TestShortlistRotation(t *testing.T) {
 	st := &State{}
 	decide := func(rec hubspot.Object) Decision {
 		t.Helper()
-		d, err := e.Decide(Input{ObjectType: hubspot.Tickets, Record: rec, Providers: ps, Owners: demoOwners()}, st, now)
+		d, err := e.DecideApply(Input{ObjectType: hubspot.Tickets, Record: rec, Providers: ps, Owners: demoOwners()}, st, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,7 +151,7 @@ func TestShortlistOrder(t *testing.T) {
 			rec := ticket("30", now, map[string]string{"alusta_ticket_kind": "palveluhaku", "alusta_service": "siivous",
 				"alusta_municipality": "Tampere", "alusta_language": "fi", "alusta_client_choice": tt.choice})
 			in := Input{ObjectType: hubspot.Tickets, Record: rec, Providers: ps, Owners: demoOwners()}
-			d, err := e.Decide(in, st, now)
+			d, err := e.DecideApply(in, st, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -167,7 +167,7 @@ func TestShortlistOrder(t *testing.T) {
 			if o := d.Order; o.ProviderID != "1" || o.Service != "siivous" || o.Municipality != "Tampere" || o.Key != "palveluhaku/30" {
 				t.Errorf("got order %+v", o)
 			}
-			again, err := e.Decide(in, st, now.Add(time.Minute))
+			again, err := e.DecideApply(in, st, now.Add(time.Minute))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -69,11 +69,9 @@ func buildReferrals(ctx context.Context, env Env, p Period) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	referralOf := m.Written.ReferralOf
-	referTo := m.Field("tickets", "refer_to")
-	needsProp := m.Field("tickets", "needs")
-	themesProp := m.Field("companies", "themes")
-	stageProp := m.Field("tickets", "stage")
+	// The store keeps records under alusta's names (see
+	// mappings.Translate), not the portal's properties.
+	referralOf, referTo, needsProp, themesProp, stageProp := mappings.KeyReferralOf, "refer_to", "needs", "themes", "stage"
 	type key struct{ month, activity, theme string }
 	type agg struct {
 		referrals, inSLA, started, notReached int64
@@ -143,9 +141,10 @@ func buildReferrals(ctx context.Context, env Env, p Period) (*Table, error) {
 		t.Rows = append(t.Rows, []any{k.month, k.activity, companies[k.activity].Prop("name"), k.theme,
 			a.referrals, a.inSLA, a.started, a.notReached, med})
 	}
+	col := columnIndex(referralColumns)
 	sortRows(t.Rows, func(a, b []any) bool {
-		for i := range 4 {
-			if x, y := a[i].(string), b[i].(string); x != y {
+		for _, c := range []string{"month", "activity_id", "activity", "theme"} {
+			if x, y := a[col[c]].(string), b[col[c]].(string); x != y {
 				return x < y
 			}
 		}

@@ -5,28 +5,33 @@ import (
 	"fmt"
 
 	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/pipelines"
 	"github.com/alusta/alusta/store"
 )
 
 // StoreDirectory reads the companies from alusta's cache, so a page view
-// costs no HubSpot call; the cache holds what the daemon last pulled.
+// costs no HubSpot call; the cache holds what the daemon last pulled,
+// under alusta's field names (the mapping was applied on the way in).
 type StoreDirectory struct{ Store *store.Store }
 
 var _ Directory = StoreDirectory{}
 
-// Companies lists the cached companies, archived ones left out.
-func (d StoreDirectory) Companies(ctx context.Context) ([]hubspot.Object, error) {
+// Companies lists the cached providers and NGO activities, archived ones
+// left out.
+func (d StoreDirectory) Companies(ctx context.Context) ([]pipelines.Provider, []pipelines.Activity, error) {
 	recs, err := d.Store.Records(ctx, hubspot.Companies, store.Filter{})
 	if err != nil {
-		return nil, fmt.Errorf("servicepage: read companies: %w", err)
+		return nil, nil, fmt.Errorf("servicepage: read companies: %w", err)
 	}
-	out := make([]hubspot.Object, len(recs))
-	for i, r := range recs {
-		props := make(map[string]*string, len(r.Properties))
-		for k, v := range r.Properties {
-			props[k] = &v
+	var ps []pipelines.Provider
+	var as []pipelines.Activity
+	for _, r := range recs {
+		if pipelines.IsNGO(r.Properties) {
+			as = append(as, pipelines.ActivityOf(r.ID, r.Properties))
+			continue
 		}
-		out[i] = hubspot.Object{ID: r.ID, Properties: props, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		ps = append(ps, pipelines.ProviderOf(r.ID, r.Properties))
 	}
-	return out, nil
+	pipelines.SortActivities(as)
+	return ps, as, nil
 }

@@ -79,13 +79,13 @@ type register struct {
 }
 
 func (h *Handler) register(r *http.Request) (*register, error) {
-	companies, err := h.dir.Companies(r.Context())
+	providers, activities, err := h.dir.Companies(r.Context())
 	if err != nil {
 		return nil, err
 	}
 	reg := &register{}
 	munis, services, themes := map[string]bool{}, map[string]bool{}, map[string]bool{}
-	for _, p := range pipelines.ParseProviders(h.m, companies) {
+	for _, p := range providers {
 		if !p.Active {
 			continue
 		}
@@ -97,7 +97,7 @@ func (h *Handler) register(r *http.Request) (*register, error) {
 			services[s] = true
 		}
 	}
-	for _, a := range pipelines.ParseActivities(h.m, companies) {
+	for _, a := range activities {
 		if !a.Active {
 			continue
 		}

@@ -23,15 +23,16 @@ import (
 
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/mappings"
+	"github.com/alusta/alusta/pipelines"
 )
 
 //go:embed templates/*.html
 var templateFS embed.FS
 
 // Directory lists the companies the page shows: providers and NGO
-// activities, as HubSpot records read through the mapping.
+// activities.
 type Directory interface {
-	Companies(ctx context.Context) ([]hubspot.Object, error)
+	Companies(ctx context.Context) ([]pipelines.Provider, []pipelines.Activity, error)
 }
 
 // TicketCreator creates the palveluhaku ticket of a contact request, once

@@ -68,7 +68,7 @@ func newRig(t *testing.T, perHour int) *rig {
 	err = client.List(ctx, hubspot.Companies, m.Properties(hubspot.Companies), func(page []hubspot.Object) error {
 		var recs []store.Record
 		for _, o := range page {
-			recs = append(recs, store.RecordFromObject(o))
+			recs = append(recs, store.Record{ID: o.ID, Properties: m.Translate(hubspot.Companies, o.Properties), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt})
 		}
 		return st.UpsertRecords(ctx, hubspot.Companies, recs)
 	})

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alusta/alusta/config"
+	"github.com/alusta/alusta/connector/sandbox"
+	"github.com/alusta/alusta/store/mask"
 )
 
 // app is what every subcommand shares: the effective configuration and the
@@ -18,6 +19,8 @@ type app struct {
 	configFile string
 	cfg        *config.Config
 	log        *slog.Logger
+	// demoSize shrinks the demo sandbox in tests; zero is the full demo.
+	demoSize sandbox.DemoSize
 }
 
 func (a *app) bindFlags(root *cobra.Command) {
@@ -28,7 +31,8 @@ func (a *app) bindFlags(root *cobra.Command) {
 	f.String("store", "", "SQLite cache file (store.path)")
 	f.String("pipelines", "", "rules folder (pipelines.dir)")
 	f.String("mappings", "", "mappings folder (mappings.dir)")
-	f.String("http-addr", "", "listen address for webhooks, health and metrics (http.addr)")
+	f.String("http-addr", "", "listen address for health and metrics (http.addr)")
+	f.String("public-addr", "", "listen address for the intake API, order pages and HubSpot webhooks (public.addr)")
 	f.String("interval", "", "polling interval (sync.interval)")
 	f.String("reports", "", "report export folder (reports.dir)")
 	f.String("log-level", "", "debug, info, warn or error (log.level)")
@@ -55,16 +59,10 @@ func newLogger(w io.Writer, c config.Log) *slog.Logger {
 		level = slog.LevelInfo
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	// Every line is masked, whoever logs it: a CRM value quoted in a
+	// warning or an error may hold an identity code.
 	if strings.EqualFold(c.Format, "json") {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(mask.NewHandler(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// notYet marks a subcommand whose issue is still open; it fails loudly
-// rather than pretending to work.
-func notYet(name string) func(*cobra.Command, []string) error {
-	return func(*cobra.Command, []string) error {
-		return fmt.Errorf("%s: not built yet", name)
-	}
+	return slog.New(mask.NewHandler(slog.NewTextHandler(w, opts)))
 }

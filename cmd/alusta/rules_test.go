@@ -25,7 +25,7 @@ func runCLI(t *testing.T, args ...string) (string, int) {
 	var out bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&out)
-	root.SetArgs(append([]string{"--mappings", filepath.Join("..", "..", "mappings")}, args...))
+	root.SetArgs(append([]string{"--mappings", filepath.Join("..", "..", "testdata", "rules", "mappings")}, args...))
 	err := root.Execute()
 	if err == nil {
 		return out.String(), 0
@@ -42,7 +42,7 @@ func runCLI(t *testing.T, args ...string) (string, int) {
 }
 
 func TestRulesCheckDemo(t *testing.T) {
-	out, code := runCLI(t, "rules", "check", "--dir", filepath.Join("..", "..", "pipelines"))
+	out, code := runCLI(t, "rules", "check", "--dir", filepath.Join("..", "..", "testdata", "rules", "pipelines"))
 	if code != 0 || !strings.HasPrefix(out, "ok: 3 rule files") {
 		t.Errorf("got exit %d, output:\n%s", code, out)
 	}
@@ -71,7 +71,7 @@ func TestRulesCheckBroken(t *testing.T) {
 // TestRulesTestFailing copies the demo rules, adds a case that cannot
 // pass and checks the FAIL line, the reason and the exit code.
 func TestRulesTestFailing(t *testing.T) {
-	src := filepath.Join("..", "..", "pipelines")
+	src := filepath.Join("..", "..", "testdata", "rules", "pipelines")
 	dir := t.TempDir()
 	for _, f := range []string{"calendars.yaml", "tickets.yaml", "deals.yaml", "tickets_test.yaml"} {
 		data, err := os.ReadFile(filepath.Join(src, f))
@@ -169,7 +169,7 @@ func TestRulesExplain(t *testing.T) {
 	if err := os.WriteFile(token, []byte("pat-test\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, code := runCLI(t, "--base-url", srv.URL, "--token-file", token, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "pipelines"))
+	out, code := runCLI(t, "--base-url", srv.URL, "--token-file", token, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "testdata", "rules", "pipelines"))
 	if code != 0 {
 		t.Fatalf("got exit %d, output:\n%s", code, out)
 	}
@@ -192,7 +192,7 @@ func TestRulesExplain(t *testing.T) {
 	// One more open order fills provider 102 (capacity 2; 44 is delivered).
 	s2, p102 := "s2", "102"
 	full := fakeHubSpot(t, hubspot.Object{ID: "45", Properties: map[string]*string{"dealstage": &s2, "alusta_provider": &p102}})
-	out, code = runCLI(t, "--base-url", full.URL, "--token-file", token, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "pipelines"))
+	out, code = runCLI(t, "--base-url", full.URL, "--token-file", token, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "testdata", "rules", "pipelines"))
 	for _, want := range []string{
 		"  102  Kotiapu Berg Ab   -  full (2/2 open)\n",
 		"decision: route tilaukset; queue koordinaattori; owner pekka.laine (least_open, team tilaukset); 2 providers, 0 eligible; no eligible provider for siivous in Nokia;",
@@ -201,7 +201,7 @@ func TestRulesExplain(t *testing.T) {
 			t.Errorf("got exit %d, output lacks %q:\n%s", code, want, out)
 		}
 	}
-	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "rules", "explain", "--ticket", "9", "--dir", filepath.Join("..", "..", "pipelines"))
+	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "rules", "explain", "--ticket", "9", "--dir", filepath.Join("..", "..", "testdata", "rules", "pipelines"))
 	if code != 1 || !strings.Contains(out, "rules explain: ") {
 		t.Errorf("missing ticket: got exit %d, output:\n%s", code, out)
 	}
@@ -222,7 +222,7 @@ func TestRulesExplain(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "--store", dbPath, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "pipelines"))
+	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "--store", dbPath, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "testdata", "rules", "pipelines"))
 	for _, want := range []string{
 		"state: the daemon's, from " + dbPath + "\n",
 		"  102  Kotiapu Berg Ab   -  declined this order\n",
@@ -240,7 +240,7 @@ func TestRulesFolders(t *testing.T) {
 	empty := t.TempDir()
 	rules := t.TempDir()
 	for _, f := range []string{"calendars.yaml", "tickets.yaml", "deals.yaml"} {
-		data, err := os.ReadFile(filepath.Join("..", "..", "pipelines", f))
+		data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "rules", "pipelines", f))
 		if err != nil {
 			t.Fatal(err)
 		}
