@@ -738,7 +738,7 @@ func (c *checker) policies(specs []SLASpec) []*policy {
 			if !slices.Contains(c.m.Properties(c.object), prop) {
 				c.errorf(p+".on_breach.set."+prop, "unknown property %q: alusta neither reads it nor creates it, and HubSpot would reject every write of it; "+
 					"create it in HubSpot and list it under objects.%s.read in the mapping, or set a property alusta writes (%s)",
-					prop, c.object, strings.Join(writtenNames(c.m), ", "))
+					prop, c.object, strings.Join(writtenNames(c.m, c.object), ", "))
 			}
 		}
 		if b.RaisePriority && c.m.Field(c.object, "priority") == "" {
@@ -752,11 +752,15 @@ func (c *checker) policies(specs []SLASpec) []*policy {
 	return out
 }
 
-// writtenNames lists the properties alusta creates and writes, for error
-// messages.
-func writtenNames(m *mappings.Mapping) []string {
+// writtenNames lists the properties alusta creates and writes on an
+// object type, for error messages. The idempotency key is created but
+// is no rule's to set.
+func writtenNames(m *mappings.Mapping, objectType string) []string {
 	var names []string
-	for _, p := range m.WrittenProperties(hubspot.Tickets) {
+	for _, p := range m.WrittenProperties(objectType) {
+		if p.Name == hubspot.IdempotencyProperty {
+			continue
+		}
 		names = append(names, p.Name)
 	}
 	return names
