@@ -63,8 +63,10 @@ func (c *cycle) makeOrder(ctx context.Context, o *pipelines.Order) error {
 		field("payer"):         pipelines.PayerClient,
 		field("client_choice"): o.ProviderID,
 	}
+	// The deal vocabulary has no client group: the portal keeps it in the
+	// ticket's property, which the demo's deals have too.
 	if o.ClientGroup != "" {
-		props["alusta_client_group"] = o.ClientGroup
+		props[m.Field(hubspot.Tickets, "client_group")] = o.ClientGroup
 	}
 	for k, v := range props {
 		if k == "" || v == "" {
