@@ -40,6 +40,11 @@ type Options struct {
 	// POST /webhooks/hubspot: HubSpot reaches it from the internet, and it
 	// authenticates each delivery by its v3 signature.
 	HubSpotHook http.Handler
+	// ServicePage, when set, serves the public service menu and its
+	// contact form (GET /palvelut, POST /palvelut/yhteydenotto, GET
+	// /palvelut/kiitos; see package servicepage). It is a public page, so
+	// it lives on this listener, never beside the operations endpoints.
+	ServicePage http.Handler
 	// RateLimit is requests per minute per client address; zero means 120.
 	RateLimit int
 	Now       func() time.Time
@@ -79,7 +84,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s := &Server{in: opts.Intake, fw: opts.Forwarder, st: opts.Store, base: strings.TrimRight(opts.BaseURL, "/"),
 		now: opts.Now, log: opts.Log, limiter: newLimiter(opts.RateLimit, time.Minute, opts.Now), api: v}
-	s.handler = s.routes(opts.HubSpotHook)
+	s.handler = s.routes(opts.HubSpotHook, opts.ServicePage)
 	return s, nil
 }
 
@@ -87,7 +92,7 @@ func New(opts Options) (*Server, error) {
 // limit is per client address for the API and the pages; HubSpot's
 // webhook is exempt, since all its deliveries come from a few HubSpot
 // addresses in bursts, and each is authenticated by its signature.
-func (s *Server) routes(hook http.Handler) http.Handler {
+func (s *Server) routes(hook, servicePage http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	limited := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.limit(h)) }
 	limited("GET /api/v1/openapi.json", s.openAPI)
@@ -99,6 +104,13 @@ func (s *Server) routes(hook http.Handler) http.Handler {
 	if s.fw != nil {
 		limited("GET "+forward.PathPrefix+"{token}", s.orderPage)
 		limited("POST "+forward.PathPrefix+"{token}", s.orderAnswer)
+	}
+	if servicePage != nil {
+		// The page sets its own, stricter headers over secure's, and
+		// limits contact requests per address on top of this limit.
+		limited("GET /palvelut", servicePage.ServeHTTP)
+		limited("POST /palvelut/yhteydenotto", servicePage.ServeHTTP)
+		limited("GET /palvelut/kiitos", servicePage.ServeHTTP)
 	}
 	if hook != nil {
 		mux.Handle("POST /webhooks/hubspot", hook)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -24,6 +26,7 @@ import (
 	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/notify"
 	"github.com/alusta/alusta/public"
+	"github.com/alusta/alusta/servicepage"
 	"github.com/alusta/alusta/signedlink"
 	"github.com/alusta/alusta/store"
 )
@@ -176,12 +179,26 @@ func (a *app) newOrderLoop(ctx context.Context, client *hubspot.Client, st *stor
 	if err := in.Prepare(ctx); err != nil {
 		return nil, err
 	}
+	page, err := servicepage.New(servicepage.Options{Mapping: fwd.mapping, Directory: servicepage.StoreDirectory{Store: st},
+		Tickets: client, Secret: derivedKey(fwd.secret, "servicepage csrf"), Log: a.log.With("component", "servicepage")})
+	if err != nil {
+		return nil, err
+	}
 	srv, err := public.New(public.Options{Intake: in, Forwarder: fwd.forward, Store: st, BaseURL: cfg.Public.BaseURL,
-		HubSpotHook: hook, RateLimit: cfg.Public.RateLimit, Log: a.log.With("component", "public")})
+		HubSpotHook: hook, ServicePage: page, RateLimit: cfg.Public.RateLimit, Log: a.log.With("component", "public")})
 	if err != nil {
 		return nil, err
 	}
 	return &orderLoop{intake: in, queue: fwd.queue, forward: fwd.forward, public: srv, ln: ln}, nil
+}
+
+// derivedKey is a key of its own for one purpose, made from the link
+// secret (public.link_secret_file): one secret to configure, and a form's
+// CSRF token can never pass for a signed link, nor the other way round.
+func derivedKey(secret []byte, purpose string) []byte {
+	h := hmac.New(sha256.New, secret)
+	h.Write([]byte("alusta key: " + purpose))
+	return h.Sum(nil)
 }
 
 // dealChanged returns a function that asks the daemon to read a deal now.
