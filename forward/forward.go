@@ -54,8 +54,11 @@ type Options struct {
 	// Changed is told of a deal a provider's answer changed, to have it
 	// decided again at once (a decline forwards the order).
 	Changed func(dealID string)
-	Now     func() time.Time
-	Log     *slog.Logger
+	// TicketChanged is told of a referral ticket an NGO's answer moved,
+	// to report it on the ticket it was made from at once.
+	TicketChanged func(ticketID string)
+	Now           func() time.Time
+	Log           *slog.Logger
 }
 
 // Forwarder tells providers of their orders and takes their answers.
@@ -68,8 +71,10 @@ type Forwarder struct {
 	base    string
 	ttl     time.Duration
 	changed func(string)
-	now     func() time.Time
-	log     *slog.Logger
+	// ticketChanged is Options.TicketChanged.
+	ticketChanged func(string)
+	now           func() time.Time
+	log           *slog.Logger
 }
 
 // New returns a forwarder.
@@ -89,8 +94,11 @@ func New(opts Options) (*Forwarder, error) {
 	if opts.Changed == nil {
 		opts.Changed = func(string) {}
 	}
+	if opts.TicketChanged == nil {
+		opts.TicketChanged = func(string) {}
+	}
 	f := &Forwarder{client: opts.Client, st: opts.Store, m: opts.Mapping, queue: opts.Queue, signer: opts.Signer,
-		base: strings.TrimRight(opts.BaseURL, "/"), ttl: opts.TTL, changed: opts.Changed, now: opts.Now, log: opts.Log}
+		base: strings.TrimRight(opts.BaseURL, "/"), ttl: opts.TTL, changed: opts.Changed, ticketChanged: opts.TicketChanged, now: opts.Now, log: opts.Log}
 	opts.Queue.Handle(Channel, f)
 	return f, nil
 }

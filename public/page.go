@@ -66,6 +66,9 @@ type page struct {
 	CSRF      string
 	Action    string
 	Reasons   []choice
+	// referral page
+	R       forward.ReferralView
+	Actions []choice
 	// problem page
 	Heading, Text string
 }

@@ -104,6 +104,8 @@ func (s *Server) routes(hook, servicePage http.Handler) http.Handler {
 	if s.fw != nil {
 		limited("GET "+forward.PathPrefix+"{token}", s.orderPage)
 		limited("POST "+forward.PathPrefix+"{token}", s.orderAnswer)
+		limited("GET "+forward.ReferralPathPrefix+"{token}", s.referralPage)
+		limited("POST "+forward.ReferralPathPrefix+"{token}", s.referralAnswer)
 	}
 	if servicePage != nil {
 		// The page sets its own, stricter headers over secure's, and

@@ -118,7 +118,7 @@ type forwarding struct {
 // newForwarding builds the forwarder on a queue with senders (nil for
 // none: sync --once only queues, and run delivers later).
 func (a *app) newForwarding(ctx context.Context, client *hubspot.Client, st *store.Store, reg prometheus.Registerer,
-	senders map[string]notify.Sender, changed func(string)) (*forwarding, error) {
+	senders map[string]notify.Sender, changed, ticketChanged func(string)) (*forwarding, error) {
 	cfg := a.cfg
 	m, err := resolvedMapping(ctx, client, cfg.Mappings.Dir)
 	if err != nil {
@@ -137,7 +137,7 @@ func (a *app) newForwarding(ctx context.Context, client *hubspot.Client, st *sto
 		return nil, err
 	}
 	fw, err := forward.New(forward.Options{Client: client, Store: st, Mapping: m, Queue: q, Signer: signer,
-		BaseURL: cfg.Public.BaseURL, TTL: cfg.Public.LinkTTL, Changed: changed, Log: a.log.With("component", "forward")})
+		BaseURL: cfg.Public.BaseURL, TTL: cfg.Public.LinkTTL, Changed: changed, TicketChanged: ticketChanged, Log: a.log.With("component", "forward")})
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (a *app) newForwarding(ctx context.Context, client *hubspot.Client, st *sto
 // newOrderLoop builds the order loop on the public listener. changed
 // wakes the daemon for a deal that changed outside its cycle.
 func (a *app) newOrderLoop(ctx context.Context, client *hubspot.Client, st *store.Store, reg prometheus.Registerer,
-	ln net.Listener, changed func(dealID string), hook http.Handler) (*orderLoop, error) {
+	ln net.Listener, changed, ticketChanged func(id string), hook http.Handler) (*orderLoop, error) {
 	cfg := a.cfg
 	senders := map[string]notify.Sender{
 		notify.Webhook: notify.NewHook(&http.Client{Timeout: 30 * time.Second}, cfg.Notify.WebhookSecret, nil),
@@ -167,7 +167,7 @@ func (a *app) newOrderLoop(ctx context.Context, client *hubspot.Client, st *stor
 		senders[notify.Email] = ob
 		a.log.Info("no SMTP configured (notify.smtp.host): mail is written as .eml files", "outbox", cfg.Notify.OutboxDir)
 	}
-	fwd, err := a.newForwarding(ctx, client, st, reg, senders, changed)
+	fwd, err := a.newForwarding(ctx, client, st, reg, senders, changed, ticketChanged)
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +199,28 @@ func derivedKey(secret []byte, purpose string) []byte {
 	h := hmac.New(sha256.New, secret)
 	h.Write([]byte("alusta key: " + purpose))
 	return h.Sum(nil)
+}
+
+// referralNotifier has NGOs told of welfare referrals by the forwarder:
+// a mail through the notification queue with a signed link to the
+// referral's page on the public listener.
+type referralNotifier struct{ fw *forward.Forwarder }
+
+var _ daemon.ReferralNotifier = referralNotifier{}
+
+func (n referralNotifier) NotifyReferral(ctx context.Context, r daemon.ReferralNotice) error {
+	return n.fw.Referred(ctx, forward.Referral{ID: r.ReferralID, ActivityID: r.ActivityID,
+		ActivityName: r.ActivityName, ContactEmail: r.ContactEmail})
+}
+
+// ticketChanged returns a function that asks the daemon to read a ticket
+// now.
+func ticketChanged(d **daemon.Daemon) func(string) {
+	return func(id string) {
+		if *d != nil {
+			(*d).Enqueue([]daemon.Change{{Target: daemon.Target{ObjectType: hubspot.Tickets, ID: id}}})
+		}
+	}
 }
 
 // dealChanged returns a function that asks the daemon to read a deal now.

@@ -96,7 +96,7 @@ func (a *app) runDaemon(ctx context.Context) error {
 	} else {
 		a.log.Info("webhooks off: set http.webhook_secret to the app's client secret to accept them")
 	}
-	orders, err := a.newOrderLoop(ctx, b.client, st, reg, pln, dealChanged(&d), hooks)
+	orders, err := a.newOrderLoop(ctx, b.client, st, reg, pln, dealChanged(&d), ticketChanged(&d), hooks)
 	if err != nil {
 		return fmt.Errorf("run: refusing to start: %w", err)
 	}
@@ -104,7 +104,7 @@ func (a *app) runDaemon(ctx context.Context) error {
 		Client: b.client, Store: st,
 		PipelinesDir: cfg.Pipelines.Dir, MappingsDir: cfg.Mappings.Dir,
 		Interval: cfg.Sync.Interval, Lookback: cfg.Sync.Lookback, Reconcile: cfg.Sync.Reconcile,
-		Log: a.log, Registerer: reg, Forwarder: orders.forward,
+		Log: a.log, Registerer: reg, Forwarder: orders.forward, ReferralNotifier: referralNotifier{orders.forward},
 	})
 	if err != nil {
 		return err

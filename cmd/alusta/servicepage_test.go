@@ -42,7 +42,7 @@ func TestServicePageOnPublicListener(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	orders, err := a.newOrderLoop(ctx, b.client, st, prometheus.NewRegistry(), ln, func(string) {}, nil)
+	orders, err := a.newOrderLoop(ctx, b.client, st, prometheus.NewRegistry(), ln, func(string) {}, func(string) {}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ func (a *app) syncOnce(ctx context.Context) (sum daemon.Summary, ran bool, err e
 	defer st.Close()
 	// Providers of orders assigned here are told by the next alusta run:
 	// the cycle queues the jobs in the store.
-	fwd, err := a.newForwarding(ctx, b.client, st, nil, nil, nil)
+	fwd, err := a.newForwarding(ctx, b.client, st, nil, nil, nil, nil)
 	if err != nil {
 		return daemon.Summary{}, false, fmt.Errorf("sync: %w", err)
 	}
@@ -64,7 +64,7 @@ func (a *app) syncOnce(ctx context.Context) (sum daemon.Summary, ran bool, err e
 		Client: b.client, Store: st,
 		PipelinesDir: cfg.Pipelines.Dir, MappingsDir: cfg.Mappings.Dir,
 		Interval: cfg.Sync.Interval, Lookback: cfg.Sync.Lookback, Log: a.log,
-		Forwarder: fwd.forward,
+		Forwarder: fwd.forward, ReferralNotifier: referralNotifier{fwd.forward},
 	})
 	if err != nil {
 		return daemon.Summary{}, false, err

@@ -1,0 +1,87 @@
+package public
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/alusta/alusta/forward"
+	"github.com/alusta/alusta/signedlink"
+)
+
+// referralCSRF is the form token of a referral link, bound to the link as
+// the order page's is, under a purpose of its own.
+func (s *Server) referralCSRF(token string) string { return s.fw.MAC("referral-csrf", token) }
+
+// referralPage shows an NGO the referral its link names, and the answers
+// it may give. It shows nothing of the client.
+func (s *Server) referralPage(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	c, err := s.fw.CheckReferral(token)
+	if err != nil {
+		s.problemPage(w, r, err)
+		return
+	}
+	v, err := s.fw.ViewReferral(r.Context(), c)
+	if err != nil {
+		s.problemPage(w, r, err)
+		return
+	}
+	l := lang(r, "")
+	p := newPage(l, catalogues[l]["referral_title"]+" "+v.ID)
+	t := p.T
+	p.R = v
+	p.Stage = or(t["referral_stage_"+v.Stage], v.Stage)
+	p.CSRF = s.referralCSRF(token)
+	p.Action = forward.ReferralPathPrefix + token + "?lang=" + l
+	for _, a := range forward.ReferralActions {
+		if forward.ReferralActionAllowed(a, v.Stage) {
+			p.Actions = append(p.Actions, choice{Code: a, Label: t["referral_"+a]})
+		}
+	}
+	switch q := r.URL.Query(); {
+	case q.Get("done") != "":
+		p.Done = t["referral_done"]
+	case q.Get("nochange") != "":
+		p.Done = t["nochange"]
+	case q.Get("error") != "":
+		p.Err = t["bad_action"]
+	}
+	s.render(w, http.StatusOK, "referral.html", p)
+}
+
+// referralAnswer takes an NGO's answer and redirects back to the page
+// (post, redirect, get); a repeated post changes nothing.
+func (s *Server) referralAnswer(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	c, err := s.fw.CheckReferral(token)
+	if err != nil {
+		s.problemPage(w, r, err)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxFormBody)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	if !signedlink.Equal(r.PostForm.Get("csrf"), s.referralCSRF(token)) {
+		s.problemPage(w, r, signedlink.ErrInvalid)
+		return
+	}
+	action := r.PostForm.Get("action")
+	q := url.Values{}
+	q.Set("lang", lang(r, ""))
+	changed, err := s.fw.ActReferral(r.Context(), c, action)
+	switch {
+	case errors.Is(err, forward.ErrAction):
+		q.Set("error", "1")
+	case err != nil:
+		s.problemPage(w, r, err)
+		return
+	case changed:
+		q.Set("done", action)
+	default:
+		q.Set("nochange", "1")
+	}
+	http.Redirect(w, r, forward.ReferralPathPrefix+token+"?"+q.Encode(), http.StatusSeeOther)
+}
