@@ -155,9 +155,12 @@ func TestCrashAndFaultsConverge(t *testing.T) {
 	refSrv := httptest.NewServer(ref)
 	t.Cleanup(refSrv.Close)
 	refDB := filepath.Join(t.TempDir(), "ref.db")
+	began := time.Now()
 	if _, err := converge(context.Background(), refSrv.URL, refDB, decideAt, 6); err != nil {
 		t.Fatalf("reference run: %v", err)
 	}
+	t.Logf("reference run: %s", time.Since(began).Round(time.Millisecond))
+	began = time.Now()
 
 	clock := newCRMClock(t0)
 	crm := newSandbox(t, clock, sandbox.Faults{TooManyShare: 0.05, ServerErrorShare: 0.03, SearchLag: searchLag, Seed: 7})
@@ -223,6 +226,7 @@ func TestCrashAndFaultsConverge(t *testing.T) {
 	if !edits.done() {
 		t.Fatal("the person's edits were not made before the kill")
 	}
+	t.Logf("first run, until killed: %s", time.Since(began).Round(time.Millisecond))
 
 	// The restart comes after the index has caught up with everything the
 	// first run and the person did, as any real restart does; without
@@ -232,10 +236,12 @@ func TestCrashAndFaultsConverge(t *testing.T) {
 	clock.skip(searchLag)
 
 	// Second run: resumes and converges.
+	began = time.Now()
 	cmd = childCmd(t, srv.URL, dbPath, decideAt)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("second run: %v\n%s", err, out)
 	}
+	t.Logf("second run: %s", time.Since(began).Round(time.Millisecond))
 
 	edited := edits.check(t, crm)
 	m := resolvedMapping(t, crm)
