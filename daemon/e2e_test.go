@@ -316,7 +316,7 @@ func checkOwners(t *testing.T, ref, crm *sandbox.Server, m *mappings.Mapping, ed
 		}
 	}
 	diffs := 0
-	chosen, other := map[string]int{}, map[string]int{} // by strategy
+	chosen, other := map[string]int{}, map[string][]string{} // by strategy
 	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
 		ownerProp := m.Field(typ, "owner")
 		for _, id := range ref.Objects(typ) {
@@ -356,13 +356,13 @@ func checkOwners(t *testing.T, ref, crm *sandbox.Server, m *mappings.Mapping, ed
 				strategy := wc[len(wc)-1][2]
 				chosen[strategy]++
 				if gOwner != wOwner {
-					other[strategy]++
+					other[strategy] = append(other[strategy], typ+" "+id)
 				}
 			}
 		}
 	}
 	for _, s := range slices.Sorted(maps.Keys(chosen)) {
-		t.Logf("%s owners chosen: %d, of which %d differ from the clean run's choice", s, chosen[s], other[s])
+		t.Logf("%s owners chosen: %d, of which %d differ from the clean run's choice %v", s, chosen[s], len(other[s]), other[s])
 	}
 }
 
