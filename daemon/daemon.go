@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -31,7 +32,18 @@ const (
 	// versionPrefix keeps, per record, the hs_lastmodifieddate HubSpot gave
 	// it when alusta last wrote it (see stale).
 	versionPrefix = "engine/ver/"
+	// inflightName keeps the batch update whose answer has not come (see
+	// settleInflight).
+	inflightName = "engine/inflight"
 )
+
+// inflight names the records of a batch update sent to HubSpot whose
+// answer alusta has not had: saved before the call, cleared in the same
+// transaction as the page's state once the answer is in.
+type inflight struct {
+	Type string   `json:"type,omitempty"`
+	IDs  []string `json:"ids,omitempty"`
+}
 
 // Options configure a Daemon.
 type Options struct {
@@ -78,6 +90,7 @@ type Daemon struct {
 	retry      map[string]bool // deal ids left unassigned
 	providerFP string
 	providers  []pipelines.Provider
+	inflight   inflight
 
 	// stopping is the context whose end asks a running cycle to stop
 	// between pages.
@@ -180,6 +193,10 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("prepare: load record versions: %w", err)
+	}
+	d.inflight = inflight{}
+	if err := d.store.LoadState(ctx, inflightName, &d.inflight); err != nil {
+		return fmt.Errorf("prepare: %w", err)
 	}
 	d.state = st
 	d.rebuildWakes()
@@ -357,7 +374,7 @@ func (d *Daemon) saveState(ctx context.Context) error {
 func (d *Daemon) saveStates(ctx context.Context, keys []string) error {
 	shared := *d.state
 	shared.Records = nil
-	states := map[string]any{stateName: &shared}
+	states := map[string]any{stateName: &shared, inflightName: d.inflight}
 	for _, k := range keys {
 		if r := d.state.Records[k]; r != nil {
 			states[recordStatePrefix+k] = r
@@ -391,6 +408,9 @@ type cycle struct {
 
 func (c *cycle) run(ctx context.Context, full bool) error {
 	if !full {
+		if err := c.settleInflight(ctx); err != nil {
+			return err
+		}
 		if err := c.webhookTargets(ctx); err != nil {
 			return err
 		}
@@ -404,6 +424,9 @@ func (c *cycle) run(ctx context.Context, full bool) error {
 		return err
 	}
 	if err := c.loadProviders(ctx); err != nil {
+		return err
+	}
+	if err := c.settleInflight(ctx); err != nil {
 		return err
 	}
 	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
@@ -816,6 +839,14 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 		for _, in := range inputs {
 			d.expectEchoes(typ, in.ID, in.Properties)
 		}
+		f := inflight{Type: typ, IDs: make([]string, len(inputs))}
+		for i, in := range inputs {
+			f.IDs[i] = in.ID
+		}
+		if err := d.store.SaveState(context.WithoutCancel(ctx), inflightName, f); err != nil {
+			return fmt.Errorf("push %s: %w", typ, err)
+		}
+		d.inflight = f
 		results, recErrs, err := d.client.BatchUpdate(ctx, typ, inputs)
 		for _, o := range results {
 			if !o.UpdatedAt.IsZero() {
@@ -832,8 +863,12 @@ func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.T
 			for _, in := range inputs {
 				d.forgetEchoes(typ, in.ID, in.Properties)
 			}
+			// HubSpot may have applied the batch all the same: the next
+			// cycle reads it back first (d.inflight stays set).
 			return fmt.Errorf("push %s: %w", typ, err)
 		}
+		// The answer is in; the page's state saved below clears the note.
+		d.inflight = inflight{}
 		for _, re := range recErrs {
 			failed[re.ID] = re.Error()
 		}
@@ -1241,6 +1276,27 @@ func (c *cycle) readAndProcess(ctx context.Context, typ string, ids []string) er
 	}
 	if typ == hubspot.Companies {
 		return c.loadProviders(ctx)
+	}
+	return nil
+}
+
+// settleInflight reads back, by id, the records of a batch update whose
+// answer never came (alusta crashed, or the call failed after HubSpot may
+// have applied it), and decides them before any other record. The engine
+// state saved before that batch does not count the owners and providers it
+// wrote; read in their turn, at the end of the next read, they would leave
+// every least_open choice before them to see counts short by that page.
+func (c *cycle) settleInflight(ctx context.Context) error {
+	f := c.d.inflight
+	if len(f.IDs) == 0 {
+		return nil
+	}
+	c.d.log.Info("reading back a batch update whose answer never came", "object", f.Type, "records", len(f.IDs))
+	if err := c.readAndProcess(ctx, f.Type, f.IDs); err != nil {
+		return fmt.Errorf("read back the batch in flight: %w", err)
+	}
+	if c.d.inflight.Type == f.Type && slices.Equal(c.d.inflight.IDs, f.IDs) {
+		c.d.inflight = inflight{}
 	}
 	return nil
 }
