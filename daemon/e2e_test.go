@@ -47,7 +47,75 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
 		os.Exit(child())
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	clean.close()
+	os.Exit(code)
+}
+
+// The end-to-end tests start from a Monday morning's demo portal and
+// decide it 90 minutes later.
+var (
+	e2eStart  = time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
+	e2eDecide = e2eStart.Add(90 * time.Minute)
+)
+
+// clean is the reference the end-to-end tests compare with: the demo seed
+// decided at e2eDecide with no faults, no crash and no person's edit. It
+// takes as long as a test, so the test binary makes it once, on first
+// use, and TestMain removes it.
+var clean cleanRun
+
+type cleanRun struct {
+	once sync.Once
+	crm  *sandbox.Server
+	dir  string // holds the store
+	took time.Duration
+	err  error
+}
+
+// get returns the clean run's sandbox and store path.
+func (c *cleanRun) get(t *testing.T) (*sandbox.Server, string) {
+	t.Helper()
+	c.once.Do(func() {
+		began := time.Now()
+		c.crm, c.dir, c.err = runClean()
+		c.took = time.Since(began)
+	})
+	if c.err != nil {
+		t.Fatalf("reference run: %v", c.err)
+	}
+	t.Logf("reference run: %s (made once per test binary)", c.took.Round(time.Millisecond))
+	return c.crm, filepath.Join(c.dir, "ref.db")
+}
+
+func runClean() (*sandbox.Server, string, error) {
+	dir, err := os.MkdirTemp("", "alusta-e2e-ref-")
+	if err != nil {
+		return nil, "", err
+	}
+	clock := newCRMClock(e2eStart)
+	crm, err := sandbox.New(sandbox.Options{Seed: "demo", Logger: slog.New(slog.DiscardHandler), Now: clock.now})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, "", err
+	}
+	srv := httptest.NewServer(crm)
+	defer srv.Close()
+	if _, err := converge(context.Background(), srv.URL, filepath.Join(dir, "ref.db"), e2eDecide, 6); err != nil {
+		crm.Close()
+		os.RemoveAll(dir)
+		return nil, "", err
+	}
+	return crm, dir, nil
+}
+
+func (c *cleanRun) close() {
+	if c.crm != nil {
+		c.crm.Close()
+	}
+	if c.dir != "" {
+		os.RemoveAll(c.dir)
+	}
 }
 
 // child syncs until a cycle writes nothing, as a daemon would over its
@@ -147,20 +215,9 @@ func TestCrashAndFaultsConverge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	t0 := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC) // a Monday morning
-	decideAt := t0.Add(90 * time.Minute)
-
-	// The reference: the same seed, no faults, no crash, in this process.
-	ref := newSandbox(t, newCRMClock(t0), sandbox.Faults{})
-	refSrv := httptest.NewServer(ref)
-	t.Cleanup(refSrv.Close)
-	refDB := filepath.Join(t.TempDir(), "ref.db")
+	t0, decideAt := e2eStart, e2eDecide
+	ref, refDB := clean.get(t)
 	began := time.Now()
-	if _, err := converge(context.Background(), refSrv.URL, refDB, decideAt, 6); err != nil {
-		t.Fatalf("reference run: %v", err)
-	}
-	t.Logf("reference run: %s", time.Since(began).Round(time.Millisecond))
-	began = time.Now()
 
 	clock := newCRMClock(t0)
 	crm := newSandbox(t, clock, sandbox.Faults{TooManyShare: 0.05, ServerErrorShare: 0.03, SearchLag: searchLag, Seed: 7})

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/connector/sandbox"
@@ -29,15 +28,8 @@ func TestLostAnswerIsReadBack(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end")
 	}
-	t0 := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
-	decideAt := t0.Add(90 * time.Minute)
-	ref := newSandbox(t, newCRMClock(t0), sandbox.Faults{})
-	refSrv := httptest.NewServer(ref)
-	t.Cleanup(refSrv.Close)
-	if _, err := converge(context.Background(), refSrv.URL, filepath.Join(t.TempDir(), "ref.db"), decideAt, 6); err != nil {
-		t.Fatalf("reference run: %v", err)
-	}
-
+	t0, decideAt := e2eStart, e2eDecide
+	ref, _ := clean.get(t)
 	crm := newSandbox(t, newCRMClock(t0), sandbox.Faults{})
 	var (
 		updates atomic.Int32
