@@ -98,6 +98,8 @@ type memory struct {
 	providerFP string
 	providers  []pipelines.Provider
 	activities []pipelines.Activity // NGO activities, for suggestions
+	// inflight is the batch update whose answer has not come.
+	inflight inflight
 }
 
 // New returns a daemon. Call Prepare before the first cycle.
