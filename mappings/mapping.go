@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/locale"
 )
 
 // FileName is the mapping file Load reads from its folder.
@@ -26,10 +27,14 @@ var defaultYAML []byte
 
 // Mapping is a loaded mapping. Resolve fills in pipeline and stage ids.
 type Mapping struct {
+	// Locale is the portal's language (fi, sv or en, default fi): the
+	// language of every text alusta writes into HubSpot.
+	Locale  string             `yaml:"locale"`
 	Objects map[string]*Object `yaml:"objects"`
 	Written Written            `yaml:"written"`
 
-	doc *Doc
+	doc     *Doc
+	printer *locale.Printer
 }
 
 // Object is the mapping of one HubSpot object type.
@@ -123,11 +128,19 @@ func parse(file string, data []byte) (*Mapping, error) {
 	doc, errs := DecodeFile(file, data, m)
 	m.doc = doc
 	errs = append(errs, m.validate()...)
+	p, err := locale.New(m.Locale)
+	if err != nil {
+		errs = append(errs, doc.Errorf("locale", "unknown language %q (want %s)", m.Locale, strings.Join(locale.Languages(), ", ")))
+	}
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
+	m.printer = p
 	return m, nil
 }
+
+// Printer writes texts in the portal's language.
+func (m *Mapping) Printer() *locale.Printer { return m.printer }
 
 func (m *Mapping) validate() Errors {
 	var errs Errors
@@ -242,24 +255,29 @@ func (m *Mapping) Properties(objectType string) []string {
 // to create on tickets and deals at start-up when missing.
 func (m *Mapping) WrittenProperties() []hubspot.Property {
 	w := m.Written
-	str := func(name, label, desc string) hubspot.Property {
-		return hubspot.Property{Name: name, Label: label, Type: "string", FieldType: "text", GroupName: "alusta", Description: desc}
+	p := m.printer
+	// Labels and descriptions are in the portal's language; option values
+	// stay stable identifiers that rules, reports and filters rely on.
+	prop := func(name, key, typ, field string) hubspot.Property {
+		return hubspot.Property{Name: name, Label: p.T("property." + key + ".label"), Type: typ, FieldType: field,
+			GroupName: "alusta", Description: p.T("property." + key + ".description")}
 	}
-	var statuses []hubspot.Option
-	for i, s := range []string{"running", "warning", "paused", "breached", "met"} {
-		statuses = append(statuses, hubspot.Option{Label: s, Value: s, DisplayOrder: i})
+	status := prop(w.SLAStatus, "sla_status", "enumeration", "select")
+	for i, s := range SLAStatuses {
+		status.Options = append(status.Options, hubspot.Option{Label: p.T("sla_status." + s), Value: s, DisplayOrder: i})
 	}
-	decision := str(w.Decision, "alusta decision", "Why alusta routed or assigned this record.")
-	decision.FieldType = "textarea"
 	return []hubspot.Property{
-		str(w.Queue, "alusta queue", "The queue alusta's routing rules chose."),
-		str(w.Provider, "alusta provider", "The provider company id alusta assigned."),
-		str(w.DeclinedBy, "alusta declined by", "Provider company ids that declined, separated by semicolons."),
-		{Name: w.SLADue, Label: "alusta SLA due", Type: "datetime", FieldType: "date", GroupName: "alusta", Description: "When the running SLA goal is due."},
-		{Name: w.SLAStatus, Label: "alusta SLA status", Type: "enumeration", FieldType: "select", GroupName: "alusta", Description: "running, warning, paused, breached or met.", Options: statuses},
-		decision,
+		prop(w.Queue, "queue", "string", "text"),
+		prop(w.Provider, "provider", "string", "text"),
+		prop(w.DeclinedBy, "declined_by", "string", "text"),
+		prop(w.SLADue, "sla_due", "datetime", "date"),
+		status,
+		prop(w.Decision, "decision", "string", "textarea"),
 	}
 }
+
+// SLAStatuses are the values of alusta_sla_status.
+var SLAStatuses = []string{"running", "warning", "paused", "breached", "met"}
 
 // Resolve looks up pipeline and stage labels in HubSpot's pipelines, keyed
 // by object type. An unknown label is an error that lists the labels that
@@ -380,10 +398,21 @@ var ErrNotResolved = errors.New("mappings: pipelines not resolved")
 
 // Clone returns a copy that resolves independently of m.
 func (m *Mapping) Clone() *Mapping {
-	c := &Mapping{Written: m.Written, doc: m.doc, Objects: map[string]*Object{}}
+	c := &Mapping{Locale: m.Locale, Written: m.Written, doc: m.doc, printer: m.printer, Objects: map[string]*Object{}}
 	for t, o := range m.Objects {
 		oc := *o
 		c.Objects[t] = &oc
 	}
 	return c
+}
+
+// WithLocale returns a copy that writes its texts in lang.
+func (m *Mapping) WithLocale(lang string) (*Mapping, error) {
+	p, err := locale.New(lang)
+	if err != nil {
+		return nil, fmt.Errorf("mappings: %w", err)
+	}
+	c := m.Clone()
+	c.Locale, c.printer = p.Lang(), p
+	return c, nil
 }

@@ -1,9 +1,6 @@
 package pipelines
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // sla advances every policy's clock for the record.
 func (x *decider) sla(policies []*policy) {
@@ -128,5 +125,5 @@ func (x *decider) breach(p *policy) {
 	if b.Note != "" {
 		x.d.Notes = append(x.d.Notes, b.Note)
 	}
-	x.why = append(x.why, fmt.Sprintf("SLA %s breached", p.Name))
+	x.why = append(x.why, x.p.T("decision.sla_breached", "Policy", p.Name))
 }
