@@ -37,6 +37,7 @@ type Config struct {
 	Store     Store   `mapstructure:"store" yaml:"store"`
 	Pipelines Dir     `mapstructure:"pipelines" yaml:"pipelines"`
 	Mappings  Dir     `mapstructure:"mappings" yaml:"mappings"`
+	Rules     Rules   `mapstructure:"rules" yaml:"rules"`
 	HTTP      HTTP    `mapstructure:"http" yaml:"http"`
 	Sync      Sync    `mapstructure:"sync" yaml:"sync"`
 	Reports   Reports `mapstructure:"reports" yaml:"reports"`
@@ -71,6 +72,13 @@ type Store struct {
 // Dir is a folder of YAML files.
 type Dir struct {
 	Dir string `mapstructure:"dir" yaml:"dir"`
+}
+
+// Rules gates rule changes.
+type Rules struct {
+	// MaxChanges is how many records a rule change may rewrite before it
+	// waits for `alusta rules apply --yes`; -1 means no limit.
+	MaxChanges int `mapstructure:"max_changes" yaml:"max_changes"`
 }
 
 // HTTP is the daemon's listener (webhooks, health, metrics).
@@ -122,6 +130,7 @@ var defaults = map[string]any{
 	"store.path":          "./alusta.db",
 	"pipelines.dir":       "./pipelines",
 	"mappings.dir":        "./mappings",
+	"rules.max_changes":   200,
 	"http.addr":           "127.0.0.1:8080",
 	"http.webhook_secret": "",
 	"sync.interval":       "30s",
@@ -492,6 +501,9 @@ func (c *Config) validate(source map[string]string) error {
 	}
 	if c.Store.Path == "" {
 		bad("store.path", "empty")
+	}
+	if c.Rules.MaxChanges == 0 || c.Rules.MaxChanges < -1 {
+		bad("rules.max_changes", "%d: want at least 1 record, or -1 for no limit", c.Rules.MaxChanges)
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		bad("http.addr", "%q: want host:port, such as 127.0.0.1:8080", c.HTTP.Addr)

@@ -44,7 +44,10 @@ type Options struct {
 	Interval time.Duration
 	// Lookback re-reads this much before the cursor, because HubSpot's
 	// search index lags behind its writes.
-	Lookback   time.Duration
+	Lookback time.Duration
+	// MaxChanges holds back a rule change that would rewrite more records
+	// until it is approved: 0 means DefaultMaxChanges, negative no limit.
+	MaxChanges int
 	Now        func() time.Time
 	Log        *slog.Logger
 	Registerer prometheus.Registerer
@@ -66,6 +69,10 @@ type Daemon struct {
 
 	rules  atomic.Pointer[ruleset]
 	health Health
+	// maxChanges and awaiting (the fingerprint of rules held back for
+	// approval) belong to the gate; see gate.go.
+	maxChanges int
+	awaiting   atomic.Pointer[string]
 	// syncedAsOf is the start of the last successful full cycle: the cache
 	// holds HubSpot as it was then, give or take the index lag.
 	syncedAsOf atomic.Int64
@@ -96,6 +103,9 @@ type ruleset struct {
 	rules   *pipelines.Rules
 	engine  *pipelines.Engine
 	owners  []hubspot.Owner
+	// srcs are the rule files as read, and fingerprint identifies them.
+	srcs        map[string][]byte
+	fingerprint string
 }
 
 // New returns a daemon. Call Prepare before the first cycle.
@@ -112,19 +122,23 @@ func New(opts Options) (*Daemon, error) {
 	if opts.Interval <= 0 {
 		opts.Interval = 30 * time.Second
 	}
+	if opts.MaxChanges == 0 {
+		opts.MaxChanges = DefaultMaxChanges
+	}
 	d := &Daemon{
-		client:   opts.Client,
-		store:    opts.Store,
-		pipeDir:  opts.PipelinesDir,
-		mapDir:   opts.MappingsDir,
-		interval: opts.Interval,
-		lookback: opts.Lookback,
-		now:      opts.Now,
-		log:      opts.Log,
-		retry:    make(map[string]bool),
-		pending:  make(map[Target]bool),
-		echoes:   make(map[string]echo),
-		kick:     make(chan struct{}, 1),
+		client:     opts.Client,
+		store:      opts.Store,
+		pipeDir:    opts.PipelinesDir,
+		mapDir:     opts.MappingsDir,
+		interval:   opts.Interval,
+		maxChanges: opts.MaxChanges,
+		lookback:   opts.Lookback,
+		now:        opts.Now,
+		log:        opts.Log,
+		retry:      make(map[string]bool),
+		pending:    make(map[Target]bool),
+		echoes:     make(map[string]echo),
+		kick:       make(chan struct{}, 1),
 	}
 	m, err := newMetrics(opts.Registerer, d.lag)
 	if err != nil {
@@ -163,6 +177,9 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 		}
 	}
 	d.rules.Store(rs)
+	if err := saveLiveRules(ctx, d.store, rs.srcs, d.now()); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
 	d.cycleMu.Lock()
 	defer d.cycleMu.Unlock()
 	st, err := LoadState(ctx, d.store)
@@ -254,7 +271,11 @@ func (d *Daemon) loadRules(ctx context.Context) (*ruleset, error) {
 	if err := m.Resolve(pipes); err != nil {
 		return nil, fmt.Errorf("resolve mappings against the portal: %w", err)
 	}
-	r, err := pipelines.Load(d.pipeDir, m)
+	srcs, err := pipelines.Sources(d.pipeDir)
+	if err != nil {
+		return nil, fmt.Errorf("load rules: %w", err)
+	}
+	r, err := pipelines.Parse(srcs, m)
 	if err != nil {
 		return nil, fmt.Errorf("load rules: %w", err)
 	}
@@ -265,20 +286,33 @@ func (d *Daemon) loadRules(ctx context.Context) (*ruleset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load owners: %w", err)
 	}
-	return &ruleset{mapping: m, rules: r, engine: pipelines.NewEngine(r, m), owners: owners}, nil
+	return &ruleset{mapping: m, rules: r, engine: pipelines.NewEngine(r, m), owners: owners,
+		srcs: srcs, fingerprint: pipelines.Fingerprint(srcs)}, nil
 }
 
-// Reload reads the rules and mappings again. An invalid reload is returned
+// Reload reads the rules and mappings again. An invalid reload, one whose
+// test cases fail, or one waiting for approval (see gate.go) is returned
 // and the last good rules keep running.
 func (d *Daemon) Reload(ctx context.Context) error {
 	rs, err := d.loadRules(ctx)
+	if err == nil {
+		err = d.gate(ctx, rs)
+	}
+	if errors.Is(err, ErrNeedsApproval) {
+		d.metrics.reloads.WithLabelValues("held").Inc()
+		return fmt.Errorf("reload: %w", err)
+	}
 	if err != nil {
 		d.metrics.reloads.WithLabelValues("failed").Inc()
 		return fmt.Errorf("reload: %w", err)
 	}
 	d.rules.Store(rs)
+	d.awaiting.Store(nil)
 	d.metrics.reloads.WithLabelValues("ok").Inc()
-	d.log.Info("rules reloaded", "pipelines", d.pipeDir, "mappings", d.mapDir)
+	d.log.Info("rules reloaded", "pipelines", d.pipeDir, "mappings", d.mapDir, "rules", rs.fingerprint)
+	if err := saveLiveRules(ctx, d.store, rs.srcs, d.now()); err != nil {
+		d.log.Warn("rules reloaded but not recorded for rules plan", "err", err)
+	}
 	return nil
 }
 

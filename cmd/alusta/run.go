@@ -80,7 +80,7 @@ func (a *app) runDaemon(ctx context.Context) error {
 		Client: b.client, Store: st,
 		PipelinesDir: cfg.Pipelines.Dir, MappingsDir: cfg.Mappings.Dir,
 		Interval: cfg.Sync.Interval, Lookback: cfg.Sync.Lookback,
-		Log: a.log, Registerer: reg,
+		MaxChanges: cfg.Rules.MaxChanges, Log: a.log, Registerer: reg,
 	})
 	if err != nil {
 		return err

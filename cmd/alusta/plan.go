@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+
+	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/daemon"
+	"github.com/alusta/alusta/mappings"
+	"github.com/alusta/alusta/pipelines"
+	"github.com/alusta/alusta/store"
+)
+
+// planSample is how many changed records plan lists.
+const planSample = 20
+
+func newRulesPlanCmd(a *app, newDir func() (string, bool)) *cobra.Command {
+	return &cobra.Command{
+		Use:   "plan [--dir NEW]",
+		Short: "Show what a rule change would rewrite in the cached records; exit 2 when something would change",
+		Long: `plan decides the records in the store with the rules the daemon runs and with the
+new folder (--dir, default pipelines.dir as edited), and prints how many records
+each kind of value would change for (queue, owner, provider, priority, stage,
+SLA due) with a sample of records, before -> after. It writes nothing. Exit 0
+when nothing would change, 2 when something would, 1 on error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			dir, _ := newDir()
+			return a.withCRM(cmd.Context(), "rules plan", func(ctx context.Context, c crm) error {
+				return rulesPlan(ctx, cmd.OutOrStdout(), c, a.cfg.Store.Path, a.cfg.Pipelines.Dir, dir, a.cfg.Mappings.Dir, a.cfg.Rules.MaxChanges, time.Now())
+			})
+		},
+	}
+}
+
+func newRulesApplyCmd(a *app, newDir func() (string, bool)) *cobra.Command {
+	var yes bool
+	c := &cobra.Command{
+		Use:   "apply --yes",
+		Short: "Let the rules in pipelines.dir go live however many records they rewrite",
+		Long: `apply approves the rule files now in pipelines.dir, after checking them and running
+their test cases. A running daemon holding them back (rules.max_changes) applies
+them at its next look; an edit after the approval needs a new one.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dir, given := newDir(); given && filepath.Clean(dir) != filepath.Clean(a.cfg.Pipelines.Dir) {
+				return fmt.Errorf("rules apply: the daemon runs pipelines.dir (%s), not %s: copy the rules there first", a.cfg.Pipelines.Dir, dir)
+			}
+			return rulesApply(cmd.Context(), cmd.OutOrStdout(), a.cfg.Store.Path, a.cfg.Pipelines.Dir, a.cfg.Mappings.Dir, yes, time.Now())
+		},
+	}
+	c.Flags().BoolVar(&yes, "yes", false, "approve without asking")
+	return c
+}
+
+// withCRM connects to HubSpot (or, in demo mode, starts the embedded
+// sandbox, which serves until fn returns) and runs fn.
+func (a *app) withCRM(parent context.Context, op string, fn func(context.Context, crm) error) error {
+	b, err := a.connect(prometheus.NewRegistry(), nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	defer b.Close()
+	ctx, cancel := context.WithCancel(parent)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := b.serve(ctx); err != nil && ctx.Err() == nil {
+			a.log.Error(op+": sandbox", "err", err)
+		}
+	}()
+	defer func() { cancel(); wg.Wait() }()
+	return fn(ctx, b.client)
+}
+
+func openExistingStore(ctx context.Context, path string) (*store.Store, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("no store at %s: run alusta sync --once (or alusta run) first", path)
+	}
+	return store.Open(ctx, path, store.Options{})
+}
+
+// rulesPlan compares the rules the daemon runs (kept in the store) with
+// newDir over the cached records. Before the daemon has recorded its
+// rules, liveDir stands in for them.
+func rulesPlan(ctx context.Context, w io.Writer, c crm, storePath, liveDir, newDir, mappingDir string, maxChanges int, now time.Time) error {
+	st, err := openExistingStore(ctx, storePath)
+	if err != nil {
+		return fmt.Errorf("rules plan: %w", err)
+	}
+	defer st.Close()
+	m, err := loadMapping(mappingDir)
+	if err != nil {
+		return err
+	}
+	pls := map[string][]hubspot.Pipeline{}
+	for _, t := range []string{hubspot.Tickets, hubspot.Deals} {
+		if pls[t], err = c.Pipelines(ctx, t); err != nil {
+			return fmt.Errorf("rules plan: %w", err)
+		}
+	}
+	if err := m.Resolve(pls); err != nil {
+		return err
+	}
+	owners, err := c.Owners(ctx)
+	if err != nil {
+		return fmt.Errorf("rules plan: %w", err)
+	}
+	live, ok, err := daemon.LoadLiveRules(ctx, st)
+	if err != nil {
+		return fmt.Errorf("rules plan: %w", err)
+	}
+	liveName := "the rules the daemon runs"
+	liveSrcs := live.Sources(liveDir)
+	if !ok {
+		if filepath.Clean(liveDir) == filepath.Clean(newDir) {
+			return fmt.Errorf("rules plan: the store holds no copy of the rules the daemon runs yet: give --dir NEW to compare with %s", liveDir)
+		}
+		liveName = liveDir
+		if liveSrcs, err = pipelines.Sources(liveDir); err != nil {
+			return fmt.Errorf("rules plan: %w", err)
+		}
+	}
+	liveRules, err := pipelines.Parse(liveSrcs, m)
+	if err != nil {
+		return fmt.Errorf("rules plan: the live rules: %w", err)
+	}
+	newSrcs, err := pipelines.Sources(newDir)
+	if err != nil {
+		return fmt.Errorf("rules plan: %w", err)
+	}
+	newRules, err := pipelines.Parse(newSrcs, m)
+	if err != nil {
+		if printProblems(w, err) {
+			return &exitError{code: 1}
+		}
+		return err
+	}
+	inputs, err := daemon.StoredInputs(ctx, st, m, owners)
+	if err != nil {
+		return fmt.Errorf("rules plan: %w", err)
+	}
+	state, err := daemon.LoadState(ctx, st)
+	if err != nil {
+		return fmt.Errorf("rules plan: %w", err)
+	}
+	plan, err := pipelines.ComparePlan(pipelines.NewEngine(liveRules, m), pipelines.NewEngine(newRules, m), inputs, state, now)
+	if err != nil {
+		return fmt.Errorf("rules plan: %w", err)
+	}
+	fmt.Fprintf(w, "plan: %s (%s) -> %s (%s), %d cached records decided\n", liveName, pipelines.Fingerprint(liveSrcs),
+		filepath.Clean(newDir), pipelines.Fingerprint(newSrcs), plan.Records)
+	printPlan(w, plan, newNamer(ctx, st, m, owners))
+	if n := len(plan.Changes); n == 0 {
+		fmt.Fprintln(w, "no changes")
+		return nil
+	} else if maxChanges >= 0 && n > maxChanges {
+		fmt.Fprintf(w, "more than rules.max_changes (%d): the daemon waits for alusta rules apply --yes\n", maxChanges)
+	}
+	return &exitError{code: 2}
+}
+
+func printPlan(w io.Writer, p pipelines.Plan, name func(kind, value string) string) {
+	if len(p.Changes) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%d records would change:\n", len(p.Changes))
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	for _, k := range pipelines.PlanKinds {
+		fmt.Fprintf(tw, "  %s\t%d\t\n", k, p.Counts[k])
+	}
+	tw.Flush()
+	n := min(len(p.Changes), planSample)
+	fmt.Fprintf(w, "the first %d:\n", n)
+	for _, c := range p.Changes[:n] {
+		var parts []string
+		for _, d := range c.Diffs {
+			parts = append(parts, fmt.Sprintf("%s: %s -> %s", d.Kind, name(d.Kind, d.Before), name(d.Kind, d.After)))
+		}
+		fmt.Fprintf(w, "  %s/%s  %s\n", c.ObjectType, c.RecordID, strings.Join(parts, "; "))
+	}
+}
+
+// newNamer writes a plan's values as people know them: owners and
+// providers by name with the id, stages by label, "none" for no value.
+func newNamer(ctx context.Context, st *store.Store, m *mappings.Mapping, owners []hubspot.Owner) func(kind, value string) string {
+	names := map[string]string{}
+	for _, o := range owners {
+		names["owner/"+o.ID] = strings.TrimSpace(o.FirstName + " " + o.LastName)
+	}
+	if companies, err := st.Records(ctx, hubspot.Companies, store.Filter{IncludeArchived: true}); err == nil {
+		for _, c := range companies {
+			names["provider/"+c.ID] = c.Prop(m.Field(hubspot.Companies, "name"))
+		}
+	}
+	return func(kind, value string) string {
+		switch {
+		case value == "":
+			return "none"
+		case kind == "stage":
+			for _, t := range []string{hubspot.Tickets, hubspot.Deals} {
+				if s := m.StageName(t, value); s != "" {
+					return s
+				}
+			}
+		case names[kind+"/"+value] != "":
+			return names[kind+"/"+value] + " (" + value + ")"
+		}
+		return value
+	}
+}
+
+// rulesApply approves the rule files in dir once they pass rules check and
+// their test cases.
+func rulesApply(ctx context.Context, w io.Writer, storePath, dir, mappingDir string, yes bool, now time.Time) error {
+	if err := rulesCheck(w, dir, mappingDir); err != nil {
+		return err
+	}
+	if err := daemon.TestRules(dir, mappingDir); err != nil {
+		fmt.Fprintln(w, err)
+		return &exitError{code: 1}
+	}
+	srcs, err := pipelines.Sources(dir)
+	if err != nil {
+		return fmt.Errorf("rules apply: %w", err)
+	}
+	fp := pipelines.Fingerprint(srcs)
+	if !yes {
+		return fmt.Errorf("rules apply: give --yes to let rules %s in %s go live however many records they rewrite (see alusta rules plan)", fp, dir)
+	}
+	st, err := openExistingStore(ctx, storePath)
+	if err != nil {
+		return fmt.Errorf("rules apply: %w", err)
+	}
+	defer st.Close()
+	by := "unknown"
+	if u, err := user.Current(); err == nil {
+		by = u.Username
+	}
+	if err := daemon.Approve(ctx, st, daemon.Approval{Fingerprint: fp, By: by, At: now.UTC()}); err != nil {
+		return fmt.Errorf("rules apply: %w", err)
+	}
+	fmt.Fprintf(w, "approved rules %s in %s (by %s): a running daemon applies them at its next look\n", fp, filepath.Clean(dir), by)
+	return nil
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/daemon"
+	"github.com/alusta/alusta/store"
+)
+
+func TestRulesPlan(t *testing.T) {
+	srv := fakeHubSpot(t)
+	token := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(token, []byte("pat-test\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	live := filepath.Join("..", "..", "pipelines", "testdata", "locale")
+	same, renamed := t.TempDir(), t.TempDir()
+	for _, f := range []string{"rules.yaml", "deals.yaml"} {
+		src, err := os.ReadFile(filepath.Join(live, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(same, f), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		src = []byte(strings.Replace(string(src), "queue: tilaukset", "queue: palvelut", 1))
+		if err := os.WriteFile(filepath.Join(renamed, f), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := filepath.Join(t.TempDir(), "alusta.db")
+	st, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC)
+	err = st.UpsertRecords(context.Background(), hubspot.Deals, []store.Record{
+		{ID: "42", CreatedAt: at, UpdatedAt: at, Properties: map[string]string{"dealstage": "s1", "pipeline": "default",
+			"alusta_service": "siivous", "alusta_municipality": "Nokia"}},
+		{ID: "43", CreatedAt: at, UpdatedAt: at, Properties: map[string]string{"dealstage": "s3", "pipeline": "default",
+			"alusta_service": "siivous", "alusta_municipality": "Nokia", "alusta_provider": "102", "alusta_queue": "tilaukset"}},
+	})
+	if err == nil {
+		err = st.UpsertRecords(context.Background(), hubspot.Companies, []store.Record{
+			{ID: "102", CreatedAt: at, UpdatedAt: at, Properties: map[string]string{"name": "Kotiapu Berg Ab", "alusta_provider_active": "true",
+				"alusta_provider_services": "siivous", "alusta_provider_areas": "Nokia"}},
+		})
+	}
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		store string
+		dir   string
+		code  int
+		want  []string
+	}{
+		{"no change", db, same, 0, []string{"-> " + same + " (", "2 cached records decided\n", "no changes\n"}},
+		{"renamed queue", db, renamed, 2, []string{
+			"2 records would change:\n",
+			"     queue  2\n",
+			"  deals/42  queue: tilaukset -> palvelut\n",
+			"  deals/43  queue: tilaukset -> palvelut\n",
+		}},
+		{"no store", filepath.Join(t.TempDir(), "none.db"), renamed, 1, []string{"rules plan: no store at "}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, code := runCLI(t, "--base-url", srv.URL, "--token-file", token, "--store", tt.store, "--pipelines", live,
+				"rules", "plan", "--dir", tt.dir)
+			if code != tt.code {
+				t.Errorf("got exit %d, want %d; output:\n%s", code, tt.code, out)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestRulesApply(t *testing.T) {
+	dir := filepath.Join("..", "..", "pipelines", "testdata", "locale")
+	db := filepath.Join(t.TempDir(), "alusta.db")
+	st, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	out, code := runCLI(t, "--store", db, "--pipelines", dir, "rules", "apply")
+	if code != 1 || !strings.Contains(out, "rules apply: give --yes to let rules ") {
+		t.Errorf("without --yes: got exit %d, output:\n%s", code, out)
+	}
+	out, code = runCLI(t, "--store", db, "--pipelines", dir, "rules", "apply", "--yes")
+	if code != 0 || !strings.Contains(out, "approved rules ") {
+		t.Fatalf("with --yes: got exit %d, output:\n%s", code, out)
+	}
+	st, err = store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var a daemon.Approval
+	if err := st.LoadState(context.Background(), "rules/approved", &a); err != nil {
+		t.Fatal(err)
+	}
+	if a.Fingerprint == "" || !strings.Contains(out, a.Fingerprint) || a.By == "" {
+		t.Errorf("approval: got %+v, want the fingerprint printed (%q) and who", a, out)
+	}
+	out, code = runCLI(t, "--store", db, "--pipelines", dir, "rules", "apply", "--yes", "--dir", t.TempDir())
+	if code != 1 || !strings.Contains(out, "the daemon runs pipelines.dir") {
+		t.Errorf("another folder: got exit %d, output:\n%s", code, out)
+	}
+}
