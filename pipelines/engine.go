@@ -308,6 +308,12 @@ func (x *decider) route(routes []*route) {
 			continue
 		}
 		matched = append(matched, rt.Name)
+		if x.keepRouting(rt) { // a closed record; see closed.go
+			if !rt.Continue {
+				break
+			}
+			continue
+		}
 		if rt.Queue != "" {
 			x.want[x.e.m.Written.Queue] = rt.Queue
 		}
