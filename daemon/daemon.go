@@ -286,6 +286,9 @@ func (d *Daemon) loadRules(ctx context.Context) (*ruleset, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load owners: %w", err)
 	}
+	for _, w := range r.MembersWithoutOwner(owners) {
+		d.log.Warn("rules", "warning", w)
+	}
 	return &ruleset{mapping: m, rules: r, engine: pipelines.NewEngine(r, m), owners: owners,
 		srcs: srcs, fingerprint: pipelines.Fingerprint(srcs)}, nil
 }

@@ -148,6 +148,9 @@ func rulesPlan(ctx context.Context, w io.Writer, c crm, storePath, liveDir, newD
 		}
 		return err
 	}
+	for _, warn := range newRules.MembersWithoutOwner(owners) {
+		fmt.Fprintln(w, "warning:", warn)
+	}
 	inputs, err := daemon.StoredInputs(ctx, st, m, owners)
 	if err != nil {
 		return fmt.Errorf("rules plan: %w", err)

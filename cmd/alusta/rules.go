@@ -239,6 +239,9 @@ func rulesExplain(ctx context.Context, w io.Writer, c crm, dir, mappingDir, objT
 	if err != nil {
 		return fmt.Errorf("rules explain: %w", err)
 	}
+	for _, warn := range r.MembersWithoutOwner(owners) {
+		fmt.Fprintln(w, "warning:", warn)
+	}
 	rec, err := c.Get(ctx, objType, id, m.Properties(objType))
 	if err != nil {
 		return fmt.Errorf("rules explain: %w", err)

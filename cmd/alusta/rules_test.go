@@ -63,7 +63,7 @@ func TestRulesCheckBroken(t *testing.T) {
 	if out != want {
 		t.Errorf("got:\n%s\nwant:\n%s", out, want)
 	}
-	if !strings.Contains(out, `tickets.yaml:9:13: routes[1].assign.pool: unknown pool "nurses"`) {
+	if !strings.Contains(out, `tickets.yaml:9:13: routes[1] "nurses".assign.pool: unknown pool "nurses"`) {
 		t.Errorf("output lacks the unknown pool error:\n%s", out)
 	}
 }
