@@ -95,6 +95,8 @@ type Sync struct {
 	Lookback time.Duration `mapstructure:"lookback" yaml:"lookback"`
 	// Reconcile is the cron schedule of the full reconcile.
 	Reconcile string `mapstructure:"reconcile" yaml:"reconcile"`
+	// Mode is live (decide and write) or shadow (decide, write nothing).
+	Mode string `mapstructure:"mode" yaml:"mode"`
 }
 
 // Reports is the nightly export.
@@ -136,6 +138,7 @@ var defaults = map[string]any{
 	"sync.interval":       "30s",
 	"sync.lookback":       "2m",
 	"sync.reconcile":      "30 3 * * *",
+	"sync.mode":           "live",
 	"reports.dir":         "./reports",
 	"reports.schedule":    "CRON_TZ=Europe/Helsinki 0 2 * * *",
 	"reports.timezone":    "Europe/Helsinki",
@@ -501,6 +504,9 @@ func (c *Config) validate(source map[string]string) error {
 	}
 	if c.Store.Path == "" {
 		bad("store.path", "empty")
+	}
+	if c.Sync.Mode != "live" && c.Sync.Mode != "shadow" {
+		bad("sync.mode", "%q: want live or shadow", c.Sync.Mode)
 	}
 	if c.Rules.MaxChanges == 0 || c.Rules.MaxChanges < -1 {
 		bad("rules.max_changes", "%d: want at least 1 record, or -1 for no limit", c.Rules.MaxChanges)

@@ -80,7 +80,7 @@ func TestLoadErrors(t *testing.T) {
 		{name: "missing explicit file", file: "testdata/nope.yaml", want: "config: open testdata/nope.yaml: no such file or directory"},
 		{name: "syntax", file: "testdata/syntax.yaml", want: "config: testdata/syntax.yaml:1: did not find expected node content"},
 		{name: "shapes", file: "testdata/shapes.yaml", want: "config: testdata/shapes.yaml:3:3: hubspot.base_url: set twice (first at line 2)\n" +
-			"testdata/shapes.yaml:4:7: sync: want a mapping of interval, lookback, reconcile, got \"30s\"\n" +
+			"testdata/shapes.yaml:4:7: sync: want a mapping of interval, lookback, mode, reconcile, got \"30s\"\n" +
 			"testdata/shapes.yaml:6:8: reports.dir: want a single value, got a list"},
 		{name: "values in the file name their line", file: "testdata/values.yaml",
 			want: "config: testdata/values.yaml:3:12: hubspot.timeout: 30: want a duration with a unit, such as 30s, 2m or 1h\n" +

@@ -45,6 +45,8 @@ type Options struct {
 	// Lookback re-reads this much before the cursor, because HubSpot's
 	// search index lags behind its writes.
 	Lookback time.Duration
+	// Shadow decides but writes nothing to HubSpot; see shadow.go.
+	Shadow bool
 	// MaxChanges holds back a rule change that would rewrite more records
 	// until it is approved: 0 means DefaultMaxChanges, negative no limit.
 	MaxChanges int
@@ -73,6 +75,7 @@ type Daemon struct {
 	// approval) belong to the gate; see gate.go.
 	maxChanges int
 	awaiting   atomic.Pointer[string]
+	shadow     bool
 	// syncedAsOf is the start of the last successful full cycle: the cache
 	// holds HubSpot as it was then, give or take the index lag.
 	syncedAsOf atomic.Int64
@@ -132,6 +135,7 @@ func New(opts Options) (*Daemon, error) {
 		mapDir:     opts.MappingsDir,
 		interval:   opts.Interval,
 		maxChanges: opts.MaxChanges,
+		shadow:     opts.Shadow,
 		lookback:   opts.Lookback,
 		now:        opts.Now,
 		log:        opts.Log,
@@ -168,6 +172,9 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 	}
 	group := hubspot.PropertyGroup{Name: "alusta", Label: "alusta", DisplayOrder: -1}
 	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
+		if d.shadow {
+			break // shadow mode writes nothing, property definitions included
+		}
 		created, err := d.client.EnsureProperties(ctx, typ, group, rs.mapping.WrittenProperties())
 		if err != nil {
 			return fmt.Errorf("prepare: ensure %s properties: %w", typ, err)
@@ -178,6 +185,9 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 	}
 	d.rules.Store(rs)
 	if err := saveLiveRules(ctx, d.store, rs.srcs, d.now()); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	if err := d.switchMode(ctx); err != nil {
 		return fmt.Errorf("prepare: %w", err)
 	}
 	d.cycleMu.Lock()
@@ -837,6 +847,9 @@ func restore(st *pipelines.State, key string, snap *pipelines.RecordState) {
 // push writes a batch of decisions to HubSpot and logs each write.
 func (c *cycle) push(ctx context.Context, typ string, todo []pending, now time.Time) error {
 	d := c.d
+	if d.shadow {
+		return c.shadowPush(ctx, typ, todo, now)
+	}
 	var inputs []hubspot.BatchUpdateInput
 	byID := make(map[string]*pending, len(todo))
 	for i := range todo {

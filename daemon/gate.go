@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -144,14 +142,9 @@ func StoredInputs(ctx context.Context, st *store.Store, m *mappings.Mapping, own
 }
 
 func objects(recs []store.Record) []hubspot.Object {
-	out := make([]hubspot.Object, 0, len(recs))
-	for _, r := range recs {
-		props := make(map[string]*string, len(r.Properties))
-		for _, k := range slices.Sorted(maps.Keys(r.Properties)) {
-			v := r.Properties[k]
-			props[k] = &v
-		}
-		out = append(out, hubspot.Object{ID: r.ID, Properties: props, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Archived: r.Archived})
+	out := make([]hubspot.Object, len(recs))
+	for i, r := range recs {
+		out[i] = objectOf(r)
 	}
 	return out
 }

@@ -83,7 +83,7 @@ func ComparePlan(live, next *Engine, inputs []Input, st *State, now time.Time) (
 		}
 		var diffs []Diff
 		for _, kind := range PlanKinds {
-			prop := planProperty(next.m, in.ObjectType, kind)
+			prop := PlanProperty(next.m, in.ObjectType, kind)
 			if prop == "" {
 				continue
 			}
@@ -100,7 +100,9 @@ func ComparePlan(live, next *Engine, inputs []Input, st *State, now time.Time) (
 	return p, nil
 }
 
-func planProperty(m *mappings.Mapping, objectType, kind string) string {
+// PlanProperty is the property that holds a kind of value for an object
+// type, or "" when it has none.
+func PlanProperty(m *mappings.Mapping, objectType, kind string) string {
 	switch kind {
 	case "queue":
 		return m.Written.Queue

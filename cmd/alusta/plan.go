@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -26,22 +28,31 @@ import (
 const planSample = 20
 
 func newRulesPlanCmd(a *app, newDir func() (string, bool)) *cobra.Command {
-	return &cobra.Command{
+	var shadow bool
+	c := &cobra.Command{
 		Use:   "plan [--dir NEW]",
 		Short: "Show what a rule change would rewrite in the cached records; exit 2 when something would change",
 		Long: `plan decides the records in the store with the rules the daemon runs and with the
 new folder (--dir, default pipelines.dir as edited), and prints how many records
 each kind of value would change for (queue, owner, provider, priority, stage,
 SLA due) with a sample of records, before -> after. It writes nothing. Exit 0
-when nothing would change, 2 when something would, 1 on error.`,
+when nothing would change, 2 when something would, 1 on error.
+
+With --shadow it lists instead what a daemon in shadow mode (run --shadow,
+sync.mode: shadow) held back: per record, HubSpot's value -> alusta's.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if shadow {
+				return rulesShadow(cmd.Context(), cmd.OutOrStdout(), a.cfg.Store.Path, a.cfg.Mappings.Dir)
+			}
 			dir, _ := newDir()
 			return a.withCRM(cmd.Context(), "rules plan", func(ctx context.Context, c crm) error {
 				return rulesPlan(ctx, cmd.OutOrStdout(), c, a.cfg.Store.Path, a.cfg.Pipelines.Dir, dir, a.cfg.Mappings.Dir, a.cfg.Rules.MaxChanges, time.Now())
 			})
 		},
 	}
+	c.Flags().BoolVar(&shadow, "shadow", false, "list the writes shadow mode held back")
+	return c
 }
 
 func newRulesApplyCmd(a *app, newDir func() (string, bool)) *cobra.Command {
@@ -184,12 +195,21 @@ func printPlan(w io.Writer, p pipelines.Plan, name func(kind, value string) stri
 	for _, k := range pipelines.PlanKinds {
 		fmt.Fprintf(tw, "  %s\t%d\t\n", k, p.Counts[k])
 	}
+	for _, k := range slices.Sorted(maps.Keys(p.Counts)) {
+		if !slices.Contains(pipelines.PlanKinds, k) {
+			fmt.Fprintf(tw, "  %s\t%d\t\n", k, p.Counts[k])
+		}
+	}
 	tw.Flush()
 	n := min(len(p.Changes), planSample)
 	fmt.Fprintf(w, "the first %d:\n", n)
 	for _, c := range p.Changes[:n] {
 		var parts []string
 		for _, d := range c.Diffs {
+			if d.Kind == "note" {
+				parts = append(parts, fmt.Sprintf("note: %q", d.After))
+				continue
+			}
 			parts = append(parts, fmt.Sprintf("%s: %s -> %s", d.Kind, name(d.Kind, d.Before), name(d.Kind, d.After)))
 		}
 		fmt.Fprintf(w, "  %s/%s  %s\n", c.ObjectType, c.RecordID, strings.Join(parts, "; "))
@@ -257,4 +277,62 @@ func rulesApply(ctx context.Context, w io.Writer, storePath, dir, mappingDir str
 	}
 	fmt.Fprintf(w, "approved rules %s in %s (by %s): a running daemon applies them at its next look\n", fp, filepath.Clean(dir), by)
 	return nil
+}
+
+// rulesShadow lists the writes a daemon in shadow mode held back, offline:
+// names and stage labels come from the store.
+func rulesShadow(ctx context.Context, w io.Writer, storePath, mappingDir string) error {
+	st, err := openExistingStore(ctx, storePath)
+	if err != nil {
+		return fmt.Errorf("rules plan --shadow: %w", err)
+	}
+	defer st.Close()
+	m, err := loadMapping(mappingDir)
+	if err != nil {
+		return err
+	}
+	pls := map[string][]hubspot.Pipeline{}
+	for _, t := range []string{hubspot.Tickets, hubspot.Deals} {
+		stages, err := st.Stages(ctx, t)
+		if err != nil {
+			return fmt.Errorf("rules plan --shadow: %w", err)
+		}
+		for _, s := range stages {
+			if len(pls[t]) == 0 || pls[t][len(pls[t])-1].ID != s.PipelineID {
+				pls[t] = append(pls[t], hubspot.Pipeline{ID: s.PipelineID, Label: s.PipelineLabel})
+			}
+			pl := &pls[t][len(pls[t])-1]
+			pl.Stages = append(pl.Stages, hubspot.Stage{ID: s.StageID, Label: s.Label})
+		}
+	}
+	if err := m.Resolve(pls); err != nil {
+		return fmt.Errorf("rules plan --shadow: the stored pipelines: %w", err)
+	}
+	stored, err := st.Owners(ctx)
+	if err != nil {
+		return fmt.Errorf("rules plan --shadow: %w", err)
+	}
+	owners := make([]hubspot.Owner, len(stored))
+	for i, o := range stored {
+		owners[i] = hubspot.Owner{ID: o.ID, FirstName: o.FirstName, LastName: o.LastName}
+	}
+	recs, err := daemon.ShadowRecords(ctx, st)
+	if err != nil {
+		return fmt.Errorf("rules plan --shadow: %w", err)
+	}
+	kindOf := func(objectType, prop string) string {
+		for _, k := range pipelines.PlanKinds {
+			if pipelines.PlanProperty(m, objectType, k) == prop {
+				return k
+			}
+		}
+		return prop
+	}
+	plan := daemon.ShadowPlan(recs, kindOf)
+	fmt.Fprintf(w, "shadow: %d records with writes held back (sync.mode: shadow)\n", len(recs))
+	printPlan(w, plan, newNamer(ctx, st, m, owners))
+	if len(recs) == 0 {
+		return nil
+	}
+	return &exitError{code: 2}
 }

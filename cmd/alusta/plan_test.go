@@ -121,3 +121,46 @@ func TestRulesApply(t *testing.T) {
 		t.Errorf("another folder: got exit %d, output:\n%s", code, out)
 	}
 }
+
+func TestRulesPlanShadow(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "alusta.db")
+	st, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.UpsertPipelines(ctx, hubspot.Tickets, []hubspot.Pipeline{{ID: "0", Label: "Neuvonta ja ohjaus", Stages: []hubspot.Stage{
+		{ID: "1", Label: "Uusi"}, {ID: "2", Label: "Työn alla"}, {ID: "3", Label: "Odottaa asiakasta"}, {ID: "4", Label: "Suljettu"}}}})
+	if err == nil {
+		err = st.UpsertPipelines(ctx, hubspot.Deals, []hubspot.Pipeline{{ID: "d", Label: "Palvelutilaukset", Stages: []hubspot.Stage{
+			{ID: "s1", Label: "Vastaanotettu"}, {ID: "s2", Label: "Välitetty tuottajalle"}, {ID: "s3", Label: "Tuottaja hyväksynyt"},
+			{ID: "s4", Label: "Tuottaja hylännyt"}, {ID: "s5", Label: "Palvelu käynnissä"}, {ID: "s6", Label: "Toteutunut"}, {ID: "s7", Label: "Peruttu"}}}})
+	}
+	if err == nil {
+		err = st.UpsertOwners(ctx, []store.Owner{{ID: "501", FirstName: "Pekka", LastName: "Laine"}})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	out, code := runCLI(t, "--store", db, "rules", "plan", "--shadow")
+	if code != 0 || !strings.Contains(out, "shadow: 0 records with writes held back") {
+		t.Errorf("nothing held back: got exit %d, output:\n%s", code, out)
+	}
+	st, err = store.Open(ctx, db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.SaveStates(ctx, map[string]any{"shadow/tickets/7": daemon.ShadowRecord{ObjectType: hubspot.Tickets, RecordID: "7",
+		Writes: map[string]string{"alusta_queue": "neuvonta", "hubspot_owner_id": "501", "hs_pipeline_stage": "2"},
+		Old:    map[string]string{"hs_pipeline_stage": "1"}, Notes: []string{"Ensivastaus on myöhässä."}}})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, code = runCLI(t, "--store", db, "rules", "plan", "--shadow")
+	want := `  tickets/7  queue: none -> neuvonta; stage: new -> in_progress; owner: none -> Pekka Laine (501); note: "Ensivastaus on myöhässä."` + "\n"
+	if code != 2 || !strings.Contains(out, "shadow: 1 records with writes held back") || !strings.Contains(out, want) {
+		t.Errorf("one held back: got exit %d, output:\n%s\nwant %q in it", code, out, want)
+	}
+}

@@ -21,7 +21,8 @@ import (
 )
 
 func newRunCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var shadow bool
+	c := &cobra.Command{
 		Use:   "run",
 		Short: "Run the daemon: sync, decide, push back, export reports nightly",
 		Long: `run keeps syncing until stopped (SIGINT or SIGTERM). SIGHUP, or a change to a
@@ -30,9 +31,14 @@ logged and the last good rules keep running. With no HubSpot token configured it
 runs against the embedded sandbox with demo data.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if shadow {
+				a.cfg.Sync.Mode = "shadow"
+			}
 			return a.runDaemon(cmd.Context())
 		},
 	}
+	c.Flags().BoolVar(&shadow, "shadow", false, "decide but write nothing to HubSpot (sync.mode: shadow); list the held-back writes with rules plan --shadow")
+	return c
 }
 
 func (a *app) runDaemon(ctx context.Context) error {
@@ -80,7 +86,7 @@ func (a *app) runDaemon(ctx context.Context) error {
 		Client: b.client, Store: st,
 		PipelinesDir: cfg.Pipelines.Dir, MappingsDir: cfg.Mappings.Dir,
 		Interval: cfg.Sync.Interval, Lookback: cfg.Sync.Lookback,
-		MaxChanges: cfg.Rules.MaxChanges, Log: a.log, Registerer: reg,
+		MaxChanges: cfg.Rules.MaxChanges, Shadow: cfg.Sync.Mode == "shadow", Log: a.log, Registerer: reg,
 	})
 	if err != nil {
 		return err

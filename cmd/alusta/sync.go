@@ -13,7 +13,7 @@ import (
 )
 
 func newSyncCmd(a *app) *cobra.Command {
-	var once bool
+	var once, shadow bool
 	c := &cobra.Command{
 		Use:   "sync --once",
 		Short: "Run one full cycle (pull, decide, push) and exit",
@@ -24,6 +24,9 @@ writes, API calls and errors. It exits non-zero when the cycle fails.`,
 			if !once {
 				return errors.New("sync: only --once is supported; use 'alusta run' for the daemon")
 			}
+			if shadow {
+				a.cfg.Sync.Mode = "shadow"
+			}
 			sum, ran, err := a.syncOnce(cmd.Context())
 			if ran {
 				fmt.Fprintln(cmd.OutOrStdout(), "sync:", sum)
@@ -32,6 +35,7 @@ writes, API calls and errors. It exits non-zero when the cycle fails.`,
 		},
 	}
 	c.Flags().BoolVar(&once, "once", false, "run one cycle and exit")
+	c.Flags().BoolVar(&shadow, "shadow", false, "decide but write nothing to HubSpot (sync.mode: shadow)")
 	return c
 }
 
@@ -61,6 +65,7 @@ func (a *app) syncOnce(ctx context.Context) (sum daemon.Summary, ran bool, err e
 		Client: b.client, Store: st,
 		PipelinesDir: cfg.Pipelines.Dir, MappingsDir: cfg.Mappings.Dir,
 		Interval: cfg.Sync.Interval, Lookback: cfg.Sync.Lookback, Log: a.log,
+		MaxChanges: cfg.Rules.MaxChanges, Shadow: cfg.Sync.Mode == "shadow",
 	})
 	if err != nil {
 		return daemon.Summary{}, false, err
