@@ -25,5 +25,8 @@ ENV ALUSTA_PIPELINES_DIR=/etc/alusta/pipelines \
     ALUSTA_HTTP_ADDR=0.0.0.0:8080
 EXPOSE 8080
 VOLUME ["/var/lib/alusta"]
+# The slim image has no curl: alusta asks its own /healthz.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+  CMD ["/usr/local/bin/alusta", "health"]
 ENTRYPOINT ["/usr/local/bin/alusta"]
 CMD ["run"]

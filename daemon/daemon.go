@@ -175,7 +175,7 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 		if d.shadow {
 			break // shadow mode writes nothing, property definitions included
 		}
-		created, err := d.client.EnsureProperties(ctx, typ, group, rs.mapping.WrittenProperties())
+		created, err := d.client.EnsureProperties(ctx, typ, group, rs.mapping.WrittenProperties(typ))
 		if err != nil {
 			return fmt.Errorf("prepare: ensure %s properties: %w", typ, err)
 		}

@@ -3,6 +3,8 @@ package mappings
 import (
 	"strings"
 	"testing"
+
+	"github.com/alusta/alusta/connector/hubspot"
 )
 
 func TestLocale(t *testing.T) {
@@ -31,7 +33,7 @@ func TestLocale(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			props := m.WrittenProperties()
+			props := m.WrittenProperties(hubspot.Deals)
 			if got := props[0].Label; got != tt.queueLabel {
 				t.Errorf("queue label: got %q, want %q", got, tt.queueLabel)
 			}
@@ -43,5 +45,24 @@ func TestLocale(t *testing.T) {
 				t.Errorf("option 3: got %q/%q, want value breached labelled %q", o.Value, o.Label, tt.breached)
 			}
 		})
+	}
+}
+
+// TestDeclinedByOnDealsOnly: only orders are declined, so tickets get no
+// alusta_declined_by property, neither created nor read.
+func TestDeclinedByOnDealsOnly(t *testing.T) {
+	m := Default()
+	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
+		var created []string
+		for _, p := range m.WrittenProperties(typ) {
+			created = append(created, p.Name)
+		}
+		want := typ == hubspot.Deals
+		if got := strings.Contains(strings.Join(created, ","), "alusta_declined_by"); got != want {
+			t.Errorf("%s: created %v; want alusta_declined_by %t", typ, created, want)
+		}
+		if got := strings.Contains(strings.Join(m.Properties(typ), ","), "alusta_declined_by"); got != want {
+			t.Errorf("%s: read %v; want alusta_declined_by %t", typ, m.Properties(typ), want)
+		}
 	}
 }

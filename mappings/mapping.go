@@ -247,13 +247,18 @@ func (m *Mapping) Properties(objectType string) []string {
 		for _, p := range []string{w.Queue, w.Provider, w.DeclinedBy, w.SLADue, w.SLAStatus, w.Decision} {
 			set[p] = true
 		}
+		if objectType != hubspot.Deals {
+			// Only orders are declined; tickets have no such property.
+			delete(set, w.DeclinedBy)
+		}
 	}
 	return slices.Sorted(maps.Keys(set))
 }
 
-// WrittenProperties returns the definitions of the properties alusta owns,
-// to create on tickets and deals at start-up when missing.
-func (m *Mapping) WrittenProperties() []hubspot.Property {
+// WrittenProperties returns the definitions of the properties alusta owns
+// on an object type (tickets or deals), to create at start-up when missing.
+// alusta_declined_by is for deals only.
+func (m *Mapping) WrittenProperties(objectType string) []hubspot.Property {
 	w := m.Written
 	p := m.printer
 	// Labels and descriptions are in the portal's language; option values
@@ -266,7 +271,7 @@ func (m *Mapping) WrittenProperties() []hubspot.Property {
 	for i, s := range SLAStatuses {
 		status.Options = append(status.Options, hubspot.Option{Label: p.T("sla_status." + s), Value: s, DisplayOrder: i})
 	}
-	return []hubspot.Property{
+	props := []hubspot.Property{
 		prop(w.Queue, "queue", "string", "text"),
 		prop(w.Provider, "provider", "string", "text"),
 		prop(w.DeclinedBy, "declined_by", "string", "text"),
@@ -274,6 +279,10 @@ func (m *Mapping) WrittenProperties() []hubspot.Property {
 		status,
 		prop(w.Decision, "decision", "string", "textarea"),
 	}
+	if objectType != hubspot.Deals {
+		props = slices.DeleteFunc(props, func(p hubspot.Property) bool { return p.Name == w.DeclinedBy })
+	}
+	return props
 }
 
 // SLAStatuses are the values of alusta_sla_status.

@@ -41,7 +41,7 @@ func TestDefault(t *testing.T) {
 		t.Errorf("companies: got %v, want %v", companies, want)
 	}
 	var names []string
-	for _, p := range m.WrittenProperties() {
+	for _, p := range m.WrittenProperties(hubspot.Deals) {
 		names = append(names, p.Name+":"+p.Type)
 		if p.GroupName != "alusta" {
 			t.Errorf("%s: got group %q, want alusta", p.Name, p.GroupName)

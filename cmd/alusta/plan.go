@@ -6,7 +6,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -268,10 +267,7 @@ func rulesApply(ctx context.Context, w io.Writer, storePath, dir, mappingDir str
 		return fmt.Errorf("rules apply: %w", err)
 	}
 	defer st.Close()
-	by := "unknown"
-	if u, err := user.Current(); err == nil {
-		by = u.Username
-	}
+	by := whoAmI()
 	if err := daemon.Approve(ctx, st, daemon.Approval{Fingerprint: fp, By: by, At: now.UTC()}); err != nil {
 		return fmt.Errorf("rules apply: %w", err)
 	}

@@ -18,7 +18,7 @@ import (
 
 func newReportCmd(a *app) *cobra.Command {
 	c := &cobra.Command{Use: "report", Short: "Export reports from the cache and inspect export runs"}
-	c.AddCommand(newReportExportCmd(a), newReportStatusCmd(a), newReportLockCmd(a))
+	c.AddCommand(newReportExportCmd(a), newReportStatusCmd(a), newReportLockCmd(a), newReportUnlockCmd(a))
 	return c
 }
 
@@ -157,6 +157,13 @@ func newReportStatusCmd(a *app) *cobra.Command {
 			if len(months) > 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "\nlocked billing months: %v\n", months)
 			}
+			unlocks, err := report.Unlocks(ctx, s)
+			if err != nil {
+				return err
+			}
+			for _, u := range unlocks {
+				fmt.Fprintf(cmd.OutOrStdout(), "unlocked %s at %s by %s: %s\n", u.Month, u.At.In(loc).Format("2006-01-02 15:04:05"), u.By, u.Reason)
+			}
 			return nil
 		},
 	}
@@ -166,6 +173,7 @@ func newReportStatusCmd(a *app) *cobra.Command {
 
 func newReportLockCmd(a *app) *cobra.Command {
 	var month string
+	var yes bool
 	c := &cobra.Command{
 		Use:   "lock",
 		Short: "Freeze a finished month's billing basis; later changes become correction rows",
@@ -181,6 +189,10 @@ func newReportLockCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer s.Close()
+			if !yes && isTerminal(os.Stdin) && !confirm(cmd.InOrStdin(), cmd.OutOrStdout(),
+				fmt.Sprintf("Lock billing month %s? Later changes to its orders become corrections.", month)) {
+				return errors.New("report lock: not locked")
+			}
 			t, err := report.Lock(ctx, report.Env{Store: s, Loc: loc}, month)
 			if err != nil {
 				return err
@@ -196,6 +208,7 @@ func newReportLockCmd(a *app) *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&month, "month", "", "month YYYY-MM")
+	c.Flags().BoolVar(&yes, "yes", false, "lock without asking (scripts)")
 	c.MarkFlagRequired("month")
 	return c
 }

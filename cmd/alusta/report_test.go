@@ -63,6 +63,11 @@ func TestReportCommands(t *testing.T) {
 		{name: "bad report", args: []string{"report", "export", "--report", "payroll", "--month", "2026-02"}, err: `report: unknown report "payroll" (want billing, sla, quality, workload)`},
 		{name: "lock", args: []string{"report", "lock", "--month", "2026-02"}, want: "locked 2026-02: 1 rows, 1 orders, 69.00 EUR"},
 		{name: "status", args: []string{"report", "status"}, want: "locked billing months: [2026-02]"},
+		{name: "unlock without reason", args: []string{"report", "unlock", "--month", "2026-02"},
+			err: "report unlock: give --reason: why the billed month is reopened is kept with the unlock"},
+		{name: "unlock", args: []string{"report", "unlock", "--month", "2026-02", "--reason", "väärä yksikköhinta"}, want: "unlocked 2026-02 (by "},
+		{name: "status after unlock", args: []string{"report", "status"}, want: ": väärä yksikköhinta\n"},
+		{name: "lock again", args: []string{"report", "lock", "--month", "2026-02", "--yes"}, want: "locked 2026-02: 1 rows"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
