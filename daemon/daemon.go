@@ -184,6 +184,7 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 		}
 	}
 	d.rules.Store(rs)
+	d.metrics.zero(rs.rules)
 	if err := saveLiveRules(ctx, d.store, rs.srcs, d.now()); err != nil {
 		return fmt.Errorf("prepare: %w", err)
 	}
@@ -320,6 +321,7 @@ func (d *Daemon) Reload(ctx context.Context) error {
 		return fmt.Errorf("reload: %w", err)
 	}
 	d.rules.Store(rs)
+	d.metrics.zero(rs.rules)
 	d.awaiting.Store(nil)
 	d.metrics.reloads.WithLabelValues("ok").Inc()
 	d.log.Info("rules reloaded", "pipelines", d.pipeDir, "mappings", d.mapDir, "rules", rs.fingerprint)
@@ -686,7 +688,10 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 			continue
 		}
 		c.sum.Decisions++
-		d.metrics.decisions.WithLabelValues(typ, dec.Rule).Inc()
+		for _, rule := range strings.Split(dec.Rule, ",") {
+			// One series per route: with continue, several matched.
+			d.metrics.decisions.WithLabelValues(typ, rule).Inc()
+		}
 		dropUnchanged(o, dec.Writes)
 		if len(dec.Sticky) == 0 {
 			keepExplanation(o, dec.Writes, c.rs.mapping.Written.Decision)

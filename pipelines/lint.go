@@ -239,3 +239,16 @@ func (r *Rules) MembersWithoutOwner(owners []hubspot.Owner) []string {
 	}
 	return out
 }
+
+// RouteNames lists the names of an object type's routes, in order.
+func (r *Rules) RouteNames(objectType string) []string {
+	or := r.objects[objectType]
+	if or == nil {
+		return nil
+	}
+	out := make([]string, len(or.routes))
+	for i, rt := range or.routes {
+		out[i] = rt.Name
+	}
+	return out
+}
