@@ -105,6 +105,11 @@ type Reports struct {
 	Schedule string `mapstructure:"schedule" yaml:"schedule"`
 	TimeZone string `mapstructure:"timezone" yaml:"timezone"`
 	Format   string `mapstructure:"format" yaml:"format"`
+	// Currency is the amounts' ISO 4217 code in the billing export.
+	Currency string `mapstructure:"currency" yaml:"currency"`
+	// VAT is the rate per service, "ateria:14;kauppa:25.5"; a service not
+	// listed is VAT-exempt, as Finnish social services are.
+	VAT string `mapstructure:"vat" yaml:"vat"`
 }
 
 // Log configures slog.
@@ -143,6 +148,8 @@ var defaults = map[string]any{
 	"reports.schedule":    "CRON_TZ=Europe/Helsinki 0 2 * * *",
 	"reports.timezone":    "Europe/Helsinki",
 	"reports.format":      "csv",
+	"reports.currency":    "EUR",
+	"reports.vat":         "",
 	"log.level":           "info",
 	"log.format":          "text",
 	"sandbox.seed":        "demo",
@@ -220,6 +227,10 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 	// source remembers where each key's effective value came from, so that
 	// an error can point at it.
 	source := map[string]string{}
+	// problems gathers every bad setting, so one run reports them all: a
+	// value that cannot be read falls back to its default for the checks
+	// after it, and nothing is returned until all have run.
+	var problems []error
 	explicit := file != ""
 	if !explicit {
 		if _, err := os.Stat(DefaultFile); err == nil {
@@ -228,7 +239,10 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 	}
 	if file != "" {
 		vals, pos, err := readFile(file)
-		if err != nil {
+		switch {
+		case err != nil && vals != nil:
+			problems = append(problems, inner(err)...)
+		case err != nil:
 			if explicit || !errors.Is(err, fs.ErrNotExist) {
 				return nil, err
 			}
@@ -262,7 +276,7 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 		}
 	}
 	if err := checkKinds(v, source); err != nil {
-		return nil, err
+		problems = append(problems, inner(err)...)
 	}
 	var c Config
 	if err := v.Unmarshal(&c); err != nil {
@@ -277,14 +291,28 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 		b, err := os.ReadFile(c.HubSpot.TokenFile)
 		if err != nil {
 			// The path is safe to show; the content never is.
-			return nil, fmt.Errorf("config: %w", &Error{Source: source["hubspot.token_file"], Key: "hubspot.token_file", Msg: err.Error()})
+			problems = append(problems, &Error{Source: source["hubspot.token_file"], Key: "hubspot.token_file", Msg: err.Error()})
 		}
 		c.HubSpot.Token = strings.TrimSpace(string(b))
 	}
 	if err := c.validate(source); err != nil {
-		return nil, err
+		problems = append(problems, inner(err)...)
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("config: %w", errors.Join(problems...))
 	}
 	return &c, nil
+}
+
+// inner unwraps a "config: " error into the problems it joins.
+func inner(err error) []error {
+	if j, ok := errors.Unwrap(err).(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if e := errors.Unwrap(err); e != nil {
+		return []error{e}
+	}
+	return []error{err}
 }
 
 // envKey maps ALUSTA_HUBSPOT_BASE_URL to hubspot.base_url. Keys contain
@@ -376,7 +404,8 @@ func readFile(file string) (map[string]any, map[string]string, error) {
 	}
 	walk(root, "")
 	if len(errs) > 0 {
-		return nil, nil, fmt.Errorf("config: %w", errors.Join(errs...))
+		// The values that were read still are, so later checks run on them.
+		return vals, pos, fmt.Errorf("config: %w", errors.Join(errs...))
 	}
 	return vals, pos, nil
 }
@@ -435,6 +464,7 @@ func checkKinds(v *viper.Viper, source map[string]string) error {
 		val := v.Get(key)
 		bad := func(msg string) {
 			errs = append(errs, &Error{Source: src, Key: key, Msg: fmt.Sprintf("%v: %s", val, msg)})
+			v.Set(key, defaults[key]) // so that the checks after this one run
 		}
 		switch kindOf(key) {
 		case kindInt:
@@ -479,6 +509,11 @@ func checkKinds(v *viper.Viper, source map[string]string) error {
 	}
 	return nil
 }
+
+var (
+	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
+	vatRE      = regexp.MustCompile(`^\s*([^:;\s][^:;]*:\s*\d{1,3}([.,]\d{1,2})?\s*(;\s*|$))*$`)
+)
 
 func (c *Config) validate(source map[string]string) error {
 	var errs []error
@@ -538,6 +573,12 @@ func (c *Config) validate(source map[string]string) error {
 		bad(key, "%q: want %s or %s", *val, strings.Join(want[:len(want)-1], ", "), want[len(want)-1])
 	}
 	oneOf("reports.format", &c.Reports.Format, "csv", "xlsx")
+	if !currencyRE.MatchString(c.Reports.Currency) {
+		bad("reports.currency", "%q: want an ISO 4217 code such as EUR", c.Reports.Currency)
+	}
+	if !vatRE.MatchString(c.Reports.VAT) {
+		bad("reports.vat", "%q: want service:percent pairs separated by semicolons, such as ateria:14;kauppa:25.5", c.Reports.VAT)
+	}
 	oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
 	oneOf("log.format", &c.Log.Format, "text", "json")
 	oneOf("sandbox.seed", &c.Sandbox.Seed, "demo", "empty")

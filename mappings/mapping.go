@@ -69,7 +69,7 @@ type Written struct {
 var (
 	ticketFields  = []string{"subject", "content", "pipeline", "stage", "priority", "source", "owner", "service", "municipality", "client_group", "language", "kind", "provider", "feedback_score"}
 	dealFields    = []string{"name", "pipeline", "stage", "amount", "close_date", "owner", "service", "municipality", "units", "unit", "payer", "client_choice", "language"}
-	companyFields = []string{"name", "active", "services", "areas", "languages", "capacity", "weight", "prices"}
+	companyFields = []string{"name", "active", "services", "areas", "languages", "capacity", "weight", "prices", "business_id"}
 	ticketStages  = []string{"new", "in_progress", "waiting", "closed"}
 	dealStages    = []string{"received", "assigned", "accepted", "declined", "active", "delivered", "cancelled"}
 )

@@ -35,7 +35,7 @@ func TestDefault(t *testing.T) {
 		t.Errorf("deals: closedate missing from %v", deals)
 	}
 	companies := m.Properties(hubspot.Companies)
-	want := []string{"alusta_provider_active", "alusta_provider_areas", "alusta_provider_capacity", "alusta_provider_languages",
+	want := []string{"alusta_provider_active", "alusta_provider_areas", "alusta_provider_business_id", "alusta_provider_capacity", "alusta_provider_languages",
 		"alusta_provider_prices", "alusta_provider_services", "alusta_provider_weight", "name"}
 	if !slices.Equal(companies, want) {
 		t.Errorf("companies: got %v, want %v", companies, want)

@@ -45,6 +45,7 @@ var DefaultProperties = map[string][]string{
 		"name", "hs_lastmodifieddate", "createdate", "alusta_provider_active",
 		"alusta_provider_services", "alusta_provider_areas", "alusta_provider_languages",
 		"alusta_provider_capacity", "alusta_provider_weight", "alusta_provider_prices",
+		"alusta_provider_business_id",
 	},
 }
 

@@ -33,7 +33,7 @@ func (a *app) openStoreForReport(ctx context.Context) (*store.Store, error) {
 }
 
 func newReportExportCmd(a *app) *cobra.Command {
-	var name, month, day, format, out string
+	var name, month, day, format, out, lang string
 	var international bool
 	c := &cobra.Command{
 		Use:   "export",
@@ -81,6 +81,9 @@ func newReportExportCmd(a *app) *cobra.Command {
 			// The command prints each result itself; the logger would repeat it.
 			opts := report.ExporterOptions{Dir: out, Loc: loc, Attempts: 1,
 				CSV: report.CSVOptions{International: international}}
+			if opts.Billing, err = a.billingView(lang); err != nil {
+				return err
+			}
 			if report.IsTerminal(os.Stderr) {
 				opts.Progress = cmd.ErrOrStderr()
 			}
@@ -111,6 +114,7 @@ func newReportExportCmd(a *app) *cobra.Command {
 	fl.StringVar(&day, "day", "", "day YYYY-MM-DD (reporting time zone)")
 	fl.StringVar(&format, "format", "", "csv or xlsx (default reports.format)")
 	fl.StringVar(&out, "out", "", "output folder (default reports.dir)")
+	fl.StringVar(&lang, "lang", "", "language of the billing export's headers and words: fi, sv or en (default: mapping.yaml's locale)")
 	fl.BoolVar(&international, "international", false, "CSV with ',' between fields and a decimal point (default ';' and a decimal comma, for Finnish Excel)")
 	c.MarkFlagRequired("report")
 	return c

@@ -104,7 +104,11 @@ func (a *app) runDaemon(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	exp, err := report.NewExporter(st, report.ExporterOptions{Dir: cfg.Reports.Dir, Loc: loc, Registerer: reg, Log: a.log})
+	view, err := a.billingView("")
+	if err != nil {
+		return err
+	}
+	exp, err := report.NewExporter(st, report.ExporterOptions{Dir: cfg.Reports.Dir, Loc: loc, Registerer: reg, Log: a.log, Billing: view})
 	if err != nil {
 		return err
 	}

@@ -188,7 +188,7 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 			"alusta_provider_active": active, "alusta_provider_services": strings.Join(p.Services, ";"),
 			"alusta_provider_areas": strings.Join(p.Areas, ";"), "alusta_provider_languages": strings.Join(p.Languages, ";"),
 			"alusta_provider_capacity": strconv.Itoa(p.Capacity), "alusta_provider_weight": strconv.Itoa(p.Weight),
-			"alusta_provider_prices": p.Prices,
+			"alusta_provider_prices": p.Prices, "alusta_provider_business_id": demoBusinessID(i),
 		}, created, now.AddDate(0, 0, -100+i))
 		p.id = v.idStr
 	}
@@ -390,4 +390,25 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 		st.associate(hubspot.Notes, n.id, hubspot.Deals, d.id, assocLink{hubspot.HubSpotDefined, hubspot.AssocNoteToDeal})
 	}
 	return st, nil
+}
+
+// demoBusinessID makes the i-th provider a Y-tunnus with a valid check
+// digit (weights 7, 9, 10, 5, 8, 4, 2; remainder 1 gives no valid id and
+// is skipped), so the billing export's business ID column is filled.
+func demoBusinessID(i int) string {
+	for n := 2900000 + i*7919; ; n++ {
+		digits := fmt.Sprintf("%07d", n)
+		sum := 0
+		for j, w := range []int{7, 9, 10, 5, 8, 4, 2} {
+			sum += int(digits[j]-'0') * w
+		}
+		switch r := sum % 11; r {
+		case 0:
+			return digits + "-0"
+		case 1:
+			continue
+		default:
+			return fmt.Sprintf("%s-%d", digits, 11-r)
+		}
+	}
 }
