@@ -185,7 +185,7 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 	}
 	d.rules.Store(rs)
 	d.metrics.zero(rs.rules)
-	if err := saveLiveRules(ctx, d.store, rs.srcs, d.now()); err != nil {
+	if err := d.gateStart(ctx); err != nil {
 		return fmt.Errorf("prepare: %w", err)
 	}
 	if err := d.switchMode(ctx); err != nil {

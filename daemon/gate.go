@@ -199,3 +199,50 @@ func (d *Daemon) applyApproved(ctx context.Context) error {
 	d.log.Info("rules approved", "rules", a.Fingerprint, "by", a.By)
 	return d.Reload(ctx)
 }
+
+// gateStart applies the gate at start-up too, so that a restart does not
+// let through rules a reload would have held back: when the folder's rules
+// differ from the copy of the last ones that ran, they start only if the
+// gate passes, and otherwise the copy runs and the log says why.
+func (d *Daemon) gateStart(ctx context.Context) error {
+	next := d.rules.Load()
+	live, ok, err := LoadLiveRules(ctx, d.store)
+	if err != nil {
+		return err
+	}
+	if !ok || live.Fingerprint == next.fingerprint {
+		return saveLiveRules(ctx, d.store, next.srcs, d.now())
+	}
+	srcs := live.Sources(d.pipeDir)
+	r, err := pipelines.Parse(srcs, next.mapping)
+	if err != nil {
+		// The old rules no longer fit the mapping: the folder's are all
+		// there is.
+		d.log.Warn("the last rules that ran no longer load; starting with the folder's", "err", err)
+		return saveLiveRules(ctx, d.store, next.srcs, d.now())
+	}
+	prev := &ruleset{mapping: next.mapping, rules: r, engine: pipelines.NewEngine(r, next.mapping), owners: next.owners,
+		srcs: srcs, fingerprint: live.Fingerprint}
+	d.rules.Store(prev)
+	if err := d.gate(ctx, next); err != nil {
+		d.log.Error("rules in the folder not started: running the last good rules", "rules", live.Fingerprint, "err", err)
+		return nil
+	}
+	d.rules.Store(next)
+	return saveLiveRules(ctx, d.store, next.srcs, d.now())
+}
+
+// WouldWrite is what the daemon would send for a decision on o: only real
+// changes, and not a new explanation when it is the only change (see
+// keepExplanation). rules explain shows this.
+func WouldWrite(o hubspot.Object, dec pipelines.Decision, decisionProp string) map[string]string {
+	w := make(map[string]string, len(dec.Writes))
+	for k, v := range dec.Writes {
+		w[k] = v
+	}
+	dropUnchanged(o, w)
+	if len(dec.Sticky) == 0 {
+		keepExplanation(o, w, decisionProp)
+	}
+	return w
+}

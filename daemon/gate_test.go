@@ -82,6 +82,18 @@ func TestReloadGate(t *testing.T) {
 	if err := p.d.applyApproved(ctx); err != nil || live() != first.Fingerprint {
 		t.Fatalf("before approval: got %v, live %s, want nothing applied", err, live())
 	}
+	// A restart does not let the held change through.
+	restarted, err := New(Options{Client: p.client, Store: p.store, PipelinesDir: dir, MappingsDir: "../mappings",
+		Now: func() time.Time { return p.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := restarted.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := restarted.rules.Load().fingerprint; got != first.Fingerprint || live() != first.Fingerprint {
+		t.Fatalf("after a restart: running %s (recorded %s), want the last good %s", got, live(), first.Fingerprint)
+	}
 
 	srcs, err := pipelines.Sources(dir)
 	if err != nil {

@@ -284,6 +284,11 @@ func rulesExplain(ctx context.Context, w io.Writer, c crm, dir, mappingDir, objT
 	if err != nil {
 		return err
 	}
+	if objType == hubspot.Deals && len(d.Candidates) == 0 {
+		// Already assigned: who else could take it, for reference.
+		d.Candidates = e.Candidates(in, st)
+	}
+	d.Writes = daemon.WouldWrite(*rec, d, m.Written.Decision)
 	printDecision(w, d, owners)
 	return nil
 }
@@ -309,6 +314,8 @@ func printDecision(w io.Writer, d pipelines.Decision, owners []hubspot.Owner) {
 		for _, c := range d.Candidates {
 			mark := "-"
 			switch {
+			case c.Chosen && c.Reason == "" && d.Associate == nil:
+				mark = "assigned"
 			case c.Chosen:
 				mark = "chosen"
 			case c.Eligible:

@@ -134,6 +134,9 @@ func fakeHubSpot(t *testing.T, moreDeals ...hubspot.Object) *httptest.Server {
 		"/crm/v3/owners/": hubspot.Owners{Results: []hubspot.Owner{{ID: "501", Email: "pekka.laine@kotitori.example.fi"}, {ID: "502", Email: "eeva.heikkinen@kotitori.example.fi"}}},
 		"/crm/v3/objects/deals/42": hubspot.Object{ID: "42", CreatedAt: now, UpdatedAt: now, Properties: map[string]*string{
 			"dealstage": str("s1"), "pipeline": str("default"), "alusta_service": str("siivous"), "alusta_municipality": str("Nokia")}},
+		"/crm/v3/objects/deals/43": hubspot.Object{ID: "43", CreatedAt: now, UpdatedAt: now, Properties: map[string]*string{
+			"dealstage": str("s3"), "pipeline": str("default"), "alusta_service": str("siivous"), "alusta_municipality": str("Nokia"),
+			"alusta_provider": str("102"), "alusta_queue": str("tilaukset")}},
 		"/crm/v3/objects/deals": hubspot.Page{Results: append([]hubspot.Object{
 			{ID: "42", Properties: map[string]*string{"dealstage": str("s1")}},
 			{ID: "43", Properties: map[string]*string{"dealstage": str("s3"), "alusta_provider": str("102")}},
@@ -198,6 +201,17 @@ func TestRulesExplain(t *testing.T) {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("got exit %d, output lacks %q:\n%s", code, want, out)
 		}
+	}
+	// An order already assigned still lists who else could take it, and
+	// would write only what really changes.
+	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "rules", "explain", "--deal", "43", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "pipelines"))
+	for _, want := range []string{"candidates:\n", "  101  Siivous Aalto Oy  -         ei toimi alueella Nokia\n", "  102  Kotiapu Berg Ab   assigned  \n"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("assigned deal: got exit %d, output lacks %q:\n%s", code, want, out)
+		}
+	}
+	if strings.Contains(out, "alusta_queue = ") || strings.Contains(out, "alusta_provider = ") {
+		t.Errorf("assigned deal: would write unchanged values:\n%s", out)
 	}
 	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "rules", "explain", "--ticket", "9", "--dir", filepath.Join("..", "..", "pipelines"))
 	if code != 1 || !strings.Contains(out, "rules explain: ") {
