@@ -12,7 +12,9 @@ package locale
 import (
 	"embed"
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,7 +41,14 @@ func Languages() []string { return slices.Clone(languages) }
 type Printer struct {
 	lang string
 	loc  *i18n.Localizer
+	// fast holds the messages of lang whose templates only insert fields
+	// ({{.Name}}), split into parts: the engine writes several texts per
+	// record, and text/template costs more than the rest of a decision.
+	fast map[string][]part
 }
+
+// part is a literal, or a field to insert when field is set.
+type part struct{ lit, field string }
 
 // New returns a printer for lang ("fi", "sv" or "en"; "" means Default).
 func New(lang string) (*Printer, error) {
@@ -51,16 +60,48 @@ func New(lang string) (*Printer, error) {
 	}
 	b := i18n.NewBundle(language.Finnish)
 	b.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
+	p := &Printer{lang: lang, fast: map[string][]part{}}
 	for _, l := range languages {
 		data, err := catalogues.ReadFile(l + ".yaml")
 		if err != nil {
 			return nil, fmt.Errorf("locale: read catalogue %s: %w", l, err)
 		}
-		if _, err := b.ParseMessageFileBytes(data, l+".yaml"); err != nil {
+		f, err := b.ParseMessageFileBytes(data, l+".yaml")
+		if err != nil {
 			return nil, fmt.Errorf("locale: parse catalogue %s.yaml: %w", l, err)
 		}
+		if l != lang {
+			continue
+		}
+		for _, m := range f.Messages {
+			if parts, ok := split(m.Other); ok && m.One == "" && m.Few == "" && m.Many == "" {
+				p.fast[m.ID] = parts
+			}
+		}
 	}
-	return &Printer{lang: lang, loc: i18n.NewLocalizer(b, lang)}, nil
+	p.loc = i18n.NewLocalizer(b, lang)
+	return p, nil
+}
+
+// fieldRE is the only template action the fast path knows.
+var fieldRE = regexp.MustCompile(`\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
+
+// split parses a template made of literals and {{.Field}} only; ok is false
+// for anything else, which go-i18n then executes.
+func split(src string) ([]part, bool) {
+	var out []part
+	last := 0
+	for _, m := range fieldRE.FindAllStringSubmatchIndex(src, -1) {
+		out = append(out, part{lit: src[last:m[0]]}, part{field: src[m[2]:m[3]]})
+		last = m[1]
+	}
+	out = append(out, part{lit: src[last:]})
+	for _, pt := range out {
+		if strings.Contains(pt.lit, "{{") || strings.Contains(pt.lit, "}}") {
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 // MustNew is New for a language known to exist, such as Default; it panics
@@ -81,7 +122,33 @@ func (p *Printer) Lang() string { return p.lang }
 // back as its id, so a gap shows rather than hides; the package's tests
 // keep the catalogues complete.
 func (p *Printer) T(id string, kv ...any) string {
-	return p.localize(id, kv)
+	parts, ok := p.fast[id]
+	if !ok {
+		return p.localize(id, kv)
+	}
+	var b strings.Builder
+	for _, pt := range parts {
+		if pt.field == "" {
+			b.WriteString(pt.lit)
+			continue
+		}
+		v := any("<no value>") // as text/template writes a missing field
+		for i := 0; i+1 < len(kv); i += 2 {
+			if k, _ := kv[i].(string); k == pt.field {
+				v = kv[i+1]
+				break
+			}
+		}
+		switch x := v.(type) {
+		case string:
+			b.WriteString(x)
+		case int:
+			b.WriteString(strconv.Itoa(x))
+		default:
+			fmt.Fprint(&b, x)
+		}
+	}
+	return b.String()
 }
 
 func (p *Printer) localize(id string, kv []any) string {

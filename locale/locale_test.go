@@ -159,3 +159,32 @@ func TestNewUnknown(t *testing.T) {
 		t.Errorf("got %v, want %s", err, want)
 	}
 }
+
+// TestFastPath: the fast path writes every message exactly as go-i18n's
+// template execution does, in every language.
+func TestFastPath(t *testing.T) {
+	var kv []any
+	for i, f := range []string{"Day", "Month", "MonthName", "Year", "Hour", "Minute", "H", "M", "Rule", "Queue", "Name",
+		"Strategy", "Team", "Provider", "Reason", "Eligible", "N", "Service", "Municipality", "How", "Goal", "Status", "Due",
+		"Left", "Policy", "Properties", "Language", "Open", "Capacity"} {
+		if i%2 == 0 {
+			kv = append(kv, f, i)
+		} else {
+			kv = append(kv, f, "ä-"+f)
+		}
+	}
+	for _, lang := range Languages() {
+		p := MustNew(lang)
+		if len(p.fast) < 50 {
+			t.Errorf("%s: %d messages on the fast path, want nearly all", lang, len(p.fast))
+		}
+		for _, id := range catalogueIDs(t, lang) {
+			if got, want := p.T(id, kv...), p.localize(id, kv); got != want {
+				t.Errorf("%s %s: fast path %q, go-i18n %q", lang, id, got, want)
+			}
+		}
+		if got, want := p.T("decision.route"), p.localize("decision.route", nil); got != want {
+			t.Errorf("%s: a missing field: got %q, want %q", lang, got, want)
+		}
+	}
+}

@@ -111,7 +111,9 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	for i := range ps {
 		p := &ps[i]
 		ok, why := Eligible(p, service, muni, lang, spec.MatchLanguage, x.rs.Declined, x.st.OpenOrders[p.ID])
-		x.d.Candidates = append(x.d.Candidates, Candidate{ID: p.ID, Name: p.Name, Eligible: ok, Reason: why.In(x.p)})
+		// Only the client's choice's reason is written now; writing all
+		// forty for every order cost more than the rest of the decision.
+		x.d.Candidates = append(x.d.Candidates, Candidate{ID: p.ID, Name: p.Name, Eligible: ok, Why: why})
 		if ok {
 			eligible = append(eligible, p)
 		}
@@ -134,7 +136,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 			// The coordinator needs to know why, to tell the client.
 			name, reason := choice, x.p.T("reason.unknown_provider")
 			if j := slices.IndexFunc(x.d.Candidates, func(c Candidate) bool { return c.ID == choice }); j >= 0 {
-				name, reason = nameOr(x.d.Candidates[j].Name, choice), x.d.Candidates[j].Reason
+				name, reason = nameOr(x.d.Candidates[j].Name, choice), x.d.Candidates[j].Why.In(x.p)
 			}
 			x.why = append(x.why, x.p.T("decision.choice_not_eligible", "Provider", name, "Reason", reason))
 		}

@@ -85,7 +85,8 @@ type Association struct {
 type Candidate struct {
 	ID, Name string
 	Eligible bool
-	Reason   string // why not eligible, or how it was chosen
+	Reason   string // how it was chosen, in the portal's language
+	Why      Reason // why not eligible; Why.In writes it (explain does)
 	Chosen   bool
 }
 

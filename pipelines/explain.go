@@ -28,7 +28,7 @@ func (e *Engine) Candidates(in Input, st *State) []Candidate {
 			open--
 		}
 		ok, why := Eligible(p, service, muni, lang, false, declined, open)
-		out = append(out, Candidate{ID: p.ID, Name: p.Name, Eligible: ok, Reason: why.In(e.m.Printer()), Chosen: p.ID == current})
+		out = append(out, Candidate{ID: p.ID, Name: p.Name, Eligible: ok, Why: why, Chosen: p.ID == current})
 	}
 	return out
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/daemon"
+	"github.com/alusta/alusta/locale"
 	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/pipelines"
 	"github.com/alusta/alusta/store"
@@ -289,11 +290,11 @@ func rulesExplain(ctx context.Context, w io.Writer, c crm, dir, mappingDir, objT
 		d.Candidates = e.Candidates(in, st)
 	}
 	d.Writes = daemon.WouldWrite(*rec, d, m.Written.Decision)
-	printDecision(w, d, owners)
+	printDecision(w, d, owners, m.Printer())
 	return nil
 }
 
-func printDecision(w io.Writer, d pipelines.Decision, owners []hubspot.Owner) {
+func printDecision(w io.Writer, d pipelines.Decision, owners []hubspot.Owner, p *locale.Printer) {
 	fmt.Fprintf(w, "%s %s\n", strings.TrimSuffix(d.ObjectType, "s"), d.RecordID)
 	fmt.Fprintf(w, "route: %s\n", d.Rule)
 	fmt.Fprintf(w, "decision: %s\n", d.Explanation)
@@ -316,6 +317,8 @@ func printDecision(w io.Writer, d pipelines.Decision, owners []hubspot.Owner) {
 			switch {
 			case c.Chosen && c.Reason == "" && d.Associate == nil:
 				mark = "assigned"
+			case !c.Eligible:
+				c.Reason = c.Why.In(p)
 			case c.Chosen:
 				mark = "chosen"
 			case c.Eligible:
