@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +19,9 @@ type app struct {
 	configFile string
 	cfg        *config.Config
 	log        *slog.Logger
+	// zone is the one time zone of logs and command output
+	// (reports.timezone), written with its offset; see timeText.
+	zone *time.Location
 }
 
 func (a *app) bindFlags(root *cobra.Command) {
@@ -40,7 +44,11 @@ func (a *app) load(cmd *cobra.Command) error {
 		return err
 	}
 	a.cfg = cfg
-	a.log = newLogger(cmd.ErrOrStderr(), cfg.Log)
+	a.zone = time.UTC
+	if loc, err := time.LoadLocation(cfg.Reports.TimeZone); err == nil {
+		a.zone = loc
+	}
+	a.log = newLogger(cmd.ErrOrStderr(), cfg.Log, a.zone)
 	if cmd.Name() != "show" {
 		for _, w := range cfg.Warnings {
 			a.log.Warn("configuration", "warning", w)
@@ -49,12 +57,17 @@ func (a *app) load(cmd *cobra.Command) error {
 	return nil
 }
 
-func newLogger(w io.Writer, c config.Log) *slog.Logger {
+func newLogger(w io.Writer, c config.Log, zone *time.Location) *slog.Logger {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
 		level = slog.LevelInfo
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: func(groups []string, at slog.Attr) slog.Attr {
+		if len(groups) == 0 && at.Key == slog.TimeKey && at.Value.Kind() == slog.KindTime {
+			at.Value = slog.StringValue(at.Value.Time().In(zone).Format(logTime))
+		}
+		return at
+	}}
 	if strings.EqualFold(c.Format, "json") {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
@@ -67,4 +80,17 @@ func notYet(name string) func(*cobra.Command, []string) error {
 	return func(*cobra.Command, []string) error {
 		return fmt.Errorf("%s: not built yet", name)
 	}
+}
+
+// logTime is RFC 3339 with milliseconds and the zone's offset, so that a
+// log line, report status and rules explain give the same instant the same
+// way: 2026-12-01T16:00:00.000+02:00.
+const logTime = "2006-01-02T15:04:05.000Z07:00"
+
+// timeText writes t in the zone of logs and output, RFC 3339 with offset.
+func (a *app) timeText(t time.Time) string {
+	if a.zone == nil {
+		return t.UTC().Format(time.RFC3339)
+	}
+	return t.In(a.zone).Format(time.RFC3339)
 }

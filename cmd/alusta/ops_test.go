@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/alusta/alusta/config"
 )
 
 func TestHealth(t *testing.T) {
@@ -70,5 +74,20 @@ func TestConfirm(t *testing.T) {
 		if got := confirm(strings.NewReader(tt.answer), &out, "Lock 2026-02?"); got != tt.want || out.String() != "Lock 2026-02? [y/N] " {
 			t.Errorf("answer %q: got %t and %q, want %t", tt.answer, got, out.String(), tt.want)
 		}
+	}
+}
+
+// TestLogTimeZone: log lines carry the same zone and form as command
+// output, RFC 3339 with the offset.
+func TestLogTimeZone(t *testing.T) {
+	hel, err := time.LoadLocation("Europe/Helsinki")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	log := newLogger(&b, config.Log{Level: "info", Format: "text"}, hel)
+	log.Info("hello")
+	if !regexp.MustCompile(`^time=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0[23]:00 level=INFO msg=hello\n$`).MatchString(b.String()) {
+		t.Errorf("got %q, want the time in Helsinki with its offset", b.String())
 	}
 }

@@ -137,10 +137,6 @@ func newReportStatusCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			loc, err := time.LoadLocation(a.cfg.Reports.TimeZone)
-			if err != nil {
-				return fmt.Errorf("report: %w", err)
-			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "STARTED\tREPORT\tPERIOD\tFORMAT\tATTEMPT\tSTATUS\tROWS\tDURATION\tCHECKSUM\tERROR")
 			for _, r := range runs {
@@ -148,7 +144,7 @@ func newReportStatusCmd(a *app) *cobra.Command {
 				if len(sum) > 12 {
 					sum = sum[:12]
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\n", r.Started.In(loc).Format("2006-01-02 15:04:05"),
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\n", a.timeText(r.Started),
 					r.Report, r.Period, r.Format, r.Attempt, r.Status, r.Rows, r.Duration, sum, r.Error)
 			}
 			if err := w.Flush(); err != nil {
@@ -166,7 +162,7 @@ func newReportStatusCmd(a *app) *cobra.Command {
 				return err
 			}
 			for _, u := range unlocks {
-				fmt.Fprintf(cmd.OutOrStdout(), "unlocked %s at %s by %s: %s\n", u.Month, u.At.In(loc).Format("2006-01-02 15:04:05"), u.By, u.Reason)
+				fmt.Fprintf(cmd.OutOrStdout(), "unlocked %s at %s by %s: %s\n", u.Month, a.timeText(u.At), u.By, u.Reason)
 			}
 			return nil
 		},

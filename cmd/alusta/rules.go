@@ -101,7 +101,7 @@ func newRulesCmd(a *app) *cobra.Command {
 			} else {
 				fmt.Fprintf(cmd.OutOrStdout(), "state: fresh (no store at %s): open orders counted from the CRM, no rotation or history\n", a.cfg.Store.Path)
 			}
-			return rulesExplain(ctx, cmd.OutOrStdout(), b.client, rulesDir(), a.cfg.Mappings.Dir, objType, id, now, base)
+			return rulesExplain(ctx, cmd.OutOrStdout(), b.client, rulesDir(), a.cfg.Mappings.Dir, objType, id, now, base, a.zone)
 		},
 	}
 	explain.Flags().StringVar(&ticket, "ticket", "", "ticket id")
@@ -218,7 +218,7 @@ func (a *app) daemonState(ctx context.Context, key string) (*pipelines.State, er
 // declines and SLA history. Without it, a fresh State: for a deal, the open
 // orders per provider are counted from the CRM's deals, but a round robin
 // shows its first choice among the eligible.
-func rulesExplain(ctx context.Context, w io.Writer, c crm, dir, mappingDir, objType, id string, now time.Time, base *pipelines.State) error {
+func rulesExplain(ctx context.Context, w io.Writer, c crm, dir, mappingDir, objType, id string, now time.Time, base *pipelines.State, zone *time.Location) error {
 	m, err := loadMapping(mappingDir)
 	if err != nil {
 		return err
@@ -290,24 +290,24 @@ func rulesExplain(ctx context.Context, w io.Writer, c crm, dir, mappingDir, objT
 		d.Candidates = e.Candidates(in, st)
 	}
 	d.Writes = daemon.WouldWrite(*rec, d, m.Written.Decision)
-	printDecision(w, d, owners, m.Printer())
+	printDecision(w, d, owners, m.Printer(), zone)
 	return nil
 }
 
-func printDecision(w io.Writer, d pipelines.Decision, owners []hubspot.Owner, p *locale.Printer) {
+func printDecision(w io.Writer, d pipelines.Decision, owners []hubspot.Owner, p *locale.Printer, zone *time.Location) {
 	fmt.Fprintf(w, "%s %s\n", strings.TrimSuffix(d.ObjectType, "s"), d.RecordID)
 	fmt.Fprintf(w, "route: %s\n", d.Rule)
 	fmt.Fprintf(w, "decision: %s\n", d.Explanation)
 	for _, c := range d.SLA {
 		state := c.Status
 		if !c.Stopped.IsZero() {
-			state += " (stopped " + c.Stopped.UTC().Format(time.RFC3339) + ")"
+			state += " (stopped " + c.Stopped.In(zone).Format(time.RFC3339) + ")"
 		}
 		fmt.Fprintf(w, "sla %s: goal %s on %s, started %s, elapsed %s of %s, due %s, %s\n", c.Policy, c.Goal, c.Calendar,
-			c.Start.UTC().Format(time.RFC3339), c.Elapsed, c.Target, c.Due.UTC().Format(time.RFC3339), state)
+			c.Start.In(zone).Format(time.RFC3339), c.Elapsed.Round(time.Second), c.Target, c.Due.In(zone).Format(time.RFC3339), state)
 	}
 	if !d.NextWake.IsZero() {
-		fmt.Fprintf(w, "next check: %s\n", d.NextWake.UTC().Format(time.RFC3339))
+		fmt.Fprintf(w, "next check: %s\n", d.NextWake.In(zone).Format(time.RFC3339))
 	}
 	if len(d.Candidates) > 0 {
 		fmt.Fprintln(w, "candidates:")
