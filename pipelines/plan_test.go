@@ -10,8 +10,11 @@ import (
 	"github.com/alusta/alusta/pipelines"
 )
 
-func TestComparePlan(t *testing.T) {
-	m := mappings.Default()
+// localeRules loads testdata/locale as the live rules and a copy with
+// each old text replaced by its new one (pairs) as the next rules.
+func localeRules(t *testing.T, pairs ...string) (m *mappings.Mapping, live, next *pipelines.Rules, srcs, changed map[string][]byte) {
+	t.Helper()
+	m = mappings.Default()
 	if err := m.Resolve(m.LabelPipelines()); err != nil {
 		t.Fatal(err)
 	}
@@ -19,18 +22,24 @@ func TestComparePlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live, err := pipelines.Parse(srcs, m)
-	if err != nil {
+	if live, err = pipelines.Parse(srcs, m); err != nil {
 		t.Fatal(err)
 	}
-	changed := map[string][]byte{}
+	changed = map[string][]byte{}
 	for name, src := range srcs {
-		changed[name] = bytes.Replace(src, []byte("queue: tilaukset"), []byte("queue: palvelut"), 1)
+		for i := 0; i+1 < len(pairs); i += 2 {
+			src = bytes.Replace(src, []byte(pairs[i]), []byte(pairs[i+1]), 1)
+		}
+		changed[name] = src
 	}
-	next, err := pipelines.Parse(changed, m)
-	if err != nil {
+	if next, err = pipelines.Parse(changed, m); err != nil {
 		t.Fatal(err)
 	}
+	return m, live, next, srcs, changed
+}
+
+func TestComparePlan(t *testing.T) {
+	m, live, next, srcs, changed := localeRules(t, "queue: tilaukset", "queue: palvelut")
 	if pipelines.Fingerprint(srcs) == pipelines.Fingerprint(changed) {
 		t.Fatal("fingerprint: the same for different rules")
 	}

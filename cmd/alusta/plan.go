@@ -102,74 +102,91 @@ func openExistingStore(ctx context.Context, path string) (*store.Store, error) {
 	return store.Open(ctx, path, store.Options{})
 }
 
-// rulesPlan compares the rules the daemon runs (kept in the store) with
-// newDir over the cached records. Before the daemon has recorded its
-// rules, liveDir stands in for them.
+// comparison is the rules the daemon runs and a new folder, resolved
+// against the portal, with the cached records and the engine's memory.
+type comparison struct {
+	m                 *mappings.Mapping
+	owners            []hubspot.Owner
+	liveName          string
+	liveSrcs, newSrcs map[string][]byte
+	live, next        *pipelines.Rules
+	inputs            []pipelines.Input
+	state             *pipelines.State
+}
+
+// compare loads what plan and backtest compare: the rules the daemon runs
+// (kept in the store) or, before it has recorded them, liveDir; and the
+// rules in newDir, whose problems are printed to w.
+func compare(ctx context.Context, w io.Writer, op string, c crm, st *store.Store, liveDir, newDir, mappingDir string) (*comparison, error) {
+	m, err := loadMapping(mappingDir)
+	if err != nil {
+		return nil, err
+	}
+	pls := map[string][]hubspot.Pipeline{}
+	for _, t := range []string{hubspot.Tickets, hubspot.Deals} {
+		if pls[t], err = c.Pipelines(ctx, t); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	if err := m.Resolve(pls); err != nil {
+		return nil, err
+	}
+	cmp := &comparison{m: m, liveName: "the rules the daemon runs"}
+	if cmp.owners, err = c.Owners(ctx); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	live, ok, err := daemon.LoadLiveRules(ctx, st)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	cmp.liveSrcs = live.Sources(liveDir)
+	if !ok {
+		if filepath.Clean(liveDir) == filepath.Clean(newDir) {
+			return nil, fmt.Errorf("%s: the store holds no copy of the rules the daemon runs yet: give --dir NEW to compare with %s", op, liveDir)
+		}
+		cmp.liveName = liveDir
+		if cmp.liveSrcs, err = pipelines.Sources(liveDir); err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+	}
+	if cmp.live, err = pipelines.Parse(cmp.liveSrcs, m); err != nil {
+		return nil, fmt.Errorf("%s: the live rules: %w", op, err)
+	}
+	if cmp.newSrcs, err = pipelines.Sources(newDir); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if cmp.next, err = pipelines.Parse(cmp.newSrcs, m); err != nil {
+		if printProblems(w, err) {
+			return nil, &exitError{code: 1}
+		}
+		return nil, err
+	}
+	for _, warn := range cmp.next.MembersWithoutOwner(cmp.owners) {
+		fmt.Fprintln(w, "warning:", warn)
+	}
+	if cmp.inputs, err = daemon.StoredInputs(ctx, st, m, cmp.owners); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	if cmp.state, err = daemon.LoadState(ctx, st); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
+	}
+	return cmp, nil
+}
+
+// rulesPlan compares the rules the daemon runs with newDir over the cached
+// records.
 func rulesPlan(ctx context.Context, w io.Writer, c crm, storePath, liveDir, newDir, mappingDir string, maxChanges int, now time.Time) error {
 	st, err := openExistingStore(ctx, storePath)
 	if err != nil {
 		return fmt.Errorf("rules plan: %w", err)
 	}
 	defer st.Close()
-	m, err := loadMapping(mappingDir)
+	cmp, err := compare(ctx, w, "rules plan", c, st, liveDir, newDir, mappingDir)
 	if err != nil {
 		return err
 	}
-	pls := map[string][]hubspot.Pipeline{}
-	for _, t := range []string{hubspot.Tickets, hubspot.Deals} {
-		if pls[t], err = c.Pipelines(ctx, t); err != nil {
-			return fmt.Errorf("rules plan: %w", err)
-		}
-	}
-	if err := m.Resolve(pls); err != nil {
-		return err
-	}
-	owners, err := c.Owners(ctx)
-	if err != nil {
-		return fmt.Errorf("rules plan: %w", err)
-	}
-	live, ok, err := daemon.LoadLiveRules(ctx, st)
-	if err != nil {
-		return fmt.Errorf("rules plan: %w", err)
-	}
-	liveName := "the rules the daemon runs"
-	liveSrcs := live.Sources(liveDir)
-	if !ok {
-		if filepath.Clean(liveDir) == filepath.Clean(newDir) {
-			return fmt.Errorf("rules plan: the store holds no copy of the rules the daemon runs yet: give --dir NEW to compare with %s", liveDir)
-		}
-		liveName = liveDir
-		if liveSrcs, err = pipelines.Sources(liveDir); err != nil {
-			return fmt.Errorf("rules plan: %w", err)
-		}
-	}
-	liveRules, err := pipelines.Parse(liveSrcs, m)
-	if err != nil {
-		return fmt.Errorf("rules plan: the live rules: %w", err)
-	}
-	newSrcs, err := pipelines.Sources(newDir)
-	if err != nil {
-		return fmt.Errorf("rules plan: %w", err)
-	}
-	newRules, err := pipelines.Parse(newSrcs, m)
-	if err != nil {
-		if printProblems(w, err) {
-			return &exitError{code: 1}
-		}
-		return err
-	}
-	for _, warn := range newRules.MembersWithoutOwner(owners) {
-		fmt.Fprintln(w, "warning:", warn)
-	}
-	inputs, err := daemon.StoredInputs(ctx, st, m, owners)
-	if err != nil {
-		return fmt.Errorf("rules plan: %w", err)
-	}
-	state, err := daemon.LoadState(ctx, st)
-	if err != nil {
-		return fmt.Errorf("rules plan: %w", err)
-	}
-	plan, err := pipelines.ComparePlan(pipelines.NewEngine(liveRules, m), pipelines.NewEngine(newRules, m), inputs, state, now)
+	m, owners, liveName, liveSrcs, newSrcs := cmp.m, cmp.owners, cmp.liveName, cmp.liveSrcs, cmp.newSrcs
+	plan, err := pipelines.ComparePlan(pipelines.NewEngine(cmp.live, m), pipelines.NewEngine(cmp.next, m), cmp.inputs, cmp.state, now)
 	if err != nil {
 		return fmt.Errorf("rules plan: %w", err)
 	}

@@ -164,3 +164,59 @@ func TestRulesPlanShadow(t *testing.T) {
 		t.Errorf("one held back: got exit %d, output:\n%s\nwant %q in it", code, out, want)
 	}
 }
+
+func TestRulesBacktest(t *testing.T) {
+	srv := fakeHubSpot(t)
+	token := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(token, []byte("pat-test\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	live := filepath.Join("..", "..", "pipelines", "testdata", "locale")
+	renamed := t.TempDir()
+	for _, f := range []string{"rules.yaml", "deals.yaml"} {
+		src, err := os.ReadFile(filepath.Join(live, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		src = []byte(strings.Replace(string(src), "queue: tilaukset", "queue: palvelut", 1))
+		if err := os.WriteFile(filepath.Join(renamed, f), src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := filepath.Join(t.TempDir(), "alusta.db")
+	st, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC)
+	err = st.UpsertRecords(context.Background(), hubspot.Deals, []store.Record{
+		{ID: "42", CreatedAt: at, UpdatedAt: at, Properties: map[string]string{"dealstage": "s6", "pipeline": "default",
+			"alusta_service": "siivous", "alusta_municipality": "Nokia", "alusta_provider": "102", "alusta_queue": "tilaukset"}},
+		{ID: "41", CreatedAt: at.AddDate(0, -6, 0), UpdatedAt: at, Properties: map[string]string{"dealstage": "s6", "pipeline": "default"}},
+	})
+	if err == nil {
+		err = st.UpsertRecords(context.Background(), hubspot.Companies, []store.Record{{ID: "102", CreatedAt: at, UpdatedAt: at,
+			Properties: map[string]string{"name": "Kotiapu Berg Ab", "alusta_provider_active": "true",
+				"alusta_provider_services": "siivous", "alusta_provider_areas": "Nokia"}}})
+	}
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, code := runCLI(t, "--base-url", srv.URL, "--token-file", token, "--store", db, "--pipelines", live,
+		"rules", "backtest", "--from", "2026-11-01", "--to", "2026-11-30", "--dir", renamed)
+	for _, want := range []string{
+		"backtest: 1 tickets and orders created 2026-11-01 to 2026-11-30\n",
+		"  palvelut   0     0.0 %    1    100.0 %",
+		"  tilaukset  1     100.0 %  0    0.0 %",
+		"  Kotiapu Berg Ab (102)  1     100.0 %  1    100.0 %",
+	} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("got exit %d, output lacks %q:\n%s", code, want, out)
+		}
+	}
+	out, code = runCLI(t, "--store", db, "rules", "backtest", "--from", "2026-11-30", "--to", "2026-11-01")
+	if code != 1 || !strings.Contains(out, "rules backtest: --from 2026-11-30 is after --to 2026-11-01") {
+		t.Errorf("reversed period: got exit %d, output %q", code, out)
+	}
+}

@@ -36,7 +36,7 @@ func newRulesCmd(a *app) *cobra.Command {
 		return a.cfg.Pipelines.Dir
 	}
 	givenDir := func() (string, bool) { return rulesDir(), dir != "" }
-	c.AddCommand(newRulesPlanCmd(a, givenDir), newRulesApplyCmd(a, givenDir))
+	c.AddCommand(newRulesPlanCmd(a, givenDir), newRulesApplyCmd(a, givenDir), newRulesBacktestCmd(a, givenDir))
 	c.AddCommand(&cobra.Command{
 		Use:   "check",
 		Short: "Load and validate every rule file; print every problem as file:line:col",
