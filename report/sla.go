@@ -70,6 +70,9 @@ FROM (SELECT c.object_type, COALESCE(json_extract(r.properties, '$.hs_pipeline')
 			return nil, err
 		}
 		k.month = at.In(env.Loc).Format("2006-01")
+		if !p.IsMonth() {
+			k.month = p.Label // a day's export says the day, as quality's does
+		}
 		k.pipeline = pipeline
 		if l, ok := labels[typ+"/"+pipeline]; ok {
 			k.pipeline = l
