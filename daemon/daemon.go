@@ -76,6 +76,7 @@ type Daemon struct {
 	maxChanges int
 	awaiting   atomic.Pointer[string]
 	shadow     bool
+	prog       progress // see progress.go
 	// syncedAsOf is the start of the last successful full cycle: the cache
 	// holds HubSpot as it was then, give or take the index lag.
 	syncedAsOf atomic.Int64
@@ -375,7 +376,9 @@ func (d *Daemon) cycle(ctx context.Context, full bool) (Summary, error) {
 	if c.rs == nil {
 		return Summary{}, errors.New("cycle: Prepare has not run")
 	}
+	d.prog.begin(start, calls)
 	err := c.run(ctx, full)
+	d.prog.end()
 	c.sum.Calls = d.client.Calls() - calls
 	c.sum.Duration = d.now().Sub(start)
 	if serr := d.saveState(ctx); serr != nil {
@@ -516,6 +519,7 @@ func (c *cycle) pull(ctx context.Context, typ string) error {
 	caughtUp := false
 	err = d.client.Changed(ctx, typ, since, props, func(objs []hubspot.Object, high time.Time) error {
 		page++
+		d.prog.page(d.now(), typ, len(objs), since, started, high)
 		// Records changed after this read began, alusta's own writes of
 		// this cycle above all, are left to the next cycle, which starts
 		// at this read's start: reading them now would page through every

@@ -127,6 +127,13 @@ func (a *app) runDaemon(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return daemon.Serve(gctx, ln, handler) })
 	g.Go(func() error { return d.Run(gctx) })
+	g.Go(func() error {
+		d.ReportProgress(gctx, 10*time.Second, func(p daemon.Progress) {
+			a.log.Info("sync progress", "object", p.Object, "records", p.Records, "pages", p.Pages, "calls", p.Calls,
+				"done", fmt.Sprintf("%.0f%%", 100*p.Done), "left", p.Left.Round(time.Second))
+		})
+		return nil
+	})
 	g.Go(func() error { return sched.Run(gctx) })
 	g.Go(func() error {
 		if err := d.WatchRules(gctx); err != nil {

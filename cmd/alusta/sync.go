@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -72,6 +74,21 @@ func (a *app) syncOnce(ctx context.Context) (sum daemon.Summary, ran bool, err e
 	}
 	if err := d.Prepare(ctx); err != nil {
 		return daemon.Summary{}, false, fmt.Errorf("sync: %w", err)
+	}
+	if isTerminal(os.Stderr) {
+		// A progress line on the terminal, rewritten in place; stopped
+		// and ended with a newline before the summary.
+		pctx, stopProgress := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			d.ReportProgress(pctx, time.Second, func(p daemon.Progress) { fmt.Fprintf(os.Stderr, "\r\033[Ksync: %s", p) })
+		}()
+		defer func() {
+			stopProgress()
+			<-done
+			fmt.Fprint(os.Stderr, "\r\033[K")
+		}()
 	}
 	sum, err = d.Cycle(ctx)
 	if err != nil {
