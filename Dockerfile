@@ -22,8 +22,12 @@ ENV ALUSTA_PIPELINES_DIR=/etc/alusta/pipelines \
     ALUSTA_MAPPINGS_DIR=/etc/alusta/mappings \
     ALUSTA_STORE_PATH=/var/lib/alusta/alusta.db \
     ALUSTA_REPORTS_DIR=/var/lib/alusta/reports \
-    ALUSTA_HTTP_ADDR=0.0.0.0:8080
-EXPOSE 8080
+    ALUSTA_HTTP_ADDR=0.0.0.0:8080 \
+    ALUSTA_PUBLIC_ADDR=0.0.0.0:8081 \
+    ALUSTA_NOTIFY_OUTBOX_DIR=/var/lib/alusta/outbox
+# 8080: operations (health, metrics), never published beyond the cluster;
+# 8081: the public listener, behind the reverse proxy at public.base_url.
+EXPOSE 8080 8081
 VOLUME ["/var/lib/alusta"]
 # The slim image has no curl: alusta asks its own /healthz.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \

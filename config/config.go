@@ -43,10 +43,20 @@ type Config struct {
 	Reports   Reports `mapstructure:"reports" yaml:"reports"`
 	Log       Log     `mapstructure:"log" yaml:"log"`
 	Sandbox   Sandbox `mapstructure:"sandbox" yaml:"sandbox"`
+	Console   Console `mapstructure:"console" yaml:"console"`
+	Public    Public  `mapstructure:"public" yaml:"public"`
+	Intake    Intake  `mapstructure:"intake" yaml:"intake"`
+	Notify    Notify  `mapstructure:"notify" yaml:"notify"`
 	File      string  `mapstructure:"-" yaml:"-"`
 	// Warnings lists what was ignored, such as an ALUSTA_ variable that
 	// names no setting (a typo, or a variable of alusta's tests).
 	Warnings []string `mapstructure:"-" yaml:"-"`
+	// Sources names where each key set explicitly came from ("file:line:col",
+	// "ALUSTA_...", "--flag"); keys left at their default are absent.
+	Sources map[string]string `mapstructure:"-" yaml:"-"`
+	// ForceDemo is the --demo flag: run against the embedded sandbox even
+	// though the configuration looks like production.
+	ForceDemo bool `mapstructure:"-" yaml:"-"`
 }
 
 // HubSpot holds the connection to the portal.
@@ -110,6 +120,8 @@ type Reports struct {
 	// VAT is the rate per service, "ateria:14;kauppa:25.5"; a service not
 	// listed is VAT-exempt, as Finnish social services are.
 	VAT string `mapstructure:"vat" yaml:"vat"`
+	// Location is TimeZone, loaded once when the settings are read.
+	Location *time.Location `mapstructure:"-" yaml:"-"`
 }
 
 // Log configures slog.
@@ -122,6 +134,66 @@ type Log struct {
 type Sandbox struct {
 	Seed  string `mapstructure:"seed" yaml:"seed"`
 	State string `mapstructure:"state" yaml:"state"`
+}
+
+// Console protects and configures the operations console on http.addr.
+type Console struct {
+	// Auth is "none" (loopback only), "oidc" or "proxy".
+	Auth string `mapstructure:"auth" yaml:"auth"`
+	// AllowedGroups lists, comma-separated, the groups that may sign in.
+	AllowedGroups    string `mapstructure:"allowed_groups" yaml:"allowed_groups"`
+	OIDCIssuer       string `mapstructure:"oidc_issuer" yaml:"oidc_issuer"`
+	OIDCClientID     string `mapstructure:"oidc_client_id" yaml:"oidc_client_id"`
+	OIDCClientSecret string `mapstructure:"oidc_client_secret" yaml:"oidc_client_secret"`
+	OIDCRedirectURL  string `mapstructure:"oidc_redirect_url" yaml:"oidc_redirect_url"`
+	OIDCGroupsClaim  string `mapstructure:"oidc_groups_claim" yaml:"oidc_groups_claim"`
+	// ProxyTrusted lists, comma-separated, the addresses or CIDR ranges of
+	// the reverse proxies whose X-Forwarded-User header is believed.
+	ProxyTrusted string `mapstructure:"proxy_trusted" yaml:"proxy_trusted"`
+	// PortalID is the HubSpot portal (hub) id, for links to records.
+	PortalID string `mapstructure:"portal_id" yaml:"portal_id"`
+}
+
+// Public is the listener outsiders reach through a reverse proxy: the
+// intake API, providers' order pages and HubSpot's webhooks.
+type Public struct {
+	Addr string `mapstructure:"addr" yaml:"addr"`
+	// BaseURL is the address outsiders use, put into links; empty means
+	// http://ADDR.
+	BaseURL string `mapstructure:"base_url" yaml:"base_url"`
+	// LinkSecretFile holds the key signed links are made with; alusta
+	// creates it (0600) when missing. Empty means beside the store.
+	LinkSecretFile string        `mapstructure:"link_secret_file" yaml:"link_secret_file"`
+	LinkTTL        time.Duration `mapstructure:"link_ttl" yaml:"link_ttl"`
+	// RateLimit is requests per minute per client address.
+	RateLimit int `mapstructure:"rate_limit" yaml:"rate_limit"`
+}
+
+// Intake is the orderers' way in.
+type Intake struct {
+	AcceptPersonalID bool `mapstructure:"accept_personal_id" yaml:"accept_personal_id"`
+	// Municipalities is a comma-separated list; empty means the Kotitori
+	// area's.
+	Municipalities string `mapstructure:"municipalities" yaml:"municipalities"`
+}
+
+// Notify is how providers are told.
+type Notify struct {
+	OutboxDir     string `mapstructure:"outbox_dir" yaml:"outbox_dir"`
+	WebhookSecret string `mapstructure:"webhook_secret" yaml:"webhook_secret"`
+	SMTP          SMTP   `mapstructure:"smtp" yaml:"smtp"`
+}
+
+// SMTP is the mail server; with no host, mail goes to Notify.OutboxDir.
+type SMTP struct {
+	Host         string `mapstructure:"host" yaml:"host"`
+	Port         int    `mapstructure:"port" yaml:"port"`
+	TLS          string `mapstructure:"tls" yaml:"tls"`
+	Username     string `mapstructure:"username" yaml:"username"`
+	PasswordFile string `mapstructure:"password_file" yaml:"password_file"`
+	From         string `mapstructure:"from" yaml:"from"`
+	// Password is read from PasswordFile; it is never a setting itself.
+	Password string `mapstructure:"-" yaml:"-"`
 }
 
 // defaults lists every key, which also makes each one reachable through
@@ -154,20 +226,46 @@ var defaults = map[string]any{
 	"log.format":          "text",
 	"sandbox.seed":        "demo",
 	"sandbox.state":       "",
+
+	"console.auth":               "none",
+	"console.allowed_groups":     "",
+	"console.oidc_issuer":        "",
+	"console.oidc_client_id":     "",
+	"console.oidc_client_secret": "",
+	"console.oidc_redirect_url":  "",
+	"console.oidc_groups_claim":  "groups",
+	"console.proxy_trusted":      "",
+	"console.portal_id":          "",
+	"public.addr":                "127.0.0.1:8081",
+	"public.base_url":            "",
+	"public.link_secret_file":    "",
+	"public.link_ttl":            "336h",
+	"public.rate_limit":          120,
+	"intake.accept_personal_id":  false,
+	"intake.municipalities":      "",
+	"notify.outbox_dir":          "./outbox",
+	"notify.webhook_secret":      "",
+	"notify.smtp.host":           "",
+	"notify.smtp.port":           587,
+	"notify.smtp.tls":            "starttls",
+	"notify.smtp.username":       "",
+	"notify.smtp.password_file":  "",
+	"notify.smtp.from":           "alusta@localhost",
 }
 
 // Flag names bound to keys; a command registers the flags it offers with
 // the same names.
 var flagKeys = map[string]string{
-	"base-url":   "hubspot.base_url",
-	"token-file": "hubspot.token_file",
-	"store":      "store.path",
-	"pipelines":  "pipelines.dir",
-	"mappings":   "mappings.dir",
-	"http-addr":  "http.addr",
-	"interval":   "sync.interval",
-	"reports":    "reports.dir",
-	"log-level":  "log.level",
+	"base-url":    "hubspot.base_url",
+	"token-file":  "hubspot.token_file",
+	"store":       "store.path",
+	"pipelines":   "pipelines.dir",
+	"mappings":    "mappings.dir",
+	"http-addr":   "http.addr",
+	"public-addr": "public.addr",
+	"interval":    "sync.interval",
+	"reports":     "reports.dir",
+	"log-level":   "log.level",
 }
 
 // Error is one bad setting. It names where the value came from (a file
@@ -200,11 +298,12 @@ const (
 	kindString kind = iota
 	kindInt
 	kindDuration
+	kindBool
 )
 
 // durations are the keys read as Go durations; the other keys take their
 // kind from their default.
-var durations = map[string]bool{"hubspot.timeout": true, "sync.interval": true, "sync.lookback": true}
+var durations = map[string]bool{"hubspot.timeout": true, "sync.interval": true, "sync.lookback": true, "public.link_ttl": true}
 
 func kindOf(key string) kind {
 	if durations[key] {
@@ -212,6 +311,9 @@ func kindOf(key string) kind {
 	}
 	if _, ok := defaults[key].(int); ok {
 		return kindInt
+	}
+	if _, ok := defaults[key].(bool); ok {
+		return kindBool
 	}
 	return kindString
 }
@@ -283,6 +385,7 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	c.File = file
+	c.Sources = source
 	slices.Sort(ignored)
 	for _, name := range ignored {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%s is not a setting and was ignored", name))
@@ -294,6 +397,20 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 			problems = append(problems, &Error{Source: source["hubspot.token_file"], Key: "hubspot.token_file", Msg: err.Error()})
 		}
 		c.HubSpot.Token = strings.TrimSpace(string(b))
+		// A token anyone on the machine can read is a token anyone can
+		// use; it still works, so this is a warning, not an error.
+		if info, err := os.Stat(c.HubSpot.TokenFile); err == nil && info.Mode().Perm()&0o077 != 0 {
+			e := &Error{Source: source["hubspot.token_file"], Key: "hubspot.token_file", Msg: fmt.Sprintf(
+				"%s can be read by group or others (mode %04o): chmod 600 it", c.HubSpot.TokenFile, info.Mode().Perm())}
+			c.Warnings = append(c.Warnings, e.Error())
+		}
+	}
+	if f := c.Notify.SMTP.PasswordFile; f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			problems = append(problems, &Error{Source: source["notify.smtp.password_file"], Key: "notify.smtp.password_file", Msg: err.Error()})
+		}
+		c.Notify.SMTP.Password = strings.TrimSpace(string(b))
 	}
 	if err := c.validate(source); err != nil {
 		problems = append(problems, inner(err)...)
@@ -479,6 +596,19 @@ func checkKinds(v *viper.Viper, source map[string]string) error {
 			default:
 				bad("want a whole number")
 			}
+		case kindBool:
+			switch x := val.(type) {
+			case bool:
+			case string:
+				b, err := strconv.ParseBool(strings.TrimSpace(x))
+				if err != nil {
+					bad("want true or false")
+				} else {
+					v.Set(key, b)
+				}
+			default:
+				bad("want true or false")
+			}
 		case kindDuration:
 			switch x := val.(type) {
 			case string:
@@ -560,8 +690,10 @@ func (c *Config) validate(source map[string]string) error {
 			bad(kv.key, "%q: %v", kv.spec, err)
 		}
 	}
-	if _, err := time.LoadLocation(c.Reports.TimeZone); err != nil {
+	if loc, err := time.LoadLocation(c.Reports.TimeZone); err != nil {
 		bad("reports.timezone", "%v", err)
+	} else {
+		c.Reports.Location = loc
 	}
 	// oneOf checks a word from a short list and folds its case, so that
 	// "XLSX" works wherever "xlsx" does.
@@ -582,15 +714,97 @@ func (c *Config) validate(source map[string]string) error {
 	oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
 	oneOf("log.format", &c.Log.Format, "text", "json")
 	oneOf("sandbox.seed", &c.Sandbox.Seed, "demo", "empty")
+	oneOf("console.auth", &c.Console.Auth, "none", "oidc", "proxy")
+	switch c.Console.Auth {
+	case "oidc":
+		for _, kv := range []struct{ key, val string }{
+			{"console.allowed_groups", c.Console.AllowedGroups}, {"console.oidc_client_id", c.Console.OIDCClientID},
+			{"console.oidc_client_secret", c.Console.OIDCClientSecret}, {"console.oidc_issuer", c.Console.OIDCIssuer},
+			{"console.oidc_redirect_url", c.Console.OIDCRedirectURL},
+		} {
+			if strings.TrimSpace(kv.val) == "" {
+				bad(kv.key, "empty: console.auth oidc needs it")
+			}
+		}
+	case "proxy":
+		if strings.TrimSpace(c.Console.ProxyTrusted) == "" {
+			bad("console.proxy_trusted", "empty: console.auth proxy needs the proxy's addresses")
+		}
+		if strings.TrimSpace(c.Console.AllowedGroups) == "" {
+			bad("console.allowed_groups", "empty: console.auth proxy needs the groups allowed in")
+		}
+	}
+	if _, _, err := net.SplitHostPort(c.Public.Addr); err != nil {
+		bad("public.addr", "%q: want host:port, such as 127.0.0.1:8081", c.Public.Addr)
+	} else if c.Public.Addr == c.HTTP.Addr {
+		bad("public.addr", "%q: the same as http.addr; operations and public endpoints never share a listener", c.Public.Addr)
+	}
+	if c.Public.BaseURL == "" {
+		c.Public.BaseURL = "http://" + c.Public.Addr
+	} else if u, err := url.Parse(c.Public.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		bad("public.base_url", "%q: want the http or https URL outsiders use, such as https://tilaukset.example.fi", c.Public.BaseURL)
+	}
+	if c.Public.LinkSecretFile == "" {
+		// Beside the store, as the demo sandbox's state is: links belong
+		// to the store whose orders they open.
+		c.Public.LinkSecretFile = strings.TrimSuffix(c.Store.Path, ".db") + "-link.key"
+	}
+	if c.Public.LinkTTL < time.Hour {
+		bad("public.link_ttl", "%s: want at least 1h", c.Public.LinkTTL)
+	}
+	if c.Public.RateLimit < 1 {
+		bad("public.rate_limit", "%d: want at least 1", c.Public.RateLimit)
+	}
+	if c.Notify.OutboxDir == "" && c.Notify.SMTP.Host == "" {
+		bad("notify.outbox_dir", "empty, and no notify.smtp.host: mail would have nowhere to go")
+	}
+	if c.Notify.SMTP.Port < 1 || c.Notify.SMTP.Port > 65535 {
+		bad("notify.smtp.port", "%d: want a port from 1 to 65535", c.Notify.SMTP.Port)
+	}
+	oneOf("notify.smtp.tls", &c.Notify.SMTP.TLS, "starttls", "tls", "none")
+	if f := c.Notify.SMTP.From; !strings.Contains(f, "@") {
+		bad("notify.smtp.from", "%q: want an e-mail address", f)
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}
 	return nil
 }
 
-// Demo reports whether no token is configured, in which case alusta runs
-// against its embedded sandbox.
-func (c *Config) Demo() bool { return c.HubSpot.Token == "" }
+// Demo reports whether alusta runs against its embedded sandbox: --demo was
+// given, or no token is configured (CheckDemo refuses the latter where the
+// configuration looks like production).
+func (c *Config) Demo() bool { return c.ForceDemo || c.HubSpot.Token == "" }
+
+// productionKeys are settings a newcomer trying the demo never sets: any of
+// them set explicitly means someone meant a real portal, and a missing token
+// is then a mistake (a secret that failed to mount), not a wish for the demo.
+var productionKeys = []string{"store.path", "hubspot.base_url", "hubspot.token_file", "http.webhook_secret"}
+
+// CheckDemo refuses to fall into demo mode for want of a token when the
+// configuration looks like production; --demo (ForceDemo) overrides.
+func (c *Config) CheckDemo() error {
+	if c.ForceDemo || c.HubSpot.Token != "" {
+		return nil
+	}
+	var set []string
+	for _, k := range productionKeys {
+		if src, ok := c.Sources[k]; ok {
+			set = append(set, fmt.Sprintf("%s (by %s)", k, src))
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	verb := "is"
+	if len(set) > 1 {
+		verb = "are"
+	}
+	return fmt.Errorf("config: %w", &Error{Key: "hubspot.token", Msg: fmt.Sprintf(
+		"not set, but %s %s set, so this is not the demo: give the private-app token "+
+			"(ALUSTA_HUBSPOT_TOKEN, hubspot.token or hubspot.token_file), or pass --demo to run the demo sandbox on purpose",
+		strings.Join(set, " and "), verb)})
+}
 
 // Redacted returns a copy that is safe to print: secrets replaced by a
 // marker that still shows whether they were set.
@@ -598,6 +812,9 @@ func (c *Config) Redacted() Config {
 	r := *c
 	r.HubSpot.Token = redact(r.HubSpot.Token)
 	r.HTTP.WebhookSecret = redact(r.HTTP.WebhookSecret)
+	r.Console.OIDCClientSecret = redact(r.Console.OIDCClientSecret)
+	r.Notify.WebhookSecret = redact(r.Notify.WebhookSecret)
+	r.Notify.SMTP.Password = redact(r.Notify.SMTP.Password)
 	return r
 }
 

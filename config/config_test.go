@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -110,6 +111,18 @@ func TestLoadErrors(t *testing.T) {
 		{name: "base URL", args: []string{"--base-url", "api.hubapi.com"}, want: `config: --base-url: hubspot.base_url: "api.hubapi.com": want an http or https URL such as https://api.hubapi.com`},
 		{name: "listen address", env: []string{"ALUSTA_HTTP_ADDR=8080"}, want: `config: ALUSTA_HTTP_ADDR: http.addr: "8080": want host:port, such as 127.0.0.1:8080`},
 		{name: "token file", env: []string{"ALUSTA_HUBSPOT_TOKEN_FILE=testdata/absent-token"}, want: "config: ALUSTA_HUBSPOT_TOKEN_FILE: hubspot.token_file: open testdata/absent-token: no such file or directory"},
+		{name: "one listener for both", args: []string{"--public-addr", "127.0.0.1:8080"},
+			want: `config: --public-addr: public.addr: "127.0.0.1:8080": the same as http.addr; operations and public endpoints never share a listener`},
+		{name: "public base URL", env: []string{"ALUSTA_PUBLIC_BASE_URL=tilaukset.example.fi"},
+			want: `config: ALUSTA_PUBLIC_BASE_URL: public.base_url: "tilaukset.example.fi": want the http or https URL outsiders use, such as https://tilaukset.example.fi`},
+		{name: "link lifetime", env: []string{"ALUSTA_PUBLIC_LINK_TTL=10m"}, want: "config: ALUSTA_PUBLIC_LINK_TTL: public.link_ttl: 10m0s: want at least 1h"},
+		{name: "personal id switch", env: []string{"ALUSTA_INTAKE_ACCEPT_PERSONAL_ID=maybe"}, want: "config: ALUSTA_INTAKE_ACCEPT_PERSONAL_ID: intake.accept_personal_id: maybe: want true or false"},
+		{name: "smtp", env: []string{"ALUSTA_NOTIFY_SMTP_TLS=ssl", "ALUSTA_NOTIFY_SMTP_PORT=0", "ALUSTA_NOTIFY_SMTP_PASSWORD_FILE=testdata/absent-password"},
+			want: "config: ALUSTA_NOTIFY_SMTP_PASSWORD_FILE: notify.smtp.password_file: open testdata/absent-password: no such file or directory"},
+		{name: "smtp values", env: []string{"ALUSTA_NOTIFY_SMTP_TLS=ssl", "ALUSTA_NOTIFY_SMTP_PORT=0", "ALUSTA_NOTIFY_SMTP_FROM=alusta"},
+			want: "config: ALUSTA_NOTIFY_SMTP_PORT: notify.smtp.port: 0: want a port from 1 to 65535\n" +
+				"ALUSTA_NOTIFY_SMTP_TLS: notify.smtp.tls: \"ssl\": want starttls, tls or none\n" +
+				"ALUSTA_NOTIFY_SMTP_FROM: notify.smtp.from: \"alusta\": want an e-mail address"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,6 +131,22 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("got %v, want %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestOrderLoopSettings checks the public listener's and the
+// notifications' settings and their defaults.
+func TestOrderLoopSettings(t *testing.T) {
+	c, err := Load("", flagSet(t), []string{"ALUSTA_INTAKE_ACCEPT_PERSONAL_ID=true", "ALUSTA_NOTIFY_SMTP_HOST=smtp.example.fi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Public.Addr != "127.0.0.1:8081" || c.Public.BaseURL != "http://127.0.0.1:8081" || c.Public.LinkTTL != 14*24*time.Hour ||
+		c.Public.LinkSecretFile != "./alusta-link.key" {
+		t.Errorf("public: got %+v, want 127.0.0.1:8081, its URL, 14 days", c.Public)
+	}
+	if !c.Intake.AcceptPersonalID || c.Notify.SMTP.Host != "smtp.example.fi" || c.Notify.SMTP.Port != 587 || c.Notify.SMTP.TLS != "starttls" || c.Notify.OutboxDir != "./outbox" {
+		t.Errorf("got intake %+v notify %+v", c.Intake, c.Notify)
 	}
 }
 
@@ -193,5 +222,44 @@ func TestTokenNeverShown(t *testing.T) {
 	}
 	if strings.Contains(r.HubSpot.Token+r.HTTP.WebhookSecret, "secret") {
 		t.Error("a secret survived redaction")
+	}
+}
+
+// TestTokenFileModeWarning checks that a token file others can read is
+// named in a warning that says what to do, and one kept private is not.
+// Before, a loosely permitted file passed silently.
+func TestTokenFileModeWarning(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		mode os.FileMode
+		want []string
+	}{
+		{name: "private", mode: 0o600},
+		{name: "group readable", mode: 0o640, want: []string{"ALUSTA_HUBSPOT_TOKEN_FILE: hubspot.token_file: %s can be read by group or others (mode 0640): chmod 600 it"}},
+		{name: "world readable", mode: 0o644, want: []string{"ALUSTA_HUBSPOT_TOKEN_FILE: hubspot.token_file: %s can be read by group or others (mode 0644): chmod 600 it"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "token")
+			if err := os.WriteFile(f, []byte("pat-eu1-secret\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(f, tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			c, err := Load("", nil, []string{"ALUSTA_HUBSPOT_TOKEN_FILE=" + f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, w := range tt.want {
+				want = append(want, fmt.Sprintf(w, f))
+			}
+			if !slices.Equal(c.Warnings, want) {
+				t.Errorf("got %q, want %q", c.Warnings, want)
+			}
+			if strings.Contains(strings.Join(c.Warnings, ""), "secret") {
+				t.Error("a warning shows the token")
+			}
+		})
 	}
 }

@@ -75,7 +75,7 @@ func BenchmarkFirstSync(b *testing.B) {
 			b.Fatal(err)
 		}
 		d, err := New(Options{
-			Client: client, Store: st, PipelinesDir: "../pipelines", MappingsDir: "../mappings",
+			Client: client, Store: st, PipelinesDir: "../testdata/rules/pipelines", MappingsDir: "../testdata/rules/mappings",
 			Lookback: 2 * time.Minute, Now: now,
 		})
 		if err != nil {

@@ -72,7 +72,7 @@ func converge(ctx context.Context, baseURL, storePath string, now time.Time, max
 	}
 	defer st.Close()
 	d, err := New(Options{
-		Client: client, Store: st, PipelinesDir: "../pipelines", MappingsDir: "../mappings",
+		Client: client, Store: st, PipelinesDir: "../testdata/rules/pipelines", MappingsDir: "../testdata/rules/mappings",
 		Lookback: time.Minute, Now: clock,
 	})
 	if err != nil {

@@ -81,7 +81,7 @@ func newCycleRigWrapped(t *testing.T, t0 time.Time, wrap func(http.Handler) http
 	}
 	t.Cleanup(func() { r.st.Close() })
 	r.d, err = New(Options{
-		Client: client, Store: r.st, PipelinesDir: "../pipelines", MappingsDir: "../mappings",
+		Client: client, Store: r.st, PipelinesDir: "../testdata/rules/pipelines", MappingsDir: "../testdata/rules/mappings",
 		Interval: time.Hour, Lookback: r.lookback, Now: r.clock.now,
 	})
 	if err != nil {

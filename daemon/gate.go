@@ -123,14 +123,17 @@ func StoredInputs(ctx context.Context, st *store.Store, m *mappings.Mapping, own
 	if err != nil {
 		return nil, err
 	}
-	providers := pipelines.ParseProviders(m, objects(companies))
+	providers := make([]pipelines.Provider, len(companies))
+	for i, r := range companies {
+		providers[i] = pipelines.ProviderOf(r.ID, r.Properties)
+	}
 	var out []pipelines.Input
 	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
 		recs, err := st.Records(ctx, typ, store.Filter{})
 		if err != nil {
 			return nil, err
 		}
-		for _, o := range objects(recs) {
+		for _, o := range Objects(m, typ, recs) {
 			in := pipelines.Input{ObjectType: typ, Record: o, Owners: owners}
 			if typ == hubspot.Deals {
 				in.Providers = providers
@@ -141,12 +144,27 @@ func StoredInputs(ctx context.Context, st *store.Store, m *mappings.Mapping, own
 	return out, nil
 }
 
-func objects(recs []store.Record) []hubspot.Object {
+// Objects turns cached records back into the wire shape the engine reads:
+// the store keeps alusta's names (see mappings.Mapping.Translate), the
+// engine reads the portal's properties.
+func Objects(m *mappings.Mapping, objectType string, recs []store.Record) []hubspot.Object {
 	out := make([]hubspot.Object, len(recs))
 	for i, r := range recs {
-		out[i] = objectOf(r)
+		out[i] = objectOf(m, objectType, r)
 	}
 	return out
+}
+
+func objectOf(m *mappings.Mapping, objectType string, r store.Record) hubspot.Object {
+	props := make(map[string]*string, len(r.Properties))
+	for k, v := range r.Properties {
+		name := m.Property(objectType, k)
+		if name == "" {
+			name = k
+		}
+		props[name] = &v
+	}
+	return hubspot.Object{ID: r.ID, Properties: props, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Archived: r.Archived}
 }
 
 // gate decides whether next may replace the running rules: its folder's
@@ -172,7 +190,7 @@ func (d *Daemon) gate(ctx context.Context, next *ruleset) error {
 		return fmt.Errorf("plan the change: %w", err)
 	}
 	d.cycleMu.Lock()
-	plan, err := pipelines.ComparePlan(cur.engine, next.engine, inputs, d.state, d.now())
+	plan, err := pipelines.ComparePlan(cur.engine, next.engine, inputs, d.mem.state, d.now())
 	d.cycleMu.Unlock()
 	if err != nil {
 		return fmt.Errorf("plan the change: %w", err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 )
 
 // Health is what /readyz answers from: the daemon is ready once its first
@@ -66,10 +67,58 @@ func Mux(g prometheus.Gatherer, hooks http.Handler, ready func() (bool, string))
 	return mux
 }
 
-// Serve runs an HTTP server on ln until ctx ends, then shuts it down,
-// giving requests in flight five seconds to finish.
+// Limits bound what one client can hold of the daemon's HTTP server: a
+// slow or idle client must not keep a descriptor open indefinitely, and a
+// flood of connections must not exhaust them (the webhook endpoint faces
+// the internet).
+type Limits struct {
+	// ReadTimeout covers the headers and the body; a body trickled in a
+	// byte at a time is cut off when it runs out.
+	ReadHeaderTimeout, ReadTimeout time.Duration
+	WriteTimeout, IdleTimeout      time.Duration
+	// MaxConns caps connections open at once; more wait in the kernel's
+	// backlog until one closes.
+	MaxConns int
+	// MaxBody is the largest request body read; larger ones get 413
+	// before any handler work.
+	MaxBody int64
+}
+
+// DefaultLimits suit HubSpot's webhook deliveries (at most 100 events,
+// well under 1 MiB) and Prometheus scrapes.
+func DefaultLimits() Limits {
+	return Limits{
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxConns:          256,
+		MaxBody:           maxWebhookBody,
+	}
+}
+
+// Serve runs an HTTP server on ln with DefaultLimits until ctx ends, then
+// shuts it down, giving requests in flight five seconds to finish.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	return ServeLimited(ctx, ln, h, DefaultLimits())
+}
+
+// ServeLimited is Serve with chosen limits.
+func ServeLimited(ctx context.Context, ln net.Listener, h http.Handler, l Limits) error {
+	if l.MaxConns > 0 {
+		ln = netutil.LimitListener(ln, l.MaxConns)
+	}
+	if l.MaxBody > 0 {
+		h = limitBody(h, l.MaxBody)
+	}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: l.ReadHeaderTimeout,
+		ReadTimeout:       l.ReadTimeout,
+		WriteTimeout:      l.WriteTimeout,
+		IdleTimeout:       l.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -84,4 +133,18 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 		err = errors.Join(err, serr)
 	}
 	return err
+}
+
+// limitBody answers 413 at once to a request that declares a body over max,
+// and cuts off one that sends more than it declared or declares nothing.
+func limitBody(h http.Handler, max int64) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > max {
+			w.Header().Set("Connection", "close")
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, max)
+		h.ServeHTTP(w, r)
+	})
 }

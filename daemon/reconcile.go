@@ -59,6 +59,28 @@ func (d *Daemon) Reconcile(ctx context.Context) (map[string]Gaps, error) {
 	return out, nil
 }
 
+// RunReconcile runs Reconcile on the schedule of Options.Reconcile until
+// ctx ends, as report.Scheduler runs the nightly export. Reconcile logs
+// what it found; a failure is logged here and does not stop the schedule.
+func (d *Daemon) RunReconcile(ctx context.Context) error {
+	if d.reconcile == nil {
+		return nil
+	}
+	for {
+		now := d.now()
+		t := time.NewTimer(d.reconcile.Next(now).Sub(now))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		if _, err := d.Reconcile(ctx); err != nil && ctx.Err() == nil {
+			d.log.Error("reconcile failed", "err", err)
+		}
+	}
+}
+
 func (c *cycle) reconcile(ctx context.Context, typ string) (Gaps, error) {
 	d := c.d
 	remote := make(map[string]time.Time)

@@ -25,14 +25,19 @@ type inProcess struct {
 
 func newInProcess(t *testing.T, t0 time.Time) *inProcess {
 	t.Helper()
-	return newInProcessWith(t, t0, "../pipelines")
+	return newInProcessWith(t, t0, "../testdata/rules/pipelines")
 }
 
 func newInProcessWith(t *testing.T, t0 time.Time, rulesDir string) *inProcess {
 	t.Helper()
+	return newInProcessFrom(t, t0, rulesDir, "../testdata/rules/mappings", sandbox.DemoSize{})
+}
+
+func newInProcessFrom(t *testing.T, t0 time.Time, rulesDir, mapDir string, size sandbox.DemoSize) *inProcess {
+	t.Helper()
 	p := &inProcess{now: t0}
 	clock := func() time.Time { return p.now }
-	crm, err := sandbox.New(sandbox.Options{Seed: "demo", Now: clock, Logger: slog.New(slog.DiscardHandler)})
+	crm, err := sandbox.New(sandbox.Options{Seed: "demo", DemoSize: size, Now: clock, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +53,7 @@ func newInProcessWith(t *testing.T, t0 time.Time, rulesDir string) *inProcess {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	d, err := New(Options{Client: client, Store: st, PipelinesDir: rulesDir, MappingsDir: "../mappings",
+	d, err := New(Options{Client: client, Store: st, PipelinesDir: rulesDir, MappingsDir: mapDir,
 		Lookback: time.Minute, Now: clock})
 	if err != nil {
 		t.Fatal(err)

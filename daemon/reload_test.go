@@ -16,7 +16,7 @@ import (
 // with the rules it had. A good edit then takes effect.
 func TestReloadKeepsLastGoodRules(t *testing.T) {
 	dir := t.TempDir()
-	files, err := filepath.Glob("../pipelines/*.yaml")
+	files, err := filepath.Glob("../testdata/rules/pipelines/*.yaml")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("rule files: %v %v", files, err)
 	}

@@ -72,6 +72,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 					"duration", sum.Duration.Round(time.Millisecond))
 			}
 		}
+		d.noteCycle(ctx, full, sum, err)
 		wait := nextFull.Sub(d.now())
 		if next, ok := d.nextWake(); ok && err == nil {
 			wait = min(wait, max(next.Sub(d.now()), time.Second))
@@ -104,7 +105,7 @@ func (d *Daemon) stopped() bool {
 func (d *Daemon) nextWake() (time.Time, bool) {
 	d.cycleMu.Lock()
 	defer d.cycleMu.Unlock()
-	return d.wakes.next()
+	return d.mem.wakes.next()
 }
 
 func backoff(failures int, interval time.Duration) time.Duration {

@@ -40,7 +40,7 @@ type ShadowRecord struct {
 // engine keeps its clocks and rotations, but not the memory of writes
 // that were never made: otherwise the next cycle would take the CRM's
 // unchanged values for a person's edit, and route notes would be spent.
-func (c *cycle) shadowPush(ctx context.Context, typ string, todo []pending, now time.Time) error {
+func (c *cycle) shadowPush(ctx context.Context, typ string, todo []decided, now time.Time) error {
 	d := c.d
 	states := map[string]any{}
 	keys := make([]string, 0, len(todo))
@@ -48,10 +48,11 @@ func (c *cycle) shadowPush(ctx context.Context, typ string, todo []pending, now 
 		p := &todo[i]
 		key := typ + "/" + p.obj.ID
 		keys = append(keys, key)
-		if rs := d.state.Records[key]; rs != nil {
+		d.mem.state.Apply(p.change)
+		if rs := d.mem.state.Records[key]; rs != nil {
 			rs.Written, rs.Noted = nil, nil
-			if p.snap != nil {
-				rs.Written, rs.Noted = p.snap.Written, p.snap.Noted
+			if p.before != nil {
+				rs.Written, rs.Noted = p.before.Written, p.before.Noted
 			}
 		}
 		if len(p.dec.Writes) == 0 && len(p.dec.Notes) == 0 {

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -87,8 +88,16 @@ func TestWebhookDeduplicates(t *testing.T) {
 		{EventID: 10, SubscriptionType: "object.propertyChange", ObjectTypeID: "0-3", ObjectID: 6000000001, PropertyName: "dealstage", PropertyValue: "702000014"},
 		{EventID: 11, SubscriptionType: "object.propertyChange", ObjectTypeID: "0-3", ObjectID: 6000000001, PropertyName: "amount", PropertyValue: "120"},
 	}
-	first := h.fresh(events)
-	second := h.fresh(events)
+	raw, err := json.Marshal(events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in []inboundEvent
+	if err := json.Unmarshal(raw, &in); err != nil {
+		t.Fatal(err)
+	}
+	first := h.fresh(in)
+	second := h.fresh(in)
 	if len(first) != 2 || len(second) != 0 {
 		t.Errorf("got %d then %d changes, want 2 then 0", len(first), len(second))
 	}

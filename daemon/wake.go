@@ -2,7 +2,14 @@ package daemon
 
 import (
 	"container/heap"
+	"context"
+	"fmt"
+	"strings"
 	"time"
+
+	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/pipelines"
+	"github.com/alusta/alusta/store"
 )
 
 // wakeQueue holds each record's next SLA deadline, earliest first, so the
@@ -77,4 +84,58 @@ func (h *wakeHeap) Pop() any {
 	w := old[len(old)-1]
 	h.items = old[:len(old)-1]
 	return w
+}
+
+// dueWakes decides again the records whose SLA deadline has come.
+func (c *cycle) dueWakes(ctx context.Context) error {
+	due := c.d.mem.wakes.due(c.d.now())
+	byType := make(map[string][]string)
+	for _, key := range due {
+		typ, id, _ := strings.Cut(key, "/")
+		byType[typ] = append(byType[typ], id)
+	}
+	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
+		if err := c.readAndProcess(ctx, typ, byType[typ]); err != nil {
+			return fmt.Errorf("sla deadlines: %w", err)
+		}
+	}
+	return nil
+}
+
+// retryUnassigned decides unassigned orders again when the providers
+// changed in a way assignment depends on.
+func (c *cycle) retryUnassigned(ctx context.Context) error {
+	d := c.d
+	fp := pipelines.ProvidersFingerprint(d.mem.providers)
+	if fp == d.mem.providerFP {
+		return nil
+	}
+	first := d.mem.providerFP == ""
+	d.mem.providerFP = fp
+	if first || len(d.mem.retry) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(d.mem.retry))
+	for id := range d.mem.retry {
+		ids = append(ids, id)
+	}
+	d.log.Info("providers changed: deciding unassigned orders again", "orders", len(ids))
+	return c.readAndProcess(ctx, hubspot.Deals, ids)
+}
+
+// rebuildWakes fills the deadline queue from the engine state once at
+// start; after that each decision updates its own entry. The state keeps
+// due times but not warning times, so every record with a running clock is
+// decided once in the first cycle, which sets its exact next wake.
+func (d *Daemon) rebuildWakes() {
+	d.mem.wakes = wakeQueue{}
+	now := d.now()
+	for key, r := range d.mem.state.Records {
+		for _, s := range r.SLA {
+			if s.Stopped.IsZero() && !s.Paused && s.Status != store.SLABreached && s.Status != store.SLAMet {
+				d.mem.wakes.set(key, now)
+				break
+			}
+		}
+	}
 }

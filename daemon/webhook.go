@@ -24,6 +24,21 @@ const maxWebhookAge = 5 * time.Minute
 // 100 events, each well under 1 KiB.
 const maxWebhookBody = 1 << 20
 
+// dedupeWindow is how long an event id is remembered: HubSpot retries a
+// failed delivery for up to a day, but within the first hour nearly always.
+const dedupeWindow = time.Hour
+
+// dedupeCapacity bounds the ids remembered at once (about 50 bytes each):
+// a portal busy enough to send more within dedupeWindow has its oldest ids
+// forgotten early, which costs a needless read, never a lost change.
+const dedupeCapacity = 200_000
+
+// maxTargetsPerDelivery caps the records one delivery may have read at
+// once. HubSpot sends at most 100 events a delivery; a delivery naming more
+// records than that is not HubSpot's, or is a bulk change that polling
+// handles with far fewer calls.
+const maxTargetsPerDelivery = 100
+
 // Target names one record a webhook told us about.
 type Target struct {
 	ObjectType string
@@ -50,7 +65,7 @@ type Webhooks struct {
 	Enqueue   func([]Change)
 
 	mu   sync.Mutex
-	seen map[int64]time.Time
+	seen *dedupe
 }
 
 var errSignature = errors.New("signature does not match")
@@ -70,7 +85,7 @@ func (h *Webhooks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unauthorized", http.StatusUnauthorized)
 		return
 	}
-	var events []hubspot.WebhookEvent
+	var events []inboundEvent
 	if err := json.Unmarshal(body, &events); err != nil {
 		h.Log.Warn("webhook rejected", "err", fmt.Errorf("decode events: %w", err))
 		http.Error(w, "bad event batch", http.StatusBadRequest)
@@ -120,33 +135,65 @@ func (h *Webhooks) uri(r *http.Request) string {
 	return scheme + "://" + r.Host + r.URL.RequestURI()
 }
 
-// fresh drops events seen in the last hour and maps the rest to changes.
-func (h *Webhooks) fresh(events []hubspot.WebhookEvent) []Change {
+// inboundEvent is a delivered event whose objectId is kept as sent, so
+// that one malformed id drops its event rather than the whole delivery.
+type inboundEvent struct {
+	hubspot.WebhookEvent
+	ObjectID json.RawMessage `json:"objectId"`
+}
+
+// objectID is the event's record id when it is a positive whole number,
+// as HubSpot's ids are; "" otherwise.
+func (e inboundEvent) objectID() string {
+	id, err := strconv.ParseInt(string(e.ObjectID), 10, 64)
+	if err != nil || id <= 0 {
+		return ""
+	}
+	return strconv.FormatInt(id, 10)
+}
+
+// fresh drops events seen in the last hour, events that name no record of
+// a type alusta syncs, and targets beyond the per-delivery cap, and maps the
+// rest to changes.
+func (h *Webhooks) fresh(events []inboundEvent) []Change {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := h.Now()
 	if h.seen == nil {
-		h.seen = make(map[int64]time.Time)
+		h.seen = newDedupe(dedupeCapacity, dedupeWindow)
 	}
-	for id, at := range h.seen {
-		if now.Sub(at) > time.Hour {
-			delete(h.seen, id)
-		}
-	}
-	var out []Change
+	var (
+		out              []Change
+		targets          = map[Target]bool{}
+		invalid, overCap int
+	)
 	for _, e := range events {
-		if _, ok := h.seen[e.EventID]; ok && e.EventID != 0 {
+		if e.EventID != 0 && h.seen.seen(e.EventID, now) {
 			continue
 		}
-		h.seen[e.EventID] = now
-		typ := objectTypeOf(e)
-		if typ == "" || e.ObjectID == 0 {
+		typ, id := objectTypeOf(e.WebhookEvent), e.objectID()
+		if typ == "" {
+			// Notes and other objects alusta does not sync: HubSpot
+			// sends them to every subscription of the app.
 			continue
 		}
-		out = append(out, Change{
-			Target:   Target{ObjectType: typ, ID: strconv.FormatInt(e.ObjectID, 10)},
-			Property: e.PropertyName, Value: e.PropertyValue,
-		})
+		if id == "" {
+			invalid++
+			continue
+		}
+		t := Target{ObjectType: typ, ID: id}
+		if !targets[t] && len(targets) >= maxTargetsPerDelivery {
+			overCap++
+			continue
+		}
+		targets[t] = true
+		out = append(out, Change{Target: t, Property: e.PropertyName, Value: e.PropertyValue})
+	}
+	if invalid > 0 || overCap > 0 {
+		// Counts only: the ids came from outside and are not worth a log
+		// line each.
+		h.Log.Warn("webhook events dropped; polling will find real changes",
+			"bad_object_id", invalid, "over_cap", overCap, "cap", maxTargetsPerDelivery)
 	}
 	return out
 }

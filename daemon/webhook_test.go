@@ -89,7 +89,7 @@ func startHookRig(tb testing.TB, searchRate int) *hookRig {
 		tb.Fatal(err)
 	}
 	r.d, err = New(Options{
-		Client: client, Store: r.st, PipelinesDir: "../pipelines", MappingsDir: "../mappings",
+		Client: client, Store: r.st, PipelinesDir: "../testdata/rules/pipelines", MappingsDir: "../testdata/rules/mappings",
 		Interval: time.Hour, Lookback: time.Minute, Now: now, Registerer: r.reg,
 	})
 	if err != nil {
@@ -200,6 +200,12 @@ func (r *hookRig) post(tb testing.TB, events []hubspot.WebhookEvent, secret stri
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return r.postRaw(tb, body, secret, ts)
+}
+
+// postRaw delivers a body as it is, signed with secret.
+func (r *hookRig) postRaw(tb testing.TB, body []byte, secret string, ts time.Time) int {
+	tb.Helper()
 	req, err := http.NewRequest(http.MethodPost, r.hookURL, bytes.NewReader(body))
 	if err != nil {
 		tb.Fatal(err)
@@ -458,32 +464,7 @@ func countWrites(ws []store.Write, prop, value string, status store.WriteStatus)
 // arrives.
 func TestWebhookEndpointDeduplicates(t *testing.T) {
 	now := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
-	var (
-		mu  sync.Mutex
-		got []Change
-	)
-	hooks := &Webhooks{Secret: hookSecret, Now: func() time.Time { return now }, Log: slog.New(slog.DiscardHandler),
-		Enqueue: func(cs []Change) {
-			mu.Lock()
-			got = append(got, cs...)
-			mu.Unlock()
-		}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- Serve(ctx, ln, Mux(prometheus.NewRegistry(), hooks, func() (bool, string) { return true, "ok" }))
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	r := &hookRig{hookURL: "http://" + ln.Addr().String() + "/webhooks/hubspot"}
+	r, take := startEndpoint(t, now)
 	ev := func(id, obj int64) hubspot.WebhookEvent {
 		return hubspot.WebhookEvent{EventID: id, SubscriptionType: "object.propertyChange", ObjectTypeID: "0-5",
 			ObjectID: obj, PropertyName: "hs_ticket_priority", PropertyValue: "URGENT", OccurredAt: now.UnixMilli()}
@@ -500,21 +481,16 @@ func TestWebhookEndpointDeduplicates(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			mu.Lock()
-			got = nil
-			mu.Unlock()
 			if status := r.post(t, tc.events, hookSecret, now); status != http.StatusNoContent {
 				t.Fatalf("got status %d, want %d", status, http.StatusNoContent)
 			}
-			mu.Lock()
 			var ids []string
-			for _, c := range got {
+			for _, c := range take() {
 				if c.ObjectType != hubspot.Tickets {
 					t.Errorf("got object type %q, want %q", c.ObjectType, hubspot.Tickets)
 				}
 				ids = append(ids, c.ID)
 			}
-			mu.Unlock()
 			if !slices.Equal(ids, tc.want) {
 				t.Errorf("got %v handed on, want %v", ids, tc.want)
 			}

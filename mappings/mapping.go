@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/alusta/alusta/config/yamlpos"
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/locale"
 )
@@ -33,7 +34,7 @@ type Mapping struct {
 	Objects map[string]*Object `yaml:"objects"`
 	Written Written            `yaml:"written"`
 
-	doc     *Doc
+	doc     *yamlpos.Doc
 	printer *locale.Printer
 }
 
@@ -69,7 +70,7 @@ type Written struct {
 var (
 	ticketFields  = []string{"subject", "content", "pipeline", "stage", "priority", "source", "owner", "service", "municipality", "client_group", "language", "kind", "provider", "feedback_score"}
 	dealFields    = []string{"name", "pipeline", "stage", "amount", "close_date", "owner", "service", "municipality", "units", "unit", "payer", "client_choice", "language"}
-	companyFields = []string{"name", "active", "services", "areas", "languages", "capacity", "weight", "prices", "business_id"}
+	companyFields = []string{"name", "active", "services", "areas", "languages", "capacity", "weight", "prices", "order_email", "order_webhook", "business_id"}
 	ticketStages  = []string{"new", "in_progress", "waiting", "closed"}
 	dealStages    = []string{"received", "assigned", "accepted", "declined", "active", "delivered", "cancelled"}
 )
@@ -125,7 +126,7 @@ func Parse(file string, data []byte) (*Mapping, error) { return parse(file, data
 
 func parse(file string, data []byte) (*Mapping, error) {
 	m := &Mapping{}
-	doc, errs := DecodeFile(file, data, m)
+	doc, errs := yamlpos.DecodeFile(file, data, m)
 	m.doc = doc
 	errs = append(errs, m.validate()...)
 	p, err := locale.New(m.Locale)
@@ -142,8 +143,8 @@ func parse(file string, data []byte) (*Mapping, error) {
 // Printer writes texts in the portal's language.
 func (m *Mapping) Printer() *locale.Printer { return m.printer }
 
-func (m *Mapping) validate() Errors {
-	var errs Errors
+func (m *Mapping) validate() yamlpos.Errors {
+	var errs yamlpos.Errors
 	d := m.doc
 	for _, t := range slices.Sorted(maps.Keys(m.Objects)) {
 		o := m.Objects[t]
@@ -214,13 +215,85 @@ func (m *Mapping) Field(objectType, field string) string {
 	return o.Fields[field]
 }
 
-// reportProperties are read whatever the mapping says, because the reports
-// count with them: a ticket's closed_date (workload: closed per week) and a
-// deal's closedate (billing: the month an order was delivered in). HubSpot
-// sends neither unless asked.
-var reportProperties = map[string][]string{
-	hubspot.Tickets: {"closed_date", "createdate"},
-	hubspot.Deals:   {"closedate", "createdate"},
+// ClosedAt is alusta's name for a ticket's closed_date, HubSpot's built-in
+// property that no mapping renames.
+const ClosedAt = "closed_at"
+
+// Written keys: alusta's names for the properties it writes, as Translate
+// returns them.
+const (
+	KeyQueue      = "queue"
+	KeyProvider   = "provider"
+	KeyDeclinedBy = "declined_by"
+	KeySLADue     = "sla_due"
+	KeySLAStatus  = "sla_status"
+	KeyDecision   = "decision"
+)
+
+// names lists, for one object type, alusta's name of each property the
+// mapping reads: the fields, then what alusta writes, then the built-ins
+// the reports need. A field and a written key of the same name (a ticket's
+// provider) are one name: the field wins.
+func (m *Mapping) names(objectType string) [][2]string {
+	o := m.Objects[objectType]
+	if o == nil {
+		return nil
+	}
+	out := make([][2]string, 0, len(o.Fields)+8)
+	for _, f := range slices.Sorted(maps.Keys(o.Fields)) {
+		out = append(out, [2]string{f, o.Fields[f]})
+	}
+	if objectType != hubspot.Companies {
+		w := m.Written
+		for _, kv := range [][2]string{{KeyQueue, w.Queue}, {KeyProvider, w.Provider}, {KeyDeclinedBy, w.DeclinedBy},
+			{KeySLADue, w.SLADue}, {KeySLAStatus, w.SLAStatus}, {KeyDecision, w.Decision}} {
+			if _, isField := o.Fields[kv[0]]; !isField && kv[1] != "" {
+				out = append(out, kv)
+			}
+		}
+	}
+	for _, kv := range builtins[objectType] {
+		if _, isField := o.Fields[kv[0]]; !isField {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// builtins are HubSpot's own properties the reports count with whatever
+// the mapping says: a ticket's closed_date (workload: closed per week) and
+// a deal's closedate (billing: the month an order was delivered in), the
+// latter unless the mapping names another close_date.
+var builtins = map[string][][2]string{
+	hubspot.Tickets: {{ClosedAt, "closed_date"}},
+	hubspot.Deals:   {{"close_date", "closedate"}},
+}
+
+// Translate returns a record's values under alusta's names (service,
+// units, queue, closed_at, ...) from its HubSpot properties: the one place
+// where HubSpot's names give way to alusta's, so the store, its views, the
+// reports and the daemon never see a portal's own property names. Null and
+// unmapped properties are left out.
+func (m *Mapping) Translate(objectType string, props map[string]*string) map[string]string {
+	names := m.names(objectType)
+	out := make(map[string]string, len(names))
+	for _, kv := range names {
+		if v := props[kv[1]]; v != nil {
+			out[kv[0]] = *v
+		}
+	}
+	return out
+}
+
+// Property returns the HubSpot property that holds alusta's name key of an
+// object type (a field, a written key or closed_at), or "".
+func (m *Mapping) Property(objectType, key string) string {
+	for _, kv := range m.names(objectType) {
+		if kv[0] == key {
+			return kv[1]
+		}
+	}
+	return ""
 }
 
 // Properties returns what to request from HubSpot for an object type: the
@@ -239,8 +312,14 @@ func (m *Mapping) Properties(objectType string) []string {
 	for _, p := range o.Read {
 		set[p] = true
 	}
-	for _, p := range reportProperties[objectType] {
-		set[p] = true
+	for _, kv := range builtins[objectType] {
+		if _, isField := o.Fields[kv[0]]; !isField {
+			set[kv[1]] = true
+		}
+	}
+	if objectType != hubspot.Companies {
+		// The reports date tickets and orders by their creation.
+		set["createdate"] = true
 	}
 	if objectType != hubspot.Companies {
 		w := m.Written
@@ -292,7 +371,7 @@ var SLAStatuses = []string{"running", "warning", "paused", "breached", "met"}
 // by object type. An unknown label is an error that lists the labels that
 // exist. Ids are accepted in place of labels.
 func (m *Mapping) Resolve(pipelines map[string][]hubspot.Pipeline) error {
-	var errs Errors
+	var errs yamlpos.Errors
 	for _, t := range slices.Sorted(maps.Keys(m.Objects)) {
 		o := m.Objects[t]
 		if o.Pipeline == "" {

@@ -3,15 +3,39 @@ package mappings
 import (
 	"errors"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/alusta/alusta/config/yamlpos"
 	"github.com/alusta/alusta/connector/hubspot"
 )
 
+// testMappings holds the tests' copy of the shipped mapping: the shipped
+// file is the admins' to edit, and an edit must not break go test.
+var testMappings = filepath.Join("..", "testdata", "rules", "mappings")
+
+// shipped loads the tests' copy of the shipped mapping.
+func shipped(t *testing.T) *Mapping {
+	t.Helper()
+	m, err := Load(testMappings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestEmbeddedDefault checks that the default compiled into alusta parses:
+// Default panics otherwise.
+func TestEmbeddedDefault(t *testing.T) {
+	if m := Default(); len(m.Properties(hubspot.Deals)) == 0 {
+		t.Error("the embedded default mapping reads no deal property")
+	}
+}
+
 func TestDefault(t *testing.T) {
-	m := Default()
+	m := shipped(t)
 	if got := m.Field(hubspot.Deals, "client_choice"); got != "alusta_client_choice" {
 		t.Errorf("got %q, want alusta_client_choice", got)
 	}
@@ -29,14 +53,14 @@ func TestDefault(t *testing.T) {
 	}
 	// Billing dates an order by closedate even when a copied mapping drops
 	// the close_date field.
-	custom := Default()
+	custom := shipped(t)
 	delete(custom.Objects[hubspot.Deals].Fields, "close_date")
 	if deals := custom.Properties(hubspot.Deals); !slices.Contains(deals, "closedate") {
 		t.Errorf("deals: closedate missing from %v", deals)
 	}
 	companies := m.Properties(hubspot.Companies)
-	want := []string{"alusta_provider_active", "alusta_provider_areas", "alusta_provider_business_id", "alusta_provider_capacity", "alusta_provider_languages",
-		"alusta_provider_prices", "alusta_provider_services", "alusta_provider_weight", "name"}
+	want := []string{"alusta_provider_active", "alusta_provider_areas", "alusta_provider_business_id", "alusta_provider_capacity", "alusta_provider_email", "alusta_provider_languages",
+		"alusta_provider_prices", "alusta_provider_services", "alusta_provider_webhook", "alusta_provider_weight", "name"}
 	if !slices.Equal(companies, want) {
 		t.Errorf("companies: got %v, want %v", companies, want)
 	}
@@ -54,13 +78,13 @@ func TestDefault(t *testing.T) {
 }
 
 func TestLoad(t *testing.T) {
-	if _, err := Load("."); err != nil {
-		t.Fatalf("load the shipped mapping: %v", err)
+	if _, err := Load(testMappings); err != nil {
+		t.Fatalf("load the copy of the shipped mapping: %v", err)
 	}
 	_, err := Load(filepath.Join("testdata", "broken"))
-	var es Errors
+	var es yamlpos.Errors
 	if !errors.As(err, &es) {
-		t.Fatalf("got %v, want Errors", err)
+		t.Fatalf("got %v, want yamlpos.Errors", err)
 	}
 	var got []string
 	for _, e := range es {
@@ -91,25 +115,26 @@ func TestResolve(t *testing.T) {
 		hubspot.Deals: {{ID: "default", Label: "Sales pipeline"}, {ID: "9", Label: "Palvelutilaukset", Stages: []hubspot.Stage{
 			{ID: "a", Label: "Vastaanotettu"}, {ID: "b", Label: "Välitetty"}}}},
 	}
-	m := Default()
+	m := shipped(t)
 	err := m.Resolve(pls)
+	f := filepath.Join(testMappings, FileName)
 	want := "mappings: resolve: " +
-		`mappings/mapping.yaml:35:17: objects.deals.stages.assigned: unknown stage "Välitetty tuottajalle" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
-		`mappings/mapping.yaml:36:17: objects.deals.stages.accepted: unknown stage "Tuottaja hyväksynyt" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
-		`mappings/mapping.yaml:37:17: objects.deals.stages.declined: unknown stage "Tuottaja hylännyt" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
-		`mappings/mapping.yaml:38:15: objects.deals.stages.active: unknown stage "Palvelu käynnissä" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
-		`mappings/mapping.yaml:39:18: objects.deals.stages.delivered: unknown stage "Toteutunut" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
-		`mappings/mapping.yaml:40:18: objects.deals.stages.cancelled: unknown stage "Peruttu" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"`
+		f + `:35:17: objects.deals.stages.assigned: unknown stage "Välitetty tuottajalle" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
+		f + `:36:17: objects.deals.stages.accepted: unknown stage "Tuottaja hyväksynyt" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
+		f + `:37:17: objects.deals.stages.declined: unknown stage "Tuottaja hylännyt" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
+		f + `:38:15: objects.deals.stages.active: unknown stage "Palvelu käynnissä" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
+		f + `:39:18: objects.deals.stages.delivered: unknown stage "Toteutunut" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"` + "\n" +
+		f + `:40:18: objects.deals.stages.cancelled: unknown stage "Peruttu" in pipeline "Palvelutilaukset"; stages are "Vastaanotettu", "Välitetty"`
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}
-	m = Default()
+	m = shipped(t)
 	pls[hubspot.Tickets] = pls[hubspot.Tickets][:1]
 	err = m.Resolve(pls)
 	if want := `objects.tickets.pipeline: unknown tickets pipeline "Neuvonta ja ohjaus"; pipelines are "Support"`; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("got %v, want %s", err, want)
 	}
-	m = Default()
+	m = shipped(t)
 	if err := m.Resolve(m.LabelPipelines()); err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +144,44 @@ func TestResolve(t *testing.T) {
 	if got := m.StageID(hubspot.Tickets, "closed"); got != "Suljettu" {
 		t.Errorf("got %q, want Suljettu", got)
 	}
-	c := Default()
+	c := shipped(t)
 	if c.Resolved() || !m.Clone().Resolved() {
 		t.Error("Resolved: got wrong state")
+	}
+}
+
+func TestTranslate(t *testing.T) {
+	m := shipped(t)
+	renamed := shipped(t)
+	renamed.Objects[hubspot.Deals].Fields["units"] = "kotitori_maara"
+	delete(renamed.Objects[hubspot.Deals].Fields, "close_date")
+	s := func(v string) *string { return &v }
+	tests := []struct {
+		name  string
+		m     *Mapping
+		typ   string
+		props map[string]*string
+		want  map[string]string
+	}{
+		{"ticket fields, written keys and closed_at", m, hubspot.Tickets,
+			map[string]*string{"hs_pipeline_stage": s("1"), "alusta_queue": s("neuvonta"), "closed_date": s("2026-03-01"),
+				"alusta_provider": s("301"), "subject": s("apua"), "unmapped": s("x"), "alusta_service": nil},
+			map[string]string{"stage": "1", "queue": "neuvonta", "closed_at": "2026-03-01", "provider": "301", "subject": "apua"}},
+		{"renamed deal property, close date from HubSpot's closedate", renamed, hubspot.Deals,
+			map[string]*string{"kotitori_maara": s("3"), "alusta_units": s("9"), "closedate": s("2026-02-10"), "alusta_provider": s("301")},
+			map[string]string{"units": "3", "close_date": "2026-02-10", "provider": "301"}},
+		{"companies have no written keys", m, hubspot.Companies,
+			map[string]*string{"alusta_provider_capacity": s("10"), "alusta_queue": s("x")},
+			map[string]string{"capacity": "10"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.m.Translate(tt.typ, tt.props); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if got := renamed.Property(hubspot.Deals, "units"); got != "kotitori_maara" {
+		t.Errorf("Property(units): got %q, want kotitori_maara", got)
 	}
 }

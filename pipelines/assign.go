@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -222,11 +223,13 @@ func (x *decider) pick(strategy, key string, eligible []*Provider) *Provider {
 	case "weighted":
 		// Smooth weighted round robin: credit is kept per provider id, so
 		// a provider joining or leaving does not reset the others.
-		w := x.st.Weights[key]
+		// A new map, never the one in the state: states share these
+		// maps (State.scratch copies only the outer map).
+		w := maps.Clone(x.st.Weights[key])
 		if w == nil {
 			w = map[string]float64{}
-			x.st.Weights[key] = w
 		}
+		x.st.Weights[key] = w
 		var total float64
 		var best *Provider
 		for _, p := range eligible {

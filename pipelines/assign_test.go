@@ -17,11 +17,11 @@ import (
 // own labels, as `alusta rules test` does.
 func demoEngine(t testing.TB) (*Engine, *mappings.Mapping) {
 	t.Helper()
-	m := mappings.Default()
+	m := testMapping(t)
 	if err := m.Resolve(m.LabelPipelines()); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Load(".", m)
+	r, err := Load(testRulesDir, m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestAssignmentInvariants(t *testing.T) {
 				st.record("deals/" + id).Declined = declined
 			}
 			open := maps2(st.OpenOrders)
-			d, err := e.Decide(Input{ObjectType: hubspot.Deals, Record: rec, Providers: ps}, st, monday)
+			d, err := e.DecideApply(Input{ObjectType: hubspot.Deals, Record: rec, Providers: ps}, st, monday)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +127,7 @@ func pickN(t *testing.T, e *Engine, st *State, ps []Provider, service string, n 
 	t.Helper()
 	var out []string
 	for i := range n {
-		d, err := e.Decide(Input{ObjectType: hubspot.Deals, Record: deal(strconv.Itoa(start+i), service, "Tampere"), Providers: ps}, st, monday)
+		d, err := e.DecideApply(Input{ObjectType: hubspot.Deals, Record: deal(strconv.Itoa(start+i), service, "Tampere"), Providers: ps}, st, monday)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +182,7 @@ func TestLeastLoaded(t *testing.T) {
 }
 
 func TestOrderedFallback(t *testing.T) {
-	m := mappings.Default()
+	m := testMapping(t)
 	if err := m.Resolve(m.LabelPipelines()); err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +217,7 @@ func TestDeclineChain(t *testing.T) {
 		}
 	}
 	decide := func() Decision {
-		d, err := e.Decide(Input{ObjectType: hubspot.Deals, Record: rec, Providers: ps}, st, monday)
+		d, err := e.DecideApply(Input{ObjectType: hubspot.Deals, Record: rec, Providers: ps}, st, monday)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -269,7 +269,7 @@ func TestProvidersFingerprint(t *testing.T) {
 }
 
 func TestParseProviders(t *testing.T) {
-	m := mappings.Default()
+	m := testMapping(t)
 	companies := []hubspot.Object{
 		obj("5", monday, map[string]string{"name": "A", "alusta_provider_active": "true", "alusta_provider_services": "siivous; kauppa",
 			"alusta_provider_areas": "Tampere;Nokia", "alusta_provider_languages": "fi;sv", "alusta_provider_capacity": "7", "alusta_provider_weight": "2.5"}),

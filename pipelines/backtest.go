@@ -64,7 +64,7 @@ func (e *Engine) backtest(live *Engine, hs []History, now time.Time) (BacktestRe
 		if at.IsZero() || at.After(now) {
 			at = now
 		}
-		d, err := e.Decide(in, st, at)
+		d, err := e.DecideApply(in, st, at)
 		if err != nil {
 			return res, err
 		}
@@ -113,7 +113,8 @@ func (e *Engine) replaySLA(live *Engine, h History, now time.Time, out map[strin
 	if or == nil {
 		return
 	}
-	env := recordEnv(e.m, h.Input.ObjectType, &h.Input.Record, 0)
+	env, em := recordEnv(e.m, h.Input.ObjectType, &h.Input.Record, 0)
+	defer em.release()
 	for _, c := range h.Cycles {
 		i := slices.IndexFunc(or.sla, func(p *policy) bool { return p.Name == c.Policy })
 		if i < 0 {

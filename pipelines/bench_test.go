@@ -39,9 +39,11 @@ func BenchmarkDecide(b *testing.B) {
 	for b.Loop() {
 		st := &State{}
 		for _, in := range ins {
-			if _, err := e.Decide(in, st, now); err != nil {
+			_, c, err := e.Decide(in, st, now)
+			if err != nil {
 				b.Fatal(err)
 			}
+			st.Apply(c)
 		}
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "records/s")

@@ -1,7 +1,6 @@
 package pipelines
 
 import (
-	"fmt"
 	"time"
 )
 
@@ -40,11 +39,24 @@ func (c *Calendar) Closed(y int, m time.Month, d int) (string, bool) {
 		}
 	}
 	if c.Closures != nil {
-		if why, ok := c.Closures[fmt.Sprintf("%04d-%02d-%02d", y, m, d)]; ok {
+		// The key is built on the stack: map[string(bytes)] does not
+		// allocate, and business-time walks ask for every day.
+		var b [10]byte
+		key := dateKey(&b, y, m, d)
+		if why, ok := c.Closures[string(key)]; ok {
 			return why, true
 		}
 	}
 	return "", false
+}
+
+// dateKey writes "2006-01-02" into b for years 0 to 9999.
+func dateKey(b *[10]byte, y int, m time.Month, d int) []byte {
+	b[0], b[1], b[2], b[3] = byte('0'+y/1000%10), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10)
+	b[4], b[7] = '-', '-'
+	b[5], b[6] = byte('0'+int(m)/10), byte('0'+int(m)%10)
+	b[8], b[9] = byte('0'+d/10), byte('0'+d%10)
+	return b[:]
 }
 
 // blocks returns the working periods of the day that starts at day

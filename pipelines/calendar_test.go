@@ -165,3 +165,12 @@ func TestAddBetweenInverse(t *testing.T) {
 		}
 	}
 }
+
+func TestDateKey(t *testing.T) {
+	var b [10]byte
+	for _, d := range []time.Time{time.Date(2026, 12, 31, 0, 0, 0, 0, time.UTC), time.Date(987, 1, 2, 0, 0, 0, 0, time.UTC)} {
+		if got, want := string(dateKey(&b, d.Year(), d.Month(), d.Day())), d.Format("2006-01-02"); got != want {
+			t.Errorf("got %s, want %s", got, want)
+		}
+	}
+}

@@ -44,7 +44,7 @@ routes:
 			if tt.queue != "" {
 				props["alusta_queue"] = &tt.queue
 			}
-			d, err := e.Decide(pipelines.Input{ObjectType: hubspot.Tickets, Record: hubspot.Object{ID: "1", Properties: props}},
+			d, _, err := e.Decide(pipelines.Input{ObjectType: hubspot.Tickets, Record: hubspot.Object{ID: "1", Properties: props}},
 				&pipelines.State{}, time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC))
 			if err != nil {
 				t.Fatal(err)

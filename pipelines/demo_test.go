@@ -9,13 +9,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/alusta/alusta/mappings"
+	"github.com/alusta/alusta/config/yamlpos"
 )
 
 // TestDemoRules runs the shipped *_test.yaml against the shipped rules.
 func TestDemoRules(t *testing.T) {
 	var out bytes.Buffer
-	results, err := RunTests(".", mappings.Default(), &out)
+	results, err := RunTests(testRulesDir, testMapping(t), &out)
 	if err != nil {
 		t.Fatalf("run tests: %v", err)
 	}
@@ -36,7 +36,7 @@ func TestDemoRules(t *testing.T) {
 func TestCaseTypos(t *testing.T) {
 	dir := t.TempDir()
 	for _, f := range []string{"calendars.yaml", "tickets.yaml"} {
-		data, err := os.ReadFile(f)
+		data, err := os.ReadFile(filepath.Join(testRulesDir, f))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,10 +61,10 @@ cases:
 	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := RunTests(dir, mappings.Default(), io.Discard)
-	var es mappings.Errors
+	_, err := RunTests(dir, testMapping(t), io.Discard)
+	var es yamlpos.Errors
 	if !errors.As(err, &es) {
-		t.Fatalf("got %v, want mappings.Errors", err)
+		t.Fatalf("got %v, want yamlpos.Errors", err)
 	}
 	var got []string
 	for _, e := range es {

@@ -2,11 +2,13 @@ package pipelines
 
 import (
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/alusta/alusta/connector/hubspot"
@@ -23,6 +25,12 @@ type Input struct {
 	Record     hubspot.Object
 	Providers  []Provider      // from ParseProviders; deals only
 	Owners     []hubspot.Owner // the portal's owners
+	// History is HubSpot's propertiesWithHistory of the record, newest
+	// first. On a record's first look the stage history lets an SLA clock
+	// start when its condition became true in HubSpot (see replay); nil
+	// starts clocks at the first look, or at creation for a clock with no
+	// start condition.
+	History map[string][]hubspot.ValueTime
 }
 
 // State is everything the engine remembers between cycles. The caller
@@ -58,7 +66,9 @@ type RecordState struct {
 
 // SLACycle is one run of an SLA clock.
 type SLACycle struct {
-	Policy   string        `json:"policy"`
+	Policy string `json:"policy"`
+	// Cycle numbers the policy's cycles on the record from 1.
+	Cycle    int           `json:"cycle,omitempty"`
 	Goal     string        `json:"goal"`
 	Calendar string        `json:"calendar"`
 	Target   time.Duration `json:"target"`
@@ -66,11 +76,15 @@ type SLACycle struct {
 	LastSeen time.Time     `json:"last_seen"`
 	// Elapsed is business time counted up to LastSeen, pauses excluded.
 	Elapsed time.Duration `json:"elapsed"`
-	Paused  bool          `json:"paused,omitempty"`
-	Due     time.Time     `json:"due"`
-	Stopped time.Time     `json:"stopped,omitzero"`
-	Status  string        `json:"status"`
-	Acted   bool          `json:"acted,omitempty"`
+	// PausedFor is business time on hold up to LastSeen: the time the
+	// cycle spent paused, on the same calendar as Elapsed, so that the SLA
+	// report's paused hours and its elapsed hours add up.
+	PausedFor time.Duration `json:"paused_for,omitempty"`
+	Paused    bool          `json:"paused,omitempty"`
+	Due       time.Time     `json:"due"`
+	Stopped   time.Time     `json:"stopped,omitzero"`
+	Status    string        `json:"status"`
+	Acted     bool          `json:"acted,omitempty"`
 }
 
 // Association is an association alusta asks the caller to create.
@@ -109,9 +123,10 @@ type Decision struct {
 	SLA      []SLACycle
 	// Candidates are the providers considered, for deals.
 	Candidates []Candidate
-	// Problems are rule failures at run time (an expression that failed
-	// on this record's data, counted as false), for the log.
-	Problems []string
+	// Problems are rule failures at run time: an expression that failed
+	// on this record's data or ran over its budget, counted as false. They
+	// are logged, counted and end the explanation.
+	Problems []Problem
 	// Retry is true when an order could not be assigned; decide it again
 	// when the providers change (see ProvidersFingerprint).
 	Retry bool
@@ -156,20 +171,160 @@ func (st *State) Forget(objectType, id string) {
 	delete(st.Records, key)
 }
 
-// Recount rebuilds OpenOrders and OpenTickets from the records' own
-// contributions (RecordState.Owner and Provider). Call it after putting
-// back a record's earlier RecordState (a rejected push), or after loading
-// records saved at different times, so the counts cannot drift.
-func (st *State) Recount() {
-	st.OpenOrders, st.OpenTickets = map[string]int{}, map[string]int{}
-	for _, rs := range st.Records {
-		if rs.Owner != "" {
-			st.OpenTickets[rs.Owner]++
-		}
-		if rs.Provider != "" {
-			st.OpenOrders[rs.Provider]++
+// Change is what one decision does to the engine's State: the record's
+// new memory, and the rotation positions, weights and open counts it
+// moved. Decide returns it; State.Apply makes it so.
+type Change struct {
+	key                     string
+	record                  *RecordState
+	rotation                map[string]string
+	weights                 map[string]map[string]float64
+	openOrders, openTickets map[string]int // differences
+}
+
+// Unwrite drops prop from what the change says alusta wrote: HubSpot
+// refused that one property while it took the rest of the record, and a
+// remembered write that never landed would later look like a person's
+// change.
+func (c Change) Unwrite(prop string) {
+	if c.record != nil {
+		delete(c.record.Written, prop)
+	}
+}
+
+// Apply makes a Change to the state. A Change may be applied to several
+// states (a page's working copy, then the daemon's own): what it shares
+// with them (weight maps) the engine never changes in place.
+func (st *State) Apply(c Change) {
+	if c.key == "" {
+		return
+	}
+	st.init()
+	for k, v := range c.rotation {
+		st.Rotation[k] = v
+	}
+	for k, w := range c.weights {
+		// Shared, never changed: the engine replaces weight maps.
+		st.Weights[k] = w
+	}
+	for k, n := range c.openOrders {
+		st.OpenOrders[k] += n
+	}
+	for k, n := range c.openTickets {
+		st.OpenTickets[k] += n
+	}
+	if st.Records == nil {
+		st.Records = map[string]*RecordState{}
+	}
+	st.Records[c.key] = c.record.clone()
+}
+
+// Scratch returns a working copy of the shared state and of the records
+// named by keys, to decide a batch against without touching st: each
+// decision's Change is applied to the copy so that the next sees it (a
+// round robin moves on), and to st only once the writes have landed.
+func (st *State) Scratch(keys ...string) *State { return st.scratch(keys...) }
+
+func (st *State) scratch(keys ...string) *State {
+	s := &State{
+		Rotation:    maps.Clone(st.Rotation),
+		OpenOrders:  maps.Clone(st.OpenOrders),
+		OpenTickets: maps.Clone(st.OpenTickets),
+		// The inner maps are shared: the engine replaces a weight map
+		// rather than changing it.
+		Weights: maps.Clone(st.Weights),
+		Records: make(map[string]*RecordState, len(keys)),
+	}
+	for _, k := range keys {
+		if r := st.Records[k]; r != nil {
+			s.Records[k] = r.clone()
 		}
 	}
+	return s
+}
+
+// scratches holds working copies for Decide to fill and reuse: a copy
+// per decision is most of what deciding purely costs, and refilling maps
+// that have their room already allocates nothing.
+var scratches = sync.Pool{New: func() any {
+	return &State{Rotation: map[string]string{}, Weights: map[string]map[string]float64{},
+		OpenOrders: map[string]int{}, OpenTickets: map[string]int{}, Records: map[string]*RecordState{}}
+}}
+
+// fillScratch makes s a working copy of st and of its record key, as
+// scratch does, reusing s's maps.
+func (st *State) fillScratch(s *State, key string) {
+	refill(s.Rotation, st.Rotation)
+	refill(s.OpenOrders, st.OpenOrders)
+	refill(s.OpenTickets, st.OpenTickets)
+	refill(s.Weights, st.Weights)
+	clear(s.Records)
+	if r := st.Records[key]; r != nil {
+		s.Records[key] = r.clone()
+	}
+}
+
+func refill[K comparable, V any](dst, src map[K]V) {
+	clear(dst)
+	for k, v := range src {
+		dst[k] = v
+	}
+}
+
+// diff is the Change that turns st into scratch for the record key. The
+// record's memory in scratch becomes the change's: scratch is done with.
+func (st *State) diff(scratch *State, key string) Change {
+	c := Change{key: key, record: scratch.Records[key]}
+	for k, v := range scratch.Rotation {
+		if old, ok := st.Rotation[k]; !ok || old != v {
+			if c.rotation == nil {
+				c.rotation = map[string]string{}
+			}
+			c.rotation[k] = v
+		}
+	}
+	for k, w := range scratch.Weights {
+		if old, ok := st.Weights[k]; !ok || !sameMap(w, old) {
+			if c.weights == nil {
+				c.weights = map[string]map[string]float64{}
+			}
+			c.weights[k] = w
+		}
+	}
+	c.openOrders = countDiff(st.OpenOrders, scratch.OpenOrders)
+	c.openTickets = countDiff(st.OpenTickets, scratch.OpenTickets)
+	return c
+}
+
+// sameMap reports whether a and b are the same map, not merely equal.
+func sameMap[K comparable, V any](a, b map[K]V) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+func countDiff(before, after map[string]int) map[string]int {
+	var out map[string]int
+	for k, v := range after {
+		if n := v - before[k]; n != 0 {
+			if out == nil {
+				out = map[string]int{}
+			}
+			out[k] = n
+		}
+	}
+	return out
+}
+
+// clone is a deep copy; nil stays nil.
+func (r *RecordState) clone() *RecordState {
+	if r == nil {
+		return nil
+	}
+	cp := *r
+	cp.Written = maps.Clone(r.Written)
+	cp.Declined = slices.Clone(r.Declined)
+	cp.SLA = slices.Clone(r.SLA)
+	cp.Noted = slices.Clone(r.Noted)
+	return &cp
 }
 
 func (st *State) init() {
@@ -200,6 +355,12 @@ type decider struct {
 	why  []string
 	pool string          // the team the route assigned from, for reassignment
 	p    *locale.Printer // the portal's language, for alusta_decision
+	vm   vm.VM           // reused by every condition of this decision
+	// replaying is set while replay runs a policy over the past, where
+	// breach actions (which change owners and rotations) must not run.
+	replaying bool
+	// firstLook is set for the look that follows a replay (see replay).
+	firstLook bool
 }
 
 func (x *decider) prop(name string) string {
@@ -213,9 +374,9 @@ func (x *decider) eval(p *vm.Program, def bool, what string) bool {
 	if p == nil {
 		return def
 	}
-	out, err := expr.Run(p, x.env)
+	out, err := run(&x.vm, p, x.env)
 	if err != nil {
-		x.d.Problems = append(x.d.Problems, fmt.Sprintf("%s: expression failed: %v", what, err))
+		x.d.Problems = append(x.d.Problems, Problem{Rule: what, Err: describeEvalError(err, x.env)})
 		return false
 	}
 	b, _ := out.(bool)
@@ -273,10 +434,36 @@ func (e *Engine) count(in *Input, st *State, rs *RecordState) {
 	}
 }
 
-// Decide applies the rules to one record at now and updates st in place:
-// counts, rotations, declines, SLA cycles and alusta's last writes (the
-// caller drops the State changes if it fails to push the writes).
-func (e *Engine) Decide(in Input, st *State, now time.Time) (Decision, error) {
+// Decide applies the rules to one record at now. It changes nothing: it
+// returns the decision and the Change it makes to st (counts, rotations,
+// declines, SLA cycles and alusta's last writes), which the caller applies
+// with State.Apply once the decision's writes have landed, and drops when
+// they have not.
+func (e *Engine) Decide(in Input, st *State, now time.Time) (Decision, Change, error) {
+	key := in.ObjectType + "/" + in.Record.ID
+	scratch := scratches.Get().(*State)
+	defer scratches.Put(scratch)
+	st.fillScratch(scratch, key)
+	d, err := e.decide(in, scratch, now)
+	if err != nil {
+		return Decision{}, Change{}, err
+	}
+	return d, st.diff(scratch, key), nil
+}
+
+// DecideApply decides and applies the change at once, for callers with no
+// write to wait for: rule tests, explain, backtests.
+func (e *Engine) DecideApply(in Input, st *State, now time.Time) (Decision, error) {
+	d, c, err := e.Decide(in, st, now)
+	if err != nil {
+		return Decision{}, err
+	}
+	st.Apply(c)
+	return d, nil
+}
+
+// decide decides one record, changing st in place.
+func (e *Engine) decide(in Input, st *State, now time.Time) (Decision, error) {
 	or := e.r.objects[in.ObjectType]
 	if or == nil {
 		return Decision{}, fmt.Errorf("pipelines: decide %s/%s: no rules for %s", in.ObjectType, in.Record.ID, in.ObjectType)
@@ -290,7 +477,9 @@ func (e *Engine) Decide(in Input, st *State, now time.Time) (Decision, error) {
 	e.count(&in, st, rs)
 	x := &decider{e: e, in: &in, st: st, rs: rs, now: now, want: map[string]string{}, p: e.m.Printer(),
 		d: &Decision{ObjectType: in.ObjectType, RecordID: in.Record.ID}}
-	x.env = recordEnv(e.m, in.ObjectType, &in.Record, len(rs.Declined))
+	env, em := recordEnv(e.m, in.ObjectType, &in.Record, len(rs.Declined))
+	defer em.release()
+	x.env = env
 
 	x.route(or.routes)
 	// SLA clocks see the record as this decision leaves it, so that
@@ -440,6 +629,13 @@ func (x *decider) sticky(p string) {
 // explanation.
 func (x *decider) finish() {
 	m := x.e.m
+	if len(x.d.Problems) > 0 {
+		ps := make([]string, len(x.d.Problems))
+		for i, p := range x.d.Problems {
+			ps[i] = p.String()
+		}
+		x.why = append(x.why, "rule problems: "+strings.Join(ps, "; "))
+	}
 	if len(x.d.SLA) > 0 {
 		c := displayCycle(x.d.SLA)
 		if c.Status != "paused" && !c.Due.IsZero() {

@@ -14,14 +14,18 @@ import (
 // saved State, push the writes, save the State and sleep until the
 // earliest NextWake.
 func Example() {
-	m := mappings.Default()
+	m, err := mappings.Load("../testdata/rules/mappings")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	// At start-up the daemon passes client.Pipelines(ctx, "tickets") and
 	// client.Pipelines(ctx, "deals"); labels stand in for ids here.
 	if err := m.Resolve(m.LabelPipelines()); err != nil {
 		fmt.Println(err)
 		return
 	}
-	rules, err := pipelines.Load(".", m)
+	rules, err := pipelines.Load("../testdata/rules/pipelines", m)
 	if err != nil {
 		fmt.Println(err) // every problem, one per line, file:line:col
 		return
@@ -36,7 +40,7 @@ func Example() {
 	order := hubspot.Object{ID: "42", CreatedAt: time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC), Properties: map[string]*string{
 		"dealstage": str("Vastaanotettu"), "alusta_service": str("siivous"), "alusta_municipality": str("Tampere")}}
 	now := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
-	d, err := e.Decide(pipelines.Input{ObjectType: hubspot.Deals, Record: order, Providers: providers, Owners: owners}, st, now)
+	d, err := e.DecideApply(pipelines.Input{ObjectType: hubspot.Deals, Record: order, Providers: providers, Owners: owners}, st, now)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -11,7 +11,8 @@ func (e *Engine) Candidates(in Input, st *State) []Candidate {
 	if in.ObjectType != hubspot.Deals {
 		return nil
 	}
-	env := recordEnv(e.m, in.ObjectType, &in.Record, 0)
+	env, em := recordEnv(e.m, in.ObjectType, &in.Record, 0)
+	defer em.release()
 	service, _ := env["service"].(string)
 	muni, _ := env["municipality"].(string)
 	lang, _ := env["language"].(string)

@@ -9,10 +9,10 @@ import (
 )
 
 // FuzzLoad feeds arbitrary YAML to the loader: it must return rules or
-// errors, never panic. The seed corpus is the demo rules, the broken
+// errors, never panic. The seed corpus is the copy of the demo rules, the broken
 // fixtures and testdata/fuzz/FuzzLoad.
 func FuzzLoad(f *testing.F) {
-	for _, pattern := range []string{"*.yaml", "testdata/broken/*.yaml"} {
+	for _, pattern := range []string{filepath.Join(testRulesDir, "*.yaml"), "testdata/broken/*.yaml"} {
 		files, err := filepath.Glob(pattern)
 		if err != nil {
 			f.Fatal(err)
@@ -25,8 +25,8 @@ func FuzzLoad(f *testing.F) {
 			f.Add(data)
 		}
 	}
-	m := mappings.Default()
-	shared, err := os.ReadFile("calendars.yaml")
+	m := testMapping(f)
+	shared, err := os.ReadFile(filepath.Join(testRulesDir, "calendars.yaml"))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/parser"
 
+	"github.com/alusta/alusta/config/yamlpos"
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/mappings"
 )
@@ -38,7 +39,7 @@ func itemNames(f File) map[string]string {
 }
 
 // labelPath names the route or policy an error's path starts with.
-func labelPath(e *mappings.Error, names map[string]string) *mappings.Error {
+func labelPath(e *yamlpos.Error, names map[string]string) *yamlpos.Error {
 	head, rest := e.Path, ""
 	if i := strings.IndexByte(e.Path, ']'); i >= 0 {
 		head, rest = e.Path[:i+1], e.Path[i+1:]
@@ -185,7 +186,7 @@ func distance(a, b string) int {
 // definition is a team or calendar and where it is defined.
 type definition struct {
 	kind, name, path string
-	doc              *mappings.Doc
+	doc              *yamlpos.Doc
 }
 
 // unused warns about teams and calendars that no route or policy uses:

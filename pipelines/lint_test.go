@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/alusta/alusta/config/yamlpos"
 	"github.com/alusta/alusta/mappings"
 )
 
@@ -20,7 +21,7 @@ func TestCheckLint(t *testing.T) {
 			for _, w := range warnings {
 				lines = append(lines, "warning: "+w)
 			}
-			var es mappings.Errors
+			var es yamlpos.Errors
 			if errors.As(err, &es) {
 				for _, e := range es {
 					lines = append(lines, e.Error())

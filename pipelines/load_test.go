@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/alusta/alusta/mappings"
+	"github.com/alusta/alusta/config/yamlpos"
 )
 
 func TestLoadDemo(t *testing.T) {
-	r, err := Load(".", mappings.Default())
+	r, err := Load(testRulesDir, testMapping(t))
 	if err != nil {
 		t.Fatalf("load demo rules: %v", err)
 	}
@@ -26,10 +26,10 @@ func TestLoadDemo(t *testing.T) {
 // `alusta rules check`: warnings first, then errors).
 func TestLoadBroken(t *testing.T) {
 	dir := filepath.Join("testdata", "broken")
-	warnings, err := Check(dir, mappings.Default())
-	var es mappings.Errors
+	warnings, err := Check(dir, testMapping(t))
+	var es yamlpos.Errors
 	if !errors.As(err, &es) {
-		t.Fatalf("got %v, want mappings.Errors", err)
+		t.Fatalf("got %v, want yamlpos.Errors", err)
 	}
 	var lines []string
 	for _, w := range warnings {
@@ -46,7 +46,7 @@ func TestLoadBroken(t *testing.T) {
 	if got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
-	if _, err := Load(dir, mappings.Default()); err == nil {
+	if _, err := Load(dir, testMapping(t)); err == nil {
 		t.Error("Load: got nil error, want errors")
 	}
 }
@@ -59,10 +59,10 @@ func TestNoRuleFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "pipelines: no rule files (*.yaml) in " + dir
-	if _, err := Load(dir, mappings.Default()); err == nil || err.Error() != want {
+	if _, err := Load(dir, testMapping(t)); err == nil || err.Error() != want {
 		t.Errorf("Load: got %v, want %s", err, want)
 	}
-	if _, err := Check(dir, mappings.Default()); err == nil || err.Error() != want {
+	if _, err := Check(dir, testMapping(t)); err == nil || err.Error() != want {
 		t.Errorf("Check: got %v, want %s", err, want)
 	}
 }
@@ -104,14 +104,20 @@ func TestLoadErrors(t *testing.T) {
 		{"duplicate key", "object: tickets\nobject: deals\n", []string{
 			`t.yaml:1:1: routes: missing; at least a fallback route is required`,
 			`t.yaml:2:1: field "object" given twice`}},
+		{"over the evaluation budget", "object: tickets\nroutes:\n  - when: 'all(1..990000, # > 0)'\n    queue: q\n  - queue: q\n",
+			[]string{`t.yaml:3:11: routes[0].when: expression is over the evaluation budget of 10000 on every record (ranges, lists and strings it builds): make it do less`}},
+		{"nested loops over the budget", "object: tickets\nroutes:\n  - when: 'all(1..500, {all(1..500, # > 0)})'\n    queue: q\n  - queue: q\n",
+			[]string{`t.yaml:3:11: routes[0].when: expression is over the evaluation budget of 10000 on every record (ranges, lists and strings it builds): make it do less`}},
+		{"set of a property alusta does not create", cal + "object: tickets\nroutes:\n  - queue: q\nsla:\n  - name: s\n    calendar: c\n    stop: stage == \"closed\"\n    goals: [{target: 1h}]\n    on_breach:\n      set: {alusta_nosuch: x}\n",
+			[]string{`t.yaml:13:28: sla[0].on_breach.set.alusta_nosuch: unknown property "alusta_nosuch": alusta neither reads it nor creates it, and HubSpot would reject every write of it; create it in HubSpot and list it under objects.tickets.read in the mapping, or set a property alusta writes (alusta_queue, alusta_provider, alusta_declined_by, alusta_sla_due, alusta_sla_status, alusta_decision)`}},
 		{"calendar without hours", "calendars:\n  c: {time_zone: UTC}\n", []string{`t.yaml:2:3: calendars.c: hours: missing (or set always_open: true)`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Parse(map[string][]byte{"t.yaml": []byte(tt.src)}, mappings.Default())
-			var es mappings.Errors
+			_, err := Parse(map[string][]byte{"t.yaml": []byte(tt.src)}, testMapping(t))
+			var es yamlpos.Errors
 			if !errors.As(err, &es) {
-				t.Fatalf("got %v, want mappings.Errors", err)
+				t.Fatalf("got %v, want yamlpos.Errors", err)
 			}
 			var got []string
 			for _, e := range es {
@@ -139,7 +145,7 @@ routes:
   - queue: e
   - queue: f
 `
-	r, err := Parse(map[string][]byte{"t.yaml": []byte(src)}, mappings.Default())
+	r, err := Parse(map[string][]byte{"t.yaml": []byte(src)}, testMapping(t))
 	if err != nil {
 		t.Fatal(err)
 	}

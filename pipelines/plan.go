@@ -73,11 +73,11 @@ func ComparePlan(live, next *Engine, inputs []Input, st *State, now time.Time) (
 	}
 	p := Plan{Records: len(inputs), Counts: map[string]int{}}
 	for _, in := range inputs {
-		a, err := live.Decide(in, stLive, now)
+		a, err := live.DecideApply(in, stLive, now)
 		if err != nil {
 			return Plan{}, err
 		}
-		b, err := next.Decide(in, stNext, now)
+		b, err := next.DecideApply(in, stNext, now)
 		if err != nil {
 			return Plan{}, err
 		}

@@ -6,6 +6,10 @@
 // declines, SLA cycles and alusta's last writes live in a State value the
 // caller loads and saves, so the same records, rules, state and clock
 // always give the same decision.
+//
+// The name is the mandated folder's, not HubSpot's: this package is the
+// rule engine, and HubSpot's pipelines and stages (the ticket and deal
+// workflows) are named in mappings and read through connector/hubspot.
 package pipelines
 
 import (
@@ -25,6 +29,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 	"gopkg.in/yaml.v3"
 
+	"github.com/alusta/alusta/config/yamlpos"
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/mappings"
 )
@@ -175,8 +180,12 @@ type goal struct {
 // as shadowed or unreachable routes.
 func (r *Rules) Warnings() []string { return r.warnings }
 
-// Calendar returns a calendar by name.
-func (r *Rules) Calendar(name string) *Calendar { return r.calendars[name] }
+// HasSLA reports whether the rules keep SLA clocks for objectType, so that
+// the caller reads the stage history the clocks need only then.
+func (r *Rules) HasSLA(objectType string) bool {
+	or := r.objects[objectType]
+	return or != nil && len(or.sla) > 0
+}
 
 var (
 	ownerStrategies    = []string{"round_robin", "least_open"}
@@ -215,7 +224,7 @@ func isTestFile(n string) bool {
 }
 
 // Load reads and checks every rule file in dir against the mapping. All
-// problems come back together as mappings.Errors, each printing as
+// problems come back together as yamlpos.Errors, each printing as
 // file:line:col: path: message.
 func Load(dir string, m *mappings.Mapping) (*Rules, error) {
 	srcs, err := readRuleFiles("load", dir)
@@ -264,16 +273,16 @@ func Parse(srcs map[string][]byte, m *mappings.Mapping) (*Rules, error) {
 }
 
 func parse(srcs map[string][]byte, m *mappings.Mapping) (*Rules, error) {
-	var errs mappings.Errors
+	var errs yamlpos.Errors
 	type parsed struct {
 		f   File
-		doc *mappings.Doc
+		doc *yamlpos.Doc
 		bad map[string]bool // paths with decoding errors
 	}
 	var all []parsed
 	for _, name := range slices.Sorted(maps.Keys(srcs)) {
 		var f File
-		doc, es := mappings.DecodeFile(name, srcs[name], &f)
+		doc, es := yamlpos.DecodeFile(name, srcs[name], &f)
 		bad := map[string]bool{}
 		for _, e := range es {
 			bad[e.Path] = true
@@ -340,8 +349,8 @@ func parse(srcs map[string][]byte, m *mappings.Mapping) (*Rules, error) {
 	return r, errs.Err()
 }
 
-func buildCalendar(doc *mappings.Doc, path, name string, s CalendarSpec) (*Calendar, mappings.Errors) {
-	var errs mappings.Errors
+func buildCalendar(doc *yamlpos.Doc, path, name string, s CalendarSpec) (*Calendar, yamlpos.Errors) {
+	var errs yamlpos.Errors
 	c := &Calendar{Name: name, AlwaysOpen: s.AlwaysOpen, Closures: s.Closures, Loc: time.UTC}
 	tz := s.TimeZone
 	if tz == "" {
@@ -407,8 +416,8 @@ func atoi(s string) int {
 	return n
 }
 
-func buildTeam(doc *mappings.Doc, path, name string, s TeamSpec) (*team, mappings.Errors) {
-	var errs mappings.Errors
+func buildTeam(doc *yamlpos.Doc, path, name string, s TeamSpec) (*team, yamlpos.Errors) {
+	var errs yamlpos.Errors
 	t := &team{name: name, strategy: s.Strategy, away: map[string]bool{}}
 	if t.strategy == "" {
 		t.strategy = "round_robin"
@@ -438,11 +447,11 @@ func buildTeam(doc *mappings.Doc, path, name string, s TeamSpec) (*team, mapping
 type checker struct {
 	r      *Rules
 	m      *mappings.Mapping
-	doc    *mappings.Doc
+	doc    *yamlpos.Doc
 	object string
 	env    map[string]any
 	bad    map[string]bool
-	errs   mappings.Errors
+	errs   yamlpos.Errors
 	names  map[string]string // from itemNames
 }
 
@@ -468,6 +477,15 @@ func (c *checker) compile(path, src string) *vm.Program {
 			msg, _, _ := strings.Cut(err.Error(), "\n")
 			c.errorf(path, "bad expression: %s", msg)
 		}
+		return nil
+	}
+	// A trial on an empty record finds the expressions whose work does
+	// not depend on the record (all(1..990000, ...)) and that would blow
+	// the budget on every record; other failures depend on data and are
+	// left to run time.
+	var v vm.VM
+	if _, err := run(&v, p, c.env); err != nil && strings.Contains(err.Error(), errOverBudget) {
+		c.errorf(path, "expression is over the evaluation budget of %d on every record (ranges, lists and strings it builds): make it do less", EvalBudget)
 		return nil
 	}
 	c.lintStages(path, src)
@@ -628,9 +646,16 @@ func (c *checker) policies(specs []SLASpec) []*policy {
 			pol.goals = append(pol.goals, gl)
 		}
 		b := s.OnBreach
+		// HubSpot rejects a whole batch over one unknown property, so a
+		// written property must be one HubSpot should have: one the
+		// mapping reads or one alusta creates. An alusta_ prefix alone
+		// proves nothing; at run time a rejected property is split off
+		// its batch (see the daemon's push).
 		for _, prop := range slices.Sorted(maps.Keys(b.Set)) {
-			if !strings.HasPrefix(prop, "alusta_") && !slices.Contains(c.m.Properties(c.object), prop) {
-				c.errorf(p+".on_breach.set."+prop, "unknown property %q (not in the mapping and not alusta_*)", prop)
+			if !slices.Contains(c.m.Properties(c.object), prop) {
+				c.errorf(p+".on_breach.set."+prop, "unknown property %q: alusta neither reads it nor creates it, and HubSpot would reject every write of it; "+
+					"create it in HubSpot and list it under objects.%s.read in the mapping, or set a property alusta writes (%s)",
+					prop, c.object, strings.Join(writtenNames(c.m), ", "))
 			}
 		}
 		if b.RaisePriority && c.m.Field(c.object, "priority") == "" {
@@ -642,4 +667,14 @@ func (c *checker) policies(specs []SLASpec) []*policy {
 		out = append(out, pol)
 	}
 	return out
+}
+
+// writtenNames lists the properties alusta creates and writes, for error
+// messages.
+func writtenNames(m *mappings.Mapping) []string {
+	var names []string
+	for _, p := range m.WrittenProperties(hubspot.Deals) {
+		names = append(names, p.Name)
+	}
+	return names
 }

@@ -30,7 +30,12 @@ func TestDemoRulesOnSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	m := mappings.Default()
+	// The tests' copies of the shipped mapping and rules: the shipped
+	// files are the admins' to edit.
+	m, err := mappings.Load("../testdata/rules/mappings")
+	if err != nil {
+		t.Fatal(err)
+	}
 	pls := map[string][]hubspot.Pipeline{}
 	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
 		if pls[typ], err = c.Pipelines(ctx, typ); err != nil {
@@ -40,7 +45,7 @@ func TestDemoRulesOnSandbox(t *testing.T) {
 	if err := m.Resolve(pls); err != nil {
 		t.Fatalf("resolve the default mapping against the sandbox: %v", err)
 	}
-	r, err := pipelines.Load(".", m)
+	r, err := pipelines.Load("../testdata/rules/pipelines", m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +102,7 @@ func TestDemoRulesOnSandbox(t *testing.T) {
 		return v
 	}
 	for _, o := range tickets {
-		d, err := e.Decide(input(hubspot.Tickets, o), st, now)
+		d, err := e.DecideApply(input(hubspot.Tickets, o), st, now)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +121,7 @@ func TestDemoRulesOnSandbox(t *testing.T) {
 		}
 	}
 	for _, o := range deals {
-		d, err := e.Decide(input(hubspot.Deals, o), st, now)
+		d, err := e.DecideApply(input(hubspot.Deals, o), st, now)
 		if err != nil {
 			t.Fatal(err)
 		}

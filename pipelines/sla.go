@@ -1,17 +1,72 @@
 package pipelines
 
-import "time"
+import (
+	"maps"
+	"time"
 
-// sla advances every policy's clock for the record.
+	"github.com/alusta/alusta/connector/hubspot"
+)
+
+// sla advances every policy's clock for the record. The decision carries
+// the cycles that run, and those this decision made or stopped.
 func (x *decider) sla(policies []*policy) {
+	n := len(x.rs.SLA)
 	for _, p := range policies {
+		x.firstLook = x.replay(p)
 		x.policy(p)
 	}
-	for _, c := range x.rs.SLA {
-		if c.Stopped.IsZero() || c.Stopped.Equal(x.now) {
+	x.firstLook = false
+	for i, c := range x.rs.SLA {
+		if i >= n || c.Stopped.IsZero() || c.Stopped.Equal(x.now) {
 			x.d.SLA = append(x.d.SLA, c)
 		}
 	}
+}
+
+// replay runs a policy over the record's stage history on its first look,
+// so that a clock starts, pauses and stops when the stage moved in HubSpot
+// rather than when alusta first saw the record: a ticket created last week
+// and closed yesterday gets its met or breached cycle, and an open one the
+// time it has really run. Other properties are taken as they are now.
+//
+// Breach actions are for breaches alusta sees happen: a cycle found already
+// breached at the first look is recorded and shown as breached, but it is
+// not reassigned, raised or noted, so that a first deployment does not
+// reassign every old ticket at once, and a first look repeated after a
+// crash acts as the first did. It reports whether it replayed.
+func (x *decider) replay(p *policy) bool {
+	stageProp := x.field("stage")
+	hist := x.in.History[stageProp]
+	rec := x.in.Record
+	if len(hist) == 0 && !rec.CreatedAt.IsZero() && !rec.UpdatedAt.After(rec.CreatedAt) {
+		// Never modified: the record has been as it is since creation.
+		hist = []hubspot.ValueTime{{Value: x.prop(stageProp), Timestamp: rec.CreatedAt}}
+	}
+	if len(hist) == 0 {
+		return false
+	}
+	for _, c := range x.rs.SLA {
+		if c.Policy == p.Name {
+			return false
+		}
+	}
+	now, env, want, d, why := x.now, x.env, x.want, x.d, x.why
+	x.want, x.d, x.why = map[string]string{}, &Decision{}, nil
+	x.replaying = true
+	for i := len(hist) - 1; i >= 0; i-- {
+		h := hist[i]
+		if !h.Timestamp.Before(now) {
+			continue
+		}
+		x.now = h.Timestamp
+		x.env = maps.Clone(env)
+		x.env["props"] = maps.Clone(env["props"].(map[string]string))
+		applyEnv(x.e.m, x.in.ObjectType, x.env, map[string]string{stageProp: h.Value})
+		x.policy(p)
+	}
+	x.now, x.env, x.want, x.d, x.why = now, env, want, d, why
+	x.replaying = false
+	return true
 }
 
 func (x *decider) policy(p *policy) {
@@ -46,7 +101,13 @@ func (x *decider) policy(p *policy) {
 		if first && p.start == nil && !x.in.Record.CreatedAt.IsZero() && x.in.Record.CreatedAt.Before(x.now) {
 			at = x.in.Record.CreatedAt
 		}
-		x.rs.SLA = append(x.rs.SLA, SLACycle{Policy: p.Name, Start: at, LastSeen: at, Status: "running"})
+		n := 1
+		for _, o := range x.rs.SLA {
+			if o.Policy == p.Name {
+				n++
+			}
+		}
+		x.rs.SLA = append(x.rs.SLA, SLACycle{Policy: p.Name, Cycle: n, Start: at, LastSeen: at, Status: "running"})
 		c = &x.rs.SLA[len(x.rs.SLA)-1]
 	}
 	if g == nil {
@@ -56,8 +117,14 @@ func (x *decider) policy(p *policy) {
 	target := time.Duration(g.Target)
 	c.Goal, c.Calendar, c.Target = g.Name, cal.Name, target
 	prevSeen, prevElapsed, wasPaused := c.LastSeen, c.Elapsed, c.Paused
-	if !wasPaused && x.now.After(c.LastSeen) {
-		c.Elapsed += cal.Between(c.LastSeen, x.now)
+	if x.now.After(c.LastSeen) {
+		// The time since the last look counts as what the clock was
+		// then: running or on hold.
+		if wasPaused {
+			c.PausedFor += cal.Between(c.LastSeen, x.now)
+		} else {
+			c.Elapsed += cal.Between(c.LastSeen, x.now)
+		}
 	}
 	if x.now.After(c.LastSeen) {
 		c.LastSeen = x.now
@@ -88,9 +155,11 @@ func (x *decider) policy(p *policy) {
 	default:
 		c.Status, c.Paused = "running", false
 	}
-	if c.Status == "breached" && !c.Acted && c.Stopped.IsZero() {
+	if c.Status == "breached" && !c.Acted && c.Stopped.IsZero() && !x.replaying {
 		c.Acted = true
-		x.breach(p)
+		if !x.firstLook {
+			x.breach(p)
+		}
 	}
 	if c.Stopped.IsZero() && !c.Paused {
 		wake := c.Due

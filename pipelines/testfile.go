@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alusta/alusta/config/yamlpos"
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/mappings"
 )
@@ -69,7 +70,7 @@ type TestResult struct {
 
 // RunTests runs every *_test.yaml in dir against rules loaded from dir,
 // writes PASS or FAIL per case to w and returns the results. Problems in
-// the test files themselves come back as mappings.Errors. The mapping is
+// the test files themselves come back as yamlpos.Errors. The mapping is
 // cloned and resolved against its own labels, so stages in test records
 // are written as labels.
 func RunTests(dir string, m *mappings.Mapping, w io.Writer) ([]TestResult, error) {
@@ -92,7 +93,7 @@ func RunTests(dir string, m *mappings.Mapping, w io.Writer) ([]TestResult, error
 		}
 	}
 	sort.Strings(files)
-	var errs mappings.Errors
+	var errs yamlpos.Errors
 	var results []TestResult
 	e := NewEngine(r, m)
 	owners := testOwners(r)
@@ -102,7 +103,7 @@ func RunTests(dir string, m *mappings.Mapping, w io.Writer) ([]TestResult, error
 			return nil, fmt.Errorf("pipelines: run tests: %w", err)
 		}
 		var tf TestFile
-		doc, es := mappings.DecodeFile(f, data, &tf)
+		doc, es := yamlpos.DecodeFile(f, data, &tf)
 		if len(es) == 0 && r.objects[tf.Object] == nil {
 			es = append(es, doc.Errorf("object", "no rules for object %q", tf.Object))
 		}
@@ -146,8 +147,8 @@ func RunTests(dir string, m *mappings.Mapping, w io.Writer) ([]TestResult, error
 // checkCase reports what a case names that cannot exist, so that a typo
 // fails loudly instead of passing by accident: a stage label the mapping
 // does not have, an owner who is in no team.
-func checkCase(doc *mappings.Doc, m *mappings.Mapping, object string, owners []hubspot.Owner, i int, tc TestCase) mappings.Errors {
-	var errs mappings.Errors
+func checkCase(doc *yamlpos.Doc, m *mappings.Mapping, object string, owners []hubspot.Owner, i int, tc TestCase) yamlpos.Errors {
+	var errs yamlpos.Errors
 	at := fmt.Sprintf("cases[%d]", i)
 	var labels []string
 	if o := m.Objects[object]; o != nil {
@@ -218,10 +219,15 @@ func runCase(e *Engine, m *mappings.Mapping, object string, providers []Provider
 	rs := st.record(object + "/" + rec.ID)
 	rs.Declined = slices.Clone(tc.Declined)
 	rs.Written = maps.Clone(tc.Written)
-	d, err := e.Decide(Input{ObjectType: object, Record: rec, Providers: providers, Owners: owners}, st, tc.Now)
+	d, err := e.DecideApply(Input{ObjectType: object, Record: rec, Providers: providers, Owners: owners}, st, tc.Now)
 	if err != nil {
 		res.Failures = append(res.Failures, err.Error())
 		return res
+	}
+	// A condition that failed counted as false: the expectations may
+	// still hold by luck, but the rules are wrong for this record.
+	for _, p := range d.Problems {
+		res.Failures = append(res.Failures, p.String())
 	}
 	value := func(p string) string {
 		if v, ok := d.Writes[p]; ok {

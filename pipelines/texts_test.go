@@ -61,7 +61,7 @@ func TestExplanationLanguage(t *testing.T) {
 			order := hubspot.Object{ID: "42", CreatedAt: time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC), Properties: map[string]*string{
 				"dealstage": str("Vastaanotettu"), "alusta_service": str("siivous"), "alusta_municipality": str("Tampere"),
 				"alusta_client_choice": str("101"), "alusta_declined_by": str("101")}}
-			d, err := pipelines.NewEngine(rules, m).Decide(pipelines.Input{ObjectType: hubspot.Deals, Record: order,
+			d, _, err := pipelines.NewEngine(rules, m).Decide(pipelines.Input{ObjectType: hubspot.Deals, Record: order,
 				Providers: providers, Owners: owners}, &pipelines.State{}, time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC))
 			if err != nil {
 				t.Fatal(err)

@@ -24,13 +24,13 @@ func BenchmarkBilling(b *testing.B) {
 	services := []string{"siivous", "kauppa", "ateria", "avustaja"}
 	for p := range 40 {
 		companies = append(companies, store.Record{ID: fmt.Sprint(300 + p), UpdatedAt: c.t, Properties: map[string]string{
-			"name": fmt.Sprintf("Tuottaja %02d Oy", p), "alusta_provider_prices": "siivous:34.50;kauppa:18.00;ateria:8.40;avustaja:29.90"}})
+			"name": fmt.Sprintf("Tuottaja %02d Oy", p), "prices": "siivous:34.50;kauppa:18.00;ateria:8.40;avustaja:29.90"}})
 	}
 	for i := range 5000 {
 		deals = append(deals, store.Record{ID: fmt.Sprint(10000 + i), UpdatedAt: c.t, Properties: map[string]string{
-			"dealstage": "closedwon", "closedate": time.Date(2026, 2, 1+i%28, 10, 0, 0, 0, time.UTC).Format(time.RFC3339),
-			"alusta_provider": fmt.Sprint(300 + i%40), "alusta_service": services[i%4], "alusta_payer": []string{"city", "client"}[i%2],
-			"alusta_units": fmt.Sprint(1 + i%5), "alusta_unit": "h"}})
+			"stage": "closedwon", "close_date": time.Date(2026, 2, 1+i%28, 10, 0, 0, 0, time.UTC).Format(time.RFC3339),
+			"provider": fmt.Sprint(300 + i%40), "service": services[i%4], "payer": []string{"city", "client"}[i%2],
+			"units": fmt.Sprint(1 + i%5), "unit": "h"}})
 	}
 	if err := s.UpsertRecords(ctx, "companies", companies); err != nil {
 		b.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,7 +72,51 @@ func wonStages(ctx context.Context, s *store.Store) (map[string]bool, error) {
 	return won, nil
 }
 
-// parsePrices reads alusta_provider_prices ("siivous:34.50;kauppa:18.00").
+// Bounds on the figures billing takes from a deal. HubSpot keeps amount and
+// alusta_units as free numbers, so a typo (a phone number or an identity
+// code pasted into amount) arrives as a figure. A deal outside them is left
+// out and named. They keep every stored figure far inside int64: a line's
+// cents are at most 1e9 and its thousandths of a unit at most 1e8, so no
+// sum of the lines a cache can hold, no negation for a refund and no
+// product of price and units can overflow.
+const (
+	// MaxAmount is the largest amount, total or unit price of one deal, in
+	// euros.
+	MaxAmount = 10_000_000
+	// MaxUnits is the most units one deal may bill.
+	MaxUnits = 100_000
+
+	maxCents      = MaxAmount * 100
+	maxUnitsMilli = MaxUnits * 1000
+)
+
+// errOverflow is a sum of cents or units beyond what a report can hold;
+// the bounds above make it unreachable for any cache that fits in memory.
+var errOverflow = errors.New("billing: sum overflows")
+
+// addChecked adds two figures, failing where int64 would wrap.
+func addChecked(a, b int64) (int64, error) {
+	s := a + b
+	if (b > 0 && s < a) || (b < 0 && s > a) {
+		return 0, errOverflow
+	}
+	return s, nil
+}
+
+// check reports a line whose figures are outside the bounds, so that no
+// such figure is ever stored.
+func (l billingLine) check() error {
+	if l.UnitsMilli < 1 || l.UnitsMilli > maxUnitsMilli || l.PriceCents < 1 || l.PriceCents > maxCents ||
+		l.TotalCents < 1 || l.TotalCents > maxCents {
+		return fmt.Errorf("billing: deal %s: figures out of bounds (units %d/1000, unit price %d cents, total %d cents)",
+			l.DealID, l.UnitsMilli, l.PriceCents, l.TotalCents)
+	}
+	return nil
+}
+
+// parsePrices reads a provider's prices ("siivous:34.50;kauppa:18.00").
+// A price that is not a number above 0 and at most MaxAmount is left out,
+// so that the deal is named as having no price.
 func parsePrices(s string) map[string]int64 {
 	out := make(map[string]int64)
 	for _, part := range strings.Split(s, ";") {
@@ -79,29 +124,41 @@ func parsePrices(s string) map[string]int64 {
 		if !ok {
 			continue
 		}
-		if v, ok := parseNumber(price); ok {
-			out[strings.TrimSpace(svc)] = int64(math.Round(v * 100))
+		if v, ok := parseNumber(price); ok && v > 0 && v <= MaxAmount {
+			if c := int64(math.Round(v * 100)); c > 0 {
+				out[strings.TrimSpace(svc)] = c
+			}
 		}
 	}
 	return out
 }
 
 type problem struct {
-	id, property, reason string
-	// close is the deal's closedate, zero when it has none that parses.
+	id, field, reason string
+	// close is the deal's close date, zero when it has none that parses.
 	close time.Time
 }
 
-// String names the record and the property, for the person who fixes it
+// String names the record and alusta's field, for the person who fixes it
 // in the CRM.
 func (p problem) String() string {
 	// The reason quotes a property value, which may hold anything a
 	// person typed; identity codes are masked as the store masks them.
-	return store.Redact(fmt.Sprintf("deal %s, property %s: %s", p.id, p.property, strings.TrimPrefix(p.reason, "billing: ")))
+	return store.Redact(fmt.Sprintf("deal %s, field %s: %s", p.id, p.field, strings.TrimPrefix(p.reason, "billing: ")))
+}
+
+// clip shortens a quoted value: a problem names the property, and the
+// value only needs to be recognisable.
+func clip(s string) string {
+	const n = 40
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 // problemsIn lists the problems that concern period p: deals delivered in
-// it, and deals whose closedate is missing, which might be.
+// it, and deals whose close date is missing, which might be.
 func problemsIn(probs []problem, p Period) []string {
 	var out []string
 	for _, pr := range probs {
@@ -130,40 +187,56 @@ func billingLines(ctx context.Context, env Env) (map[string]billingLine, []probl
 	lines := make(map[string]billingLine)
 	var probs []problem
 	for _, d := range deals {
-		if !won[d.Prop("dealstage")] {
+		if !won[d.Prop("stage")] {
 			continue
 		}
-		l := billingLine{DealID: d.ID, Provider: d.Prop("alusta_provider"), Service: d.Prop("alusta_service"),
-			Payer: d.Prop("alusta_payer"), Unit: d.Prop("alusta_unit")}
-		closeAt, ok := parseCRMTime(d.Prop("closedate"))
+		l := billingLine{DealID: d.ID, Provider: d.Prop("provider"), Service: d.Prop("service"),
+			Payer: d.Prop("payer"), Unit: d.Prop("unit")}
+		closeAt, ok := parseCRMTime(d.Prop("close_date"))
 		if !ok {
-			probs = append(probs, problem{d.ID, "closedate", fmt.Sprintf("billing: delivered deal has no valid closedate (%q)", d.Prop("closedate")), time.Time{}})
+			probs = append(probs, problem{d.ID, "close_date", fmt.Sprintf("billing: delivered deal has no valid close date (%q)", d.Prop("close_date")), time.Time{}})
 			continue
 		}
 		l.Close = closeAt
 		l.Month = closeAt.In(env.Loc).Format("2006-01")
 		if l.Provider == "" {
-			probs = append(probs, problem{d.ID, "alusta_provider", "billing: delivered deal has no provider", closeAt})
+			probs = append(probs, problem{d.ID, "provider", "billing: delivered deal has no provider", closeAt})
 			continue
 		}
 		if l.Payer != "city" && l.Payer != "client" {
-			probs = append(probs, problem{d.ID, "alusta_payer", fmt.Sprintf("billing: payer %q is not city or client", l.Payer), closeAt})
+			probs = append(probs, problem{d.ID, "payer", fmt.Sprintf("billing: payer %q is not city or client", l.Payer), closeAt})
 			continue
 		}
-		units, ok := parseNumber(d.Prop("alusta_units"))
-		if !ok || units <= 0 {
-			probs = append(probs, problem{d.ID, "alusta_units", fmt.Sprintf("billing: units %q is not a positive number", d.Prop("alusta_units")), closeAt})
+		units, ok := parseNumber(d.Prop("units"))
+		if !ok || units <= 0 || units > MaxUnits {
+			probs = append(probs, problem{d.ID, "units", fmt.Sprintf("billing: units %q is not a number above 0 and at most %d", clip(d.Prop("units")), MaxUnits), closeAt})
 			continue
 		}
 		l.UnitsMilli = int64(math.Round(units * 1000))
-		if amount, ok := parseNumber(d.Prop("amount")); ok && amount > 0 {
+		if l.UnitsMilli < 1 {
+			probs = append(probs, problem{d.ID, "units", fmt.Sprintf("billing: units %q round to 0 at three decimals", clip(d.Prop("units"))), closeAt})
+			continue
+		}
+		if raw := strings.TrimSpace(d.Prop("amount")); raw != "" {
+			// An amount given is the price agreed: one that makes no
+			// sense is named, never replaced by the list price.
+			amount, ok := parseNumber(raw)
+			if !ok || amount <= 0 || amount > MaxAmount {
+				probs = append(probs, problem{d.ID, "amount", fmt.Sprintf("billing: amount %q is not a number above 0 and at most %d", clip(raw), MaxAmount), closeAt})
+				continue
+			}
 			l.TotalCents = int64(math.Round(amount * 100))
 			l.PriceCents = int64(math.Round(amount * 100 / units))
-		} else if price, ok := parsePrices(companies[l.Provider].Prop("alusta_provider_prices"))[l.Service]; ok {
+		} else if price, ok := parsePrices(companies[l.Provider].Prop("prices"))[l.Service]; ok {
 			l.PriceCents = price
 			l.TotalCents = int64(math.Round(float64(price) * units))
 		} else {
-			probs = append(probs, problem{d.ID, "amount", fmt.Sprintf("billing: no amount and provider %s has no price for %q", l.Provider, l.Service), closeAt})
+			probs = append(probs, problem{d.ID, "amount", fmt.Sprintf("billing: no amount and provider %s has no valid price for %q", l.Provider, l.Service), closeAt})
+			continue
+		}
+		if l.TotalCents < 1 || l.TotalCents > maxCents || l.PriceCents < 1 || l.PriceCents > maxCents {
+			probs = append(probs, problem{d.ID, "amount", fmt.Sprintf("billing: total %s EUR at unit price %s EUR for %s units is not above 0 and at most %d",
+				formatCents(l.TotalCents, '.'), formatCents(l.PriceCents, '.'), strconv.FormatFloat(units, 'f', -1, 64), MaxAmount), closeAt})
 			continue
 		}
 		lines[d.ID] = l
@@ -212,6 +285,9 @@ SELECT deal_id, month, provider_id, service, payer, unit, units_milli, price_cen
 }
 
 func saveBilled(ctx context.Context, tx *sql.Tx, l billingLine) error {
+	if err := l.check(); err != nil {
+		return err
+	}
 	_, err := tx.ExecContext(ctx, `
 INSERT INTO billing_billed (deal_id, month, provider_id, service, payer, unit, units_milli, price_cents, total_cents)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -223,6 +299,9 @@ ON CONFLICT (deal_id) DO UPDATE SET month = excluded.month, provider_id = exclud
 }
 
 func addCorrection(ctx context.Context, tx *sql.Tx, now time.Time, loc *time.Location, kind string, l billingLine, sign int64) error {
+	if err := l.check(); err != nil {
+		return err
+	}
 	_, err := tx.ExecContext(ctx, `
 INSERT INTO billing_corrections (seen_month, orig_month, deal_id, kind, provider_id, service, payer, unit, units_milli, price_cents, total_cents, created_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -231,12 +310,12 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	return err
 }
 
-// reconcile turns every difference between what locked months billed and
+// recordCorrections turns every difference between what locked months billed and
 // what the deals now say into refund and correction rows, dated now: a
 // changed order is refunded and billed again as it stands, a removed one
 // refunded, and one delivered late into a locked month billed as a
 // correction. Nothing billed is ever rewritten.
-func reconcile(ctx context.Context, tx *sql.Tx, env Env, lines map[string]billingLine, st billingState) error {
+func recordCorrections(ctx context.Context, tx *sql.Tx, env Env, lines map[string]billingLine, st billingState) error {
 	now := env.Now()
 	for _, id := range sortedKeys(st.billed) {
 		b := st.billed[id]
@@ -287,7 +366,7 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// billingRows computes a period's rows inside tx, after reconcile.
+// billingRows computes a period's rows inside tx, after recordCorrections.
 func billingRows(ctx context.Context, tx *sql.Tx, env Env, p Period, lines map[string]billingLine, st billingState) ([][]any, error) {
 	names, err := providerNames(ctx, env.Store)
 	if err != nil {
@@ -301,15 +380,21 @@ func billingRows(ctx context.Context, tx *sql.Tx, env Env, p Period, lines map[s
 		orders, units, total int64
 	}
 	groups := make(map[key]*agg)
-	add := func(k key, orders, units, total int64) {
+	add := func(k key, orders, units, total int64) error {
 		a := groups[k]
 		if a == nil {
 			a = &agg{}
 			groups[k] = a
 		}
+		var err error
 		a.orders += orders
-		a.units += units
-		a.total += total
+		if a.units, err = addChecked(a.units, units); err == nil {
+			a.total, err = addChecked(a.total, total)
+		}
+		if err != nil {
+			return fmt.Errorf("%s %s provider %s service %s: %w", k.month, k.kind, k.provider, k.service, err)
+		}
+		return nil
 	}
 	for _, l := range lines {
 		if _, billed := st.billed[l.DealID]; billed {
@@ -318,7 +403,9 @@ func billingRows(ctx context.Context, tx *sql.Tx, env Env, p Period, lines map[s
 		if p.IsMonth() && l.Month != p.Label || !p.IsMonth() && !p.contains(l.Close) {
 			continue
 		}
-		add(key{l.Month, "original", l.Provider, l.Service, l.Payer, l.Unit, l.PriceCents}, 1, l.UnitsMilli, l.TotalCents)
+		if err := add(key{l.Month, "original", l.Provider, l.Service, l.Payer, l.Unit, l.PriceCents}, 1, l.UnitsMilli, l.TotalCents); err != nil {
+			return nil, err
+		}
 	}
 	rows, err := tx.QueryContext(ctx, `
 SELECT orig_month, kind, provider_id, service, payer, unit, units_milli, price_cents, total_cents, seen_month, created_at
@@ -345,7 +432,9 @@ FROM billing_corrections ORDER BY id`)
 		if k.kind == "refund" {
 			orders = -1
 		}
-		add(k, orders, units, total)
+		if err := add(k, orders, units, total); err != nil {
+			return nil, err
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -356,22 +445,25 @@ FROM billing_corrections ORDER BY id`)
 			a.orders, float64(a.units) / 1000, k.price, a.total})
 	}
 	kindOrder := map[string]int{"original": 0, "correction": 1, "refund": 2}
+	col := columnIndex(billingColumns)
+	kind, price := col["kind"], col["unit_price"]
+	by := []int{col["month"], col["provider"], col["provider_id"], col["service"], col["payer"], col["unit"]}
 	sortRows(out, func(a, b []any) bool {
-		if ka, kb := kindOrder[a[1].(string)], kindOrder[b[1].(string)]; ka != kb {
+		if ka, kb := kindOrder[a[kind].(string)], kindOrder[b[kind].(string)]; ka != kb {
 			return ka < kb
 		}
-		for _, i := range []int{0, 3, 2, 4, 5, 6} {
+		for _, i := range by {
 			if x, y := a[i].(string), b[i].(string); x != y {
 				return x < y
 			}
 		}
-		return a[9].(int64) < b[9].(int64)
+		return a[price].(int64) < b[price].(int64)
 	})
 	return out, nil
 }
 
 // billingTx computes lines, records unbillable deals, then runs fn in one
-// transaction that has reconciled locked months. It returns the unbillable
+// transaction that has recorded the corrections of locked months. It returns the unbillable
 // deals, so that the caller can name them.
 func billingTx(ctx context.Context, env Env, fn func(tx *sql.Tx, lines map[string]billingLine, st billingState) error) ([]problem, error) {
 	lines, probs, err := billingLines(ctx, env)
@@ -379,7 +471,7 @@ func billingTx(ctx context.Context, env Env, fn func(tx *sql.Tx, lines map[strin
 		return nil, err
 	}
 	for _, p := range probs {
-		if err := env.Store.RecordRejected(ctx, "deals", p.id, p.property, p.reason); err != nil {
+		if err := env.Store.RecordRejected(ctx, "deals", p.id, p.field, p.reason); err != nil {
 			return nil, err
 		}
 	}
@@ -392,7 +484,7 @@ func billingTx(ctx context.Context, env Env, fn func(tx *sql.Tx, lines map[strin
 	if err != nil {
 		return nil, err
 	}
-	if err := reconcile(ctx, tx, env, lines, st); err != nil {
+	if err := recordCorrections(ctx, tx, env, lines, st); err != nil {
 		return nil, err
 	}
 	if err := fn(tx, lines, st); err != nil {

@@ -254,13 +254,22 @@ func xlsxCell(k Kind, v any, dec, date, month int) any {
 // never holds half a file, even when the process is killed.
 const partialDir = ".partial"
 
+// FileMode and DirMode are the modes of exported reports and of the
+// folders made for them: billing bases name providers and sums, so they are
+// for alusta's user and its group (the people who send them on), not for
+// everyone on the machine.
+const (
+	FileMode = 0o640
+	DirMode  = 0o750
+)
+
 // WriteFileAtomic writes path through a temporary file in the same file
 // system, syncs it and renames it into place. It returns the SHA-256 of
 // what was written. On any error the temporary file is removed and path is
 // left as it was.
 func WriteFileAtomic(path string, write func(io.Writer) error) (checksum string, err error) {
 	dir := filepath.Join(filepath.Dir(path), partialDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, DirMode); err != nil {
 		return "", err
 	}
 	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".*")
@@ -283,7 +292,7 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (checksum string,
 	if err := tmp.Close(); err != nil {
 		return "", err
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+	if err := os.Chmod(tmp.Name(), FileMode); err != nil {
 		return "", err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {

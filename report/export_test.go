@@ -121,7 +121,7 @@ func TestBillingNamesLeftOut(t *testing.T) {
 	ctx := context.Background()
 	_, _, env := billingStore(t)
 	loc := helsinki(t)
-	want := `deal 1007, property alusta_payer: payer "" is not city or client`
+	want := `deal 1007, field payer: payer "" is not city or client`
 	for _, tt := range []struct {
 		period string
 		want   []string
@@ -154,13 +154,13 @@ func TestBillingNamesLeftOut(t *testing.T) {
 
 // TestLeftOutMasksIdentityCodes checks that a property value quoted in a
 // problem is masked like everything the store keeps, and that a deal with
-// no usable closedate is named in every period, since it might belong to
+// no usable close date is named in every period, since it might belong to
 // any of them.
 func TestLeftOutMasksIdentityCodes(t *testing.T) {
 	ctx := context.Background()
 	_, _, env := billingStore(t)
 	if err := env.Store.UpsertRecords(ctx, "deals", []store.Record{{ID: "9", UpdatedAt: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC),
-		Properties: map[string]string{"dealstage": "1006", "closedate": "040253-914B", "alusta_provider": "301"}}}); err != nil {
+		Properties: map[string]string{"stage": "1006", "close_date": "040253-914B", "provider": "301"}}}); err != nil {
 		t.Fatal(err)
 	}
 	p, err := ParsePeriod("2026-01", helsinki(t))
@@ -171,7 +171,7 @@ func TestLeftOutMasksIdentityCodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{`deal 9, property closedate: delivered deal has no valid closedate ("[hetu]")`}
+	want := []string{`deal 9, field close_date: delivered deal has no valid close date ("[hetu]")`}
 	if !slices.Equal(tbl.Problems, want) {
 		t.Errorf("got %q, want %q", tbl.Problems, want)
 	}
@@ -319,6 +319,21 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Errorf("checksum: got %s", sum)
 	}
 	assertNoPartial(t, dir, []string{"billing-2026-02.csv"})
+	// An export is for alusta's user and group, never for everyone; before,
+	// it was forced to 0644.
+	for _, p := range []string{path, filepath.Join(dir, partialDir)} {
+		info, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := os.FileMode(0o640)
+		if info.IsDir() {
+			want = 0o750
+		}
+		if got := info.Mode().Perm(); got != want {
+			t.Errorf("%s: got mode %04o, want %04o", p, got, want)
+		}
+	}
 }
 
 // assertNoPartial checks the output folder holds exactly the named files

@@ -108,9 +108,6 @@ func NewExporter(s *store.Store, o ExporterOptions) (*Exporter, error) {
 	return e, nil
 }
 
-// Env is the environment reports are computed in.
-func (e *Exporter) Env() Env { return e.env }
-
 // Result is a finished export.
 type Result struct {
 	RunID    int64
@@ -183,7 +180,7 @@ func (e *Exporter) exportOnce(ctx context.Context, name string, p Period, f Form
 }
 
 func (e *Exporter) write(ctx context.Context, name string, p Period, f Format, path string, res *Result) error {
-	if err := os.MkdirAll(e.dir, 0o755); err != nil {
+	if err := os.MkdirAll(e.dir, DirMode); err != nil {
 		return err
 	}
 	if err := cleanPartial(e.dir, e.env.Now(), time.Hour); err != nil {

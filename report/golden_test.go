@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/store"
 )
 
@@ -156,6 +157,10 @@ func (st step) load(t *testing.T, ctx context.Context, s *store.Store) {
 			t.Fatal(err)
 		}
 	}
+	mapping, err := mappings.Load("../testdata/rules/mappings")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for typ, recs := range st.Records {
 		var rs []store.Record
 		for _, r := range recs {
@@ -167,7 +172,13 @@ func (st step) load(t *testing.T, ctx context.Context, s *store.Store) {
 			if updated.IsZero() {
 				updated = created
 			}
-			rs = append(rs, store.Record{ID: r.ID, Properties: r.Props, CreatedAt: created, UpdatedAt: updated})
+			// Fixtures hold records as HubSpot sends them; the daemon
+			// translates them through the mapping before storing.
+			props := make(map[string]*string, len(r.Props))
+			for k, v := range r.Props {
+				props[k] = &v
+			}
+			rs = append(rs, store.Record{ID: r.ID, Properties: mapping.Translate(typ, props), CreatedAt: created, UpdatedAt: updated})
 		}
 		if err := s.UpsertRecords(ctx, typ, rs); err != nil {
 			t.Fatal(err)

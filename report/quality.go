@@ -10,9 +10,9 @@ import (
 
 // qualityColumns: one row per provider company. orders are deals created
 // in the period with the provider; declines deals created in the period
-// that list it in alusta_declined_by; reassignments decisions in the period
+// that list it in declined_by; reassignments decisions in the period
 // that moved an order away from it; complaints tickets of kind reklamaatio
-// about it; feedback tickets carrying alusta_feedback_score, and their mean.
+// about it; feedback tickets carrying a feedback_score, and their mean.
 var qualityColumns = []Column{
 	{Name: "month", Kind: Month},
 	{Name: "provider_id", Kind: Text},
@@ -53,10 +53,10 @@ func buildQuality(ctx context.Context, env Env, p Period) (*Table, error) {
 		if !p.contains(d.CreatedAt) {
 			continue
 		}
-		if id := d.Prop("alusta_provider"); id != "" {
+		if id := d.Prop("provider"); id != "" {
 			get(id).orders++
 		}
-		for _, id := range strings.Split(d.Prop("alusta_declined_by"), ";") {
+		for _, id := range strings.Split(d.Prop("declined_by"), ";") {
 			if id = strings.TrimSpace(id); id != "" {
 				get(id).declines++
 			}
@@ -93,14 +93,14 @@ SELECT record_id, provider_id, at FROM decisions WHERE object_type = 'deals' AND
 		return nil, err
 	}
 	for _, tk := range tickets {
-		id := tk.Prop("alusta_provider")
+		id := tk.Prop("provider")
 		if id == "" || !p.contains(tk.CreatedAt) {
 			continue
 		}
-		if tk.Prop("alusta_ticket_kind") == "reklamaatio" {
+		if tk.Prop("kind") == "reklamaatio" {
 			get(id).complaints++
 		}
-		if v, ok := parseNumber(tk.Prop("alusta_feedback_score")); ok && v >= 1 && v <= 5 {
+		if v, ok := parseNumber(tk.Prop("feedback_score")); ok && v >= 1 && v <= 5 {
 			a := get(id)
 			a.feedback++
 			a.scoreSum += int64(math.Round(v * 100))
@@ -122,11 +122,13 @@ SELECT record_id, provider_id, at FROM decisions WHERE object_type = 'deals' AND
 		}
 		t.Rows = append(t.Rows, []any{month, id, names[id], a.orders, a.declines, a.reassignments, a.complaints, a.feedback, score})
 	}
+	col := columnIndex(qualityColumns)
+	name, id := col["provider"], col["provider_id"]
 	sortRows(t.Rows, func(a, b []any) bool {
-		if x, y := a[2].(string), b[2].(string); x != y {
+		if x, y := a[name].(string), b[name].(string); x != y {
 			return x < y
 		}
-		return a[1].(string) < b[1].(string)
+		return a[id].(string) < b[id].(string)
 	})
 	return t, nil
 }

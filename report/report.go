@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/store"
 )
 
@@ -51,7 +52,7 @@ type Table struct {
 	Columns []Column
 	Rows    [][]any
 	// Problems names the records of the period left out because they are
-	// bad ("deal 42, property alusta_units: ..."), so that nobody sends an
+	// bad ("deal 42, field units: ..."), so that nobody sends an
 	// incomplete report believing it whole.
 	Problems []string
 	// TotalLabel labels the totals row; "" means "total".
@@ -213,7 +214,10 @@ func saveRows(ctx context.Context, db *sql.DB, t *Table) error {
 	return tx.Commit()
 }
 
-// encodeRow is a row as a JSON array: money in euros, dates as YYYY-MM-DD.
+// encodeRow is a row as a JSON object keyed by column name, in column
+// order: money in euros, dates as YYYY-MM-DD. Names, not positions, so
+// that a view or a BI query reading a cell survives a column added or
+// moved.
 func encodeRow(cols []Column, r []any) (string, error) {
 	out := make([]any, len(r))
 	for i, v := range r {
@@ -235,18 +239,52 @@ func encodeRow(cols []Column, r []any) (string, error) {
 			return "", fmt.Errorf("column %s: unsupported value %T", cols[i].Name, v)
 		}
 	}
-	b, err := json.Marshal(out)
-	return string(b), err
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(c.Name)
+		if err != nil {
+			return "", err
+		}
+		v, err := json.Marshal(out[i])
+		if err != nil {
+			return "", fmt.Errorf("column %s: %w", c.Name, err)
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.String(), nil
 }
 
-// decodeRow is encodeRow's inverse.
+// decodeRow is encodeRow's inverse. A JSON array is a row saved before
+// rows were keyed by name (billing months locked then), read by position.
 func decodeRow(cols []Column, s string) ([]any, error) {
 	var raw []json.RawMessage
-	if err := json.Unmarshal([]byte(s), &raw); err != nil {
-		return nil, err
-	}
-	if len(raw) != len(cols) {
-		return nil, fmt.Errorf("row has %d cells, want %d", len(raw), len(cols))
+	if strings.HasPrefix(strings.TrimSpace(s), "[") {
+		if err := json.Unmarshal([]byte(s), &raw); err != nil {
+			return nil, err
+		}
+		if len(raw) != len(cols) {
+			return nil, fmt.Errorf("row has %d cells, want %d", len(raw), len(cols))
+		}
+	} else {
+		var byName map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(s), &byName); err != nil {
+			return nil, err
+		}
+		raw = make([]json.RawMessage, len(cols))
+		for i, c := range cols {
+			m, ok := byName[c.Name]
+			if !ok {
+				return nil, fmt.Errorf("row has no column %s", c.Name)
+			}
+			raw[i] = m
+		}
 	}
 	out := make([]any, len(cols))
 	for i, m := range raw {
@@ -298,43 +336,25 @@ func FormatEuros(cents int64) string { return formatCents(cents, '.') }
 
 // formatCents prints cents as euros with two decimals.
 func formatCents(c int64, point byte) string {
-	sign := ""
+	sign, m := "", uint64(c)
 	if c < 0 {
-		sign, c = "-", -c
+		// In uint64 the magnitude of every int64, math.MinInt64 too,
+		// is exact.
+		sign, m = "-", -m
 	}
-	return fmt.Sprintf("%s%d%c%02d", sign, c/100, point, c%100)
+	return fmt.Sprintf("%s%d%c%02d", sign, m/100, point, m%100)
 }
 
-// parseCRMTime reads a HubSpot datetime property: RFC 3339, epoch
-// milliseconds or a plain date (midnight UTC, as HubSpot stores dates).
+// parseCRMTime reads a HubSpot datetime or date property.
 func parseCRMTime(s string) (time.Time, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, false
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, true
-	}
-	if ms, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return time.UnixMilli(ms).UTC(), true
-	}
-	if t, err := time.Parse("2006-01-02", s); err == nil {
-		return t, true
-	}
-	return time.Time{}, false
+	t, err := hubspot.ParseTime(s)
+	return t, err == nil
 }
 
-// parseNumber reads a CRM number; a decimal comma is accepted.
+// parseNumber reads a CRM number as every part of alusta does.
 func parseNumber(s string) (float64, bool) {
-	s = strings.TrimSpace(strings.ReplaceAll(s, ",", "."))
-	if s == "" {
-		return 0, false
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, false
-	}
-	return v, true
+	v, err := hubspot.ParseNumber(s)
+	return v, err == nil
 }
 
 // providerNames maps company ids to names.
@@ -348,6 +368,16 @@ func providerNames(ctx context.Context, s *store.Store) (map[string]store.Record
 		out[r.ID] = r
 	}
 	return out, nil
+}
+
+// columnIndex maps column names to their positions, so that code reading
+// a row's cells names them.
+func columnIndex(cols []Column) map[string]int {
+	out := make(map[string]int, len(cols))
+	for i, c := range cols {
+		out[c.Name] = i
+	}
+	return out
 }
 
 // sortRows orders rows stably by less.

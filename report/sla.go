@@ -41,9 +41,9 @@ func buildSLA(ctx context.Context, env Env, p Period) (*Table, error) {
 	}
 	rows, err := env.Store.DB().QueryContext(ctx, `
 SELECT object_type, pipeline, queue, provider_id, goal, started_at, status, paused_seconds, business_elapsed_seconds
-FROM (SELECT c.object_type, COALESCE(json_extract(r.properties, '$.hs_pipeline'), json_extract(r.properties, '$.pipeline'), '') AS pipeline,
-             COALESCE(json_extract(r.properties, '$.alusta_queue'), '') AS queue,
-             COALESCE(json_extract(r.properties, '$.alusta_provider'), '') AS provider_id,
+FROM (SELECT c.object_type, COALESCE(json_extract(r.properties, '$.pipeline'), '') AS pipeline,
+             COALESCE(json_extract(r.properties, '$.queue'), '') AS queue,
+             COALESCE(json_extract(r.properties, '$.provider'), '') AS provider_id,
              c.goal, c.started_at, c.status, c.paused_seconds, c.business_elapsed_seconds
       FROM sla_cycles c LEFT JOIN records r ON r.object_type = c.object_type AND r.id = c.record_id
       WHERE c.started_at >= ? AND c.started_at < ?)`,

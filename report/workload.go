@@ -53,8 +53,8 @@ func buildWorkload(ctx context.Context, env Env, p Period) (*Table, error) {
 		groups := make(map[key]*agg)
 		for _, tk := range tickets {
 			created := tk.CreatedAt
-			closed, isClosed := parseCRMTime(tk.Prop("closed_date"))
-			k := key{tk.Prop("hubspot_owner_id"), tk.Prop("source_type")}
+			closed, isClosed := parseCRMTime(tk.Prop("closed_at"))
+			k := key{tk.Prop("owner"), tk.Prop("source")}
 			var a agg
 			if !created.Before(ws) && created.Before(we) {
 				a.opened = 1

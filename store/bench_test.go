@@ -22,8 +22,8 @@ func BenchmarkUpsertRecords(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		for j := range page {
 			page[j] = Record{ID: fmt.Sprint(i*100 + j), CreatedAt: t0, UpdatedAt: t0.Add(time.Duration(i) * time.Second), Properties: map[string]string{
-				"dealstage": "1006", "closedate": "2026-02-10T10:00:00Z", "alusta_provider": "301", "alusta_service": "siivous",
-				"alusta_payer": "city", "alusta_units": "3", "alusta_unit": "h", "dealname": "ignored", "alusta_decision": "rule r1 chose 301",
+				"stage": "1006", "close_date": "2026-02-10T10:00:00Z", "provider": "301", "service": "siivous",
+				"payer": "city", "units": "3", "unit": "h", "name": "ignored", "decision": "rule r1 chose 301",
 			}}
 		}
 		if err := s.UpsertRecords(ctx, "deals", page); err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/alusta/alusta/connector/sandbox"
 	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/store"
+	"github.com/alusta/alusta/store/storetest"
 )
 
 // TestDemoLeavesNoPersonalData reads the demo sandbox's records through the
@@ -43,7 +45,10 @@ func TestDemoLeavesNoPersonalData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := mappings.Default()
+	m, err := mappings.Load("../testdata/rules/mappings")
+	if err != nil {
+		t.Fatal(err)
+	}
 	hetu := regexp.MustCompile(`\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]`)
 	hetusRead := 0
 	for _, typ := range []string{hubspot.Tickets, hubspot.Deals, hubspot.Companies} {
@@ -53,7 +58,7 @@ func TestDemoLeavesNoPersonalData(t *testing.T) {
 				if c, ok := o.Prop("content"); ok && hetu.MatchString(c) {
 					hetusRead++
 				}
-				recs = append(recs, store.RecordFromObject(o))
+				recs = append(recs, store.Record{ID: o.ID, Properties: m.Translate(typ, o.Properties), CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt})
 			}
 			return s.UpsertRecords(ctx, typ, recs)
 		})
@@ -79,14 +84,7 @@ func TestDemoLeavesNoPersonalData(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var db []byte
-	for _, f := range []string{path, path + "-wal"} {
-		b, err := os.ReadFile(f)
-		if err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
-		}
-		db = append(db, b...)
-	}
+	db := storetest.Files(t, path)
 	if m := hetu.Find(db); m != nil {
 		t.Errorf("the store holds an identity code: %s", m)
 	}
@@ -110,4 +108,63 @@ func TestDemoLeavesNoPersonalData(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestNoIdentityCodeInAnyTable writes a code in every form through every
+// write method the daemon and the reports use, into every text field, and
+// then searches the SQLite files byte by byte. Before the shared masking,
+// decisions kept queue, owner and provider raw, and the word-boundary
+// pattern let glued, consecutive and en-dash codes into records and writes.
+func TestNoIdentityCodeInAnyTable(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), "alusta.db")
+	s, err := store.Open(ctx, path, store.Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	forms := storetest.CodeForms()
+	for i, v := range forms {
+		id := strconv.Itoa(100 + i)
+		props := map[string]string{"alusta_queue": v, "alusta_provider": "p " + v, "hubspot_owner_id": v, "alusta_service": v}
+		if err := s.UpsertRecords(ctx, "tickets", []store.Record{{ID: id, Properties: props, CreatedAt: now, UpdatedAt: now}}); err != nil {
+			t.Fatal(err)
+		}
+		did, err := s.SaveDecision(ctx, store.Decision{ObjectType: "tickets", RecordID: id, Rule: "r " + v, Queue: v,
+			OwnerID: v, ProviderID: "p " + v, Explanation: "routed " + v, Fingerprint: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.LogWrites(ctx, []store.Write{{ObjectType: "tickets", RecordID: id, Property: "alusta_queue", Old: v,
+			New: "p " + v, Rule: v, DecisionID: did, Status: store.WriteRejected, Reason: "400 " + v}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveSLACycles(ctx, "tickets", id, []store.SLACycle{{Goal: v, Cycle: 1, StartedAt: now, Status: store.SLARunning, Calendar: v}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveSLAEvents(ctx, []store.SLAEvent{{ObjectType: "tickets", RecordID: id, Goal: v, Cycle: 1, Kind: "started", At: now}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RecordRejected(ctx, "tickets", id, "amount", `not a number: "`+v+`"`); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveStates(ctx, map[string]any{"s" + id: map[string]string{"written": v}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UpsertOwners(ctx, []store.Owner{{ID: id, FirstName: v, LastName: v, Teams: []string{v}, UpdatedAt: now}}); err != nil {
+			t.Fatal(err)
+		}
+		run, err := s.StartRun(ctx, store.Run{Report: "billing", Period: "2026-11"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.FinishRun(ctx, run, store.Run{Status: store.RunFailed, Error: "deal " + v}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.UpsertPipelines(ctx, "tickets", []hubspot.Pipeline{{ID: "0", Label: forms[0], Stages: []hubspot.Stage{{ID: "1", Label: forms[1]}}}}); err != nil {
+		t.Fatal(err)
+	}
+	storetest.AssertNoCodes(t, storetest.Files(t, path), forms)
 }

@@ -25,42 +25,39 @@ type Record struct {
 func (r Record) Prop(name string) string { return r.Properties[name] }
 
 // DefaultProperties is the allow-list when Options.Properties is nil: the
-// properties alusta's rules, daemon and reports read or write.
+// values alusta's rules, daemon and reports read or write, under alusta's
+// names (the mapping's field names, the written keys and closed_at), never
+// a portal's own property names: records reach the store translated.
 var DefaultProperties = map[string][]string{
 	hubspot.Tickets: {
-		"hs_pipeline", "hs_pipeline_stage", "hs_ticket_priority", "source_type",
-		"hubspot_owner_id", "createdate", "closed_date", "hs_lastmodifieddate",
-		"alusta_service", "alusta_municipality", "alusta_client_group", "alusta_language",
-		"alusta_ticket_kind", "alusta_provider", "alusta_feedback_score",
-		"alusta_queue", "alusta_sla_due", "alusta_sla_status", "alusta_decision",
+		"pipeline", "stage", "priority", "source", "owner",
+		"service", "municipality", "client_group", "language",
+		"kind", "provider", "feedback_score",
+		"queue", "sla_due", "sla_status", "decision", "closed_at",
 	},
 	hubspot.Deals: {
-		"pipeline", "dealstage", "amount", "closedate", "createdate", "hs_lastmodifieddate",
-		"hubspot_owner_id", "alusta_service", "alusta_municipality", "alusta_units",
-		"alusta_unit", "alusta_payer", "alusta_client_choice", "alusta_language",
-		"alusta_client_group", "alusta_provider", "alusta_declined_by", "alusta_queue",
-		"alusta_sla_due", "alusta_sla_status", "alusta_decision",
+		"pipeline", "stage", "amount", "close_date", "owner",
+		"service", "municipality", "units", "unit", "payer", "client_choice", "language",
+		"provider", "declined_by", "queue", "sla_due", "sla_status", "decision",
 	},
 	hubspot.Companies: {
-		"name", "hs_lastmodifieddate", "createdate", "alusta_provider_active",
-		"alusta_provider_services", "alusta_provider_areas", "alusta_provider_languages",
-		"alusta_provider_capacity", "alusta_provider_weight", "alusta_provider_prices",
-		"alusta_provider_business_id",
+		"name", "active", "services", "areas", "languages", "capacity", "weight", "prices", "business_id",
 	},
 }
 
 // denied are never stored, whatever the allow-list says: free text that may
-// hold a client's story, and contact details.
-var denied = map[string]bool{
-	"content": true, "subject": true, "dealname": true, "hs_note_body": true,
-	"description": true, "email": true, "phone": true, "mobilephone": true,
-	"address": true, "address2": true, "zip": true, "firstname": true, "lastname": true,
-	"hs_ticket_content": true, "notes_last_contacted": true,
+// hold a client's story (a ticket's subject and content, a deal's name),
+// and contact details. A provider company's name is no client's and stays.
+var denied = map[string]map[string]bool{
+	hubspot.Tickets: {"subject": true, "content": true},
+	hubspot.Deals:   {"name": true},
 }
 
-// Allowed reports whether the store keeps property name of objectType.
-func (s *Store) Allowed(objectType, name string) bool {
-	return s.allow[objectType][name]
+// contact are never stored for any object type.
+var contact = map[string]bool{
+	"description": true, "email": true, "phone": true, "mobilephone": true,
+	"address": true, "address2": true, "zip": true, "firstname": true, "lastname": true,
+	"note_body": true,
 }
 
 // keep filters and redacts properties for storage.
@@ -83,9 +80,16 @@ func (s *Store) UpsertRecords(ctx context.Context, objectType string, recs []Rec
 	if len(recs) == 0 {
 		return nil
 	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.upsertRecords(ctx, tx, objectType, recs) })
+	if err != nil {
+		return fmt.Errorf("store: upsert %s: %w", objectType, err)
+	}
+	return nil
+}
+
+func (s *Store) upsertRecords(ctx context.Context, tx *sql.Tx, objectType string, recs []Record) error {
 	now := formatTime(s.now())
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `
+	stmt, err := tx.PrepareContext(ctx, `
 INSERT INTO records (object_type, id, properties, created_at, updated_at, archived, synced_at)
 VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (object_type, id) DO UPDATE SET
@@ -95,40 +99,24 @@ ON CONFLICT (object_type, id) DO UPDATE SET
     archived = excluded.archived,
     synced_at = excluded.synced_at
 WHERE excluded.updated_at >= records.updated_at`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for _, r := range recs {
+		if r.ID == "" {
+			return fmt.Errorf("record without id")
+		}
+		b, err := json.Marshal(s.keep(objectType, r.Properties))
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
-		for _, r := range recs {
-			if r.ID == "" {
-				return fmt.Errorf("record without id")
-			}
-			b, err := json.Marshal(s.keep(objectType, r.Properties))
-			if err != nil {
-				return err
-			}
-			if _, err := stmt.ExecContext(ctx, objectType, r.ID, string(b),
-				formatTime(r.CreatedAt), formatTime(r.UpdatedAt), r.Archived, now); err != nil {
-				return fmt.Errorf("%s %s: %w", objectType, r.ID, err)
-			}
+		if _, err := stmt.ExecContext(ctx, objectType, r.ID, string(b),
+			formatTime(r.CreatedAt), formatTime(r.UpdatedAt), r.Archived, now); err != nil {
+			return fmt.Errorf("%s %s: %w", objectType, r.ID, err)
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: upsert %s: %w", objectType, err)
 	}
 	return nil
-}
-
-// RecordFromObject converts a HubSpot object; null properties are absent.
-func RecordFromObject(o hubspot.Object) Record {
-	props := make(map[string]string, len(o.Properties))
-	for k, v := range o.Properties {
-		if v != nil {
-			props[k] = *v
-		}
-	}
-	return Record{ID: o.ID, Properties: props, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt, Archived: o.Archived}
 }
 
 // Record returns one record and whether it exists.
@@ -240,12 +228,13 @@ func OwnerFromHubSpot(o hubspot.Owner) Owner {
 func (s *Store) UpsertOwners(ctx context.Context, owners []Owner) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		for _, o := range owners {
-			teams, err := json.Marshal(o.Teams)
+			masked := make([]string, len(o.Teams))
+			for i, team := range o.Teams {
+				masked[i] = Redact(team)
+			}
+			teams, err := json.Marshal(masked)
 			if err != nil {
 				return err
-			}
-			if o.Teams == nil {
-				teams = []byte("[]")
 			}
 			if _, err := tx.ExecContext(ctx, `
 INSERT INTO owners (id, first_name, last_name, teams, archived, updated_at) VALUES (?, ?, ?, ?, ?, ?)
@@ -307,7 +296,7 @@ func (s *Store) UpsertPipelines(ctx context.Context, objectType string, pipeline
 				if _, err := tx.ExecContext(ctx, `
 INSERT INTO pipeline_stages (object_type, pipeline_id, pipeline_label, stage_id, stage_label, display_order, is_closed, probability, archived)
 VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS REAL), ?)`,
-					objectType, p.ID, p.Label, st.ID, st.Label, st.DisplayOrder, closed, prob, st.Archived || p.Archived); err != nil {
+					objectType, p.ID, Redact(p.Label), st.ID, Redact(st.Label), st.DisplayOrder, closed, prob, st.Archived || p.Archived); err != nil {
 					return fmt.Errorf("pipeline %s stage %s: %w", p.ID, st.ID, err)
 				}
 			}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
@@ -35,15 +34,22 @@ type SLACycle struct {
 // SaveSLACycles stores the cycles of one record in one transaction,
 // replacing cycles with the same goal and number.
 func (s *Store) SaveSLACycles(ctx context.Context, objectType, id string, cycles []SLACycle) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.saveSLACycles(ctx, tx, objectType, id, cycles) })
+	if err != nil {
+		return fmt.Errorf("store: save sla cycles %s %s: %w", objectType, id, err)
+	}
+	return nil
+}
+
+func (s *Store) saveSLACycles(ctx context.Context, tx *sql.Tx, objectType, id string, cycles []SLACycle) error {
 	now := formatTime(s.now())
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, c := range cycles {
-			switch c.Status {
-			case SLARunning, SLAWarning, SLAPaused, SLABreached, SLAMet:
-			default:
-				return fmt.Errorf("goal %s cycle %d: unknown status %q", c.Goal, c.Cycle, c.Status)
-			}
-			if _, err := tx.ExecContext(ctx, `
+	for _, c := range cycles {
+		switch c.Status {
+		case SLARunning, SLAWarning, SLAPaused, SLABreached, SLAMet:
+		default:
+			return fmt.Errorf("goal %s cycle %d: unknown status %q", c.Goal, c.Cycle, c.Status)
+		}
+		if _, err := tx.ExecContext(ctx, `
 INSERT INTO sla_cycles (object_type, record_id, goal, cycle, started_at, stopped_at, paused_seconds,
     business_elapsed_seconds, due_at, status, calendar, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -51,15 +57,10 @@ ON CONFLICT (object_type, record_id, goal, cycle) DO UPDATE SET
     started_at = excluded.started_at, stopped_at = excluded.stopped_at,
     paused_seconds = excluded.paused_seconds, business_elapsed_seconds = excluded.business_elapsed_seconds,
     due_at = excluded.due_at, status = excluded.status, calendar = excluded.calendar, updated_at = excluded.updated_at`,
-				objectType, id, c.Goal, c.Cycle, formatTime(c.StartedAt), formatTimePtr(c.StoppedAt), c.PausedSeconds,
-				c.BusinessElapsedSeconds, formatTimePtr(c.DueAt), c.Status, c.Calendar, now); err != nil {
-				return fmt.Errorf("goal %s cycle %d: %w", c.Goal, c.Cycle, err)
-			}
+			objectType, id, Redact(c.Goal), c.Cycle, formatTime(c.StartedAt), formatTimePtr(c.StoppedAt), c.PausedSeconds,
+			c.BusinessElapsedSeconds, formatTimePtr(c.DueAt), c.Status, Redact(c.Calendar), now); err != nil {
+			return fmt.Errorf("goal %s cycle %d: %w", c.Goal, c.Cycle, err)
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store: save sla cycles %s %s: %w", objectType, id, err)
 	}
 	return nil
 }
@@ -110,18 +111,19 @@ type SLAEvent struct {
 
 // SaveSLAEvents appends events; an event already stored is not repeated.
 func (s *Store) SaveSLAEvents(ctx context.Context, events []SLAEvent) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		for _, e := range events {
-			if _, err := tx.ExecContext(ctx, `
-INSERT INTO sla_events (object_type, record_id, goal, cycle, kind, at) VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT DO NOTHING`, e.ObjectType, e.RecordID, e.Goal, e.Cycle, e.Kind, formatTime(e.At)); err != nil {
-				return fmt.Errorf("%s %s %s: %w", e.ObjectType, e.RecordID, e.Kind, err)
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.inTx(ctx, func(tx *sql.Tx) error { return saveSLAEvents(ctx, tx, events) }); err != nil {
 		return fmt.Errorf("store: save sla events: %w", err)
+	}
+	return nil
+}
+
+func saveSLAEvents(ctx context.Context, tx *sql.Tx, events []SLAEvent) error {
+	for _, e := range events {
+		if _, err := tx.ExecContext(ctx, `
+INSERT INTO sla_events (object_type, record_id, goal, cycle, kind, at) VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING`, e.ObjectType, e.RecordID, Redact(e.Goal), e.Cycle, e.Kind, formatTime(e.At)); err != nil {
+			return fmt.Errorf("%s %s %s: %w", e.ObjectType, e.RecordID, e.Kind, err)
+		}
 	}
 	return nil
 }
@@ -150,23 +152,4 @@ SELECT goal, cycle, kind, at FROM sla_events WHERE object_type = ? AND record_id
 		return nil, fmt.Errorf("store: sla events %s %s: %w", objectType, id, err)
 	}
 	return out, nil
-}
-
-// NextDeadline is the earliest due time of a running or warning cycle,
-// for the daemon's SLA timer; false when no clock runs.
-func (s *Store) NextDeadline(ctx context.Context) (time.Time, bool, error) {
-	var due sql.NullString
-	err := s.db.QueryRowContext(ctx, `
-SELECT MIN(due_at) FROM sla_cycles WHERE status IN ('running', 'warning') AND stopped_at IS NULL AND due_at IS NOT NULL`).Scan(&due)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !due.Valid) {
-		return time.Time{}, false, nil
-	}
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("store: next deadline: %w", err)
-	}
-	t, err := ParseTime(due.String)
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("store: next deadline: %w", err)
-	}
-	return t, true, nil
 }

@@ -6,7 +6,7 @@
 // package, as in the Standard Package Layout.
 //
 // The cache holds only what alusta needs: properties outside an allow-list
-// are dropped, free-text properties (content, subject, dealname, note
+// are dropped, free text (a ticket's subject and content, a deal's name, note
 // bodies) and contact details are never stored, and anything that looks like
 // a Finnish personal identity code is redacted from every text stored.
 package store
@@ -19,11 +19,13 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"regexp"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
+
+	"github.com/alusta/alusta/store/mask"
 
 	_ "github.com/mattn/go-sqlite3" // The database/sql driver "sqlite3".
 )
@@ -60,12 +62,18 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if path == "" || path == ":memory:" {
 		return nil, fmt.Errorf("store: open: a file path is required, got %q", path)
 	}
+	if err := restrict(path); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_busy_timeout", "5000")
 	q.Set("_foreign_keys", "on")
 	q.Set("_txlock", "immediate")
 	q.Set("_synchronous", "NORMAL")
+	// Erased client data (see EraseOrderPayload) must not linger in free
+	// pages, where a copy of the file would still hold it.
+	q.Set("_secure_delete", "on")
 	db, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -100,13 +108,47 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	for typ, names := range props {
 		m := make(map[string]bool, len(names))
 		for _, n := range names {
-			if !denied[n] {
+			if !denied[typ][n] && !contact[n] {
 				m[n] = true
 			}
 		}
 		s.allow[typ] = m
 	}
 	return s, nil
+}
+
+// FileMode is the mode of the database and its WAL and shared-memory
+// files: they hold client data, so only alusta's own user may read them.
+const FileMode = 0o600
+
+// restrict creates the database file with FileMode, or tightens the mode
+// of one that exists (and of its WAL and shared-memory files) when group
+// or others may use it. SQLite creates the WAL and shared-memory files
+// with the database file's mode, so a database made here keeps all three
+// private.
+func restrict(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, FileMode)
+	if err == nil {
+		return f.Close()
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		info, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if info.Mode().Perm()&^FileMode != 0 {
+			if err := os.Chmod(p, FileMode); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Close closes the database. It is idempotent.
@@ -133,17 +175,9 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// hetu matches a Finnish personal identity code: DDMMYY, the century sign,
-// a three-digit individual number and a check character.
-var hetu = regexp.MustCompile(`(?i)\b[0-3]\d[01]\d\d\d[-+A-FYXWVU]\d{3}[0-9A-FHJ-NPR-Y]\b`)
-
-// Redacted is what replaces a personal identity code.
-const Redacted = "[hetu]"
-
-// Redact replaces every personal identity code in s.
-func Redact(s string) string {
-	return hetu.ReplaceAllString(s, Redacted)
-}
+// Redact replaces every personal identity code in s; it is mask.Hetu, the
+// one masking function the store and the logger share.
+func Redact(s string) string { return mask.Hetu(s) }
 
 // formatTime is the stored form of t; the zero time is "".
 func formatTime(t time.Time) string {

@@ -2,11 +2,17 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
+
+	"github.com/pressly/goose/v3"
 
 	"github.com/alusta/alusta/connector/hubspot"
 )
@@ -77,7 +83,7 @@ func TestRedact(t *testing.T) {
 		{"lowercase", "131052-308t", "[hetu]"},
 		{"date is kept", "closed 2026-03-10T12:00:00Z", "closed 2026-03-10T12:00:00Z"},
 		{"phone-like kept", "+358 40 1234567", "+358 40 1234567"},
-		{"inside word kept", "x131052-308Tx", "x131052-308Tx"},
+		{"glued to words", "x131052-308Tx", "x[hetu]x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,19 +99,19 @@ func TestUpsertRecords(t *testing.T) {
 	s, _ := openTest(t)
 	t0 := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 	rec := Record{ID: "101", CreatedAt: t0, UpdatedAt: t0.Add(time.Hour), Properties: map[string]string{
-		"hs_pipeline_stage": "1",
-		"content":           "asiakas 131052-308T tarvitsee apua",
-		"subject":           "apua",
-		"alusta_decision":   "matched rule r1 for 131052-308T",
-		"email":             "x@example.com",
-		"not_allowed":       "x",
+		"stage":       "1",
+		"content":     "asiakas 131052-308T tarvitsee apua",
+		"subject":     "apua",
+		"decision":    "matched rule r1 for 131052-308T",
+		"email":       "x@example.com",
+		"not_allowed": "x",
 	}}
 	if err := s.UpsertRecords(ctx, "tickets", []Record{rec, rec}); err != nil {
 		t.Fatal(err)
 	}
 	older := rec
 	older.UpdatedAt = t0
-	older.Properties = map[string]string{"hs_pipeline_stage": "0"}
+	older.Properties = map[string]string{"stage": "0"}
 	if err := s.UpsertRecords(ctx, "tickets", []Record{older}); err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +119,7 @@ func TestUpsertRecords(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("Record: %v %v", ok, err)
 	}
-	want := map[string]string{"hs_pipeline_stage": "1", "alusta_decision": "matched rule r1 for [hetu]"}
+	want := map[string]string{"stage": "1", "decision": "matched rule r1 for [hetu]"}
 	if !reflect.DeepEqual(got.Properties, want) {
 		t.Errorf("properties: got %v, want %v", got.Properties, want)
 	}
@@ -135,11 +141,11 @@ func TestUpsertRecords(t *testing.T) {
 	}
 	newer := rec
 	newer.UpdatedAt = t0.Add(2 * time.Hour)
-	newer.Properties = map[string]string{"hs_pipeline_stage": "2"}
-	if err := s.UpsertRecords(ctx, "tickets", []Record{newer, {ID: "102", UpdatedAt: t0, Properties: map[string]string{"hs_pipeline_stage": "2"}}}); err != nil {
+	newer.Properties = map[string]string{"stage": "2"}
+	if err := s.UpsertRecords(ctx, "tickets", []Record{newer, {ID: "102", UpdatedAt: t0, Properties: map[string]string{"stage": "2"}}}); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := s.Records(ctx, "tickets", Filter{Where: map[string]string{"hs_pipeline_stage": "2"}})
+	recs, err := s.Records(ctx, "tickets", Filter{Where: map[string]string{"stage": "2"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,14 +196,14 @@ func TestCursor(t *testing.T) {
 	}
 	since := time.Date(2026, 3, 9, 10, 0, 0, 0, time.UTC)
 	started := time.Date(2026, 3, 10, 11, 59, 0, 0, time.UTC)
-	if err := s.SaveCursor(ctx, "deals", Cursor{Since: since, LastID: "5501", SyncStartedAt: started}); err != nil {
+	if err := s.SaveCursor(ctx, "deals", Cursor{Since: since, SyncStartedAt: started}); err != nil {
 		t.Fatal(err)
 	}
 	got, err = s.Cursor(ctx, "deals")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Cursor{Since: since, LastID: "5501", SyncStartedAt: started, UpdatedAt: c.t}
+	want := Cursor{Since: since, SyncStartedAt: started, UpdatedAt: c.t}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
@@ -227,14 +233,6 @@ func TestWrites(t *testing.T) {
 	})
 	if err != nil || n != 2 {
 		t.Fatalf("second: got %d %v, want 2", n, err)
-	}
-	got, err := s.LastWritten(ctx, "tickets", "1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]Written{"alusta_queue": {Value: "palaute", At: t2}, "hubspot_owner_id": {Value: "8", At: t1}}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("LastWritten: got %+v, want %+v", got, want)
 	}
 	all, err := s.Writes(ctx, "tickets", "1")
 	if err != nil {
@@ -277,21 +275,17 @@ func TestDecisions(t *testing.T) {
 	if len(hist) != 2 || hist[0].ProviderID != "301" || hist[0].Explanation != "chose 301 for client [hetu]" {
 		t.Errorf("history: got %+v", hist)
 	}
-	latest, ok, err := s.LatestDecision(ctx, "deals", "9")
-	if err != nil || !ok || latest.ProviderID != "302" {
-		t.Errorf("latest: got %+v %v %v", latest, ok, err)
+	if hist[1].ProviderID != "302" {
+		t.Errorf("latest: got %+v, want provider 302", hist[1])
 	}
-	if _, ok, err := s.LatestDecision(ctx, "deals", "10"); ok || err != nil {
-		t.Errorf("none: got %v %v", ok, err)
+	if none, err := s.Decisions(ctx, "deals", "10"); len(none) != 0 || err != nil {
+		t.Errorf("none: got %v %v", none, err)
 	}
 }
 
 func TestSLA(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
-	if _, ok, err := s.NextDeadline(ctx); ok || err != nil {
-		t.Fatalf("empty: got %v %v, want false nil", ok, err)
-	}
 	start := time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)
 	due1 := start.Add(4 * time.Hour)
 	due2 := start.Add(2 * time.Hour)
@@ -304,10 +298,6 @@ func TestSLA(t *testing.T) {
 	}
 	if err := s.SaveSLACycles(ctx, "tickets", "2", []SLACycle{{Goal: "first_response", Cycle: 1, StartedAt: start, DueAt: &due2, Status: SLAPaused}}); err != nil {
 		t.Fatal(err)
-	}
-	got, ok, err := s.NextDeadline(ctx)
-	if err != nil || !ok || !got.Equal(due1) {
-		t.Errorf("NextDeadline: got %v %v %v, want %v", got, ok, err, due1)
 	}
 	cs, err := s.SLACycles(ctx, "tickets", "1")
 	if err != nil {
@@ -341,7 +331,7 @@ func TestStateRejectedRuns(t *testing.T) {
 	if err := s.LoadState(ctx, "rotation", &st); err != nil || st.Next != nil {
 		t.Fatalf("empty state: got %+v %v", st, err)
 	}
-	if err := s.SaveState(ctx, "rotation", rotation{Next: map[string]int{"neuvonta": 3}}); err != nil {
+	if err := s.SaveStates(ctx, map[string]any{"rotation": rotation{Next: map[string]int{"neuvonta": 3}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.LoadState(ctx, "rotation", &st); err != nil || st.Next["neuvonta"] != 3 {
@@ -411,17 +401,21 @@ func TestPipelinesAndConversions(t *testing.T) {
 		t.Errorf("ticket stages: got %+v %v", got, err)
 	}
 
-	v := "3"
-	obj := hubspot.Object{ID: "5", Properties: map[string]*string{"alusta_units": &v, "amount": nil}}
-	if r := RecordFromObject(obj); !reflect.DeepEqual(r.Properties, map[string]string{"alusta_units": "3"}) {
-		t.Errorf("RecordFromObject: got %v", r.Properties)
-	}
 	o := OwnerFromHubSpot(hubspot.Owner{ID: "7", Email: "aino@example.com", FirstName: "Aino", LastName: "Aalto", Teams: []hubspot.OwnerTeam{{Name: "Neuvonta"}}})
 	if !reflect.DeepEqual(o, Owner{ID: "7", FirstName: "Aino", LastName: "Aalto", Teams: []string{"Neuvonta"}}) {
 		t.Errorf("OwnerFromHubSpot: got %+v", o)
 	}
-	if !s.Allowed("deals", "alusta_units") || s.Allowed("deals", "dealname") || s.Allowed("tickets", "content") {
-		t.Error("Allowed: free text allowed or allow-list missing")
+	for _, c := range []struct {
+		typ, name string
+		kept      bool
+	}{{"deals", "units", true}, {"deals", "name", false}, {"companies", "name", true}, {"tickets", "content", false}} {
+		if err := s.UpsertRecords(ctx, c.typ, []Record{{ID: "900", Properties: map[string]string{c.name: "x"}}}); err != nil {
+			t.Fatal(err)
+		}
+		r, _, err := s.Record(ctx, c.typ, "900")
+		if _, kept := r.Properties[c.name]; err != nil || kept != c.kept {
+			t.Errorf("%s %s: kept %v %v, want %v", c.typ, c.name, kept, err, c.kept)
+		}
 	}
 }
 
@@ -438,5 +432,104 @@ func TestDeniedEvenWhenListed(t *testing.T) {
 	r, _, err := s.Record(ctx, "tickets", "1")
 	if err != nil || !reflect.DeepEqual(r.Properties, map[string]string{"hs_ticket_priority": "HIGH"}) {
 		t.Errorf("got %v %v", r.Properties, err)
+	}
+}
+
+// TestFileModes checks that the database, its WAL and its shared-memory
+// file are private to alusta's user, whether the store creates the
+// database or opens one a looser umask made. Before, they were 0644.
+func TestFileModes(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name string
+		pre  os.FileMode // mode of an existing database; 0 for none
+	}{
+		{name: "new"},
+		{name: "existing world-readable", pre: 0o644},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "alusta.db")
+			if tt.pre != 0 {
+				s, err := Open(ctx, path, Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				s.Close()
+				for _, p := range []string{path, path + "-wal", path + "-shm"} {
+					if err := os.Chmod(p, tt.pre); err != nil && !os.IsNotExist(err) {
+						t.Fatal(err)
+					}
+				}
+			}
+			s, err := Open(ctx, path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if err := s.SaveStates(ctx, map[string]any{"x": 1}); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{path, path + "-wal", path + "-shm"} {
+				info, err := os.Stat(p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := info.Mode().Perm(); got != 0o600 {
+					t.Errorf("%s: got mode %04o, want 0600", filepath.Base(p), got)
+				}
+			}
+		})
+	}
+}
+
+// TestMigrationDropsCorruptBilling opens a database that the code before
+// the billing bounds left with total_cents = MinInt64 in a locked month:
+// the corrupt rows are dropped, the good ones kept, so the month can be
+// repaired without editing SQLite by hand.
+func TestMigrationDropsCorruptBilling(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "alusta.db")
+	db, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := fs.ReadFile(migrations, "migrations/00001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fstest.MapFS{"00001_init.sql": {Data: first}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO billing_billed VALUES ('1', '2026-02', '301', 'siivous', 'city', 'h', 2000, -4611686018427387904, -9223372036854775808)`,
+		`INSERT INTO billing_billed VALUES ('2', '2026-02', '301', 'siivous', 'city', 'h', 2000, 3450, 6900)`,
+		`INSERT INTO billing_corrections (seen_month, orig_month, deal_id, kind, provider_id, service, payer, unit, units_milli, price_cents, total_cents, created_at)
+VALUES ('2026-03', '2026-02', '1', 'correction', '301', 'siivous', 'city', 'h', 2000, -4611686018427387904, -9223372036854775808, '2026-03-05T08:00:00.000Z')`,
+		`INSERT INTO billing_corrections (seen_month, orig_month, deal_id, kind, provider_id, service, payer, unit, units_milli, price_cents, total_cents, created_at)
+VALUES ('2026-03', '2026-02', '1', 'refund', '301', 'siivous', 'city', 'h', -2000, 3450, -6900, '2026-03-05T08:00:00.000Z')`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var billed, corrections string
+	if err := s.DB().QueryRowContext(ctx, `SELECT group_concat(deal_id || ':' || total_cents) FROM billing_billed`).Scan(&billed); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB().QueryRowContext(ctx, `SELECT group_concat(kind || ':' || total_cents) FROM billing_corrections`).Scan(&corrections); err != nil {
+		t.Fatal(err)
+	}
+	if billed != "2:6900" || corrections != "refund:-6900" {
+		t.Errorf("got billed %q, corrections %q; want 2:6900 and refund:-6900", billed, corrections)
 	}
 }

@@ -10,28 +10,27 @@ import (
 )
 
 // Cursor is where a sync of one object type stands. Since is the
-// modification time up to which everything has been read; LastID is the
-// last record id stored within the sync that began at SyncStartedAt, so a
-// sync cut by a 429 or a crash resumes after it instead of from zero.
+// modification time up to which everything has been read: each page moves
+// it, so a sync cut by a 429 or a crash resumes there instead of from zero.
+// SyncStartedAt is when the read that saved it began.
 type Cursor struct {
 	Since         time.Time
-	LastID        string
 	SyncStartedAt time.Time
 	UpdatedAt     time.Time
 }
 
 // Cursor returns the cursor of objectType; the zero Cursor when none.
 func (s *Store) Cursor(ctx context.Context, objectType string) (Cursor, error) {
-	var since, lastID, started, updated string
-	err := s.db.QueryRowContext(ctx, `SELECT since, last_id, sync_started_at, updated_at FROM cursors WHERE object_type = ?`, objectType).
-		Scan(&since, &lastID, &started, &updated)
+	var since, started, updated string
+	err := s.db.QueryRowContext(ctx, `SELECT since, sync_started_at, updated_at FROM cursors WHERE object_type = ?`, objectType).
+		Scan(&since, &started, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Cursor{}, nil
 	}
 	if err != nil {
 		return Cursor{}, fmt.Errorf("store: cursor %s: %w", objectType, err)
 	}
-	c := Cursor{LastID: lastID}
+	var c Cursor
 	for _, p := range []struct {
 		dst *time.Time
 		src string
@@ -47,10 +46,10 @@ func (s *Store) Cursor(ctx context.Context, objectType string) (Cursor, error) {
 // store's clock.
 func (s *Store) SaveCursor(ctx context.Context, objectType string, c Cursor) error {
 	_, err := s.db.ExecContext(ctx, `
-INSERT INTO cursors (object_type, since, last_id, sync_started_at, updated_at) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (object_type) DO UPDATE SET since = excluded.since, last_id = excluded.last_id,
+INSERT INTO cursors (object_type, since, sync_started_at, updated_at) VALUES (?, ?, ?, ?)
+ON CONFLICT (object_type) DO UPDATE SET since = excluded.since,
     sync_started_at = excluded.sync_started_at, updated_at = excluded.updated_at`,
-		objectType, formatTime(c.Since), c.LastID, formatTime(c.SyncStartedAt), formatTime(s.now()))
+		objectType, formatTime(c.Since), formatTime(c.SyncStartedAt), formatTime(s.now()))
 	if err != nil {
 		return fmt.Errorf("store: save cursor %s: %w", objectType, err)
 	}
@@ -74,16 +73,9 @@ func (s *Store) LoadState(ctx context.Context, name string, v any) error {
 	return nil
 }
 
-// SaveState stores v as JSON under name.
+// SaveState stores v as JSON under name, replacing what was there.
 func (s *Store) SaveState(ctx context.Context, name string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("store: save state %s: %w", name, err)
-	}
-	if _, err := s.db.ExecContext(ctx, `
-INSERT INTO engine_state (name, value, updated_at) VALUES (?, ?, ?)
-ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-		name, Redact(string(b)), formatTime(s.now())); err != nil {
+	if err := s.SaveStates(ctx, map[string]any{name: v}); err != nil {
 		return fmt.Errorf("store: save state %s: %w", name, err)
 	}
 	return nil
@@ -106,7 +98,7 @@ func (s *Store) RecordRejected(ctx context.Context, objectType, id, property, re
 	if _, err := s.db.ExecContext(ctx, `
 INSERT INTO rejected_records (object_type, record_id, property, reason, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT (object_type, record_id, property, reason) DO UPDATE SET last_seen = excluded.last_seen, seen = seen + 1`,
-		objectType, id, property, Redact(reason), now, now); err != nil {
+		objectType, Redact(id), Redact(property), Redact(reason), now, now); err != nil {
 		return fmt.Errorf("store: record rejected %s %s: %w", objectType, id, err)
 	}
 	return nil
@@ -144,30 +136,29 @@ ORDER BY last_seen DESC, object_type, record_id LIMIT ?`, limit)
 // SaveStates stores several named states in one transaction, so that the
 // engine's shared memory and the records of one page agree after a crash.
 func (s *Store) SaveStates(ctx context.Context, states map[string]any) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
+	if err := s.inTx(ctx, func(tx *sql.Tx) error { return s.saveStates(ctx, tx, states) }); err != nil {
 		return fmt.Errorf("store: save states: %w", err)
 	}
-	defer tx.Rollback()
+	return nil
+}
+
+func (s *Store) saveStates(ctx context.Context, tx *sql.Tx, states map[string]any) error {
 	stmt, err := tx.PrepareContext(ctx, `
 INSERT INTO engine_state (name, value, updated_at) VALUES (?, ?, ?)
 ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`)
 	if err != nil {
-		return fmt.Errorf("store: save states: %w", err)
+		return err
 	}
 	defer stmt.Close()
 	now := formatTime(s.now())
 	for name, v := range states {
 		b, err := json.Marshal(v)
 		if err != nil {
-			return fmt.Errorf("store: save state %s: %w", name, err)
+			return fmt.Errorf("state %s: %w", name, err)
 		}
 		if _, err := stmt.ExecContext(ctx, name, Redact(string(b)), now); err != nil {
-			return fmt.Errorf("store: save state %s: %w", name, err)
+			return fmt.Errorf("state %s: %w", name, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: save states: %w", err)
 	}
 	return nil
 }

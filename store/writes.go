@@ -3,8 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -36,17 +36,32 @@ type Write struct {
 	Reason string
 }
 
-// Written is the value alusta last wrote to a property and when.
-type Written struct {
-	Value string
-	At    time.Time
-}
-
 // LogWrites logs writes in one transaction and returns how many were new.
 // A zero At is the store's clock.
 func (s *Store) LogWrites(ctx context.Context, writes []Write) (int, error) {
-	n := 0
+	var n int
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		n, err = s.logWrites(ctx, tx, writes)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: log writes: %w", err)
+	}
+	return n, nil
+}
+
+func (s *Store) logWrites(ctx context.Context, tx *sql.Tx, writes []Write) (int, error) {
+	n := 0
+	stmt, err := tx.PrepareContext(ctx, `
+INSERT INTO writes (object_type, record_id, property, old_value, new_value, rule, decision_id, status, reason, at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (object_type, record_id, property, new_value, decision_id, status) DO NOTHING`)
+	if err != nil {
+		return 0, err
+	}
+	defer stmt.Close()
+	err = func() error {
 		for _, w := range writes {
 			switch w.Status {
 			case WriteApplied, WriteRejected, WriteSkippedUnchanged, WriteSkippedHuman:
@@ -57,11 +72,8 @@ func (s *Store) LogWrites(ctx context.Context, writes []Write) (int, error) {
 			if at.IsZero() {
 				at = s.now()
 			}
-			res, err := tx.ExecContext(ctx, `
-INSERT INTO writes (object_type, record_id, property, old_value, new_value, rule, decision_id, status, reason, at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (object_type, record_id, property, new_value, decision_id, status) DO NOTHING`,
-				w.ObjectType, w.RecordID, w.Property, Redact(w.Old), Redact(w.New), w.Rule, w.DecisionID,
+			res, err := stmt.ExecContext(ctx,
+				w.ObjectType, Redact(w.RecordID), Redact(w.Property), Redact(w.Old), Redact(w.New), Redact(w.Rule), w.DecisionID,
 				string(w.Status), Redact(w.Reason), formatTime(at))
 			if err != nil {
 				return fmt.Errorf("%s %s %s: %w", w.ObjectType, w.RecordID, w.Property, err)
@@ -73,41 +85,8 @@ ON CONFLICT (object_type, record_id, property, new_value, decision_id, status) D
 			n += int(k)
 		}
 		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: log writes: %w", err)
-	}
-	return n, nil
-}
-
-// LastWritten maps each property of a record to the value alusta last
-// wrote there successfully, so the engine can tell a human's later change.
-func (s *Store) LastWritten(ctx context.Context, objectType, id string) (map[string]Written, error) {
-	rows, err := s.db.QueryContext(ctx, `
-SELECT property, new_value, at FROM writes w
-WHERE object_type = ? AND record_id = ? AND status = 'applied'
-  AND id = (SELECT id FROM writes x WHERE x.object_type = w.object_type AND x.record_id = w.record_id
-            AND x.property = w.property AND x.status = 'applied' ORDER BY x.at DESC, x.id DESC LIMIT 1)`, objectType, id)
-	if err != nil {
-		return nil, fmt.Errorf("store: last written %s %s: %w", objectType, id, err)
-	}
-	defer rows.Close()
-	out := make(map[string]Written)
-	for rows.Next() {
-		var p, v, at string
-		if err := rows.Scan(&p, &v, &at); err != nil {
-			return nil, fmt.Errorf("store: last written %s %s: %w", objectType, id, err)
-		}
-		t, err := ParseTime(at)
-		if err != nil {
-			return nil, fmt.Errorf("store: last written %s %s: %w", objectType, id, err)
-		}
-		out[p] = Written{Value: v, At: t}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: last written %s %s: %w", objectType, id, err)
-	}
-	return out, nil
+	}()
+	return n, err
 }
 
 // Writes lists the logged writes of a record, oldest first.
@@ -159,27 +138,11 @@ type Decision struct {
 func (s *Store) SaveDecision(ctx context.Context, d Decision) (int64, error) {
 	var id int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var fp string
-		err := tx.QueryRowContext(ctx, `SELECT id, fingerprint FROM decisions WHERE object_type = ? AND record_id = ? ORDER BY id DESC LIMIT 1`,
-			d.ObjectType, d.RecordID).Scan(&id, &fp)
-		if err == nil && d.Fingerprint != "" && fp == d.Fingerprint {
-			return nil
-		}
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		at := d.At
-		if at.IsZero() {
-			at = s.now()
-		}
-		res, err := tx.ExecContext(ctx, `
-INSERT INTO decisions (object_type, record_id, rule, queue, owner_id, provider_id, explanation, fingerprint, at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ObjectType, d.RecordID, d.Rule, d.Queue, d.OwnerID, d.ProviderID,
-			Redact(d.Explanation), d.Fingerprint, formatTime(at))
+		latest, err := latestDecisions(ctx, tx, d.ObjectType, []string{d.RecordID})
 		if err != nil {
 			return err
 		}
-		id, err = res.LastInsertId()
+		id, err = s.saveDecision(ctx, tx, d, latest[d.RecordID])
 		return err
 	})
 	if err != nil {
@@ -188,13 +151,62 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ObjectType, d.RecordID, d.Rule, d.Queue, 
 	return id, nil
 }
 
-// LatestDecision returns the record's latest decision and whether it has one.
-func (s *Store) LatestDecision(ctx context.Context, objectType, id string) (Decision, bool, error) {
-	ds, err := s.decisions(ctx, `WHERE object_type = ? AND record_id = ? ORDER BY id DESC LIMIT 1`, objectType, id)
-	if err != nil || len(ds) == 0 {
-		return Decision{}, false, err
+// latestDecision is a record's latest stored decision: its id and
+// fingerprint.
+type latestDecision struct {
+	id          int64
+	fingerprint string
+}
+
+// latestDecisions looks up the latest decision of each record in ids with
+// one query.
+func latestDecisions(ctx context.Context, tx *sql.Tx, objectType string, ids []string) (map[string]latestDecision, error) {
+	out := make(map[string]latestDecision, len(ids))
+	if len(ids) == 0 {
+		return out, nil
 	}
-	return ds[0], true, nil
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, objectType)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	rows, err := tx.QueryContext(ctx, `
+SELECT record_id, id, fingerprint FROM decisions WHERE id IN (
+    SELECT MAX(id) FROM decisions WHERE object_type = ? AND record_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)
+    GROUP BY record_id)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var l latestDecision
+		if err := rows.Scan(&id, &l.id, &l.fingerprint); err != nil {
+			return nil, err
+		}
+		out[id] = l
+	}
+	return out, rows.Err()
+}
+
+// saveDecision appends d unless it repeats latest, the record's latest
+// decision, and returns the id of the stored (or repeated) decision.
+func (s *Store) saveDecision(ctx context.Context, tx *sql.Tx, d Decision, latest latestDecision) (int64, error) {
+	if latest.id != 0 && d.Fingerprint != "" && latest.fingerprint == d.Fingerprint {
+		return latest.id, nil
+	}
+	at := d.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	res, err := tx.ExecContext(ctx, `
+INSERT INTO decisions (object_type, record_id, rule, queue, owner_id, provider_id, explanation, fingerprint, at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, d.ObjectType, Redact(d.RecordID), Redact(d.Rule), Redact(d.Queue),
+		Redact(d.OwnerID), Redact(d.ProviderID), Redact(d.Explanation), d.Fingerprint, formatTime(at))
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
 
 // Decisions returns the record's decision history, oldest first.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/alusta/alusta/config"
+	"github.com/alusta/alusta/connector/sandbox"
+	"github.com/alusta/alusta/store/mask"
 )
 
 // app is what every subcommand shares: the effective configuration and the
@@ -22,6 +23,8 @@ type app struct {
 	// zone is the one time zone of logs and command output
 	// (reports.timezone), written with its offset; see timeText.
 	zone *time.Location
+	// demoSize shrinks the demo sandbox in tests; zero is the full demo.
+	demoSize sandbox.DemoSize
 }
 
 func (a *app) bindFlags(root *cobra.Command) {
@@ -32,7 +35,8 @@ func (a *app) bindFlags(root *cobra.Command) {
 	f.String("store", "", "SQLite cache file (store.path)")
 	f.String("pipelines", "", "rules folder (pipelines.dir)")
 	f.String("mappings", "", "mappings folder (mappings.dir)")
-	f.String("http-addr", "", "listen address for webhooks, health and metrics (http.addr)")
+	f.String("http-addr", "", "listen address for health and metrics (http.addr)")
+	f.String("public-addr", "", "listen address for the intake API, order pages and HubSpot webhooks (public.addr)")
 	f.String("interval", "", "polling interval (sync.interval)")
 	f.String("reports", "", "report export folder (reports.dir)")
 	f.String("log-level", "", "debug, info, warn or error (log.level)")
@@ -45,8 +49,8 @@ func (a *app) load(cmd *cobra.Command) error {
 	}
 	a.cfg = cfg
 	a.zone = time.UTC
-	if loc, err := time.LoadLocation(cfg.Reports.TimeZone); err == nil {
-		a.zone = loc
+	if cfg.Reports.Location != nil {
+		a.zone = cfg.Reports.Location
 	}
 	a.log = newLogger(cmd.ErrOrStderr(), cfg.Log, a.zone)
 	if cmd.Name() != "show" {
@@ -68,18 +72,12 @@ func newLogger(w io.Writer, c config.Log, zone *time.Location) *slog.Logger {
 		}
 		return at
 	}}
+	// Every line is masked, whoever logs it: a CRM value quoted in a
+	// warning or an error may hold an identity code.
 	if strings.EqualFold(c.Format, "json") {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(mask.NewHandler(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// notYet marks a subcommand whose issue is still open; it fails loudly
-// rather than pretending to work.
-func notYet(name string) func(*cobra.Command, []string) error {
-	return func(*cobra.Command, []string) error {
-		return fmt.Errorf("%s: not built yet", name)
-	}
+	return slog.New(mask.NewHandler(slog.NewTextHandler(w, opts)))
 }
 
 // logTime is RFC 3339 with milliseconds and the zone's offset, so that a

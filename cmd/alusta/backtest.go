@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alusta/alusta/daemon"
 	"github.com/alusta/alusta/pipelines"
 )
 
@@ -46,7 +47,7 @@ coordinators' load and providers' share of orders. It writes nothing.`,
 			if now.After(end) {
 				now = end // clocks still running at the period's end are open
 			}
-			return a.withCRM(cmd.Context(), "rules backtest", func(ctx context.Context, c crm) error {
+			return a.withCRM(cmd.Context(), "rules backtest", func(ctx context.Context, c daemon.ExplainCRM) error {
 				return rulesBacktest(ctx, cmd.OutOrStdout(), c, a, dir, start, end, now)
 			})
 		},
@@ -58,7 +59,7 @@ coordinators' load and providers' share of orders. It writes nothing.`,
 	return c
 }
 
-func rulesBacktest(ctx context.Context, w io.Writer, c crm, a *app, newDir string, start, end, now time.Time) error {
+func rulesBacktest(ctx context.Context, w io.Writer, c daemon.ExplainCRM, a *app, newDir string, start, end, now time.Time) error {
 	st, err := openExistingStore(ctx, a.cfg.Store.Path)
 	if err != nil {
 		return fmt.Errorf("rules backtest: %w", err)

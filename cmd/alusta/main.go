@@ -75,6 +75,8 @@ func newRootCmd() *cobra.Command {
 		newReportCmd,
 		newVersionCmd,
 		newHealthCmd,
+		newIntakeCmd,
+		newAccessLogCmd,
 	} {
 		root.AddCommand(newCmd(a))
 	}

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -45,7 +44,7 @@ sync.mode: shadow) held back: per record, HubSpot's value -> alusta's.`,
 				return rulesShadow(cmd.Context(), cmd.OutOrStdout(), a.cfg.Store.Path, a.cfg.Mappings.Dir)
 			}
 			dir, _ := newDir()
-			return a.withCRM(cmd.Context(), "rules plan", func(ctx context.Context, c crm) error {
+			return a.withCRM(cmd.Context(), "rules plan", func(ctx context.Context, c daemon.ExplainCRM) error {
 				return rulesPlan(ctx, cmd.OutOrStdout(), c, a.cfg.Store.Path, a.cfg.Pipelines.Dir, dir, a.cfg.Mappings.Dir, a.cfg.Rules.MaxChanges, time.Now())
 			})
 		},
@@ -76,23 +75,14 @@ them at its next look; an edit after the approval needs a new one.`,
 
 // withCRM connects to HubSpot (or, in demo mode, starts the embedded
 // sandbox, which serves until fn returns) and runs fn.
-func (a *app) withCRM(parent context.Context, op string, fn func(context.Context, crm) error) error {
+func (a *app) withCRM(parent context.Context, op string, fn func(context.Context, daemon.ExplainCRM) error) error {
 	b, err := a.connect(prometheus.NewRegistry(), nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	defer b.Close()
-	ctx, cancel := context.WithCancel(parent)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := b.serve(ctx); err != nil && ctx.Err() == nil {
-			a.log.Error(op+": sandbox", "err", err)
-		}
-	}()
-	defer func() { cancel(); wg.Wait() }()
-	return fn(ctx, b.client)
+	defer b.start(parent, a.log)()
+	return fn(parent, b.client)
 }
 
 func openExistingStore(ctx context.Context, path string) (*store.Store, error) {
@@ -117,7 +107,7 @@ type comparison struct {
 // compare loads what plan and backtest compare: the rules the daemon runs
 // (kept in the store) or, before it has recorded them, liveDir; and the
 // rules in newDir, whose problems are printed to w.
-func compare(ctx context.Context, w io.Writer, op string, c crm, st *store.Store, liveDir, newDir, mappingDir string) (*comparison, error) {
+func compare(ctx context.Context, w io.Writer, op string, c daemon.ExplainCRM, st *store.Store, liveDir, newDir, mappingDir string) (*comparison, error) {
 	m, err := loadMapping(mappingDir)
 	if err != nil {
 		return nil, err
@@ -175,7 +165,7 @@ func compare(ctx context.Context, w io.Writer, op string, c crm, st *store.Store
 
 // rulesPlan compares the rules the daemon runs with newDir over the cached
 // records.
-func rulesPlan(ctx context.Context, w io.Writer, c crm, storePath, liveDir, newDir, mappingDir string, maxChanges int, now time.Time) error {
+func rulesPlan(ctx context.Context, w io.Writer, c daemon.ExplainCRM, storePath, liveDir, newDir, mappingDir string, maxChanges int, now time.Time) error {
 	st, err := openExistingStore(ctx, storePath)
 	if err != nil {
 		return fmt.Errorf("rules plan: %w", err)

@@ -7,8 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,9 +25,15 @@ func newReportCmd(a *app) *cobra.Command {
 // openStoreForReport opens the cache, refusing to create an empty one: a
 // report of a missing cache would be a silently empty file.
 func (a *app) openStoreForReport(ctx context.Context) (*store.Store, error) {
+	return a.openExistingStore(ctx, "report")
+}
+
+// openExistingStore opens the cache for reading what the daemon left;
+// command names the command in the error when there is none.
+func (a *app) openExistingStore(ctx context.Context, command string) (*store.Store, error) {
 	path := a.cfg.Store.Path
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("report: store %s does not exist (run alusta sync or alusta run first)", path)
+		return nil, fmt.Errorf("%s: store %s does not exist (run alusta sync or alusta run first)", command, path)
 	}
 	return store.Open(ctx, path, store.Options{})
 }
@@ -43,10 +49,7 @@ func newReportExportCmd(a *app) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			loc, err := time.LoadLocation(a.cfg.Reports.TimeZone)
-			if err != nil {
-				return fmt.Errorf("report: %w", err)
-			}
+			loc := a.cfg.Reports.Location
 			if (month == "") == (day == "") {
 				return errors.New("report export: give either --month YYYY-MM or --day YYYY-MM-DD")
 			}
@@ -91,19 +94,35 @@ func newReportExportCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			// Every report that can be written is, so that one failure
+			// (a full disk for one file, a bad row) does not hold back
+			// the others; the command then fails naming what is missing.
 			left := 0
+			var failed []string
 			for _, n := range names {
 				res, err := exp.Export(ctx, n, p, f)
 				if err != nil {
-					return err
+					if len(names) == 1 || ctx.Err() != nil {
+						return err
+					}
+					fmt.Fprintf(cmd.ErrOrStderr(), "error: %v\n", err)
+					failed = append(failed, n)
+					continue
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s %s: %d rows -> %s (sha256 %s)\n", n, p.Label, res.Rows, res.Path, res.Checksum)
 				left += printLeftOut(cmd.ErrOrStderr(), n, p.Label, res.Problems)
 			}
+			var problems []string
+			if len(failed) > 0 {
+				problems = append(problems, fmt.Sprintf("%s of %s not written", strings.Join(failed, ", "), p.Label))
+			}
 			if left > 0 {
 				// The files are written, but a script must not send them
 				// on as if they were whole.
-				return fmt.Errorf("report export: %d records left out of %s; fix them in the CRM and sync again", left, p.Label)
+				problems = append(problems, fmt.Sprintf("%d records left out of %s; fix them in the CRM and sync again", left, p.Label))
+			}
+			if len(problems) > 0 {
+				return fmt.Errorf("report export: %s", strings.Join(problems, "; "))
 			}
 			return nil
 		},
@@ -180,10 +199,7 @@ func newReportLockCmd(a *app) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			loc, err := time.LoadLocation(a.cfg.Reports.TimeZone)
-			if err != nil {
-				return fmt.Errorf("report: %w", err)
-			}
+			loc := a.cfg.Reports.Location
 			s, err := a.openStoreForReport(ctx)
 			if err != nil {
 				return err

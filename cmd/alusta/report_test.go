@@ -39,12 +39,12 @@ func TestReportCommands(t *testing.T) {
 	}
 	at := time.Date(2026, 2, 10, 10, 0, 0, 0, time.UTC)
 	if err := s.UpsertRecords(ctx, "companies", []store.Record{{ID: "301", UpdatedAt: at, Properties: map[string]string{
-		"name": "Siivouspalvelu Aurinko Oy", "alusta_provider_prices": "siivous:34.50", "alusta_provider_business_id": "2900000-4"}}}); err != nil {
+		"name": "Siivouspalvelu Aurinko Oy", "prices": "siivous:34.50", "business_id": "2900000-4"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.UpsertRecords(ctx, "deals", []store.Record{
-		{ID: "1", UpdatedAt: at, Properties: map[string]string{"dealstage": "closedwon", "closedate": "2026-02-10T10:00:00Z",
-			"alusta_provider": "301", "alusta_service": "siivous", "alusta_payer": "city", "alusta_units": "2", "alusta_unit": "h"}},
+		{ID: "1", UpdatedAt: at, Properties: map[string]string{"stage": "closedwon", "close_date": "2026-02-10T10:00:00Z",
+			"provider": "301", "service": "siivous", "payer": "city", "units": "2", "unit": "h"}},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -109,29 +109,12 @@ func TestReportExportLeftOut(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "alusta.db")
 	outDir := filepath.Join(dir, "reports")
-	ctx := context.Background()
-	s, err := store.Open(ctx, db, store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := time.Date(2026, 2, 10, 10, 0, 0, 0, time.UTC)
-	if err := s.UpsertRecords(ctx, "companies", []store.Record{{ID: "301", UpdatedAt: at, Properties: map[string]string{
-		"name": "Siivouspalvelu Aurinko Oy", "alusta_provider_prices": "siivous:34.50"}}}); err != nil {
-		t.Fatal(err)
-	}
-	deal := func(id, units string) store.Record {
-		return store.Record{ID: id, UpdatedAt: at, Properties: map[string]string{"dealstage": "closedwon", "closedate": "2026-02-10T10:00:00Z",
-			"alusta_provider": "301", "alusta_service": "siivous", "alusta_payer": "city", "alusta_units": units, "alusta_unit": "h"}}
-	}
-	if err := s.UpsertRecords(ctx, "deals", []store.Record{deal("1", "2"), deal("2", "0")}); err != nil {
-		t.Fatal(err)
-	}
-	s.Close()
+	billingDB(t, db, [3]string{"1", "2", ""}, [3]string{"2", "0", ""})
 	out, err := runAlusta(t, "report", "export", "--report", "billing", "--month", "2026-02", "--out", outDir, "--store", db)
 	if want := "report export: 1 records left out of 2026-02; fix them in the CRM and sync again"; err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}
-	if want := `warning: billing 2026-02: left out deal 2, property alusta_units: units "0" is not a positive number`; !strings.Contains(out, want) {
+	if want := `warning: billing 2026-02: left out deal 2, field units: units "0" is not a number above 0 and at most 100000`; !strings.Contains(out, want) {
 		t.Errorf("got %q, want it to contain %q", out, want)
 	}
 	if _, err := os.Stat(filepath.Join(outDir, "billing-2026-02.csv")); err != nil {
@@ -140,5 +123,68 @@ func TestReportExportLeftOut(t *testing.T) {
 	out, err = runAlusta(t, "report", "lock", "--month", "2026-02", "--store", db)
 	if err == nil || !strings.HasPrefix(err.Error(), "report lock: 2026-02 is locked without 1 deals") || !strings.Contains(out, "locked 2026-02: 1 rows") {
 		t.Errorf("lock: got %v, output %q", err, out)
+	}
+}
+
+// TestReportExportAllContinues checks that --report all writes every
+// report it can when one fails, then exits non-zero naming the failed one
+// and the deal left out. Before, the first failure stopped the loop.
+func TestReportExportAllContinues(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "alusta.db")
+	outDir := filepath.Join(dir, "reports")
+	billingDB(t, db, [3]string{"1", "2", "69"}, [3]string{"2", "2", "92233720368547758"})
+	// A folder where the SLA file should go makes that one export fail.
+	if err := os.MkdirAll(filepath.Join(outDir, "sla-2026-02.csv", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runAlusta(t, "report", "export", "--report", "all", "--month", "2026-02", "--out", outDir, "--store", db)
+	want := "report export: sla of 2026-02 not written; 1 records left out of 2026-02; fix them in the CRM and sync again"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+	if w := `warning: billing 2026-02: left out deal 2, property amount: amount "92233720368547758" is not a number above 0 and at most 10000000`; !strings.Contains(out, w) {
+		t.Errorf("got %q, want it to contain %q", out, w)
+	}
+	for _, name := range []string{"billing", "quality", "workload"} {
+		if _, err := os.Stat(filepath.Join(outDir, name+"-2026-02.csv")); err != nil {
+			t.Errorf("%s was not written: %v", name, err)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(outDir, "billing-2026-02.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := "2026-02;original;301;Siivouspalvelu Aurinko Oy;siivous;city;h;1;2,00;34,50;69,00\r\n"; !strings.Contains(string(b), w) {
+		t.Errorf("billing: got %q, want the good deal %q", b, w)
+	}
+}
+
+// billingDB creates a store at db holding provider 301 (siivous 34.50
+// EUR/h) and the given delivered February deals (id, units, amount).
+func billingDB(t *testing.T, db string, deals ...[3]string) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	at := time.Date(2026, 2, 10, 10, 0, 0, 0, time.UTC)
+	if err := s.UpsertRecords(ctx, "companies", []store.Record{{ID: "301", UpdatedAt: at, Properties: map[string]string{
+		"name": "Siivouspalvelu Aurinko Oy", "prices": "siivous:34.50", "business_id": "2900000-4"}}}); err != nil {
+		t.Fatal(err)
+	}
+	var recs []store.Record
+	for _, d := range deals {
+		props := map[string]string{"stage": "closedwon", "close_date": "2026-02-10T10:00:00Z",
+			"provider": "301", "service": "siivous", "payer": "city", "units": d[1], "unit": "h"}
+		if d[2] != "" {
+			props["amount"] = d[2]
+		}
+		recs = append(recs, store.Record{ID: d[0], UpdatedAt: at, Properties: props})
+	}
+	if err := s.UpsertRecords(ctx, "deals", recs); err != nil {
+		t.Fatal(err)
 	}
 }

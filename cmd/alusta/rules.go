@@ -10,13 +10,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/alusta/alusta/config/yamlpos"
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/daemon"
 	"github.com/alusta/alusta/locale"
@@ -82,17 +82,9 @@ func newRulesCmd(a *app) *cobra.Command {
 				return fmt.Errorf("rules explain: %w", err)
 			}
 			defer b.Close()
-			ctx, cancel := context.WithCancel(cmd.Context())
-			var wg sync.WaitGroup
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := b.serve(ctx); err != nil && ctx.Err() == nil {
-					a.log.Error("rules explain: sandbox", "err", err)
-				}
-			}()
-			defer func() { cancel(); wg.Wait() }()
-			base, err := a.daemonState(ctx, objType+"/"+id)
+			ctx := cmd.Context()
+			defer b.start(ctx, a.log)()
+			base, err := a.daemonState(ctx, b.client, objType+"/"+id)
 			if err != nil {
 				return fmt.Errorf("rules explain: %w", err)
 			}
@@ -125,7 +117,7 @@ func loadMapping(dir string) (*mappings.Mapping, error) {
 // printProblems prints a load error as one line per problem and reports
 // whether it was a list of problems (rather than an I/O failure).
 func printProblems(w io.Writer, err error) bool {
-	var es mappings.Errors
+	var es yamlpos.Errors
 	if !errors.As(err, &es) {
 		return false
 	}
@@ -189,19 +181,10 @@ func rulesTest(w io.Writer, dir, mappingDir string) error {
 	return nil
 }
 
-// crm is what rules explain reads from HubSpot or the sandbox.
-type crm interface {
-	Get(ctx context.Context, objType, id string, props []string) (*hubspot.Object, error)
-	List(ctx context.Context, objType string, props []string, fn func([]hubspot.Object) error) error
-	Owners(ctx context.Context) ([]hubspot.Owner, error)
-	Pipelines(ctx context.Context, objType string) ([]hubspot.Pipeline, error)
-}
-
-var _ crm = (*hubspot.Client)(nil)
-
 // daemonState loads the daemon's engine state for one record when the
 // store exists, so explain decides as the daemon would; nil without one.
-func (a *app) daemonState(ctx context.Context, key string) (*pipelines.State, error) {
+// A store of another portal is an error: its memory would explain nothing.
+func (a *app) daemonState(ctx context.Context, c *hubspot.Client, key string) (*pipelines.State, error) {
 	if _, err := os.Stat(a.cfg.Store.Path); err != nil {
 		return nil, nil
 	}
@@ -210,87 +193,23 @@ func (a *app) daemonState(ctx context.Context, key string) (*pipelines.State, er
 		return nil, err
 	}
 	defer st.Close()
+	if err := daemon.CheckPortal(ctx, c, st, a.cfg.Store.Path); err != nil {
+		return nil, err
+	}
 	return daemon.LoadState(ctx, st, key)
 }
 
-// rulesExplain decides one record. With base, the daemon's state, it
-// decides as the daemon would: its rotation positions, open counts,
-// declines and SLA history. Without it, a fresh State: for a deal, the open
-// orders per provider are counted from the CRM's deals, but a round robin
-// shows its first choice among the eligible.
-func rulesExplain(ctx context.Context, w io.Writer, c crm, dir, mappingDir, objType, id string, now time.Time, base *pipelines.State, zone *time.Location) error {
-	m, err := loadMapping(mappingDir)
-	if err != nil {
-		return err
-	}
-	r, err := pipelines.Load(dir, m)
-	if err != nil {
-		return err
-	}
-	pls := map[string][]hubspot.Pipeline{}
-	for _, t := range []string{hubspot.Tickets, hubspot.Deals} {
-		if pls[t], err = c.Pipelines(ctx, t); err != nil {
-			return fmt.Errorf("rules explain: %w", err)
-		}
-	}
-	if err := m.Resolve(pls); err != nil {
-		return err
-	}
-	owners, err := c.Owners(ctx)
+// rulesExplain decides one record as the daemon would and prints it.
+func rulesExplain(ctx context.Context, w io.Writer, c daemon.ExplainCRM, dir, mappingDir, objType, id string, now time.Time, base *pipelines.State, zone *time.Location) error {
+	x, err := daemon.Explain(ctx, c, daemon.ExplainOptions{PipelinesDir: dir, MappingsDir: mappingDir,
+		ObjectType: objType, ID: id, Now: now, State: base})
 	if err != nil {
 		return fmt.Errorf("rules explain: %w", err)
 	}
-	for _, warn := range r.MembersWithoutOwner(owners) {
+	for _, warn := range x.Warnings {
 		fmt.Fprintln(w, "warning:", warn)
 	}
-	rec, err := c.Get(ctx, objType, id, m.Properties(objType))
-	if err != nil {
-		return fmt.Errorf("rules explain: %w", err)
-	}
-	var providers []pipelines.Provider
-	if objType == hubspot.Deals {
-		var companies []hubspot.Object
-		err := c.List(ctx, hubspot.Companies, m.Properties(hubspot.Companies), func(page []hubspot.Object) error {
-			companies = append(companies, page...)
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("rules explain: %w", err)
-		}
-		providers = pipelines.ParseProviders(m, companies)
-	}
-	e := pipelines.NewEngine(r, m)
-	st := base
-	if st == nil {
-		st = &pipelines.State{}
-	}
-	if base == nil && objType == hubspot.Deals {
-		// Count every open order, so capacity and load are the CRM's.
-		props := []string{m.Field(hubspot.Deals, "stage"), m.Field(hubspot.Deals, "owner"), m.Written.Provider}
-		err := c.List(ctx, hubspot.Deals, props, func(page []hubspot.Object) error {
-			for _, o := range page {
-				if o.ID != id {
-					e.Observe(pipelines.Input{ObjectType: hubspot.Deals, Record: o}, st)
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("rules explain: %w", err)
-		}
-	}
-	in := pipelines.Input{ObjectType: objType, Record: *rec, Providers: providers, Owners: owners}
-	e.Observe(in, st)
-	d, err := e.Decide(in, st, now)
-	if err != nil {
-		return err
-	}
-	if objType == hubspot.Deals && len(d.Candidates) == 0 {
-		// Already assigned: who else could take it, for reference.
-		d.Candidates = e.Candidates(in, st)
-	}
-	d.Writes = daemon.WouldWrite(*rec, d, m.Written.Decision)
-	printDecision(w, d, owners, m.Printer(), zone)
+	printDecision(w, x.Decision, x.Owners, x.Printer, zone)
 	return nil
 }
 
@@ -298,6 +217,9 @@ func printDecision(w io.Writer, d pipelines.Decision, owners []hubspot.Owner, p 
 	fmt.Fprintf(w, "%s %s\n", strings.TrimSuffix(d.ObjectType, "s"), d.RecordID)
 	fmt.Fprintf(w, "route: %s\n", d.Rule)
 	fmt.Fprintf(w, "decision: %s\n", d.Explanation)
+	for _, p := range d.Problems {
+		fmt.Fprintf(w, "problem: %s (counted as false)\n", p)
+	}
 	for _, c := range d.SLA {
 		state := c.Status
 		if !c.Stopped.IsZero() {

@@ -25,7 +25,7 @@ func runCLI(t *testing.T, args ...string) (string, int) {
 	var out bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&out)
-	root.SetArgs(append([]string{"--mappings", filepath.Join("..", "..", "mappings")}, args...))
+	root.SetArgs(append([]string{"--mappings", filepath.Join("..", "..", "testdata", "rules", "mappings")}, args...))
 	err := root.Execute()
 	if err == nil {
 		return out.String(), 0
@@ -42,7 +42,7 @@ func runCLI(t *testing.T, args ...string) (string, int) {
 }
 
 func TestRulesCheckDemo(t *testing.T) {
-	out, code := runCLI(t, "rules", "check", "--dir", filepath.Join("..", "..", "pipelines"))
+	out, code := runCLI(t, "rules", "check", "--dir", filepath.Join("..", "..", "testdata", "rules", "pipelines"))
 	if code != 0 || !strings.HasPrefix(out, "ok: 3 rule files") {
 		t.Errorf("got exit %d, output:\n%s", code, out)
 	}
@@ -71,7 +71,7 @@ func TestRulesCheckBroken(t *testing.T) {
 // TestRulesTestFailing copies the demo rules, adds a case that cannot
 // pass and checks the FAIL line, the reason and the exit code.
 func TestRulesTestFailing(t *testing.T) {
-	src := filepath.Join("..", "..", "pipelines")
+	src := filepath.Join("..", "..", "testdata", "rules", "pipelines")
 	dir := t.TempDir()
 	for _, f := range []string{"calendars.yaml", "tickets.yaml", "deals.yaml", "tickets_test.yaml"} {
 		data, err := os.ReadFile(filepath.Join(src, f))
@@ -170,7 +170,7 @@ func TestRulesExplain(t *testing.T) {
 	if err := os.WriteFile(token, []byte("pat-test\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, code := runCLI(t, "--base-url", srv.URL, "--token-file", token, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "pipelines"))
+	out, code := runCLI(t, "--base-url", srv.URL, "--token-file", token, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "testdata", "rules", "pipelines"))
 	if code != 0 {
 		t.Fatalf("got exit %d, output:\n%s", code, out)
 	}
@@ -193,7 +193,7 @@ func TestRulesExplain(t *testing.T) {
 	// One more open order fills provider 102 (capacity 2; 44 is delivered).
 	s2, p102 := "s2", "102"
 	full := fakeHubSpot(t, hubspot.Object{ID: "45", Properties: map[string]*string{"dealstage": &s2, "alusta_provider": &p102}})
-	out, code = runCLI(t, "--base-url", full.URL, "--token-file", token, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "pipelines"))
+	out, code = runCLI(t, "--base-url", full.URL, "--token-file", token, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "testdata", "rules", "pipelines"))
 	for _, want := range []string{
 		"  102  Kotiapu Berg Ab   -  täynnä (2/2 avoinna)\n",
 		"decision: sääntö tilaukset; jono koordinaattori; käsittelijä pekka.laine (vähiten avoimia, tiimi tilaukset); 0/2 tuottajasta käy; palvelulle siivous ei ole sopivaa tuottajaa alueella Nokia;",
@@ -204,7 +204,7 @@ func TestRulesExplain(t *testing.T) {
 	}
 	// An order already assigned still lists who else could take it, and
 	// would write only what really changes.
-	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "rules", "explain", "--deal", "43", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "pipelines"))
+	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "rules", "explain", "--deal", "43", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "testdata", "rules", "pipelines"))
 	for _, want := range []string{"candidates:\n", "  101  Siivous Aalto Oy  -         ei toimi alueella Nokia\n", "  102  Kotiapu Berg Ab   assigned  \n"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("assigned deal: got exit %d, output lacks %q:\n%s", code, want, out)
@@ -213,7 +213,7 @@ func TestRulesExplain(t *testing.T) {
 	if strings.Contains(out, "alusta_queue = ") || strings.Contains(out, "alusta_provider = ") {
 		t.Errorf("assigned deal: would write unchanged values:\n%s", out)
 	}
-	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "rules", "explain", "--ticket", "9", "--dir", filepath.Join("..", "..", "pipelines"))
+	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "rules", "explain", "--ticket", "9", "--dir", filepath.Join("..", "..", "testdata", "rules", "pipelines"))
 	if code != 1 || !strings.Contains(out, "rules explain: ") {
 		t.Errorf("missing ticket: got exit %d, output:\n%s", code, out)
 	}
@@ -234,7 +234,7 @@ func TestRulesExplain(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "--store", dbPath, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "pipelines"))
+	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "--store", dbPath, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "testdata", "rules", "pipelines"))
 	for _, want := range []string{
 		"state: the daemon's, from " + dbPath + "\n",
 		"  102  Kotiapu Berg Ab   -  hylkäsi tämän tilauksen\n",
@@ -252,7 +252,7 @@ func TestRulesFolders(t *testing.T) {
 	empty := t.TempDir()
 	rules := t.TempDir()
 	for _, f := range []string{"calendars.yaml", "tickets.yaml", "deals.yaml"} {
-		data, err := os.ReadFile(filepath.Join("..", "..", "pipelines", f))
+		data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "rules", "pipelines", f))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,6 +16,7 @@ func newSandboxCmd(a *app) *cobra.Command {
 	var (
 		addr, seed, state, token, faults, hookURL, hookSecret string
 		rateLimit, searchRate, dailyLimit                     int
+		demoTickets, demoDeals                                int
 	)
 	c := &cobra.Command{
 		Use:   "sandbox",
@@ -27,7 +28,12 @@ client) at the printed base URL with any non-empty token.
 --faults injects failures for testing clients, as comma-separated key=value
 pairs: 429=0.05 (share of requests answered 429), 5xx=0.02 (share answered
 500-504), latency=200ms (added to every request), lag=5s (search index lag),
-seed=1 (repeatable sequence).`,
+seed=1 (repeatable sequence).
+
+--demo-tickets and --demo-deals grow (or shrink) the demo seed, for measuring
+alusta against a production-sized portal in another process:
+
+  alusta sandbox --seed demo --demo-tickets 100000 --demo-deals 20000 --search-rate 5 --rate-limit 190`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("seed") && a.cfg.Sandbox.Seed != "" {
@@ -46,6 +52,10 @@ seed=1 (repeatable sequence).`,
 			opts := sandbox.Options{
 				Token: token, Seed: seed, StatePath: state, RateLimit: rateLimit, SearchRate: searchRate,
 				DailyLimit: dailyLimit, Faults: f, Logger: a.log,
+				DemoSize: sandbox.DemoSize{Tickets: demoTickets, Deals: demoDeals},
+			}
+			if (demoTickets < 0 || demoDeals < 0) || ((demoTickets > 0 || demoDeals > 0) && seed != "demo") {
+				return fmt.Errorf("sandbox: --demo-tickets and --demo-deals want --seed demo and a positive count")
 			}
 			if hookURL != "" {
 				opts.Webhook = &sandbox.Webhook{URL: hookURL, ClientSecret: hookSecret}
@@ -75,6 +85,8 @@ seed=1 (repeatable sequence).`,
 	fl.StringVar(&addr, "addr", "127.0.0.1:8090", "listen address")
 	fl.StringVar(&seed, "seed", "demo", "initial data: demo or empty (ignored when --state exists)")
 	fl.StringVar(&state, "state", "", "JSON file to load at start and save periodically and at exit")
+	fl.IntVar(&demoTickets, "demo-tickets", 0, "tickets in the demo seed (0 = the demo's 3,000)")
+	fl.IntVar(&demoDeals, "demo-deals", 0, "deals in the demo seed (0 = the demo's 2,000)")
 	fl.StringVar(&token, "token", "", "accept only this bearer token (default: any non-empty token)")
 	fl.IntVar(&rateLimit, "rate-limit", 0, "requests allowed per 10 s (0 = unlimited; HubSpot: 100, 190 or 250)")
 	fl.IntVar(&searchRate, "search-rate", 0, "search requests allowed per second (0 = unlimited; HubSpot: 5)")

@@ -48,3 +48,15 @@ func TestSandboxOrigin(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestSandboxDemoSizeWantsDemoSeed(t *testing.T) {
+	for _, args := range [][]string{
+		{"sandbox", "--seed", "empty", "--demo-tickets", "10"},
+		{"sandbox", "--demo-deals", "-1"},
+	} {
+		_, err := runAlusta(t, args...)
+		if err == nil || err.Error() != "sandbox: --demo-tickets and --demo-deals want --seed demo and a positive count" {
+			t.Errorf("%v: got %v", args, err)
+		}
+	}
+}

@@ -8,14 +8,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/alusta/alusta/daemon"
-	"github.com/alusta/alusta/store"
 )
 
 func newSyncCmd(a *app) *cobra.Command {
-	var once, shadow bool
+	var once, shadow, demo bool
 	c := &cobra.Command{
 		Use:   "sync --once",
 		Short: "Run one full cycle (pull, decide, push) and exit",
@@ -29,6 +27,9 @@ writes, API calls and errors. It exits non-zero when the cycle fails.`,
 			if shadow {
 				a.cfg.Sync.Mode = "shadow"
 			}
+			if err := a.chooseDemo(demo); err != nil {
+				return err
+			}
 			sum, ran, err := a.syncOnce(cmd.Context())
 			if ran {
 				fmt.Fprintln(cmd.OutOrStdout(), "sync:", sum)
@@ -38,6 +39,8 @@ writes, API calls and errors. It exits non-zero when the cycle fails.`,
 	}
 	c.Flags().BoolVar(&once, "once", false, "run one cycle and exit")
 	c.Flags().BoolVar(&shadow, "shadow", false, "decide but write nothing to HubSpot (sync.mode: shadow)")
+	c.Flags().BoolVar(&demo, "demo", false, "run against the embedded demo sandbox even if a token or store.path is configured")
+	c.AddCommand(newSyncRejectedCmd(a), newSyncHistoryCmd(a))
 	return c
 }
 
@@ -50,24 +53,25 @@ func (a *app) syncOnce(ctx context.Context) (sum daemon.Summary, ran bool, err e
 		return daemon.Summary{}, false, err
 	}
 	defer b.Close()
-	sctx, stop := context.WithCancel(ctx)
-	g, gctx := errgroup.WithContext(sctx)
-	g.Go(func() error { return b.serve(gctx) })
-	defer func() {
-		stop()
-		g.Wait()
-	}()
+	defer b.start(ctx, a.log)()
 
-	st, err := store.Open(ctx, cfg.Store.Path, store.Options{})
+	st, err := a.openStore(ctx, b)
 	if err != nil {
 		return daemon.Summary{}, false, err
 	}
 	defer st.Close()
+	// Providers of orders assigned here are told by the next alusta run:
+	// the cycle queues the jobs in the store.
+	fwd, err := a.newForwarding(ctx, b.client, st, nil, nil, nil)
+	if err != nil {
+		return daemon.Summary{}, false, fmt.Errorf("sync: %w", err)
+	}
 	d, err := daemon.New(daemon.Options{
 		Client: b.client, Store: st,
 		PipelinesDir: cfg.Pipelines.Dir, MappingsDir: cfg.Mappings.Dir,
 		Interval: cfg.Sync.Interval, Lookback: cfg.Sync.Lookback, Log: a.log,
 		MaxChanges: cfg.Rules.MaxChanges, Shadow: cfg.Sync.Mode == "shadow",
+		Forwarder: fwd.forward,
 	})
 	if err != nil {
 		return daemon.Summary{}, false, err

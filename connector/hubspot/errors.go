@@ -94,7 +94,10 @@ func (e *DailyLimitError) Unwrap() error { return ErrDailyLimit }
 
 // RecordError is one record's failure inside a batch call (HTTP 207).
 type RecordError struct {
-	ID       string // the input id (or, for creates, the input's index as a decimal string)
+	ID string // the input id (or, for creates, the input's index as a decimal string)
+	// Property is set when only this property of the record was refused;
+	// the record's other properties were written (see BatchUpdate).
+	Property string
 	Status   string
 	Category string
 	Message  string
@@ -102,5 +105,8 @@ type RecordError struct {
 }
 
 func (e RecordError) Error() string {
+	if e.Property != "" {
+		return fmt.Sprintf("hubspot: record %s: property %s: %s: %s", e.ID, e.Property, e.Category, e.Message)
+	}
 	return fmt.Sprintf("hubspot: record %s: %s: %s", e.ID, e.Category, e.Message)
 }

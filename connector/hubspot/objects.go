@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"time"
 
@@ -107,7 +108,7 @@ type createInput struct {
 }
 
 func forCreate(in ObjectInput) createInput {
-	out := createInput{Properties: in.Properties, Associations: in.Associations}
+	out := createInput(in)
 	if out.Properties == nil {
 		out.Properties = map[string]string{}
 	}
@@ -236,10 +237,13 @@ func (c *Client) Archive(ctx context.Context, objType, id string) error {
 }
 
 // chunks splits n items into runs of at most BatchSize.
-func chunks(n int) [][2]int {
+func chunks(n int) [][2]int { return chunksOf(n, BatchSize) }
+
+// chunksOf splits n items into runs of at most size.
+func chunksOf(n, size int) [][2]int {
 	var out [][2]int
-	for i := 0; i < n; i += BatchSize {
-		out = append(out, [2]int{i, min(i+BatchSize, n)})
+	for i := 0; i < n; i += size {
+		out = append(out, [2]int{i, min(i+size, n)})
 	}
 	return out
 }
@@ -249,9 +253,14 @@ func chunks(n int) [][2]int {
 // (HTTP 207) keyed by the ids call names for its chunk. A failed call stops
 // the run, returned with what earlier calls gave.
 func batches(n int, call func(lo, hi int) (*BatchResponse, []string, error)) ([]Object, []RecordError, error) {
+	return batchesOf(n, BatchSize, call)
+}
+
+// batchesOf is batches with size inputs at a time.
+func batchesOf(n, size int, call func(lo, hi int) (*BatchResponse, []string, error)) ([]Object, []RecordError, error) {
 	var results []Object
 	var recErrs []RecordError
-	for _, ch := range chunks(n) {
+	for _, ch := range chunksOf(n, size) {
 		out, ids, err := call(ch[0], ch[1])
 		if err != nil {
 			return results, recErrs, err
@@ -265,13 +274,35 @@ func batches(n int, call func(lo, hi int) (*BatchResponse, []string, error)) ([]
 // BatchRead reads records by id, BatchSize per call. Ids HubSpot does not
 // find come back as RecordErrors (HTTP 207), not as an error.
 func (c *Client) BatchRead(ctx context.Context, objType string, ids []string, props []string) ([]Object, []RecordError, error) {
+	return c.batchRead(ctx, objType, ids, props, nil)
+}
+
+// HistoryBatchSize is HubSpot's limit of inputs per batch read that asks
+// for propertiesWithHistory.
+const HistoryBatchSize = 50
+
+// BatchReadHistory reads records by id with the history of the properties
+// in history (Object.WithHistory: every value, newest first, with when it
+// was set), HistoryBatchSize per call. History costs calls: read it only
+// for the records that need it.
+func (c *Client) BatchReadHistory(ctx context.Context, objType string, ids []string, props, history []string) ([]Object, []RecordError, error) {
+	return c.batchRead(ctx, objType, ids, props, history)
+}
+
+func (c *Client) batchRead(ctx context.Context, objType string, ids []string, props, history []string) ([]Object, []RecordError, error) {
 	op := "batch read " + objType
 	if props == nil {
 		props = []string{}
 	}
-	return batches(len(ids), func(lo, hi int) (*BatchResponse, []string, error) {
+	size := BatchSize
+	if len(history) > 0 {
+		size = HistoryBatchSize
+	} else {
+		history = []string{}
+	}
+	return batchesOf(len(ids), size, func(lo, hi int) (*BatchResponse, []string, error) {
 		part := ids[lo:hi]
-		in := BatchReadRequest{Properties: props, WithHistory: []string{}, Inputs: make([]ObjectID, len(part))}
+		in := BatchReadRequest{Properties: props, WithHistory: history, Inputs: make([]ObjectID, len(part))}
 		for i, id := range part {
 			in.Inputs[i] = ObjectID{ID: id}
 		}
@@ -318,26 +349,114 @@ func (c *Client) BatchCreate(ctx context.Context, objType string, inputs []Objec
 // BatchUpdate sets properties on records, BatchSize per call. Records that
 // fail (HTTP 207) come back as RecordErrors keyed by input id; a failure
 // of a whole call is an error, with the results of earlier calls.
+//
+// HubSpot refuses a whole batch (400) over one bad property value. Such a
+// batch is split so that everything else still lands: a property HubSpot
+// does not have, or will not let anyone set, is taken out of every input
+// at once; a bad value is found by halving the batch. Each property taken
+// out comes back as a RecordError with Property set; the record's other
+// properties were written.
 func (c *Client) BatchUpdate(ctx context.Context, objType string, inputs []BatchUpdateInput) ([]Object, []RecordError, error) {
 	op := "batch update " + objType
-	return batches(len(inputs), func(lo, hi int) (*BatchResponse, []string, error) {
-		part := inputs[lo:hi]
-		ids := make([]string, len(part))
-		for i, p := range part {
-			ids[i] = p.ID
-			if p.Properties == nil {
-				part[i].Properties = map[string]string{}
+	var results []Object
+	var recErrs []RecordError
+	for _, ch := range chunks(len(inputs)) {
+		part := make([]BatchUpdateInput, 0, ch[1]-ch[0])
+		for _, in := range inputs[ch[0]:ch[1]] {
+			// A copy: splitting takes properties out.
+			part = append(part, BatchUpdateInput{ID: in.ID, IDProperty: in.IDProperty, Properties: maps.Clone(in.Properties)})
+		}
+		out, errs, err := c.updateSplitting(ctx, op, objType, part)
+		results = append(results, out...)
+		recErrs = append(recErrs, errs...)
+		if err != nil {
+			return results, recErrs, err
+		}
+	}
+	return results, recErrs, nil
+}
+
+// updateSplitting sends one batch update and, when HubSpot refuses it over
+// property values, sends what can still land.
+func (c *Client) updateSplitting(ctx context.Context, op, objType string, part []BatchUpdateInput) ([]Object, []RecordError, error) {
+	out, ids, err := c.updateOnce(ctx, op, objType, part)
+	if err == nil {
+		return out.Results, recordErrors(out.Errors, ids), nil
+	}
+	bad := rejectedProperties(err)
+	if len(bad) == 0 {
+		return nil, nil, err
+	}
+	// A property HubSpot lacks or keeps read-only is bad for every record:
+	// take it out of all of them and send the rest in one call.
+	var taken []RecordError
+	everywhere := false
+	for _, b := range bad {
+		if b.Code != "PROPERTY_DOESNT_EXIST" && b.Code != "READ_ONLY_VALUE" {
+			continue
+		}
+		everywhere = true
+		for i := range part {
+			if _, ok := part[i].Properties[b.Name]; ok {
+				delete(part[i].Properties, b.Name)
+				taken = append(taken, b.recordError(part[i].ID))
 			}
 		}
-		body, err := convert[objects.BatchInputSimplePublicObjectBatchInput](op, BatchUpdateRequest{Inputs: part})
-		if err != nil {
-			return nil, nil, err
+	}
+	if !everywhere {
+		if len(part) > 1 {
+			// A bad value belongs to some records only, and HubSpot does
+			// not say which: halve until the batch is one record.
+			mid := len(part) / 2
+			r1, e1, err := c.updateSplitting(ctx, op, objType, part[:mid])
+			if err != nil {
+				return r1, e1, err
+			}
+			r2, e2, err := c.updateSplitting(ctx, op, objType, part[mid:])
+			return append(r1, r2...), append(e1, e2...), err
 		}
-		gctx := c.gen(ctx, callInfo{endpoint: objectPath(objType) + "/batch/update"})
-		_, resp, gerr := c.objects.BatchApi.BatchUpdate(gctx, objType).BatchInputSimplePublicObjectBatchInput(body).Execute()
-		var out BatchResponse
-		return &out, ids, c.finish(op, resp, gerr, &out)
-	})
+		for _, b := range bad {
+			if _, ok := part[0].Properties[b.Name]; ok {
+				delete(part[0].Properties, b.Name)
+				taken = append(taken, b.recordError(part[0].ID))
+			}
+		}
+		if len(taken) == 0 {
+			// HubSpot named properties this record does not hold: nothing
+			// to take out, the record fails whole.
+			return nil, []RecordError{{ID: part[0].ID, Status: "error", Category: CategoryValidation, Message: err.Error()}}, nil
+		}
+	}
+	var rest []BatchUpdateInput
+	for _, in := range part {
+		if len(in.Properties) > 0 {
+			rest = append(rest, in)
+		}
+	}
+	if len(rest) == 0 {
+		return nil, taken, nil
+	}
+	r, e, err := c.updateSplitting(ctx, op, objType, rest)
+	return r, append(taken, e...), err
+}
+
+// updateOnce is one batch update call.
+func (c *Client) updateOnce(ctx context.Context, op, objType string, part []BatchUpdateInput) (*BatchResponse, []string, error) {
+	ids := make([]string, len(part))
+	for i, p := range part {
+		ids[i] = p.ID
+		if p.Properties == nil {
+			part[i].Properties = map[string]string{}
+		}
+	}
+	body, err := convert[objects.BatchInputSimplePublicObjectBatchInput](op, BatchUpdateRequest{Inputs: part})
+	if err != nil {
+		return nil, nil, err
+	}
+	gctx := c.gen(ctx, callInfo{endpoint: objectPath(objType) + "/batch/update"})
+	_, resp, gerr := c.objects.BatchApi.BatchUpdate(gctx, objType).BatchInputSimplePublicObjectBatchInput(body).Execute()
+	var out BatchResponse
+	return &out, ids, c.finish(op, resp, gerr, &out)
 }
 
 // BatchArchive archives records by id, BatchSize per call.

@@ -294,3 +294,37 @@ func TestSandboxRoundTrip(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestSandboxBatchReadHistory reads the stage history of 120 tickets: 50
+// per call, as HubSpot allows when history is asked for, each value with
+// when it was set, newest first.
+func TestSandboxBatchReadHistory(t *testing.T) {
+	sb, c := sandboxPair(t, true)
+	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	var ids []string
+	for i := range 120 {
+		ids = append(ids, sb.Insert(hubspot.Tickets, map[string]string{"hs_pipeline_stage": "1"}, t0.Add(time.Duration(i)*time.Second)))
+	}
+	if err := sb.Update(hubspot.Tickets, ids[70], map[string]string{"hs_pipeline_stage": "2"}); err != nil {
+		t.Fatal(err)
+	}
+	const call = "POST /crm/v3/objects/{objectType}/batch/read"
+	before := sb.Requests()[call]
+	objs, recErrs, err := c.BatchReadHistory(context.Background(), hubspot.Tickets, ids, []string{"hs_pipeline_stage"}, []string{"hs_pipeline_stage"})
+	if err != nil || len(recErrs) != 0 || len(objs) != 120 {
+		t.Fatalf("got %d records, errors %v, %v; want 120", len(objs), recErrs, err)
+	}
+	if n := sb.Requests()[call] - before; n != 3 {
+		t.Errorf("got %d calls, want 3 (50 + 50 + 20)", n)
+	}
+	for _, o := range objs {
+		h := o.WithHistory["hs_pipeline_stage"]
+		want := 1
+		if o.ID == ids[70] {
+			want = 2
+		}
+		if len(h) != want || h[len(h)-1].Value != "1" || !h[len(h)-1].Timestamp.Equal(o.CreatedAt) || (want == 2 && h[0].Value != "2") {
+			t.Errorf("ticket %s: got history %+v, want %d values, the first %q at creation", o.ID, h, want, "1")
+		}
+	}
+}

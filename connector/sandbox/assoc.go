@@ -38,6 +38,8 @@ var builtinLabels = func() []assocLabel {
 	add(hubspot.Tickets, hubspot.Companies, 339, 340, nil, true)
 	add(hubspot.Tickets, hubspot.Companies, 26, 25, strp("Primary"), false)
 	add(hubspot.Tickets, hubspot.Deals, 28, 27, nil, true)
+	add(hubspot.Deals, "contacts", 3, 4, nil, true)
+	add(hubspot.Tickets, "contacts", 16, 15, nil, true)
 	add(hubspot.Notes, hubspot.Tickets, 228, 227, nil, true)
 	add(hubspot.Notes, hubspot.Deals, 214, 213, nil, true)
 	add(hubspot.Notes, hubspot.Companies, 190, 189, nil, true)

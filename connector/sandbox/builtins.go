@@ -67,6 +67,12 @@ var builtinProps = map[string][]string{
 		"email:string:text:Email",
 		"firstname:string:text:First Name",
 		"lastname:string:text:Last Name",
+		"phone:string:phonenumber:Phone Number",
+		"mobilephone:string:phonenumber:Mobile Phone Number",
+		"address:string:text:Street Address",
+		"zip:string:text:Postal Code",
+		"city:string:text:City",
+		"hs_language:enumeration:select:Preferred language:fi,sv,en",
 	},
 }
 

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"math/rand/v2"
 	"slices"
@@ -88,6 +89,28 @@ func weighted[T any](rng *rand.Rand, items []T, weights []int) T {
 // hetuChecks are the check characters of a Finnish personal identity code.
 const hetuChecks = "0123456789ABCDEFHJKLMNPRSTUVWXY"
 
+// demoBusinessID makes the i-th provider's business id (y-tunnus): seven
+// digits and a valid check digit, numbered far above the business ids in
+// use today, so that none looks like a real company's.
+func demoBusinessID(i int) string {
+	weights := []int{7, 9, 10, 5, 8, 4, 2}
+	for n := 9900000 + i*10; ; n++ {
+		digits := fmt.Sprintf("%07d", n)
+		sum := 0
+		for k, w := range weights {
+			sum += int(digits[k]-'0') * w
+		}
+		switch r := sum % 11; r {
+		case 0:
+			return digits + "-0"
+		case 1:
+			continue // no valid check digit: the next number
+		default:
+			return digits + "-" + strconv.Itoa(11-r)
+		}
+	}
+}
+
 // fakeHetu makes a valid-format identity code with an individual number in
 // 900-999, the range reserved for temporary codes, so that it can never be
 // a real person's.
@@ -141,6 +164,10 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 	fsys := alusta.DemoSeed()
 	now = now.UTC().Truncate(time.Millisecond)
 	st := newState()
+	// Like the rest of the demo, its portal id follows from the seeding
+	// instant: the same clock gives the same portal, a later reseed
+	// (after a lost state file) another one.
+	st.portalID = demoPortalID(now)
 	st.addBuiltins(now.AddDate(-2, 0, 0))
 
 	var owners []hubspot.Owner
@@ -188,7 +215,11 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 			"alusta_provider_active": active, "alusta_provider_services": strings.Join(p.Services, ";"),
 			"alusta_provider_areas": strings.Join(p.Areas, ";"), "alusta_provider_languages": strings.Join(p.Languages, ";"),
 			"alusta_provider_capacity": strconv.Itoa(p.Capacity), "alusta_provider_weight": strconv.Itoa(p.Weight),
-			"alusta_provider_prices": p.Prices, "alusta_provider_business_id": demoBusinessID(i),
+			"alusta_provider_prices": p.Prices,
+			// Every provider takes orders by e-mail, at the example.fi
+			// domain that reaches no one.
+			"alusta_provider_email":       "tilaukset@" + p.Domain,
+			"alusta_provider_business_id": demoBusinessID(i),
 		}, created, now.AddDate(0, 0, -100+i))
 		p.id = v.idStr
 	}
@@ -300,7 +331,11 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 			p["closed_date"] = modified.Format(hubspot.TimeFormat)
 			p["time_to_close"] = strconv.FormatInt(modified.Sub(created).Milliseconds(), 10)
 		}
-		st.insert(hubspot.Tickets, p, created, modified)
+		v := st.insert(hubspot.Tickets, p, created, modified)
+		// The ticket came in as new and was moved once, when last
+		// modified, so that clocks read from the stage history agree with
+		// created, modified and closed_date.
+		st.backdate(hubspot.Tickets, v, "hs_pipeline_stage", tstages["Uusi"])
 	}
 	if hetus == 0 {
 		return nil, fmt.Errorf("sandbox: demo seed: no ticket carries an identity code")
@@ -367,6 +402,7 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 			p["closedate"] = modified.Format(hubspot.TimeFormat)
 		}
 		v := st.insert(hubspot.Deals, p, created, modified)
+		st.backdate(hubspot.Deals, v, "dealstage", dstage[dealStages[0]])
 		if assigned {
 			id, _ := parseID(chosen.id)
 			st.associate(hubspot.Deals, v.id, hubspot.Companies, id, assocLink{hubspot.HubSpotDefined, 5})
@@ -392,23 +428,9 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 	return st, nil
 }
 
-// demoBusinessID makes the i-th provider a Y-tunnus with a valid check
-// digit (weights 7, 9, 10, 5, 8, 4, 2; remainder 1 gives no valid id and
-// is skipped), so the billing export's business ID column is filled.
-func demoBusinessID(i int) string {
-	for n := 2900000 + i*7919; ; n++ {
-		digits := fmt.Sprintf("%07d", n)
-		sum := 0
-		for j, w := range []int{7, 9, 10, 5, 8, 4, 2} {
-			sum += int(digits[j]-'0') * w
-		}
-		switch r := sum % 11; r {
-		case 0:
-			return digits + "-0"
-		case 1:
-			continue
-		default:
-			return fmt.Sprintf("%s-%d", digits, 11-r)
-		}
-	}
+// demoPortalID maps a seeding instant to a nine-digit Hub ID.
+func demoPortalID(now time.Time) int64 {
+	h := fnv.New64a()
+	fmt.Fprint(h, now.UnixMilli())
+	return 100_000_000 + int64(h.Sum64()%900_000_000)
 }

@@ -22,7 +22,9 @@ type limiter struct {
 	daily    int
 }
 
-const tenSeconds = 10 * time.Second
+// rateWindow is the span HubSpot counts its burst limit over (requests
+// per 10 s).
+const rateWindow = 10 * time.Second
 
 func newLimiter(max, searchMax, dailyMax int) *limiter {
 	return &limiter{max: max, searchMax: searchMax, dailyMax: dailyMax}
@@ -79,10 +81,10 @@ func (l *limiter) take(now time.Time, search bool) limitResult {
 		}
 		l.searches = append(l.searches, now)
 	} else {
-		l.window = prune(l.window, now.Add(-tenSeconds))
+		l.window = prune(l.window, now.Add(-rateWindow))
 		if l.max > 0 && len(l.window) >= l.max {
 			res.policy = hubspot.PolicyTenSecondly
-			res.retryAfter = l.window[0].Add(tenSeconds).Sub(now)
+			res.retryAfter = l.window[0].Add(rateWindow).Sub(now)
 			return res
 		}
 		if l.max > 0 {

@@ -43,6 +43,8 @@ func (s *Server) routes() {
 	h("POST /crm/v3/objects/{objectType}/batch/archive", s.handleBatchArchive)
 	h("POST /crm/v3/objects/{objectType}/search", s.handleSearch)
 
+	h("GET /account-info/v3/details", s.handleAccountDetails)
+
 	h("GET /crm/v3/pipelines/{objectType}", s.handlePipelines)
 	h("GET /crm/v3/pipelines/{objectType}/{pipelineId}", s.handlePipeline)
 	h("GET /crm/v3/pipelines/{objectType}/{pipelineId}/stages", s.handleStages)
@@ -159,16 +161,12 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) error {
 	}
 	props := readProps(t, queryList(q, "properties"))
 	b := appendObject(nil, rec.cur, props)
-	extra := map[string]any{}
 	if hist := queryList(q, "propertiesWithHistory"); len(hist) > 0 {
-		wh := map[string][]hubspot.ValueTime{}
-		for _, p := range hist {
-			if val, ok := rec.cur.props[p]; ok {
-				wh[p] = []hubspot.ValueTime{{Value: val, Timestamp: rec.cur.updated, SourceType: "API"}}
-			}
+		if b, err = appendHistory(b, rec, hist); err != nil {
+			return err
 		}
-		extra["propertiesWithHistory"] = wh
 	}
+	extra := map[string]any{}
 	if to := queryList(q, "associations"); len(to) > 0 {
 		extra["associations"] = s.st.embeddedAssociations(t, rec.cur.id, to)
 	}
@@ -279,6 +277,19 @@ func invalidProps(errs []propError) *apiError {
 // live record of the type already holds, with HubSpot's 409. Clients rely
 // on it to make creates idempotent.
 func (st *state) checkUnique(t string, self int64, props map[string]string) error {
+	if email := props["email"]; t == "contacts" && email != "" {
+		// HubSpot keeps one contact per e-mail address, though the
+		// property does not say hasUniqueValue, and answers so.
+		for _, rec := range st.objects[t].order {
+			v := rec.cur
+			if v.id != self && !v.archived && strings.EqualFold(v.props["email"], email) {
+				return &apiError{status: http.StatusConflict, body: hubspot.ErrorBody{
+					Category: hubspot.CategoryConflict,
+					Message:  fmt.Sprintf("Contact already exists. Existing ID: %d", v.id),
+				}}
+			}
+		}
+	}
 	for name, val := range props {
 		d := st.props[t][name]
 		if d == nil || !d.HasUniqueValue || val == "" {
@@ -351,6 +362,7 @@ func (s *Server) update(t string, rec *record, in map[string]string, source stri
 	props, changed := merge(rec.cur.props, changes)
 	now := s.now()
 	v := st.newVersion(t, rec.cur.id, props, rec.cur.created, now)
+	rec.noteChanges(rec.cur, v, changed, source)
 	rec.put(v, now, s.currentFaults().SearchLag)
 	s.dirty = true
 	s.emitChanges(t, v, changed, source)
@@ -482,6 +494,9 @@ func (s *Server) handleBatchRead(w http.ResponseWriter, r *http.Request) error {
 	if err := checkBatchSize(len(in.Inputs)); err != nil {
 		return err
 	}
+	if len(in.WithHistory) > 0 && len(in.Inputs) > historyBatchMax {
+		return validationError("Too many inputs: %d; the limit is %d when reading propertiesWithHistory.", len(in.Inputs), historyBatchMax)
+	}
 	started := s.now()
 	props := readProps(t, in.Properties)
 	archived := r.URL.Query().Get("archived") == "true"
@@ -499,6 +514,11 @@ func (s *Server) handleBatchRead(w http.ResponseWriter, r *http.Request) error {
 			b = append(b, ',')
 		}
 		b = appendObject(b, rec.cur, props)
+		if len(in.WithHistory) > 0 {
+			if b, err = appendHistory(b, rec, in.WithHistory); err != nil {
+				return err
+			}
+		}
 	}
 	var errs []hubspot.StandardError
 	if len(missing) > 0 {

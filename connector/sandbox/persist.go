@@ -18,7 +18,12 @@ import (
 
 // stateFile is the JSON the sandbox persists to Options.StatePath.
 type stateFile struct {
-	Version    int                                `json:"version"`
+	Version  int   `json:"version"`
+	PortalID int64 `json:"portalId,omitempty"`
+	// Clean is true when Close wrote the file; a periodic save leaves it
+	// false, so a file read after a crash is known to lack the changes
+	// made after it was written.
+	Clean      bool                               `json:"clean,omitempty"`
 	NextID     int64                              `json:"nextId"`
 	Objects    map[string][]storedObject          `json:"objects"`
 	Properties map[string][]hubspot.Property      `json:"properties"`
@@ -35,6 +40,8 @@ type storedObject struct {
 	Created    time.Time         `json:"createdAt"`
 	Updated    time.Time         `json:"updatedAt"`
 	ArchivedAt *time.Time        `json:"archivedAt,omitempty"`
+	// History holds the properties changed since creation, newest first.
+	History map[string][]hubspot.ValueTime `json:"propertiesWithHistory,omitempty"`
 }
 
 type storedAssoc struct {
@@ -70,6 +77,10 @@ func loadState(path string) (*state, bool, error) {
 	}
 	st := newState()
 	st.nextID = f.NextID
+	st.cleanStop = f.Clean
+	if f.PortalID != 0 {
+		st.portalID = f.PortalID // an older file without one keeps the new draw
+	}
 	for t, ps := range f.Properties {
 		if st.props[t] == nil {
 			continue
@@ -90,7 +101,7 @@ func loadState(path string) (*state, bool, error) {
 			if o.ArchivedAt != nil {
 				v.archived, v.archAt = true, *o.ArchivedAt
 			}
-			r := &record{cur: v, changedAt: o.Updated}
+			r := &record{cur: v, changedAt: o.Updated, hist: o.History}
 			c.byID[o.ID] = r
 			c.order = append(c.order, r)
 		}
@@ -103,7 +114,7 @@ func loadState(path string) (*state, bool, error) {
 
 func (st *state) file() stateFile {
 	f := stateFile{
-		Version: stateVersion, NextID: st.nextID,
+		Version: stateVersion, PortalID: st.portalID, NextID: st.nextID,
 		Objects: map[string][]storedObject{}, Properties: map[string][]hubspot.Property{},
 		Groups: st.groups, Pipelines: st.pipelines, Owners: st.owners, UserLabels: st.userLabels,
 	}
@@ -112,7 +123,7 @@ func (st *state) file() stateFile {
 		var objs []storedObject
 		for _, r := range st.objects[t].order {
 			v := r.cur
-			o := storedObject{ID: v.id, Props: v.props, Created: v.created, Updated: v.updated}
+			o := storedObject{ID: v.id, Props: v.props, Created: v.created, Updated: v.updated, History: r.hist}
 			if v.archived {
 				at := v.archAt
 				o.ArchivedAt = &at
@@ -138,7 +149,10 @@ func (st *state) file() stateFile {
 // Save writes the state file now (a no-op without Options.StatePath). It
 // writes a temporary file and renames it, so a crash never leaves half a
 // file.
-func (s *Server) Save() error {
+func (s *Server) Save() error { return s.save(false) }
+
+// save writes the state file; clean marks the last save before a stop.
+func (s *Server) save(clean bool) error {
 	if s.opts.StatePath == "" {
 		return nil
 	}
@@ -148,6 +162,7 @@ func (s *Server) Save() error {
 		return nil
 	}
 	f := s.st.file()
+	f.Clean = clean
 	b, err := json.Marshal(f)
 	s.dirty = false
 	s.mu.Unlock()

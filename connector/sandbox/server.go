@@ -32,6 +32,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/alusta/alusta/connector/hubspot"
 )
 
@@ -52,6 +54,57 @@ type Options struct {
 	SaveInterval time.Duration
 	// DemoSize grows (or shrinks) the demo seed's tickets and deals.
 	DemoSize DemoSize
+	// HTTP bounds what one client may hold of Run's server; zero fields
+	// take DefaultHTTPLimits.
+	HTTP HTTPLimits
+}
+
+// HTTPLimits bound slow, idle and numerous clients and large bodies: the
+// sandbox may listen beyond loopback (`alusta sandbox --addr`).
+type HTTPLimits struct {
+	ReadHeaderTimeout, ReadTimeout time.Duration
+	WriteTimeout, IdleTimeout      time.Duration
+	MaxConns                       int
+	// MaxBody is the largest request body; larger ones get HubSpot's 413
+	// before authentication or routing.
+	MaxBody int64
+}
+
+// DefaultHTTPLimits allow a 100-record batch with every property and a
+// slow test client, and little more.
+func DefaultHTTPLimits() HTTPLimits {
+	return HTTPLimits{
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		MaxConns:          512,
+		MaxBody:           maxBody,
+	}
+}
+
+// maxBody is what decode accepts; HubSpot's own limit is lower still.
+const maxBody = 16 << 20
+
+func (l HTTPLimits) orDefaults() HTTPLimits {
+	d := DefaultHTTPLimits()
+	pick := func(v, def time.Duration) time.Duration {
+		if v > 0 {
+			return v
+		}
+		return def
+	}
+	l.ReadHeaderTimeout = pick(l.ReadHeaderTimeout, d.ReadHeaderTimeout)
+	l.ReadTimeout = pick(l.ReadTimeout, d.ReadTimeout)
+	l.WriteTimeout = pick(l.WriteTimeout, d.WriteTimeout)
+	l.IdleTimeout = pick(l.IdleTimeout, d.IdleTimeout)
+	if l.MaxConns <= 0 {
+		l.MaxConns = d.MaxConns
+	}
+	if l.MaxBody <= 0 {
+		l.MaxBody = d.MaxBody
+	}
+	return l
 }
 
 // Faults injects failures for tests. Shares are between 0 and 1 and apply to
@@ -158,6 +211,11 @@ func New(opts Options) (*Server, error) {
 // was not used.
 func (s *Server) Loaded() bool { return s.loaded }
 
+// Unclean reports whether New read a state file that a periodic save wrote
+// rather than Close: the sandbox was stopped without saving, and changes
+// made after that save (a client's writes among them) are lost.
+func (s *Server) Unclean() bool { return s.loaded && !s.st.cleanStop }
+
 // SetFaults replaces the fault injection settings.
 func (s *Server) SetFaults(f Faults) { s.setFaults(f) }
 
@@ -175,9 +233,24 @@ func (s *Server) currentFaults() Faults {
 }
 
 // Run serves on ln until ctx ends, then shuts down. It owns the webhook
-// delivery loop and the periodic state save; it does not Close the server.
+// delivery loop and the periodic state save, and saves once at the start;
+// it does not Close the server.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	// From now on the file on disk may miss changes until Close: say so
+	// in it, so that a kill before the next save is recognised (Unclean).
+	if err := s.Save(); err != nil {
+		return err
+	}
+	l := s.opts.HTTP.orDefaults()
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: l.ReadHeaderTimeout,
+		ReadTimeout:       l.ReadTimeout,
+		WriteTimeout:      l.WriteTimeout,
+		IdleTimeout:       l.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+	}
+	ln = netutil.LimitListener(ln, l.MaxConns)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -246,7 +319,7 @@ func (s *Server) saveLoop(ctx context.Context) {
 // idempotent.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
-		s.closeErr = s.Save()
+		s.closeErr = s.save(true)
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
@@ -279,6 +352,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if pattern != "" {
 		s.count(pattern)
 	}
+	max := s.opts.HTTP.orDefaults().MaxBody
+	if r.ContentLength > max {
+		w.Header().Set("Connection", "close")
+		s.fail(w, http.StatusRequestEntityTooLarge, hubspot.CategoryValidation,
+			fmt.Sprintf("request body of %d bytes exceeds the limit of %d", r.ContentLength, max))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, max)
 	if !s.authorized(r) {
 		s.fail(w, http.StatusUnauthorized, hubspot.CategoryInvalidAuth,
 			"Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
@@ -443,8 +524,14 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 
 // decode reads a JSON body into v, answering HubSpot's 400 on bad JSON.
 func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, 16<<20))
+	dec := json.NewDecoder(r.Body)
 	if err := dec.Decode(v); err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			return &apiError{status: http.StatusRequestEntityTooLarge, body: hubspot.ErrorBody{
+				Category: hubspot.CategoryValidation,
+				Message:  fmt.Sprintf("request body exceeds the limit of %d bytes", mbe.Limit),
+			}}
+		}
 		return &apiError{status: http.StatusBadRequest, body: hubspot.ErrorBody{
 			Category: hubspot.CategoryValidation,
 			Message:  "Invalid input JSON on line 1, column 1: " + err.Error(),

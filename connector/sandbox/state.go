@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	mrand "math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,6 +73,9 @@ type record struct {
 	cur       *version
 	prev      *version
 	changedAt time.Time
+	// hist is the history of each property changed since creation,
+	// newest first (see history).
+	hist map[string][]hubspot.ValueTime
 }
 
 func (r *record) visible(now time.Time, lag time.Duration) *version {
@@ -102,6 +106,13 @@ type assocLink struct {
 
 // state is everything the portal holds. The Server's mutex guards it.
 type state struct {
+	// portalID is the Hub ID the sandbox answers with: random for a new
+	// seed, kept in the state file, so a store can tell a reseeded or
+	// another sandbox from the one it synced.
+	portalID int64
+	// cleanStop is whether the state file it was read from was written
+	// by Close (see stateFile.Clean).
+	cleanStop  bool
 	nextID     int64
 	objects    map[string]*collection
 	props      map[string]map[string]*hubspot.Property
@@ -114,6 +125,7 @@ type state struct {
 
 func newState() *state {
 	st := &state{
+		portalID:  newPortalID(),
 		nextID:    firstID,
 		objects:   map[string]*collection{},
 		props:     map[string]map[string]*hubspot.Property{},
@@ -381,3 +393,7 @@ func merge(old map[string]string, changes map[string]string) (map[string]string,
 	}
 	return next, changed
 }
+
+// newPortalID draws a nine-digit Hub ID, as HubSpot's portal ids look
+// (and within the int32 that HubSpot's spec gives portalId).
+func newPortalID() int64 { return 100_000_000 + mrand.Int64N(900_000_000) }

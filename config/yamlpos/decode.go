@@ -1,4 +1,10 @@
-package mappings
+// Package yamlpos decodes the YAML files admins write (rules, mappings)
+// strictly, keeping the line and column of every node, so that a problem
+// found while decoding or long after (a reference, an expression) is
+// reported as file:line:col: path: message. Process settings go through
+// viper in config; these files do not, because viper folds key case and
+// forgets positions. mappings and pipelines share it.
+package yamlpos
 
 import (
 	"encoding"

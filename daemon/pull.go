@@ -1,0 +1,207 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/pipelines"
+	"github.com/alusta/alusta/store"
+)
+
+func (c *cycle) run(ctx context.Context, full bool) error {
+	if !full {
+		if err := c.webhookTargets(ctx); err != nil {
+			return err
+		}
+		return c.dueWakes(ctx)
+	}
+	if err := c.pullOwners(ctx); err != nil {
+		return err
+	}
+	// Providers first: deals are decided against them.
+	if err := c.pull(ctx, hubspot.Companies); err != nil {
+		return err
+	}
+	if err := c.loadProviders(ctx); err != nil {
+		return err
+	}
+	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
+		if err := c.pull(ctx, typ); err != nil {
+			return err
+		}
+	}
+	if err := c.webhookTargets(ctx); err != nil {
+		return err
+	}
+	if err := c.dueWakes(ctx); err != nil {
+		return err
+	}
+	if err := c.retryUnassigned(ctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (c *cycle) pullOwners(ctx context.Context) error {
+	owners, err := c.d.client.Owners(ctx)
+	if err != nil {
+		return fmt.Errorf("pull owners: %w", err)
+	}
+	so := make([]store.Owner, len(owners))
+	for i, o := range owners {
+		so[i] = store.OwnerFromHubSpot(o)
+	}
+	if err := c.d.store.UpsertOwners(ctx, so); err != nil {
+		return fmt.Errorf("store owners: %w", err)
+	}
+	// The engine resolves team members by email; a changed owner list
+	// takes effect without a reload.
+	rs := *c.rs
+	rs.owners = owners
+	c.rs = &rs
+	return nil
+}
+
+// errCaughtUp ends a read that has reached the records changed since it
+// began.
+var errCaughtUp = errors.New("caught up")
+
+// pull reads every record of typ changed since the cursor, page by page:
+// each page is stored, decided and pushed before the cursor moves past it,
+// so a crash or a 429 mid-read resumes where it stopped and loses nothing.
+func (c *cycle) pull(ctx context.Context, typ string) error {
+	d := c.d
+	cur, err := d.store.Cursor(ctx, typ)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", typ, err)
+	}
+	started := d.now()
+	since := cur.Since
+	if !since.IsZero() {
+		since = since.Add(-d.lookback)
+	}
+	props := c.rs.mapping.Properties(typ)
+	newest := cur.Since
+	page := 0
+	caughtUp := false
+	err = d.client.Changed(ctx, typ, since, props, func(objs []hubspot.Object, high time.Time) error {
+		page++
+		d.prog.page(d.now(), typ, len(objs), since, started, high)
+		// Records changed after this read began, alusta's own writes of
+		// this cycle above all, are left to the next cycle, which starts
+		// at this read's start: reading them now would page through every
+		// record alusta just wrote only to find nothing to do.
+		n := len(objs)
+		for n > 0 && !objs[n-1].UpdatedAt.Before(started) {
+			n--
+		}
+		caughtUp = n < len(objs)
+		if err := c.process(ctx, typ, objs[:n]); err != nil {
+			return fmt.Errorf("page %d: %w", page, err)
+		}
+		if high.After(newest) {
+			newest = high
+		}
+		// The next read starts at min(sync start, newest seen): a record
+		// changed while this read ran may carry an older timestamp than
+		// the newest seen, and the lookback catches the index lag.
+		next := newest
+		if next.After(started) {
+			next = started
+		}
+		if err := d.store.SaveCursor(ctx, typ, store.Cursor{Since: next, SyncStartedAt: started, UpdatedAt: d.now()}); err != nil {
+			return err
+		}
+		if d.stopped() {
+			return errStopping
+		}
+		if caughtUp {
+			return errCaughtUp
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errCaughtUp) {
+		return fmt.Errorf("sync %s: %w", typ, err)
+	}
+	return nil
+}
+
+// process stores a batch of records and, for tickets and deals, decides
+// and pushes them.
+func (c *cycle) process(ctx context.Context, typ string, objs []hubspot.Object) error {
+	d := c.d
+	c.sum.Pulled += len(objs)
+	d.metrics.pulled.WithLabelValues(typ).Add(float64(len(objs)))
+	good := make([]hubspot.Object, 0, len(objs))
+	recs := make([]store.Record, 0, len(objs))
+	for _, o := range objs {
+		rec := c.record(typ, o, nil)
+		if field, reason := validate(rec); reason != "" {
+			prop := c.rs.mapping.Property(typ, field)
+			if prop == "" {
+				prop = field
+			}
+			c.sum.Skipped++
+			d.log.Warn("skipping bad record", "object", typ, "id", o.ID, "property", prop, "reason", reason)
+			if err := d.store.RecordRejected(ctx, typ, o.ID, prop, reason); err != nil {
+				return err
+			}
+			continue
+		}
+		good = append(good, o)
+		recs = append(recs, rec)
+	}
+	if err := d.store.UpsertRecords(ctx, typ, recs); err != nil {
+		return err
+	}
+	if typ == hubspot.Companies {
+		return nil
+	}
+	return c.decideAndPush(ctx, typ, good)
+}
+
+func (c *cycle) loadProviders(ctx context.Context) error {
+	recs, err := c.d.store.Records(ctx, hubspot.Companies, store.Filter{})
+	if err != nil {
+		return fmt.Errorf("load providers: %w", err)
+	}
+	ps := make([]pipelines.Provider, len(recs))
+	for i, r := range recs {
+		ps[i] = pipelines.ProviderOf(r.ID, r.Properties)
+	}
+	c.d.mem.providers = ps
+	return nil
+}
+
+// readAndProcess batch-reads records by id and runs them through the cycle.
+func (c *cycle) readAndProcess(ctx context.Context, typ string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	todo := append([]string(nil), ids...)
+	sort.Strings(todo)
+	objs, recErrs, err := c.d.client.BatchRead(ctx, typ, todo, c.rs.mapping.Properties(typ))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", typ, err)
+	}
+	for _, re := range recErrs {
+		if re.Category == hubspot.CategoryObjectNotFound {
+			if err := c.archive(ctx, typ, re.ID); err != nil {
+				return err
+			}
+			continue
+		}
+		c.d.log.Info("record not readable", "object", typ, "id", re.ID, "reason", re.Message)
+	}
+	if err := c.process(ctx, typ, objs); err != nil {
+		return err
+	}
+	if typ == hubspot.Companies {
+		return c.loadProviders(ctx)
+	}
+	return nil
+}

@@ -1,0 +1,243 @@
+package daemon
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/mappings"
+	"github.com/alusta/alusta/pipelines"
+	"github.com/alusta/alusta/store"
+)
+
+// push writes a batch of decisions to HubSpot, then saves the page: its
+// decisions, SLA clocks, write log, cache and engine state, in one
+// transaction.
+func (c *cycle) push(ctx context.Context, typ string, todo []decided, now time.Time) error {
+	d := c.d
+	if d.shadow {
+		return c.shadowPush(ctx, typ, todo, now)
+	}
+	var inputs []hubspot.BatchUpdateInput
+	byID := make(map[string]*decided, len(todo))
+	for i := range todo {
+		p := &todo[i]
+		byID[p.obj.ID] = p
+		if len(p.dec.Writes) > 0 {
+			inputs = append(inputs, hubspot.BatchUpdateInput{ID: p.obj.ID, Properties: p.dec.Writes})
+		}
+	}
+	failed := make(map[string]string)
+	var propRejects []store.Write // properties refused while their records landed
+	if len(inputs) > 0 {
+		// HubSpot may deliver the webhook of a write before the call that
+		// made it returns: expect the echoes before sending.
+		for _, in := range inputs {
+			d.expectEchoes(typ, in.ID, in.Properties)
+		}
+		results, recErrs, err := d.client.BatchUpdate(ctx, typ, inputs)
+		for _, o := range results {
+			if !o.UpdatedAt.IsZero() {
+				d.mem.versions[typ+"/"+o.ID] = version{Modified: o.UpdatedAt, WrittenAt: d.now()}
+			}
+		}
+		if err != nil {
+			// Nothing of the batch is known to have landed: the engine's
+			// state takes none of its changes, so the next cycle decides
+			// again.
+			for _, in := range inputs {
+				d.forgetEchoes(typ, in.ID, in.Properties)
+			}
+			return fmt.Errorf("push %s: %w", typ, err)
+		}
+		recErrs, propRejects = c.dropRejectedProperties(typ, byID, recErrs, now)
+		for _, re := range recErrs {
+			failed[re.ID] = re.Error()
+		}
+		if len(recErrs) > 0 && len(failed[""]) > 0 {
+			// An error HubSpot did not tie to a record fails them all.
+			for _, in := range inputs {
+				failed[in.ID] = failed[""]
+			}
+		}
+	}
+	page := store.Page{ObjectType: typ, Writes: propRejects}
+	var assocs []hubspot.AssociationPost
+	var notes []hubspot.Note
+	for i := range todo {
+		p := &todo[i]
+		rule := p.dec.Rule
+		reason, bad := failed[p.obj.ID]
+		writes := &page.Writes
+		if bad {
+			c.sum.Rejected++
+			d.metrics.writes.WithLabelValues(typ, "rejected").Add(float64(len(p.dec.Writes)))
+			d.log.Warn("write rejected", "object", typ, "id", p.obj.ID, "reason", reason)
+		} else {
+			page.Decided = append(page.Decided, c.remember(typ, p, now))
+			d.mem.state.Apply(p.change)
+			writes = &page.Decided[len(page.Decided)-1].Writes
+		}
+		for _, prop := range sortedKeys(p.dec.Writes) {
+			old, _ := p.obj.Prop(prop)
+			w := store.Write{ObjectType: typ, RecordID: p.obj.ID, Property: prop, Old: old, New: p.dec.Writes[prop],
+				Rule: rule, At: now, Status: store.WriteApplied}
+			if bad {
+				w.Status, w.Reason = store.WriteRejected, reason
+			} else {
+				c.sum.Writes++
+				d.metrics.writes.WithLabelValues(typ, "applied").Inc()
+			}
+			*writes = append(*writes, w)
+		}
+		if bad {
+			d.forgetEchoes(typ, p.obj.ID, p.dec.Writes)
+		}
+		for _, prop := range p.dec.Sticky {
+			cur, _ := p.obj.Prop(prop)
+			*writes = append(*writes, store.Write{ObjectType: typ, RecordID: p.obj.ID, Property: prop, Old: cur, New: cur,
+				Rule: rule, At: now, Status: store.WriteSkippedHuman,
+				Reason: "changed in the CRM after alusta's last write"})
+		}
+		if bad {
+			continue
+		}
+		if a := p.dec.Associate; a != nil {
+			assocs = append(assocs, hubspot.AssociationPost{
+				From:  hubspot.ObjectID{ID: a.FromID},
+				To:    hubspot.ObjectID{ID: a.ToID},
+				Types: []hubspot.AssociationSpec{{Category: hubspot.HubSpotDefined, TypeID: a.TypeID}},
+			})
+		}
+		for _, note := range p.dec.Notes {
+			notes = append(notes, hubspot.Note{ObjectType: typ, ID: p.obj.ID, Body: note, At: now})
+		}
+		c.forward(ctx, typ, p)
+	}
+	if len(assocs) > 0 {
+		if err := c.associate(ctx, typ, assocs); err != nil {
+			return err
+		}
+	}
+	if len(notes) > 0 {
+		c.addNotes(ctx, typ, notes)
+	}
+	page.Records = c.cacheWritten(typ, todo, failed)
+	keys := make([]string, len(todo))
+	for i, p := range todo {
+		keys[i] = typ + "/" + p.obj.ID
+	}
+	page.States = d.states(keys)
+	// A cancelled context must not lose the record of writes HubSpot
+	// has taken.
+	if err := d.store.SavePage(context.WithoutCancel(ctx), page); err != nil {
+		return fmt.Errorf("push %s: %w", typ, err)
+	}
+	return nil
+}
+
+func (c *cycle) associate(ctx context.Context, typ string, posts []hubspot.AssociationPost) error {
+	// Group by target type: today alusta associates deals and tickets to
+	// provider companies only.
+	res, err := c.d.client.AssociateBatch(ctx, typ, hubspot.Companies, posts)
+	if err != nil {
+		return fmt.Errorf("associate %s to companies: %w", typ, err)
+	}
+	if res != nil {
+		for _, e := range res.Errors {
+			c.sum.Errors++
+			c.d.log.Warn("association rejected", "object", typ, "err", e.Error())
+		}
+	}
+	return nil
+}
+
+// cacheWritten brings the cached records up to what HubSpot holds after
+// the push, so reports see alusta's decisions without waiting for the next
+// read, and a reconcile does not take alusta's own write for a gap.
+func (c *cycle) cacheWritten(typ string, todo []decided, failed map[string]string) []store.Record {
+	var recs []store.Record
+	for _, p := range todo {
+		if len(p.dec.Writes) == 0 {
+			continue
+		}
+		if _, bad := failed[p.obj.ID]; bad {
+			continue
+		}
+		r := c.record(typ, p.obj, p.dec.Writes)
+		if v, ok := c.d.mem.versions[typ+"/"+p.obj.ID]; ok && v.Modified.After(r.UpdatedAt) {
+			r.UpdatedAt = v.Modified
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// addNotes attaches the page's notes in batches. A note that fails is
+// logged and counted, not retried: the decision it explains stands, and a
+// blind retry of a create could double it.
+func (c *cycle) addNotes(ctx context.Context, typ string, notes []hubspot.Note) {
+	d := c.d
+	_, recErrs, err := d.client.AddNotes(ctx, notes)
+	if err != nil {
+		c.sum.Errors++
+		d.log.Warn("add notes failed", "object", typ, "notes", len(notes), "err", err)
+		return
+	}
+	for _, re := range recErrs {
+		c.sum.Errors++
+		d.log.Warn("note rejected", "object", typ, "err", re.Error())
+	}
+}
+
+// remember is what the store keeps of one record's decision: the decision
+// (a new history row only when it differs from the last one), its SLA
+// cycles and the clock changes since the decision before.
+func (c *cycle) remember(typ string, p *decided, now time.Time) store.DecidedRecord {
+	d := c.d
+	dec := p.dec
+	after := c.record(typ, p.obj, dec.Writes).Properties
+	sd := store.Decision{
+		ObjectType: typ, RecordID: p.obj.ID, Rule: dec.Rule,
+		Queue:       after[mappings.KeyQueue],
+		OwnerID:     after["owner"],
+		ProviderID:  after[mappings.KeyProvider],
+		Explanation: dec.Explanation, At: now, Fingerprint: fingerprint(dec),
+	}
+	var before []pipelines.SLACycle
+	if p.before != nil {
+		before = p.before.SLA
+	}
+	events := slaEvents(typ, p.obj.ID, before, dec.SLA, now)
+	for _, e := range events {
+		if e.Kind == store.SLABreached {
+			d.metrics.breaches.Inc()
+		}
+	}
+	return store.DecidedRecord{Decision: sd, SLA: slaCycles(dec.SLA), Events: events}
+}
+
+func fingerprint(dec pipelines.Decision) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00", dec.Rule, dec.Explanation)
+	for _, k := range sortedKeys(dec.Writes) {
+		fmt.Fprintf(h, "%s=%s\x00", k, dec.Writes[k])
+	}
+	for _, s := range dec.SLA {
+		fmt.Fprintf(h, "%s/%s/%s/%d\x00", s.Policy, s.Goal, s.Status, s.Start.UnixMilli())
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

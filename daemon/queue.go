@@ -1,0 +1,119 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/alusta/alusta/connector/hubspot"
+)
+
+// Enqueue asks for a targeted read of records a webhook named; the loop
+// wakes at once. A change that only echoes alusta's own write is dropped:
+// HubSpot notifies the app of its own writes too, and reading each of them
+// back would double the calls of every push.
+func (d *Daemon) Enqueue(cs []Change) {
+	n := 0
+	d.pendingMu.Lock()
+	now := d.now()
+	for k, e := range d.echoes {
+		if now.Sub(e.at) > echoTTL {
+			delete(d.echoes, k)
+		}
+	}
+	for _, c := range cs {
+		if c.Property != "" {
+			if e, ok := d.echoes[c.ObjectType+"/"+c.ID+"/"+c.Property]; ok && e.sum == echoSum(c.Value) {
+				continue
+			}
+		}
+		if !d.pending[c.Target] {
+			d.pending[c.Target] = true
+			n++
+		}
+	}
+	d.pendingMu.Unlock()
+	if n == 0 {
+		return
+	}
+	d.metrics.webhookTargets.Add(float64(n))
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// echoTTL bounds how long a write is remembered for recognising its
+// webhook echo; HubSpot delivers within seconds, retries within minutes.
+const echoTTL = 15 * time.Minute
+
+// echo is a write awaiting its webhook. It keeps a hash of the value, not
+// the value: a first sync writes every record, explanations included, and
+// the values would hold a quarter of the daemon's memory for echoTTL.
+type echo struct {
+	sum uint64
+	at  time.Time
+}
+
+// expectEchoes notes writes about to be sent, to recognise their webhooks.
+func (d *Daemon) expectEchoes(typ, id string, writes map[string]string) {
+	d.pendingMu.Lock()
+	defer d.pendingMu.Unlock()
+	now := d.now()
+	for prop, v := range writes {
+		d.echoes[typ+"/"+id+"/"+prop] = echo{sum: echoSum(v), at: now}
+	}
+}
+
+// forgetEchoes drops the expectation of writes that did not land.
+func (d *Daemon) forgetEchoes(typ, id string, writes map[string]string) {
+	d.pendingMu.Lock()
+	defer d.pendingMu.Unlock()
+	for prop := range writes {
+		delete(d.echoes, typ+"/"+id+"/"+prop)
+	}
+}
+
+func (c *cycle) webhookTargets(ctx context.Context) error {
+	d := c.d
+	d.pendingMu.Lock()
+	byType := make(map[string][]string)
+	for t := range d.pending {
+		byType[t.ObjectType] = append(byType[t.ObjectType], t.ID)
+	}
+	d.pending = make(map[Target]bool)
+	d.pendingMu.Unlock()
+	if c.forced == nil {
+		c.forced = make(map[string]bool)
+	}
+	for typ, ids := range byType {
+		for _, id := range ids {
+			c.forced[typ+"/"+id] = true
+		}
+	}
+	for _, typ := range []string{hubspot.Companies, hubspot.Tickets, hubspot.Deals} {
+		if err := c.readAndProcess(ctx, typ, byType[typ]); err != nil {
+			// Put them back: polling would find them anyway, but sooner
+			// is what the webhook was for.
+			d.requeue(typ, byType[typ])
+			return fmt.Errorf("webhook reads: %w", err)
+		}
+	}
+	return nil
+}
+
+func (d *Daemon) requeue(typ string, ids []string) {
+	cs := make([]Change, len(ids))
+	for i, id := range ids {
+		cs[i] = Change{Target: Target{ObjectType: typ, ID: id}}
+	}
+	d.Enqueue(cs)
+}
+
+// echoSum is the hash an echo keeps of a written value.
+func echoSum(v string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(v))
+	return h.Sum64()
+}
