@@ -17,7 +17,8 @@ import (
 // is written.
 type BillingView struct {
 	Printer *locale.Printer
-	// BusinessIDProperty is the company property holding the Y-tunnus.
+	// BusinessIDProperty is the cached company value holding the Y-tunnus,
+	// under alusta's name (business_id: records reach the store translated).
 	BusinessIDProperty string
 	// Currency is the ISO 4217 code of the amounts, EUR by default.
 	Currency string

@@ -62,7 +62,7 @@ func TestBillingViewLanguages(t *testing.T) {
 	ctx := context.Background()
 	_, _, env := billingStore(t)
 	if err := env.Store.UpsertRecords(ctx, "companies", []store.Record{{ID: "301", UpdatedAt: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), Properties: map[string]string{
-		"name": "Siivouspalvelu Aurinko Oy", "alusta_provider_business_id": "2900000-4"}}}); err != nil {
+		"name": "Siivouspalvelu Aurinko Oy", "business_id": "2900000-4"}}}); err != nil {
 		t.Fatal(err)
 	}
 	basis := &Table{Report: "billing", Columns: billingColumns, Rows: [][]any{
@@ -80,7 +80,7 @@ func TestBillingViewLanguages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
-			v := &BillingView{Printer: locale.MustNew(tt.lang), BusinessIDProperty: "alusta_provider_business_id",
+			v := &BillingView{Printer: locale.MustNew(tt.lang), BusinessIDProperty: "business_id",
 				VAT: map[string]int64{"ateria": 1400}}
 			out, err := v.Apply(ctx, env.Store, basis)
 			if err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 
-	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/locale"
 	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/report"
@@ -34,6 +33,6 @@ func (a *app) billingView(lang string) (*report.BillingView, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &report.BillingView{Printer: p, BusinessIDProperty: m.Field(hubspot.Companies, "business_id"),
+	return &report.BillingView{Printer: p, BusinessIDProperty: "business_id",
 		Currency: a.cfg.Reports.Currency, VAT: vat}, nil
 }

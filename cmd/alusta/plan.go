@@ -231,7 +231,7 @@ func newNamer(ctx context.Context, st *store.Store, m *mappings.Mapping, owners 
 	}
 	if companies, err := st.Records(ctx, hubspot.Companies, store.Filter{IncludeArchived: true}); err == nil {
 		for _, c := range companies {
-			names["provider/"+c.ID] = c.Prop(m.Field(hubspot.Companies, "name"))
+			names["provider/"+c.ID] = c.Prop("name")
 		}
 	}
 	return func(kind, value string) string {

@@ -41,15 +41,15 @@ func TestRulesPlan(t *testing.T) {
 	}
 	at := time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC)
 	err = st.UpsertRecords(context.Background(), hubspot.Deals, []store.Record{
-		{ID: "42", CreatedAt: at, UpdatedAt: at, Properties: map[string]string{"dealstage": "s1", "pipeline": "default",
-			"alusta_service": "siivous", "alusta_municipality": "Nokia"}},
-		{ID: "43", CreatedAt: at, UpdatedAt: at, Properties: map[string]string{"dealstage": "s3", "pipeline": "default",
-			"alusta_service": "siivous", "alusta_municipality": "Nokia", "alusta_provider": "102", "alusta_queue": "tilaukset"}},
+		{ID: "42", CreatedAt: at, UpdatedAt: at, Properties: map[string]string{"stage": "s1", "pipeline": "default",
+			"service": "siivous", "municipality": "Nokia"}},
+		{ID: "43", CreatedAt: at, UpdatedAt: at, Properties: map[string]string{"stage": "s3", "pipeline": "default",
+			"service": "siivous", "municipality": "Nokia", "provider": "102", "queue": "tilaukset"}},
 	})
 	if err == nil {
 		err = st.UpsertRecords(context.Background(), hubspot.Companies, []store.Record{
-			{ID: "102", CreatedAt: at, UpdatedAt: at, Properties: map[string]string{"name": "Kotiapu Berg Ab", "alusta_provider_active": "true",
-				"alusta_provider_services": "siivous", "alusta_provider_areas": "Nokia"}},
+			{ID: "102", CreatedAt: at, UpdatedAt: at, Properties: map[string]string{"name": "Kotiapu Berg Ab", "active": "true",
+				"services": "siivous", "areas": "Nokia"}},
 		})
 	}
 	st.Close()
@@ -152,7 +152,7 @@ func TestRulesPlanShadow(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = st.SaveStates(ctx, map[string]any{"shadow/tickets/7": daemon.ShadowRecord{ObjectType: hubspot.Tickets, RecordID: "7",
-		Writes: map[string]string{"alusta_queue": "neuvonta", "hubspot_owner_id": "501", "hs_pipeline_stage": "2"},
+		Writes: map[string]string{"queue": "neuvonta", "hubspot_owner_id": "501", "hs_pipeline_stage": "2"},
 		Old:    map[string]string{"hs_pipeline_stage": "1"}, Notes: []string{"Ensivastaus on myöhässä."}}})
 	st.Close()
 	if err != nil {
@@ -190,14 +190,14 @@ func TestRulesBacktest(t *testing.T) {
 	}
 	at := time.Date(2026, 11, 24, 7, 0, 0, 0, time.UTC)
 	err = st.UpsertRecords(context.Background(), hubspot.Deals, []store.Record{
-		{ID: "42", CreatedAt: at, UpdatedAt: at, Properties: map[string]string{"dealstage": "s6", "pipeline": "default",
-			"alusta_service": "siivous", "alusta_municipality": "Nokia", "alusta_provider": "102", "alusta_queue": "tilaukset"}},
-		{ID: "41", CreatedAt: at.AddDate(0, -6, 0), UpdatedAt: at, Properties: map[string]string{"dealstage": "s6", "pipeline": "default"}},
+		{ID: "42", CreatedAt: at, UpdatedAt: at, Properties: map[string]string{"stage": "s6", "pipeline": "default",
+			"service": "siivous", "municipality": "Nokia", "provider": "102", "queue": "tilaukset"}},
+		{ID: "41", CreatedAt: at.AddDate(0, -6, 0), UpdatedAt: at, Properties: map[string]string{"stage": "s6", "pipeline": "default"}},
 	})
 	if err == nil {
 		err = st.UpsertRecords(context.Background(), hubspot.Companies, []store.Record{{ID: "102", CreatedAt: at, UpdatedAt: at,
-			Properties: map[string]string{"name": "Kotiapu Berg Ab", "alusta_provider_active": "true",
-				"alusta_provider_services": "siivous", "alusta_provider_areas": "Nokia"}}})
+			Properties: map[string]string{"name": "Kotiapu Berg Ab", "active": "true",
+				"services": "siivous", "areas": "Nokia"}}})
 	}
 	st.Close()
 	if err != nil {
