@@ -77,8 +77,8 @@ func basics(tb testing.TB, st *store.Store, providers int) {
 	var comps []store.Record
 	for p := range providers {
 		comps = append(comps, store.Record{ID: providerID(p), CreatedAt: testNow.AddDate(-1, 0, 0), UpdatedAt: testNow,
-			Properties: map[string]string{"name": fmt.Sprintf("Tuottaja %02d Oy", p), "alusta_provider_active": "true",
-				"alusta_provider_capacity": "20", "alusta_provider_services": "siivous;kauppa"}})
+			Properties: map[string]string{"name": fmt.Sprintf("Tuottaja %02d Oy", p), "active": "true",
+				"capacity": "20", "services": "siivous;kauppa"}})
 	}
 	must(tb, st.UpsertRecords(ctx, "companies", comps))
 }
@@ -134,14 +134,14 @@ func grow(tb testing.TB, st *store.Store, tickets, deals int) {
 	}
 	for i := range tickets {
 		created := testNow.Add(-span * time.Duration(i) / time.Duration(max(tickets, 1))).Truncate(time.Second)
-		p := map[string]string{"hs_pipeline": "tp", "alusta_queue": queues[i%4], "source_type": channels[i%3],
-			"hubspot_owner_id": fmt.Sprint(91000001 + i%7), "alusta_service": "siivous", "alusta_municipality": "Tampere"}
+		p := map[string]string{"pipeline": "tp", "queue": queues[i%4], "source": channels[i%3],
+			"owner": fmt.Sprint(91000001 + i%7), "service": "siivous", "municipality": "Tampere"}
 		if i%3 == 0 {
-			p["hs_pipeline_stage"] = []string{tNew, tWorking}[i%2]
-			p["alusta_sla_status"] = statuses[(i/3)%4]
+			p["stage"] = []string{tNew, tWorking}[i%2]
+			p["sla_status"] = statuses[(i/3)%4]
 		} else {
-			p["hs_pipeline_stage"] = tClosed
-			p["closed_date"] = created.Add(20 * time.Hour).Format(time.RFC3339)
+			p["stage"] = tClosed
+			p["closed_at"] = created.Add(20 * time.Hour).Format(time.RFC3339)
 		}
 		batch = append(batch, store.Record{ID: fmt.Sprint(7000000000 + i), CreatedAt: created, UpdatedAt: created, Properties: p})
 		if len(batch) == 1000 {
@@ -153,27 +153,27 @@ func grow(tb testing.TB, st *store.Store, tickets, deals int) {
 	towns := []string{"Tampere", "Nokia", "Kangasala", "Ylöjärvi", "Lempäälä", "Pirkkala", "Orivesi"}
 	for j := range deals {
 		created := testNow.Add(-span * time.Duration(j) / time.Duration(max(deals, 1))).Truncate(time.Second)
-		p := map[string]string{"pipeline": "dp", "alusta_service": services[j%8], "alusta_municipality": towns[j%7],
-			"hubspot_owner_id": fmt.Sprint(91000001 + j%7), "alusta_queue": "tilaukset", "alusta_units": "3", "alusta_unit": "h",
-			"alusta_payer": "city", "amount": "90"}
+		p := map[string]string{"pipeline": "dp", "service": services[j%8], "municipality": towns[j%7],
+			"owner": fmt.Sprint(91000001 + j%7), "queue": "tilaukset", "units": "3", "unit": "h",
+			"payer": "city", "amount": "90"}
 		switch {
 		case j%40 == 0:
-			p["dealstage"] = dReceived
-			p["alusta_queue"] = "koordinaattori"
-			p["alusta_sla_status"] = store.SLABreached
-			p["alusta_decision"] = fmt.Sprintf("route tilaukset; queue koordinaattori; client's choice %s not eligible; 40 providers, 0 eligible; no eligible provider for %s in %s; SLA assignment breached",
+			p["stage"] = dReceived
+			p["queue"] = "koordinaattori"
+			p["sla_status"] = store.SLABreached
+			p["decision"] = fmt.Sprintf("route tilaukset; queue koordinaattori; client's choice %s not eligible; 40 providers, 0 eligible; no eligible provider for %s in %s; SLA assignment breached",
 				providerID(j%providers), services[j%8], towns[j%7])
 		case j%2 == 0:
-			p["dealstage"] = dAssigned
-			p["alusta_provider"] = providerID(j % providers)
-			p["alusta_sla_status"] = store.SLARunning
+			p["stage"] = dAssigned
+			p["provider"] = providerID(j % providers)
+			p["sla_status"] = store.SLARunning
 		default:
-			p["dealstage"] = dDone
-			p["alusta_provider"] = providerID(j % providers)
-			p["closedate"] = created.Add(48 * time.Hour).Format(time.RFC3339)
+			p["stage"] = dDone
+			p["provider"] = providerID(j % providers)
+			p["close_date"] = created.Add(48 * time.Hour).Format(time.RFC3339)
 		}
 		if j%25 == 0 {
-			p["alusta_declined_by"] = providerID((j+1)%providers) + ";" + providerID((j+2)%providers)
+			p["declined_by"] = providerID((j+1)%providers) + ";" + providerID((j+2)%providers)
 		}
 		batch = append(batch, store.Record{ID: fmt.Sprint(8000000000 + j), CreatedAt: created, UpdatedAt: created, Properties: p})
 		if len(batch) == 1000 {
@@ -226,7 +226,7 @@ func grow(tb testing.TB, st *store.Store, tickets, deals int) {
 	must(tb, st.RecordRuleLoad(ctx, store.RuleLoad{At: testNow.Add(-time.Hour), OK: true, Files: []store.RuleFile{
 		{Path: "pipelines/tickets.yaml", SHA256: "0123456789abcdef0123", ModTime: testNow.Add(-48 * time.Hour)}}}))
 	must(tb, st.RecordRuleLoad(ctx, store.RuleLoad{At: testNow.Add(-10 * time.Minute), Error: "load rules: pipelines/tickets.yaml:3:5: routes[0].queue: empty"}))
-	must(tb, st.RecordRejected(ctx, "deals", "8000000002", "alusta_units", `not a number: "kolme 131052-308T"`))
+	must(tb, st.RecordRejected(ctx, "deals", "8000000002", "units", `not a number: "kolme 131052-308T"`))
 	id, err := st.StartRun(ctx, store.Run{Report: "billing", Period: "2026-11", Format: "csv"})
 	must(tb, err)
 	must(tb, st.FinishRun(ctx, id, store.Run{Status: store.RunOK, Path: "/var/lib/alusta/reports/billing-2026-11.csv", Rows: 12, Duration: 40 * time.Millisecond}))

@@ -140,12 +140,12 @@ func (c *Console) nowBody(r *http.Request) (*nowBody, error) {
 		return nil, err
 	}
 	for _, co := range companies {
-		active := co.Prop("alusta_provider_active") != "false"
+		active := co.Prop("active") != "false"
 		if !active && open[co.ID] == 0 && declines[co.ID] == 0 {
 			continue
 		}
 		row := providerRow{Name: n.provider(co.ID), Open: open[co.ID], Declines: declines[co.ID], Load: math.NaN()}
-		if capa, err := strconv.ParseFloat(strings.Replace(co.Prop("alusta_provider_capacity"), ",", ".", 1), 64); err == nil && capa > 0 {
+		if capa, err := strconv.ParseFloat(strings.Replace(co.Prop("capacity"), ",", ".", 1), 64); err == nil && capa > 0 {
 			row.Capacity = int(capa)
 			row.Load = float64(row.Open) / capa
 		}

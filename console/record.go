@@ -98,6 +98,8 @@ func (c *Console) recordBody(r *http.Request, p *printer, typ string, b *recordB
 	if c.opts.Sandbox != nil {
 		b.SandboxURL = "/sandbox/" + typ + "/" + rec.ID
 	}
+	// The cache keeps records under alusta's names; the write log keeps
+	// the HubSpot properties written, here the default mapping's.
 	stageProp := "hs_pipeline_stage"
 	if typ == "deals" {
 		stageProp = "dealstage"
@@ -107,19 +109,19 @@ func (c *Console) recordBody(r *http.Request, p *printer, typ string, b *recordB
 			b.Facts = append(b.Facts, fact{Label: p.T(label), Value: v})
 		}
 	}
-	add("col.stage", n.stage(typ, rec.Prop(stageProp)))
-	add("col.queue", rec.Prop("alusta_queue"))
-	if id := rec.Prop("hubspot_owner_id"); id != "" {
+	add("col.stage", n.stage(typ, rec.Prop("stage")))
+	add("col.queue", rec.Prop("queue"))
+	if id := rec.Prop("owner"); id != "" {
 		add("col.owner", n.owner(id))
 	}
-	add("col.service", rec.Prop("alusta_service"))
-	add("col.municipality", rec.Prop("alusta_municipality"))
-	if id := rec.Prop("alusta_provider"); id != "" {
+	add("col.service", rec.Prop("service"))
+	add("col.municipality", rec.Prop("municipality"))
+	if id := rec.Prop("provider"); id != "" {
 		add("col.provider", n.provider(id))
 	}
-	if s := rec.Prop("alusta_sla_status"); s != "" {
+	if s := rec.Prop("sla_status"); s != "" {
 		v := p.T("sla." + s)
-		if due, ok := parseTime(rec.Prop("alusta_sla_due")); ok {
+		if due, ok := parseTime(rec.Prop("sla_due")); ok {
 			v += ", " + p.T("col.due") + " " + p.Time(due)
 		}
 		add("col.sla", v)

@@ -63,7 +63,7 @@ func TestSandboxView(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("status: got %d, want 200\n%s", status, body)
 	}
-	if !strings.Contains(body, "<code>alusta_service</code>") {
+	if !strings.Contains(body, "<code>service</code>") {
 		t.Error("the sandbox view lacks the deal's service")
 	}
 	if strings.Contains(body, name) {

@@ -22,7 +22,7 @@ func boundsStore(t *testing.T) (*store.Store, *testClock, Env) {
 	ctx := context.Background()
 	at := time.Date(2026, 2, 10, 10, 0, 0, 0, time.UTC)
 	if err := s.UpsertRecords(ctx, "companies", []store.Record{{ID: "301", UpdatedAt: at, Properties: map[string]string{
-		"name": "Siivouspalvelu Aurinko Oy", "alusta_provider_prices": "siivous:34.50;kotihoito:200;kauppa:1e300;ateria:NaN"}}}); err != nil {
+		"name": "Siivouspalvelu Aurinko Oy", "prices": "siivous:34.50;kotihoito:200;kauppa:1e300;ateria:NaN"}}}); err != nil {
 		t.Fatal(err)
 	}
 	putDeal(t, s, "1", at, "2", "")
@@ -36,8 +36,8 @@ func putDeal(t *testing.T, s *store.Store, id string, at time.Time, units, amoun
 
 func putDealService(t *testing.T, s *store.Store, id string, at time.Time, units, amount, service string) {
 	t.Helper()
-	props := map[string]string{"dealstage": "closedwon", "closedate": "2026-02-10T10:00:00Z", "alusta_provider": "301",
-		"alusta_service": service, "alusta_payer": "city", "alusta_units": units, "alusta_unit": "h"}
+	props := map[string]string{"stage": "closedwon", "close_date": "2026-02-10T10:00:00Z", "provider": "301",
+		"service": service, "payer": "city", "units": units, "unit": "h"}
 	if amount != "" {
 		props["amount"] = amount
 	}
@@ -58,35 +58,35 @@ func TestBillingBounds(t *testing.T) {
 		want                         string
 	}{
 		{name: "amount overflows cents", units: "1", amount: "93000000000000000",
-			want: `deal 2, property amount: amount "93000000000000000" is not a number above 0 and at most 10000000`},
+			want: `deal 2, field amount: amount "93000000000000000" is not a number above 0 and at most 10000000`},
 		{name: "amount above bound", units: "1", amount: "10000000.01",
-			want: `deal 2, property amount: amount "10000000.01" is not a number above 0 and at most 10000000`},
+			want: `deal 2, field amount: amount "10000000.01" is not a number above 0 and at most 10000000`},
 		{name: "amount zero", units: "1", amount: "0",
-			want: `deal 2, property amount: amount "0" is not a number above 0 and at most 10000000`},
+			want: `deal 2, field amount: amount "0" is not a number above 0 and at most 10000000`},
 		{name: "amount negative", units: "1", amount: "-5",
-			want: `deal 2, property amount: amount "-5" is not a number above 0 and at most 10000000`},
+			want: `deal 2, field amount: amount "-5" is not a number above 0 and at most 10000000`},
 		{name: "amount NaN", units: "1", amount: "NaN",
-			want: `deal 2, property amount: amount "NaN" is not a number above 0 and at most 10000000`},
+			want: `deal 2, field amount: amount "NaN" is not a number above 0 and at most 10000000`},
 		{name: "amount infinite", units: "1", amount: "+Inf",
-			want: `deal 2, property amount: amount "+Inf" is not a number above 0 and at most 10000000`},
+			want: `deal 2, field amount: amount "+Inf" is not a number above 0 and at most 10000000`},
 		{name: "amount an identity code", units: "1", amount: "131052-308T",
-			want: `deal 2, property amount: amount "[hetu]" is not a number above 0 and at most 10000000`},
+			want: `deal 2, field amount: amount "[hetu]" is not a number above 0 and at most 10000000`},
 		{name: "amount below a cent", units: "1", amount: "0.004",
-			want: `deal 2, property amount: total 0.00 EUR at unit price 0.00 EUR for 1 units is not above 0 and at most 10000000`},
+			want: `deal 2, field amount: total 0.00 EUR at unit price 0.00 EUR for 1 units is not above 0 and at most 10000000`},
 		{name: "units round to zero", units: "0.0001", amount: "69",
-			want: `deal 2, property alusta_units: units "0.0001" round to 0 at three decimals`},
+			want: `deal 2, field units: units "0.0001" round to 0 at three decimals`},
 		{name: "units above bound", units: "100001", amount: "",
-			want: `deal 2, property alusta_units: units "100001" is not a number above 0 and at most 100000`},
+			want: `deal 2, field units: units "100001" is not a number above 0 and at most 100000`},
 		{name: "units NaN", units: "NaN", amount: "",
-			want: `deal 2, property alusta_units: units "NaN" is not a number above 0 and at most 100000`},
+			want: `deal 2, field units: units "NaN" is not a number above 0 and at most 100000`},
 		{name: "units huge", units: "1e300", amount: "5",
-			want: `deal 2, property alusta_units: units "1e300" is not a number above 0 and at most 100000`},
+			want: `deal 2, field units: units "1e300" is not a number above 0 and at most 100000`},
 		{name: "list price times units above bound", units: "100000", amount: "", service: "kotihoito",
-			want: `deal 2, property amount: total 20000000.00 EUR at unit price 200.00 EUR for 100000 units is not above 0 and at most 10000000`},
+			want: `deal 2, field amount: total 20000000.00 EUR at unit price 200.00 EUR for 100000 units is not above 0 and at most 10000000`},
 		{name: "list price absurd", units: "1", amount: "", service: "kauppa",
-			want: `deal 2, property amount: no amount and provider 301 has no valid price for "kauppa"`},
+			want: `deal 2, field amount: no amount and provider 301 has no valid price for "kauppa"`},
 		{name: "list price NaN", units: "1", amount: "", service: "ateria",
-			want: `deal 2, property amount: no amount and provider 301 has no valid price for "ateria"`},
+			want: `deal 2, field amount: no amount and provider 301 has no valid price for "ateria"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,7 +159,7 @@ func TestBillingBoundsLockedMonth(t *testing.T) {
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}
-	if want := `deal 1, property amount: amount "92233720368547758" is not a number above 0 and at most 10000000`; len(ft.Problems) != 1 || ft.Problems[0] != want {
+	if want := `deal 1, field amount: amount "92233720368547758" is not a number above 0 and at most 10000000`; len(ft.Problems) != 1 || ft.Problems[0] != want {
 		t.Errorf("problems of February: got %q, want [%q]", ft.Problems, want)
 	}
 	c.t = time.Date(2026, 3, 6, 8, 0, 0, 0, time.UTC)
@@ -247,8 +247,8 @@ func TestNightlyLogNamesAbsurdDeals(t *testing.T) {
 		t.Fatalf("nightly export: %v", err)
 	}
 	for _, want := range []string{
-		`msg="report: record left out" report=billing period=2026-02 problem="deal 2, property amount: amount \"92233720368547758\" is not a number above 0 and at most 10000000"`,
-		`msg="report: record left out" report=billing period=2026-02 problem="deal 3, property alusta_units: units \"0.0001\" round to 0 at three decimals"`,
+		`msg="report: record left out" report=billing period=2026-02 problem="deal 2, field amount: amount \"92233720368547758\" is not a number above 0 and at most 10000000"`,
+		`msg="report: record left out" report=billing period=2026-02 problem="deal 3, field units: units \"0.0001\" round to 0 at three decimals"`,
 	} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("log lacks %s:\n%s", want, log.String())

@@ -85,8 +85,8 @@ func (s *Store) WaitingOrders(ctx context.Context, limit int) ([]WaitingOrder, i
 		return nil, 0, fmt.Errorf("store: waiting orders: %w", err)
 	}
 	rows, err := s.db.QueryContext(ctx, `
-SELECT f.id, f.service, COALESCE(json_extract(r.properties, '$.alusta_municipality'), ''), f.queue, f.created_at,
-       COALESCE(json_extract(r.properties, '$.alusta_decision'), '')
+SELECT f.id, f.service, COALESCE(json_extract(r.properties, '$.municipality'), ''), f.queue, f.created_at,
+       COALESCE(json_extract(r.properties, '$.decision'), '')
 FROM record_facts f JOIN records r ON r.object_type = f.object_type AND r.id = f.id
 `+where+` ORDER BY f.created_at, f.id LIMIT ?`, limit)
 	if err != nil {

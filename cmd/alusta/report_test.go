@@ -143,7 +143,7 @@ func TestReportExportAllContinues(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}
-	if w := `warning: billing 2026-02: left out deal 2, property amount: amount "92233720368547758" is not a number above 0 and at most 10000000`; !strings.Contains(out, w) {
+	if w := `warning: billing 2026-02: left out deal 2, field amount: amount "92233720368547758" is not a number above 0 and at most 10000000`; !strings.Contains(out, w) {
 		t.Errorf("got %q, want it to contain %q", out, w)
 	}
 	for _, name := range []string{"billing", "quality", "workload"} {
