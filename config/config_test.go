@@ -118,7 +118,9 @@ func TestLoadErrors(t *testing.T) {
 		{name: "link lifetime", env: []string{"ALUSTA_PUBLIC_LINK_TTL=10m"}, want: "config: ALUSTA_PUBLIC_LINK_TTL: public.link_ttl: 10m0s: want at least 1h"},
 		{name: "personal id switch", env: []string{"ALUSTA_INTAKE_ACCEPT_PERSONAL_ID=maybe"}, want: "config: ALUSTA_INTAKE_ACCEPT_PERSONAL_ID: intake.accept_personal_id: maybe: want true or false"},
 		{name: "smtp", env: []string{"ALUSTA_NOTIFY_SMTP_TLS=ssl", "ALUSTA_NOTIFY_SMTP_PORT=0", "ALUSTA_NOTIFY_SMTP_PASSWORD_FILE=testdata/absent-password"},
-			want: "config: ALUSTA_NOTIFY_SMTP_PASSWORD_FILE: notify.smtp.password_file: open testdata/absent-password: no such file or directory"},
+			want: "config: ALUSTA_NOTIFY_SMTP_PASSWORD_FILE: notify.smtp.password_file: open testdata/absent-password: no such file or directory\n" +
+				"ALUSTA_NOTIFY_SMTP_PORT: notify.smtp.port: 0: want a port from 1 to 65535\n" +
+				"ALUSTA_NOTIFY_SMTP_TLS: notify.smtp.tls: \"ssl\": want starttls, tls or none"},
 		{name: "smtp values", env: []string{"ALUSTA_NOTIFY_SMTP_TLS=ssl", "ALUSTA_NOTIFY_SMTP_PORT=0", "ALUSTA_NOTIFY_SMTP_FROM=alusta"},
 			want: "config: ALUSTA_NOTIFY_SMTP_PORT: notify.smtp.port: 0: want a port from 1 to 65535\n" +
 				"ALUSTA_NOTIFY_SMTP_TLS: notify.smtp.tls: \"ssl\": want starttls, tls or none\n" +

@@ -23,6 +23,7 @@ func TestExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.File, def.File = "", ""
+	cfg.Sources, def.Sources = nil, nil
 	if !slices.Equal(cfg.Warnings, def.Warnings) {
 		t.Errorf("warnings: got %v, want %v", cfg.Warnings, def.Warnings)
 	}
@@ -34,14 +35,19 @@ func TestExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tree map[string]map[string]any
+	var tree map[string]any
 	if err := yaml.Unmarshal(data, &tree); err != nil {
 		t.Fatal(err)
 	}
 	for _, key := range slices.Sorted(maps.Keys(defaults)) {
-		section, name, _ := strings.Cut(key, ".")
-		if _, ok := tree[section][name]; !ok {
-			t.Errorf("alusta.example.yaml lacks %s", key)
+		var node any = tree
+		for _, name := range strings.Split(key, ".") {
+			m, _ := node.(map[string]any)
+			node = m[name]
+			if _, ok := m[name]; !ok {
+				t.Errorf("alusta.example.yaml lacks %s", key)
+				break
+			}
 		}
 	}
 }

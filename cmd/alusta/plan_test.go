@@ -152,7 +152,7 @@ func TestRulesPlanShadow(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = st.SaveStates(ctx, map[string]any{"shadow/tickets/7": daemon.ShadowRecord{ObjectType: hubspot.Tickets, RecordID: "7",
-		Writes: map[string]string{"queue": "neuvonta", "hubspot_owner_id": "501", "hs_pipeline_stage": "2"},
+		Writes: map[string]string{"alusta_queue": "neuvonta", "hubspot_owner_id": "501", "hs_pipeline_stage": "2"},
 		Old:    map[string]string{"hs_pipeline_stage": "1"}, Notes: []string{"Ensivastaus on myöhässä."}}})
 	st.Close()
 	if err != nil {

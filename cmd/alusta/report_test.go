@@ -155,7 +155,7 @@ func TestReportExportAllContinues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := "2026-02;original;301;Siivouspalvelu Aurinko Oy;siivous;city;h;1;2,00;34,50;69,00\r\n"; !strings.Contains(string(b), w) {
+	if w := "2026-02;alkuperäinen;301;Siivouspalvelu Aurinko Oy;2900000-4;siivous;kaupunki;h;1;2,00;34,50;EUR;69,00;0,00;0,00;69,00\r\n"; !strings.Contains(string(b), w) {
 		t.Errorf("billing: got %q, want the good deal %q", b, w)
 	}
 }
