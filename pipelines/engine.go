@@ -634,7 +634,7 @@ func (x *decider) finish() {
 		for i, p := range x.d.Problems {
 			ps[i] = p.String()
 		}
-		x.why = append(x.why, "rule problems: "+strings.Join(ps, "; "))
+		x.why = append(x.why, x.p.T("decision.problems", "Problems", strings.Join(ps, "; ")))
 	}
 	if len(x.d.SLA) > 0 {
 		c := displayCycle(x.d.SLA)

@@ -109,7 +109,7 @@ func TestLoadErrors(t *testing.T) {
 		{"nested loops over the budget", "object: tickets\nroutes:\n  - when: 'all(1..500, {all(1..500, # > 0)})'\n    queue: q\n  - queue: q\n",
 			[]string{`t.yaml:3:11: routes[0].when: expression is over the evaluation budget of 10000 on every record (ranges, lists and strings it builds): make it do less`}},
 		{"set of a property alusta does not create", cal + "object: tickets\nroutes:\n  - queue: q\nsla:\n  - name: s\n    calendar: c\n    stop: stage == \"closed\"\n    goals: [{target: 1h}]\n    on_breach:\n      set: {alusta_nosuch: x}\n",
-			[]string{`t.yaml:13:28: sla[0].on_breach.set.alusta_nosuch: unknown property "alusta_nosuch": alusta neither reads it nor creates it, and HubSpot would reject every write of it; create it in HubSpot and list it under objects.tickets.read in the mapping, or set a property alusta writes (alusta_queue, alusta_provider, alusta_declined_by, alusta_sla_due, alusta_sla_status, alusta_decision)`}},
+			[]string{`t.yaml:13:28: sla[0] "s".on_breach.set.alusta_nosuch: unknown property "alusta_nosuch": alusta neither reads it nor creates it, and HubSpot would reject every write of it; create it in HubSpot and list it under objects.tickets.read in the mapping, or set a property alusta writes (alusta_queue, alusta_provider, alusta_declined_by, alusta_sla_due, alusta_sla_status, alusta_decision)`}},
 		{"calendar without hours", "calendars:\n  c: {time_zone: UTC}\n", []string{`t.yaml:2:3: calendars.c: hours: missing (or set always_open: true)`}},
 	}
 	for _, tt := range tests {

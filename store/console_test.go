@@ -33,10 +33,10 @@ func TestRecordFacts(t *testing.T) {
 		props   map[string]string
 		want    facts
 	}{
-		{name: "insert", updated: now, props: map[string]string{"alusta_queue": "tilaukset"}, want: facts{queue: "tilaukset"}},
-		{name: "update", updated: now.Add(time.Minute), props: map[string]string{"alusta_queue": "koordinaattori", "alusta_provider": "42", "alusta_sla_status": "running"},
+		{name: "insert", updated: now, props: map[string]string{"queue": "tilaukset"}, want: facts{queue: "tilaukset"}},
+		{name: "update", updated: now.Add(time.Minute), props: map[string]string{"queue": "koordinaattori", "provider": "42", "sla_status": "running"},
 			want: facts{"koordinaattori", "42", "running"}},
-		{name: "older read changes nothing", updated: now, props: map[string]string{"alusta_queue": "vanha"}, want: facts{"koordinaattori", "42", "running"}},
+		{name: "older read changes nothing", updated: now, props: map[string]string{"queue": "vanha"}, want: facts{"koordinaattori", "42", "running"}},
 	}
 	for _, st := range steps {
 		if err := s.UpsertRecords(ctx, "deals", []Record{{ID: "1", CreatedAt: now, UpdatedAt: st.updated, Properties: st.props}}); err != nil {
