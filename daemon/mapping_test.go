@@ -30,6 +30,7 @@ var renamedProperties = map[string]string{
 	"alusta_provider_services": "kotitori_palvelut", "alusta_provider_areas": "kotitori_alueet",
 	"alusta_provider_languages": "kotitori_kielet", "alusta_provider_capacity": "kotitori_kapasiteetti",
 	"alusta_provider_weight": "kotitori_paino", "alusta_provider_prices": "kotitori_hinnat",
+	"alusta_provider_business_id": "kotitori_ytunnus",
 }
 
 // TestRenamedMapping runs the demo twice: once as shipped, once in a portal

@@ -2,12 +2,13 @@ package pipelines
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
+	"encoding/base32"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
@@ -19,14 +20,18 @@ import (
 func Sources(dir string) (map[string][]byte, error) { return readRuleFiles("read", dir) }
 
 // Fingerprint identifies a set of rule files by their base names and
-// contents, wherever the folder is.
+// contents, wherever the folder is. It is written in lowercase base32,
+// whose digits are 2 to 7 only: the store masks whatever looks like a
+// Finnish identity code (six digits, a separator, ...), and a hexadecimal
+// fingerprint sometimes does, which would keep an approval from ever
+// matching the rules it approved.
 func Fingerprint(srcs map[string][]byte) string {
 	h := sha256.New()
 	for _, name := range slices.Sorted(maps.Keys(srcs)) {
 		fmt.Fprintf(h, "%s\x00%d\x00", filepath.Base(name), len(srcs[name]))
 		h.Write(srcs[name])
 	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	return strings.ToLower(base32.StdEncoding.EncodeToString(h.Sum(nil)))[:16]
 }
 
 // PlanKinds are what a rule change is counted by: the routing properties

@@ -2,12 +2,14 @@ package pipelines_test
 
 import (
 	"bytes"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/pipelines"
+	"github.com/alusta/alusta/store/mask"
 )
 
 // localeRules loads testdata/locale as the live rules and a copy with
@@ -77,5 +79,17 @@ func TestComparePlan(t *testing.T) {
 	}
 	if len(st.Records) != 0 {
 		t.Errorf("state: got %d records, want the caller's state untouched", len(st.Records))
+	}
+}
+
+// TestFingerprintSurvivesMasking: the store masks text that looks like an
+// identity code, and an approval keeps its fingerprint there; one masked
+// would never match the rules it approved again.
+func TestFingerprintSurvivesMasking(t *testing.T) {
+	for i := range 5000 {
+		fp := pipelines.Fingerprint(map[string][]byte{"tickets.yaml": []byte(strconv.Itoa(i))})
+		if got := mask.Hetu(fp); got != fp {
+			t.Fatalf("fingerprint %s is masked as %s", fp, got)
+		}
 	}
 }
