@@ -133,7 +133,7 @@ func StoredInputs(ctx context.Context, st *store.Store, m *mappings.Mapping, own
 		if err != nil {
 			return nil, err
 		}
-		for _, o := range Objects(m, typ, recs) {
+		for _, o := range objects(m, typ, recs) {
 			in := pipelines.Input{ObjectType: typ, Record: o, Owners: owners}
 			if typ == hubspot.Deals {
 				in.Providers = providers
@@ -144,10 +144,10 @@ func StoredInputs(ctx context.Context, st *store.Store, m *mappings.Mapping, own
 	return out, nil
 }
 
-// Objects turns cached records back into the wire shape the engine reads:
+// objects turns cached records back into the wire shape the engine reads:
 // the store keeps alusta's names (see mappings.Mapping.Translate), the
 // engine reads the portal's properties.
-func Objects(m *mappings.Mapping, objectType string, recs []store.Record) []hubspot.Object {
+func objects(m *mappings.Mapping, objectType string, recs []store.Record) []hubspot.Object {
 	out := make([]hubspot.Object, len(recs))
 	for i, r := range recs {
 		out[i] = objectOf(m, objectType, r)
