@@ -103,6 +103,8 @@ type memory struct {
 	retry      map[string]bool
 	providerFP string
 	providers  []pipelines.Provider
+	// inflight is the batch update whose answer has not come.
+	inflight inflight
 }
 
 // New returns a daemon. Call Prepare before the first cycle.

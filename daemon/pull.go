@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -14,6 +15,9 @@ import (
 
 func (c *cycle) run(ctx context.Context, full bool) error {
 	if !full {
+		if err := c.settleInflight(ctx); err != nil {
+			return err
+		}
 		if err := c.webhookTargets(ctx); err != nil {
 			return err
 		}
@@ -27,6 +31,9 @@ func (c *cycle) run(ctx context.Context, full bool) error {
 		return err
 	}
 	if err := c.loadProviders(ctx); err != nil {
+		return err
+	}
+	if err := c.settleInflight(ctx); err != nil {
 		return err
 	}
 	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
@@ -202,6 +209,30 @@ func (c *cycle) readAndProcess(ctx context.Context, typ string, ids []string) er
 	}
 	if typ == hubspot.Companies {
 		return c.loadProviders(ctx)
+	}
+	return nil
+}
+
+// settleInflight reads back, by id, the records of a batch update whose
+// answer never came (alusta crashed, or the call failed after HubSpot may
+// have applied it), and decides them before any other record. The engine
+// state saved before that batch does not count the owners and providers it
+// wrote; read in their turn, at the end of the next read, they would leave
+// every least_open choice before them to see counts short by that page.
+func (c *cycle) settleInflight(ctx context.Context) error {
+	f := c.d.mem.inflight
+	if len(f.IDs) == 0 {
+		return nil
+	}
+	c.d.log.Info("reading back a batch update whose answer never came", "object", f.Type, "records", len(f.IDs))
+	if err := c.readAndProcess(ctx, f.Type, f.IDs); err != nil {
+		return fmt.Errorf("read back the batch in flight: %w", err)
+	}
+	if c.d.mem.inflight.Type == f.Type && slices.Equal(c.d.mem.inflight.IDs, f.IDs) {
+		c.d.mem.inflight = inflight{}
+		if err := c.d.store.SaveStates(context.WithoutCancel(ctx), map[string]any{inflightName: inflight{}}); err != nil {
+			return fmt.Errorf("read back the batch in flight: %w", err)
+		}
 	}
 	return nil
 }

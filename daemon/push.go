@@ -39,6 +39,17 @@ func (c *cycle) push(ctx context.Context, typ string, todo []decided, now time.T
 		for _, in := range inputs {
 			d.expectEchoes(typ, in.ID, in.Properties)
 		}
+		// Noted before the call: if alusta dies before the page is saved,
+		// HubSpot may hold writes the engine's state does not count, and
+		// the next cycle reads these records back first (settleInflight).
+		f := inflight{Type: typ, IDs: make([]string, len(inputs))}
+		for i, in := range inputs {
+			f.IDs[i] = in.ID
+		}
+		if err := d.store.SaveStates(context.WithoutCancel(ctx), map[string]any{inflightName: f}); err != nil {
+			return fmt.Errorf("push %s: %w", typ, err)
+		}
+		d.mem.inflight = f
 		results, recErrs, err := d.client.BatchUpdate(ctx, typ, inputs)
 		for _, o := range results {
 			if !o.UpdatedAt.IsZero() {
@@ -52,8 +63,12 @@ func (c *cycle) push(ctx context.Context, typ string, todo []decided, now time.T
 			for _, in := range inputs {
 				d.forgetEchoes(typ, in.ID, in.Properties)
 			}
+			// HubSpot may have applied the batch all the same: the next
+			// cycle reads it back first (d.mem.inflight stays set).
 			return fmt.Errorf("push %s: %w", typ, err)
 		}
+		// The answer is in; the page saved below clears the note.
+		d.mem.inflight = inflight{}
 		recErrs, propRejects = c.dropRejectedProperties(typ, byID, recErrs, now)
 		for _, re := range recErrs {
 			failed[re.ID] = re.Error()

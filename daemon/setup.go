@@ -72,6 +72,10 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("prepare: load record versions: %w", err)
 	}
+	d.mem.inflight = inflight{}
+	if err := d.store.LoadState(ctx, inflightName, &d.mem.inflight); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
 	d.mem.state = st
 	d.rebuildWakes()
 	return nil

@@ -17,7 +17,18 @@ const (
 	// versionPrefix keeps, per record, the hs_lastmodifieddate HubSpot gave
 	// it when alusta last wrote it (see lagging).
 	versionPrefix = "engine/ver/"
+	// inflightName keeps the batch update whose answer has not come (see
+	// settleInflight).
+	inflightName = "engine/inflight"
 )
+
+// inflight names the records of a batch update sent to HubSpot whose
+// answer alusta has not had: saved before the call, cleared in the same
+// transaction as the page once the answer is in.
+type inflight struct {
+	Type string   `json:"type,omitempty"`
+	IDs  []string `json:"ids,omitempty"`
+}
 
 func (d *Daemon) saveState(ctx context.Context) error {
 	if d.mem.state == nil {
@@ -41,7 +52,7 @@ func (d *Daemon) saveStates(ctx context.Context, keys []string) error {
 func (d *Daemon) states(keys []string) map[string]any {
 	shared := *d.mem.state
 	shared.Records = nil
-	states := map[string]any{stateName: &shared}
+	states := map[string]any{stateName: &shared, inflightName: d.mem.inflight}
 	for _, k := range keys {
 		if r := d.mem.state.Records[k]; r != nil {
 			states[recordStatePrefix+k] = r

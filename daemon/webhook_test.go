@@ -142,7 +142,7 @@ func (r *hookRig) stop() {
 func (r *hookRig) settle(tb testing.TB) {
 	tb.Helper()
 	last, quiet := -1, 0
-	waitFor(tb, time.Minute, "the daemon to go idle", func() (bool, string) {
+	waitFor(tb, 3*time.Minute, "the daemon to go idle", func() (bool, string) {
 		n := sumRequests(r.crm)
 		pending := r.crm.PendingWebhooks()
 		idle := daemonIdle(r.d)
@@ -239,6 +239,12 @@ func (r *hookRig) prop(typ, id, name string) string {
 // cond's message says what it saw last.
 func waitFor(tb testing.TB, limit time.Duration, what string, cond func() (bool, string)) {
 	tb.Helper()
+	waitEvery(tb, 20*time.Millisecond, limit, what, cond)
+}
+
+// waitEvery is waitFor polling every poll.
+func waitEvery(tb testing.TB, poll, limit time.Duration, what string, cond func() (bool, string)) {
+	tb.Helper()
 	deadline := time.Now().Add(limit)
 	for {
 		ok, msg := cond()
@@ -248,7 +254,7 @@ func waitFor(tb testing.TB, limit time.Duration, what string, cond func() (bool,
 		if time.Now().After(deadline) {
 			tb.Fatalf("waited %s for %s: %s", limit, what, msg)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(poll)
 	}
 }
 
@@ -291,9 +297,13 @@ func stageLabel(crm *sandbox.Server, typ, stage string) string {
 }
 
 // raiseAndWait is a person raising a ticket to URGENT in HubSpot; it
-// returns how long alusta took to move the ticket to kiireelliset. The
-// search index is made to lag a minute first, so the daemon's polling
-// read cannot see the change: only the webhook's targeted read can.
+// returns how long alusta took to move the ticket to kiireelliset, to
+// within poll. The search index is made to lag a minute first, so the
+// daemon's polling read cannot see the change: only the webhook's
+// targeted read can.
+//
+// How long it took is for the log only: the deadline is generous, so a
+// busy machine makes the test slower, not failed.
 func (r *hookRig) raiseAndWait(tb testing.TB, id string, poll time.Duration) time.Duration {
 	tb.Helper()
 	r.crm.SetFaults(sandbox.Faults{SearchLag: time.Minute})
@@ -301,19 +311,17 @@ func (r *hookRig) raiseAndWait(tb testing.TB, id string, poll time.Duration) tim
 	if err := r.crm.Update(hubspot.Tickets, id, map[string]string{"hs_ticket_priority": "URGENT"}); err != nil {
 		tb.Fatalf("person's edit: %v", err)
 	}
-	deadline := start.Add(20 * time.Second)
-	for {
-		if q := r.prop(hubspot.Tickets, id, "alusta_queue"); q == "kiireelliset" {
-			return time.Since(start)
-		}
-		if time.Now().After(deadline) {
-			q := r.prop(hubspot.Tickets, id, "alusta_queue")
-			tb.Fatalf("ticket %s raised to URGENT: alusta_queue %q after 20 s, want kiireelliset (the webhook did not lead to a write-back; %d webhooks pending in the sandbox)",
-				id, q, r.crm.PendingWebhooks())
-		}
-		time.Sleep(poll)
-	}
+	waitEvery(tb, poll, writeBackLimit, "ticket "+id+" raised to URGENT to reach kiireelliset through the webhook", func() (bool, string) {
+		q := r.prop(hubspot.Tickets, id, "alusta_queue")
+		return q == "kiireelliset", fmt.Sprintf("alusta_queue %q, %d webhooks pending in the sandbox", q, r.crm.PendingWebhooks())
+	})
+	return time.Since(start)
 }
+
+// writeBackLimit bounds the wait for a webhook's write-back. It takes
+// well under a second on an idle machine; the limit is only there to end
+// a test whose webhook was lost.
+const writeBackLimit = 2 * time.Minute
 
 // TestWebhookTriggersTargetedRead checks the webhook path end to end: a
 // person's edit reaches the daemon as a signed webhook and is written back
@@ -342,6 +350,9 @@ func TestWebhookTriggersTargetedRead(t *testing.T) {
 		if got := r.requests(batchReadRoute); got <= reads {
 			t.Errorf("batch reads: got %d, want more than the %d before the edit (a targeted read)", got, reads)
 		}
+		// The write lands in HubSpot before the daemon logs it: wait for
+		// the cycle that made it to end.
+		r.settle(t)
 		ws, err := r.st.Writes(context.Background(), hubspot.Tickets, id)
 		if err != nil {
 			t.Fatal(err)
@@ -352,7 +363,6 @@ func TestWebhookTriggersTargetedRead(t *testing.T) {
 		if got := r.prop(hubspot.Tickets, id, "hs_ticket_priority"); got != "URGENT" {
 			t.Errorf("ticket %s priority: got %q, want the person's URGENT", id, got)
 		}
-		r.settle(t)
 	})
 
 	t.Run("signature and timestamp", func(t *testing.T) {
@@ -415,7 +425,7 @@ func TestWebhookTriggersTargetedRead(t *testing.T) {
 				t.Fatalf("delivery %d: got status %d, want %d", attempt+1, got, http.StatusNoContent)
 			}
 		}
-		waitFor(t, 20*time.Second, "the new ticket's write-back", func() (bool, string) {
+		waitFor(t, writeBackLimit, "the new ticket's write-back", func() (bool, string) {
 			q := r.prop(hubspot.Tickets, id, "alusta_queue")
 			return q == "kiireelliset", "alusta_queue " + strconv.Quote(q)
 		})

@@ -370,6 +370,13 @@ func TestKilledExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The helper waits on its stdin, which this test never writes to: it
+	// stays half written until killed, however slow the machine is.
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -401,12 +408,15 @@ func TestKilledExport(t *testing.T) {
 	}
 }
 
-// halfExport writes half a file, says so and waits to be killed.
+// halfExport writes half a file, says so and waits to be killed. Its
+// stdin ends only if the test died first; it then exits without finishing
+// the file, as a kill would.
 func halfExport(dir string) {
 	WriteFileAtomic(filepath.Join(dir, "billing-2026-02.csv"), func(w io.Writer) error {
 		io.WriteString(w, "month;kind\r\n2026-02;orig")
 		os.Stdout.WriteString("half written\n")
-		time.Sleep(time.Minute) // Killed long before.
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(3)
 		return nil
 	})
 	os.Exit(3)
