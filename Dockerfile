@@ -29,5 +29,8 @@ ENV ALUSTA_PIPELINES_DIR=/etc/alusta/pipelines \
 # 8081: the public listener, behind the reverse proxy at public.base_url.
 EXPOSE 8080 8081
 VOLUME ["/var/lib/alusta"]
+# The slim image has no curl: alusta asks its own /healthz.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+  CMD ["/usr/local/bin/alusta", "health"]
 ENTRYPOINT ["/usr/local/bin/alusta"]
 CMD ["run"]

@@ -37,6 +37,7 @@ type Config struct {
 	Store     Store   `mapstructure:"store" yaml:"store"`
 	Pipelines Dir     `mapstructure:"pipelines" yaml:"pipelines"`
 	Mappings  Dir     `mapstructure:"mappings" yaml:"mappings"`
+	Rules     Rules   `mapstructure:"rules" yaml:"rules"`
 	HTTP      HTTP    `mapstructure:"http" yaml:"http"`
 	Sync      Sync    `mapstructure:"sync" yaml:"sync"`
 	Reports   Reports `mapstructure:"reports" yaml:"reports"`
@@ -83,6 +84,13 @@ type Dir struct {
 	Dir string `mapstructure:"dir" yaml:"dir"`
 }
 
+// Rules gates rule changes.
+type Rules struct {
+	// MaxChanges is how many records a rule change may rewrite before it
+	// waits for `alusta rules apply --yes`; -1 means no limit.
+	MaxChanges int `mapstructure:"max_changes" yaml:"max_changes"`
+}
+
 // HTTP is the daemon's listener (webhooks, health, metrics).
 type HTTP struct {
 	Addr          string `mapstructure:"addr" yaml:"addr"`
@@ -97,6 +105,8 @@ type Sync struct {
 	Lookback time.Duration `mapstructure:"lookback" yaml:"lookback"`
 	// Reconcile is the cron schedule of the full reconcile.
 	Reconcile string `mapstructure:"reconcile" yaml:"reconcile"`
+	// Mode is live (decide and write) or shadow (decide, write nothing).
+	Mode string `mapstructure:"mode" yaml:"mode"`
 }
 
 // Reports is the nightly export.
@@ -105,6 +115,11 @@ type Reports struct {
 	Schedule string `mapstructure:"schedule" yaml:"schedule"`
 	TimeZone string `mapstructure:"timezone" yaml:"timezone"`
 	Format   string `mapstructure:"format" yaml:"format"`
+	// Currency is the amounts' ISO 4217 code in the billing export.
+	Currency string `mapstructure:"currency" yaml:"currency"`
+	// VAT is the rate per service, "ateria:14;kauppa:25.5"; a service not
+	// listed is VAT-exempt, as Finnish social services are.
+	VAT string `mapstructure:"vat" yaml:"vat"`
 	// Location is TimeZone, loaded once when the settings are read.
 	Location *time.Location `mapstructure:"-" yaml:"-"`
 }
@@ -194,15 +209,19 @@ var defaults = map[string]any{
 	"store.path":          "./alusta.db",
 	"pipelines.dir":       "./pipelines",
 	"mappings.dir":        "./mappings",
+	"rules.max_changes":   200,
 	"http.addr":           "127.0.0.1:8080",
 	"http.webhook_secret": "",
 	"sync.interval":       "30s",
 	"sync.lookback":       "2m",
 	"sync.reconcile":      "30 3 * * *",
+	"sync.mode":           "live",
 	"reports.dir":         "./reports",
 	"reports.schedule":    "CRON_TZ=Europe/Helsinki 0 2 * * *",
 	"reports.timezone":    "Europe/Helsinki",
 	"reports.format":      "csv",
+	"reports.currency":    "EUR",
+	"reports.vat":         "",
 	"log.level":           "info",
 	"log.format":          "text",
 	"sandbox.seed":        "demo",
@@ -310,6 +329,10 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 	// source remembers where each key's effective value came from, so that
 	// an error can point at it.
 	source := map[string]string{}
+	// problems gathers every bad setting, so one run reports them all: a
+	// value that cannot be read falls back to its default for the checks
+	// after it, and nothing is returned until all have run.
+	var problems []error
 	explicit := file != ""
 	if !explicit {
 		if _, err := os.Stat(DefaultFile); err == nil {
@@ -318,7 +341,10 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 	}
 	if file != "" {
 		vals, pos, err := readFile(file)
-		if err != nil {
+		switch {
+		case err != nil && vals != nil:
+			problems = append(problems, inner(err)...)
+		case err != nil:
 			if explicit || !errors.Is(err, fs.ErrNotExist) {
 				return nil, err
 			}
@@ -352,7 +378,7 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 		}
 	}
 	if err := checkKinds(v, source); err != nil {
-		return nil, err
+		problems = append(problems, inner(err)...)
 	}
 	var c Config
 	if err := v.Unmarshal(&c); err != nil {
@@ -368,7 +394,7 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 		b, err := os.ReadFile(c.HubSpot.TokenFile)
 		if err != nil {
 			// The path is safe to show; the content never is.
-			return nil, fmt.Errorf("config: %w", &Error{Source: source["hubspot.token_file"], Key: "hubspot.token_file", Msg: err.Error()})
+			problems = append(problems, &Error{Source: source["hubspot.token_file"], Key: "hubspot.token_file", Msg: err.Error()})
 		}
 		c.HubSpot.Token = strings.TrimSpace(string(b))
 		// A token anyone on the machine can read is a token anyone can
@@ -382,14 +408,28 @@ func Load(file string, flags *pflag.FlagSet, environ []string) (*Config, error) 
 	if f := c.Notify.SMTP.PasswordFile; f != "" {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return nil, fmt.Errorf("config: %w", &Error{Source: source["notify.smtp.password_file"], Key: "notify.smtp.password_file", Msg: err.Error()})
+			problems = append(problems, &Error{Source: source["notify.smtp.password_file"], Key: "notify.smtp.password_file", Msg: err.Error()})
 		}
 		c.Notify.SMTP.Password = strings.TrimSpace(string(b))
 	}
 	if err := c.validate(source); err != nil {
-		return nil, err
+		problems = append(problems, inner(err)...)
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("config: %w", errors.Join(problems...))
 	}
 	return &c, nil
+}
+
+// inner unwraps a "config: " error into the problems it joins.
+func inner(err error) []error {
+	if j, ok := errors.Unwrap(err).(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if e := errors.Unwrap(err); e != nil {
+		return []error{e}
+	}
+	return []error{err}
 }
 
 // envKey maps ALUSTA_HUBSPOT_BASE_URL to hubspot.base_url. Keys contain
@@ -481,7 +521,8 @@ func readFile(file string) (map[string]any, map[string]string, error) {
 	}
 	walk(root, "")
 	if len(errs) > 0 {
-		return nil, nil, fmt.Errorf("config: %w", errors.Join(errs...))
+		// The values that were read still are, so later checks run on them.
+		return vals, pos, fmt.Errorf("config: %w", errors.Join(errs...))
 	}
 	return vals, pos, nil
 }
@@ -540,6 +581,7 @@ func checkKinds(v *viper.Viper, source map[string]string) error {
 		val := v.Get(key)
 		bad := func(msg string) {
 			errs = append(errs, &Error{Source: src, Key: key, Msg: fmt.Sprintf("%v: %s", val, msg)})
+			v.Set(key, defaults[key]) // so that the checks after this one run
 		}
 		switch kindOf(key) {
 		case kindInt:
@@ -598,6 +640,11 @@ func checkKinds(v *viper.Viper, source map[string]string) error {
 	return nil
 }
 
+var (
+	currencyRE = regexp.MustCompile(`^[A-Z]{3}$`)
+	vatRE      = regexp.MustCompile(`^\s*([^:;\s][^:;]*:\s*\d{1,3}([.,]\d{1,2})?\s*(;\s*|$))*$`)
+)
+
 func (c *Config) validate(source map[string]string) error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
@@ -622,6 +669,12 @@ func (c *Config) validate(source map[string]string) error {
 	}
 	if c.Store.Path == "" {
 		bad("store.path", "empty")
+	}
+	if c.Sync.Mode != "live" && c.Sync.Mode != "shadow" {
+		bad("sync.mode", "%q: want live or shadow", c.Sync.Mode)
+	}
+	if c.Rules.MaxChanges == 0 || c.Rules.MaxChanges < -1 {
+		bad("rules.max_changes", "%d: want at least 1 record, or -1 for no limit", c.Rules.MaxChanges)
 	}
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
 		bad("http.addr", "%q: want host:port, such as 127.0.0.1:8080", c.HTTP.Addr)
@@ -652,6 +705,12 @@ func (c *Config) validate(source map[string]string) error {
 		bad(key, "%q: want %s or %s", *val, strings.Join(want[:len(want)-1], ", "), want[len(want)-1])
 	}
 	oneOf("reports.format", &c.Reports.Format, "csv", "xlsx")
+	if !currencyRE.MatchString(c.Reports.Currency) {
+		bad("reports.currency", "%q: want an ISO 4217 code such as EUR", c.Reports.Currency)
+	}
+	if !vatRE.MatchString(c.Reports.VAT) {
+		bad("reports.vat", "%q: want service:percent pairs separated by semicolons, such as ateria:14;kauppa:25.5", c.Reports.VAT)
+	}
 	oneOf("log.level", &c.Log.Level, "debug", "info", "warn", "error")
 	oneOf("log.format", &c.Log.Format, "text", "json")
 	oneOf("sandbox.seed", &c.Sandbox.Seed, "demo", "empty")

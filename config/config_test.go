@@ -81,11 +81,23 @@ func TestLoadErrors(t *testing.T) {
 		{name: "missing explicit file", file: "testdata/nope.yaml", want: "config: open testdata/nope.yaml: no such file or directory"},
 		{name: "syntax", file: "testdata/syntax.yaml", want: "config: testdata/syntax.yaml:1: did not find expected node content"},
 		{name: "shapes", file: "testdata/shapes.yaml", want: "config: testdata/shapes.yaml:3:3: hubspot.base_url: set twice (first at line 2)\n" +
-			"testdata/shapes.yaml:4:7: sync: want a mapping of interval, lookback, reconcile, got \"30s\"\n" +
+			"testdata/shapes.yaml:4:7: sync: want a mapping of interval, lookback, mode, reconcile, got \"30s\"\n" +
 			"testdata/shapes.yaml:6:8: reports.dir: want a single value, got a list"},
-		{name: "values in the file name their line", file: "testdata/values.yaml",
+		{name: "values in the file name their line, all at once", file: "testdata/values.yaml",
 			want: "config: testdata/values.yaml:3:12: hubspot.timeout: 30: want a duration with a unit, such as 30s, 2m or 1h\n" +
-				"testdata/values.yaml:5:13: sync.interval: 30: want a duration with a unit, such as 30s, 2m or 1h"},
+				"testdata/values.yaml:5:13: sync.interval: 30: want a duration with a unit, such as 30s, 2m or 1h\n" +
+				"testdata/values.yaml:2:15: hubspot.rate_limit: 99: want 100, 190 or 250\n" +
+				"testdata/values.yaml:7:10: log.level: \"verbose\": want debug, info, warn or error"},
+		{name: "billing settings", env: []string{"ALUSTA_REPORTS_CURRENCY=euro", "ALUSTA_REPORTS_VAT=ateria:14;kauppa=25.5"},
+			want: "config: ALUSTA_REPORTS_CURRENCY: reports.currency: \"euro\": want an ISO 4217 code such as EUR\n" +
+				"ALUSTA_REPORTS_VAT: reports.vat: \"ateria:14;kauppa=25.5\": want service:percent pairs separated by semicolons, such as ateria:14;kauppa:25.5"},
+		{name: "unknown keys, kinds and values together", file: "testdata/values.yaml", env: []string{"ALUSTA_SYNC_MODE=varjo"},
+			args: []string{"--interval", "5"},
+			want: "config: testdata/values.yaml:3:12: hubspot.timeout: 30: want a duration with a unit, such as 30s, 2m or 1h\n" +
+				"--interval: sync.interval: 5: want a duration with a unit, such as 30s, 2m or 1h\n" +
+				"testdata/values.yaml:2:15: hubspot.rate_limit: 99: want 100, 190 or 250\n" +
+				"ALUSTA_SYNC_MODE: sync.mode: \"varjo\": want live or shadow\n" +
+				"testdata/values.yaml:7:10: log.level: \"verbose\": want debug, info, warn or error"},
 		{name: "checks after decoding name the line too", file: "testdata/values.yaml", env: []string{"ALUSTA_HUBSPOT_TIMEOUT=10s", "ALUSTA_SYNC_INTERVAL=1m"},
 			want: "config: testdata/values.yaml:2:15: hubspot.rate_limit: 99: want 100, 190 or 250\n" +
 				"testdata/values.yaml:7:10: log.level: \"verbose\": want debug, info, warn or error"},
@@ -106,7 +118,9 @@ func TestLoadErrors(t *testing.T) {
 		{name: "link lifetime", env: []string{"ALUSTA_PUBLIC_LINK_TTL=10m"}, want: "config: ALUSTA_PUBLIC_LINK_TTL: public.link_ttl: 10m0s: want at least 1h"},
 		{name: "personal id switch", env: []string{"ALUSTA_INTAKE_ACCEPT_PERSONAL_ID=maybe"}, want: "config: ALUSTA_INTAKE_ACCEPT_PERSONAL_ID: intake.accept_personal_id: maybe: want true or false"},
 		{name: "smtp", env: []string{"ALUSTA_NOTIFY_SMTP_TLS=ssl", "ALUSTA_NOTIFY_SMTP_PORT=0", "ALUSTA_NOTIFY_SMTP_PASSWORD_FILE=testdata/absent-password"},
-			want: "config: ALUSTA_NOTIFY_SMTP_PASSWORD_FILE: notify.smtp.password_file: open testdata/absent-password: no such file or directory"},
+			want: "config: ALUSTA_NOTIFY_SMTP_PASSWORD_FILE: notify.smtp.password_file: open testdata/absent-password: no such file or directory\n" +
+				"ALUSTA_NOTIFY_SMTP_PORT: notify.smtp.port: 0: want a port from 1 to 65535\n" +
+				"ALUSTA_NOTIFY_SMTP_TLS: notify.smtp.tls: \"ssl\": want starttls, tls or none"},
 		{name: "smtp values", env: []string{"ALUSTA_NOTIFY_SMTP_TLS=ssl", "ALUSTA_NOTIFY_SMTP_PORT=0", "ALUSTA_NOTIFY_SMTP_FROM=alusta"},
 			want: "config: ALUSTA_NOTIFY_SMTP_PORT: notify.smtp.port: 0: want a port from 1 to 65535\n" +
 				"ALUSTA_NOTIFY_SMTP_TLS: notify.smtp.tls: \"ssl\": want starttls, tls or none\n" +

@@ -31,7 +31,12 @@ type Options struct {
 	Lookback time.Duration
 	// Reconcile is the cron schedule of the full reconcile that
 	// RunReconcile keeps; "" means none.
-	Reconcile  string
+	Reconcile string
+	// Shadow decides but writes nothing to HubSpot; see shadow.go.
+	Shadow bool
+	// MaxChanges holds back a rule change that would rewrite more records
+	// until it is approved: 0 means DefaultMaxChanges, negative no limit.
+	MaxChanges int
 	Now        func() time.Time
 	Log        *slog.Logger
 	Registerer prometheus.Registerer
@@ -64,6 +69,12 @@ type Daemon struct {
 
 	rules  atomic.Pointer[ruleset]
 	health Health
+	// maxChanges and awaiting (the fingerprint of rules held back for
+	// approval) belong to the gate; see gate.go.
+	maxChanges int
+	awaiting   atomic.Pointer[string]
+	shadow     bool
+	prog       progress // see progress.go
 	// syncedAsOf is the start of the last successful full cycle: the cache
 	// holds HubSpot as it was then, give or take the index lag.
 	syncedAsOf atomic.Int64
@@ -116,6 +127,9 @@ func New(opts Options) (*Daemon, error) {
 	if opts.Interval <= 0 {
 		opts.Interval = 30 * time.Second
 	}
+	if opts.MaxChanges == 0 {
+		opts.MaxChanges = DefaultMaxChanges
+	}
 	d := &Daemon{
 		client:   opts.Client,
 		store:    opts.Store,
@@ -132,6 +146,8 @@ func New(opts Options) (*Daemon, error) {
 	}
 	d.forwarder = opts.Forwarder
 	d.referralNotifier = opts.ReferralNotifier
+	d.maxChanges = opts.MaxChanges
+	d.shadow = opts.Shadow
 	if opts.Reconcile != "" {
 		sched, err := cron.ParseStandard(opts.Reconcile)
 		if err != nil {
@@ -201,7 +217,9 @@ func (d *Daemon) cycle(ctx context.Context, full bool) (Summary, error) {
 	if c.rs == nil {
 		return Summary{}, errors.New("cycle: Prepare has not run")
 	}
+	d.prog.begin(start, calls)
 	err := c.run(ctx, full)
+	d.prog.end()
 	c.sum.Calls = d.client.Calls() - calls
 	c.sum.Duration = d.now().Sub(start)
 	if serr := d.saveState(ctx); serr != nil {

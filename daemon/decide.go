@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
@@ -63,7 +64,10 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 		}
 		view.Apply(change)
 		c.sum.Decisions++
-		d.metrics.decisions.WithLabelValues(typ, dec.Rule).Inc()
+		for _, rule := range strings.Split(dec.Rule, ",") {
+			// One series per route: with continue, several matched.
+			d.metrics.decisions.WithLabelValues(typ, rule).Inc()
+		}
 		d.ruleProblems(typ, o.ID, dec.Problems)
 		dropUnchanged(o, dec.Writes)
 		if len(dec.Sticky) == 0 {

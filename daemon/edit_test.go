@@ -227,7 +227,7 @@ func TestPersonEditBetweenCyclesSurvives(t *testing.T) {
 				t.Errorf("%s %s write log: got no skipped_human entry for %s=%q, want one; log: %s",
 					e.typ, e.id, e.prop, e.value, strings.Join(log, ", "))
 			}
-			want := "left alone (changed by a person): " + e.prop
+			want := "jätetty ennalleen (henkilö muutti): " + e.prop
 			if got := r.prop(e.typ, e.id, "alusta_decision"); !strings.Contains(got, want) {
 				t.Errorf("%s %s alusta_decision: got %q, want it to contain %q", e.typ, e.id, got, want)
 			}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/locale"
 	"github.com/alusta/alusta/pipelines"
 )
 
@@ -29,21 +30,34 @@ type ExplainOptions struct {
 	State *pipelines.State
 }
 
+// Explanation is one record's decision with what it takes to show it.
+type Explanation struct {
+	Decision pipelines.Decision
+	// Owners name the owners a decision refers to by id.
+	Owners []hubspot.Owner
+	// Printer writes in the portal's language (the mapping's locale).
+	Printer *locale.Printer
+	// Warnings are about the rules against the portal: team members who
+	// are no owner in it.
+	Warnings []string
+}
+
 // Explain decides one record as the daemon would, without writing
 // anything. With the daemon's State it uses its rotation positions, open
 // counts, declines and SLA history. Without it, a fresh State: for a deal
 // the open orders per provider are counted from the CRM's deals, but a
-// round robin shows its first choice among the eligible. It returns the
-// owners too, to name them.
-func Explain(ctx context.Context, c ExplainCRM, o ExplainOptions) (pipelines.Decision, []hubspot.Owner, error) {
+// round robin shows its first choice among the eligible. An order already
+// assigned lists who else could take it, and the decision's writes are
+// only what the daemon would really send.
+func Explain(ctx context.Context, c ExplainCRM, o ExplainOptions) (Explanation, error) {
 	rs, _, err := resolveRules(ctx, c, o.PipelinesDir, o.MappingsDir)
 	if err != nil {
-		return pipelines.Decision{}, nil, err
+		return Explanation{}, err
 	}
 	m := rs.mapping
 	rec, err := c.Get(ctx, o.ObjectType, o.ID, m.Properties(o.ObjectType))
 	if err != nil {
-		return pipelines.Decision{}, nil, fmt.Errorf("read %s %s: %w", o.ObjectType, o.ID, err)
+		return Explanation{}, fmt.Errorf("read %s %s: %w", o.ObjectType, o.ID, err)
 	}
 	var providers []pipelines.Provider
 	var activities []pipelines.Activity
@@ -56,7 +70,7 @@ func Explain(ctx context.Context, c ExplainCRM, o ExplainOptions) (pipelines.Dec
 			return nil
 		})
 		if err != nil {
-			return pipelines.Decision{}, nil, fmt.Errorf("read providers: %w", err)
+			return Explanation{}, fmt.Errorf("read providers: %w", err)
 		}
 		providers = pipelines.ParseProviders(m, companies)
 		activities = pipelines.ParseActivities(m, companies)
@@ -77,14 +91,20 @@ func Explain(ctx context.Context, c ExplainCRM, o ExplainOptions) (pipelines.Dec
 			return nil
 		})
 		if err != nil {
-			return pipelines.Decision{}, nil, fmt.Errorf("count open orders: %w", err)
+			return Explanation{}, fmt.Errorf("count open orders: %w", err)
 		}
 	}
 	in := pipelines.Input{ObjectType: o.ObjectType, Record: *rec, Providers: providers, Activities: activities, Owners: rs.owners}
 	rs.engine.Observe(in, st)
 	d, err := rs.engine.DecideApply(in, st, o.Now)
 	if err != nil {
-		return pipelines.Decision{}, nil, err
+		return Explanation{}, err
 	}
-	return d, rs.owners, nil
+	if o.ObjectType == hubspot.Deals && len(d.Candidates) == 0 {
+		// Already assigned: who else could take it, for reference.
+		d.Candidates = rs.engine.Candidates(in, st)
+	}
+	d.Writes = WouldWrite(*rec, d, m.Written.Decision)
+	return Explanation{Decision: d, Owners: rs.owners, Printer: m.Printer(),
+		Warnings: rs.rules.MembersWithoutOwner(rs.owners)}, nil
 }

@@ -34,6 +34,7 @@ var renamedProperties = map[string]string{
 	"alusta_referral_consent": "kotitori_lahete_suostumus", "alusta_org_type": "kotitori_organisaatio",
 	"alusta_activity_themes": "kotitori_teemat", "alusta_activity_target_groups": "kotitori_kohderyhmat",
 	"alusta_activity_channel": "kotitori_kanava", "alusta_activity_contact_email": "kotitori_yhteys_email",
+	"alusta_provider_business_id": "kotitori_ytunnus",
 }
 
 // TestRenamedMapping runs the demo twice: once as shipped, once in a portal

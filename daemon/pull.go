@@ -97,6 +97,7 @@ func (c *cycle) pull(ctx context.Context, typ string) error {
 	caughtUp := false
 	err = d.client.Changed(ctx, typ, since, props, func(objs []hubspot.Object, high time.Time) error {
 		page++
+		d.prog.page(d.now(), typ, len(objs), since, started, high)
 		// Records changed after this read began, alusta's own writes of
 		// this cycle above all, are left to the next cycle, which starts
 		// at this read's start: reading them now would page through every

@@ -19,6 +19,9 @@ import (
 // transaction.
 func (c *cycle) push(ctx context.Context, typ string, todo []decided, now time.Time) error {
 	d := c.d
+	if d.shadow {
+		return c.shadowPush(ctx, typ, todo, now)
+	}
 	var inputs []hubspot.BatchUpdateInput
 	byID := make(map[string]*decided, len(todo))
 	for i := range todo {

@@ -21,6 +21,9 @@ func TestReloadKeepsLastGoodRules(t *testing.T) {
 		t.Fatalf("rule files: %v %v", files, err)
 	}
 	for _, f := range files {
+		if strings.HasSuffix(f, "_test.yaml") {
+			continue // the gate's own test is TestReloadGate
+		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -30,6 +33,7 @@ func TestReloadKeepsLastGoodRules(t *testing.T) {
 		}
 	}
 	p := newInProcessWith(t, time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC), dir)
+	p.d.maxChanges = -1 // the size gate has TestReloadGate
 	ctx := context.Background()
 	tickets := filepath.Join(dir, "tickets.yaml")
 	good, err := os.ReadFile(tickets)

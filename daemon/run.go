@@ -135,10 +135,17 @@ func (d *Daemon) WatchRules(ctx context.Context) error {
 		}
 	}
 	var settle <-chan time.Time
+	// Rules held back for approval go live once approved (rules apply).
+	approved := time.NewTicker(d.interval)
+	defer approved.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-approved.C:
+			if err := d.applyApproved(ctx); err != nil {
+				d.log.Error("approved rules not applied: keeping the last good rules", "err", err)
+			}
 		case ev := <-w.Events:
 			if ext := filepath.Ext(ev.Name); ext == ".yaml" || ext == ".yml" {
 				settle = time.After(500 * time.Millisecond)

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -19,6 +20,9 @@ type ruleset struct {
 	rules   *pipelines.Rules
 	engine  *pipelines.Engine
 	owners  []hubspot.Owner
+	// srcs are the rule files as read, and fingerprint identifies them.
+	srcs        map[string][]byte
+	fingerprint string
 }
 
 // Prepare checks the mapping and rules against the portal, creates the
@@ -31,6 +35,9 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 	}
 	group := hubspot.PropertyGroup{Name: "alusta", Label: "alusta", DisplayOrder: -1}
 	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
+		if d.shadow {
+			break // shadow mode writes nothing, property definitions included
+		}
 		created, err := d.client.EnsureProperties(ctx, typ, group, rs.mapping.WrittenProperties(typ))
 		if err != nil {
 			return fmt.Errorf("prepare: ensure %s properties: %w", typ, err)
@@ -40,6 +47,13 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 		}
 	}
 	d.rules.Store(rs)
+	d.metrics.zero(rs.rules)
+	if err := d.gateStart(ctx); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
+	if err := d.switchMode(ctx); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
 	d.cycleMu.Lock()
 	defer d.cycleMu.Unlock()
 	st, err := LoadState(ctx, d.store)
@@ -141,7 +155,11 @@ func resolveRules(ctx context.Context, p portal, pipeDir, mapDir string) (*rules
 	if err := m.Resolve(pipes); err != nil {
 		return nil, nil, fmt.Errorf("resolve mappings against the portal: %w", err)
 	}
-	r, err := pipelines.Load(pipeDir, m)
+	srcs, err := pipelines.Sources(pipeDir)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load rules: %w", err)
+	}
+	r, err := pipelines.Parse(srcs, m)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load rules: %w", err)
 	}
@@ -149,7 +167,8 @@ func resolveRules(ctx context.Context, p portal, pipeDir, mapDir string) (*rules
 	if err != nil {
 		return nil, nil, fmt.Errorf("load owners: %w", err)
 	}
-	return &ruleset{mapping: m, rules: r, engine: pipelines.NewEngine(r, m), owners: owners}, pipes, nil
+	return &ruleset{mapping: m, rules: r, engine: pipelines.NewEngine(r, m), owners: owners,
+		srcs: srcs, fingerprint: pipelines.Fingerprint(srcs)}, pipes, nil
 }
 
 // loadRules reads mapping and rules, resolves them against the portal and
@@ -168,19 +187,35 @@ func (d *Daemon) loadRules(ctx context.Context) (_ *ruleset, err error) {
 	for _, w := range rs.rules.Warnings() {
 		d.log.Warn("rules", "warning", w)
 	}
+	for _, w := range rs.rules.MembersWithoutOwner(rs.owners) {
+		d.log.Warn("rules", "warning", w)
+	}
 	return rs, nil
 }
 
-// Reload reads the rules and mappings again. An invalid reload is returned
+// Reload reads the rules and mappings again. An invalid reload, one whose
+// test cases fail, or one waiting for approval (see gate.go) is returned
 // and the last good rules keep running.
 func (d *Daemon) Reload(ctx context.Context) error {
 	rs, err := d.loadRules(ctx)
+	if err == nil {
+		err = d.gate(ctx, rs)
+	}
+	if errors.Is(err, ErrNeedsApproval) {
+		d.metrics.reloads.WithLabelValues("held").Inc()
+		return fmt.Errorf("reload: %w", err)
+	}
 	if err != nil {
 		d.metrics.reloads.WithLabelValues("failed").Inc()
 		return fmt.Errorf("reload: %w", err)
 	}
 	d.rules.Store(rs)
+	d.metrics.zero(rs.rules)
+	d.awaiting.Store(nil)
 	d.metrics.reloads.WithLabelValues("ok").Inc()
-	d.log.Info("rules reloaded", "pipelines", d.pipeDir, "mappings", d.mapDir)
+	d.log.Info("rules reloaded", "pipelines", d.pipeDir, "mappings", d.mapDir, "rules", rs.fingerprint)
+	if err := saveLiveRules(ctx, d.store, rs.srcs, d.now()); err != nil {
+		d.log.Warn("rules reloaded but not recorded for rules plan", "err", err)
+	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/alusta/alusta/config/yamlpos"
 	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/locale"
 )
 
 // FileName is the mapping file Load reads from its folder.
@@ -27,13 +28,17 @@ var defaultYAML []byte
 
 // Mapping is a loaded mapping. Resolve fills in pipeline and stage ids.
 type Mapping struct {
+	// Locale is the portal's language (fi, sv or en, default fi): the
+	// language of every text alusta writes into HubSpot.
+	Locale  string             `yaml:"locale"`
 	Objects map[string]*Object `yaml:"objects"`
 	Written Written            `yaml:"written"`
 	// Referrals is the ticket pipeline of welfare referrals
 	// (hyvinvointilähete); without it alusta makes none.
 	Referrals *Referrals `yaml:"referrals"`
 
-	doc *yamlpos.Doc
+	doc     *yamlpos.Doc
+	printer *locale.Printer
 }
 
 // Object is the mapping of one HubSpot object type.
@@ -170,11 +175,19 @@ func parse(file string, data []byte) (*Mapping, error) {
 	m.doc = doc
 	m.Written.defaults()
 	errs = append(errs, m.validate()...)
+	p, err := locale.New(m.Locale)
+	if err != nil {
+		errs = append(errs, doc.Errorf("locale", "unknown language %q (want %s)", m.Locale, strings.Join(locale.Languages(), ", ")))
+	}
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
+	m.printer = p
 	return m, nil
 }
+
+// Printer writes texts in the portal's language.
+func (m *Mapping) Printer() *locale.Printer { return m.printer }
 
 func (m *Mapping) validate() yamlpos.Errors {
 	var errs yamlpos.Errors
@@ -394,6 +407,10 @@ func (m *Mapping) Properties(objectType string) []string {
 		for _, p := range []string{w.Queue, w.Provider, w.DeclinedBy, w.SLADue, w.SLAStatus, w.Decision} {
 			set[p] = true
 		}
+		if objectType != hubspot.Deals {
+			// Only orders are declined; tickets have no such property.
+			delete(set, w.DeclinedBy)
+		}
 	}
 	if objectType == hubspot.Tickets {
 		set[m.Written.Shortlist] = true
@@ -410,40 +427,49 @@ func (m *Mapping) Properties(objectType string) []string {
 }
 
 // WrittenProperties returns the definitions of the properties alusta owns
-// on objectType, to create at start-up when missing.
+// on an object type (tickets or deals), to create at start-up when missing.
+// alusta_declined_by is for deals only; the shortlist, suggestions and
+// referral properties for tickets only.
 func (m *Mapping) WrittenProperties(objectType string) []hubspot.Property {
 	w := m.Written
-	str := func(name, label, desc string) hubspot.Property {
-		return hubspot.Property{Name: name, Label: label, Type: "string", FieldType: "text", GroupName: "alusta", Description: desc}
+	p := m.printer
+	// Labels and descriptions are in the portal's language; option values
+	// stay stable identifiers that rules, reports and filters rely on.
+	prop := func(name, key, typ, field string) hubspot.Property {
+		return hubspot.Property{Name: name, Label: p.T("property." + key + ".label"), Type: typ, FieldType: field,
+			GroupName: "alusta", Description: p.T("property." + key + ".description")}
 	}
-	var statuses []hubspot.Option
-	for i, s := range []string{"running", "warning", "paused", "breached", "met"} {
-		statuses = append(statuses, hubspot.Option{Label: s, Value: s, DisplayOrder: i})
+	status := prop(w.SLAStatus, "sla_status", "enumeration", "select")
+	for i, s := range SLAStatuses {
+		status.Options = append(status.Options, hubspot.Option{Label: p.T("sla_status." + s), Value: s, DisplayOrder: i})
 	}
-	decision := str(w.Decision, "alusta decision", "Why alusta routed or assigned this record.")
-	decision.FieldType = "textarea"
-	out := []hubspot.Property{
-		str(w.Queue, "alusta queue", "The queue alusta's routing rules chose."),
-		str(w.Provider, "alusta provider", "The provider company id alusta assigned."),
-		str(w.DeclinedBy, "alusta declined by", "Provider company ids that declined, separated by semicolons."),
-		{Name: w.SLADue, Label: "alusta SLA due", Type: "datetime", FieldType: "date", GroupName: "alusta", Description: "When the running SLA goal is due."},
-		{Name: w.SLAStatus, Label: "alusta SLA status", Type: "enumeration", FieldType: "select", GroupName: "alusta", Description: "running, warning, paused, breached or met.", Options: statuses},
-		decision,
+	props := []hubspot.Property{
+		prop(w.Queue, "queue", "string", "text"),
+		prop(w.Provider, "provider", "string", "text"),
+		prop(w.DeclinedBy, "declined_by", "string", "text"),
+		prop(w.SLADue, "sla_due", "datetime", "date"),
+		status,
+		prop(w.Decision, "decision", "string", "textarea"),
+	}
+	if objectType != hubspot.Deals {
+		props = slices.DeleteFunc(props, func(p hubspot.Property) bool { return p.Name == w.DeclinedBy })
 	}
 	if objectType == hubspot.Tickets {
-		shortlist := str(w.Shortlist, "alusta shortlist", "Eligible providers with their prices, best first, for a self-paying client's choice.")
-		shortlist.FieldType = "textarea"
-		suggestions := str(w.Suggestions, "alusta activity suggestions", "NGO activities that fit the client's needs, best first.")
-		suggestions.FieldType = "textarea"
-		out = append(out, shortlist, suggestions,
-			str(w.ReferralStatus, "alusta referral status", "How the welfare referral made from this ticket is going."),
-			str(w.ReferralOf, "alusta referral of", "On a referral ticket: the ticket the referral was made from."))
+		props = append(props,
+			prop(w.Shortlist, "shortlist", "string", "textarea"),
+			prop(w.Suggestions, "activity_suggestions", "string", "textarea"),
+			prop(w.ReferralStatus, "referral_status", "string", "text"),
+			prop(w.ReferralOf, "referral_of", "string", "text"))
 	}
 	// alusta creates referral tickets and service orders (deals) once
 	// each, keyed by this unique property.
-	return append(out, hubspot.Property{Name: hubspot.IdempotencyProperty, Label: "alusta idempotency key", Type: "string", FieldType: "text",
-		GroupName: "alusta", HasUniqueValue: true, Description: "Makes sure a record alusta creates is created once."})
+	key := prop(hubspot.IdempotencyProperty, "idempotency_key", "string", "text")
+	key.HasUniqueValue = true
+	return append(props, key)
 }
+
+// SLAStatuses are the values of alusta_sla_status.
+var SLAStatuses = []string{"running", "warning", "paused", "breached", "met"}
 
 // Resolve looks up pipeline and stage labels in HubSpot's pipelines, keyed
 // by object type. An unknown label is an error that lists the labels that
@@ -649,7 +675,7 @@ var ErrNotResolved = errors.New("mappings: pipelines not resolved")
 
 // Clone returns a copy that resolves independently of m.
 func (m *Mapping) Clone() *Mapping {
-	c := &Mapping{Written: m.Written, doc: m.doc, Objects: map[string]*Object{}}
+	c := &Mapping{Locale: m.Locale, Written: m.Written, doc: m.doc, printer: m.printer, Objects: map[string]*Object{}}
 	if m.Referrals != nil {
 		r := *m.Referrals
 		c.Referrals = &r
@@ -659,4 +685,15 @@ func (m *Mapping) Clone() *Mapping {
 		c.Objects[t] = &oc
 	}
 	return c
+}
+
+// WithLocale returns a copy that writes its texts in lang.
+func (m *Mapping) WithLocale(lang string) (*Mapping, error) {
+	p, err := locale.New(lang)
+	if err != nil {
+		return nil, fmt.Errorf("mappings: %w", err)
+	}
+	c := m.Clone()
+	c.Locale, c.printer = p.Lang(), p
+	return c, nil
 }

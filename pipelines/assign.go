@@ -27,22 +27,22 @@ func idLess(a, b string) bool {
 
 // Eligible reports whether a provider may take an order, and why not.
 // These are the invariants every strategy keeps.
-func Eligible(p *Provider, service, municipality, language string, matchLanguage bool, declined []string, open int) (bool, string) {
+func Eligible(p *Provider, service, municipality, language string, matchLanguage bool, declined []string, open int) (bool, Reason) {
 	switch {
 	case !p.Active:
-		return false, "inactive"
+		return false, Reason{ID: "reason.inactive"}
 	case !slices.Contains(p.Services, service):
-		return false, "does not offer " + orDash(service)
+		return false, Reason{ID: "reason.service", Args: []any{"Service", orDash(service)}}
 	case !slices.Contains(p.Areas, municipality):
-		return false, "does not cover " + orDash(municipality)
+		return false, Reason{ID: "reason.area", Args: []any{"Municipality", orDash(municipality)}}
 	case slices.Contains(declined, p.ID):
-		return false, "declined this order"
+		return false, Reason{ID: "reason.declined"}
 	case p.Capacity >= 0 && open >= p.Capacity:
-		return false, "full (" + strconv.Itoa(open) + "/" + strconv.Itoa(p.Capacity) + " open)"
+		return false, Reason{ID: "reason.full", Args: []any{"Open", open, "Capacity", p.Capacity}}
 	case matchLanguage && language != "" && !slices.Contains(p.Languages, language):
-		return false, "does not serve in " + language
+		return false, Reason{ID: "reason.language", Args: []any{"Language", language}}
 	}
-	return true, ""
+	return true, Reason{}
 }
 
 func orDash(s string) string {
@@ -112,7 +112,9 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	for i := range ps {
 		p := &ps[i]
 		ok, why := Eligible(p, service, muni, lang, spec.MatchLanguage, x.rs.Declined, x.st.OpenOrders[p.ID])
-		x.d.Candidates = append(x.d.Candidates, Candidate{ID: p.ID, Name: p.Name, Eligible: ok, Reason: why})
+		// Only the client's choice's reason is written now; writing all
+		// forty for every order cost more than the rest of the decision.
+		x.d.Candidates = append(x.d.Candidates, Candidate{ID: p.ID, Name: p.Name, Eligible: ok, Why: why})
 		if ok {
 			eligible = append(eligible, p)
 		}
@@ -130,9 +132,14 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	var how string
 	if choice != "" {
 		if i := slices.IndexFunc(eligible, func(p *Provider) bool { return p.ID == choice }); i >= 0 {
-			chosen, how = eligible[i], "client's choice"
+			chosen, how = eligible[i], "client_choice"
 		} else {
-			x.why = append(x.why, fmt.Sprintf("client's choice %s not eligible", choice))
+			// The coordinator needs to know why, to tell the client.
+			name, reason := choice, x.p.T("reason.unknown_provider")
+			if j := slices.IndexFunc(x.d.Candidates, func(c Candidate) bool { return c.ID == choice }); j >= 0 {
+				name, reason = nameOr(x.d.Candidates[j].Name, choice), x.d.Candidates[j].Why.In(x.p)
+			}
+			x.why = append(x.why, x.p.T("decision.choice_not_eligible", "Provider", name, "Reason", reason))
 		}
 	}
 	if chosen == nil && len(eligible) > 0 {
@@ -146,7 +153,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 					}
 				}
 				if chosen != nil {
-					how = "ordered list"
+					how = "ordered"
 					break
 				}
 			}
@@ -158,7 +165,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 			how = strategy
 		}
 	}
-	x.why = append(x.why, fmt.Sprintf("%d providers, %d eligible", len(ps), len(eligible)))
+	x.why = append(x.why, x.p.T("decision.providers", "Eligible", len(eligible), "N", len(ps)))
 	if chosen == nil {
 		q := spec.UnassignedQueue
 		if q == "" {
@@ -166,9 +173,9 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 		}
 		x.want[m.Written.Queue] = q
 		x.d.Retry = true
-		reason := fmt.Sprintf("no eligible provider for %s in %s", orDash(service), orDash(muni))
+		reason := x.p.T("decision.no_provider", "Service", orDash(service), "Municipality", orDash(muni))
 		if len(eligible) > 0 {
-			reason = "nobody on the ordered list is eligible"
+			reason = x.p.T("decision.no_provider_ordered")
 		}
 		x.why = append(x.why, reason)
 		if current != "" {
@@ -179,14 +186,14 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	for i := range x.d.Candidates {
 		if x.d.Candidates[i].ID == chosen.ID {
 			x.d.Candidates[i].Chosen = true
-			x.d.Candidates[i].Reason = how
+			x.d.Candidates[i].Reason = x.p.T("strategy." + how)
 		}
 	}
 	x.want[provProp] = chosen.ID
 	x.want[stageProp] = m.StageID(t, "assigned")
 	x.d.Associate = &Association{FromType: hubspot.Deals, FromID: x.in.Record.ID, ToType: hubspot.Companies, ToID: chosen.ID,
 		Category: hubspot.HubSpotDefined, TypeID: hubspot.AssocDealToCompany}
-	x.why = append(x.why, fmt.Sprintf("provider %s (%s)", chosen.ID, how))
+	x.why = append(x.why, x.p.T("decision.provider", "Name", nameOr(chosen.Name, chosen.ID), "How", x.p.T("strategy."+how)))
 	// Count the order now, so later decisions in this cycle see it.
 	if x.rs.Provider != "" {
 		x.st.OpenOrders[x.rs.Provider]--

@@ -252,7 +252,7 @@ func TestDeclineChain(t *testing.T) {
 	if got := d.Writes[m.Written.Provider]; got != "" || !d.Retry || d.Writes[m.Written.Queue] != "koordinaattori" || d.Writes[m.Written.DeclinedBy] != "1;2" {
 		t.Fatalf("after two declines: got writes %v retry %t", d.Writes, d.Retry)
 	}
-	for _, want := range []string{"route tilaukset; queue koordinaattori;", "2 providers, 0 eligible; no eligible provider for siivous in Tampere"} {
+	for _, want := range []string{"sääntö tilaukset; jono koordinaattori;", "0/2 tuottajasta käy; palvelulle siivous ei ole sopivaa tuottajaa alueella Tampere"} {
 		if got := d.Explanation; !strings.Contains(got, want) {
 			t.Errorf("got explanation %q, want it to contain %q", got, want)
 		}

@@ -62,7 +62,7 @@ routes:
 				t.Fatalf("got rule %q problems %q, want %q %q", d.Rule, got, tt.rule, tt.want)
 			}
 			for _, p := range tt.want {
-				if !strings.Contains(d.Explanation, "rule problems: "+p) {
+				if !strings.Contains(d.Explanation, "sääntöjen ongelmat: "+p) {
 					t.Errorf("explanation %q lacks %q", d.Explanation, p)
 				}
 			}
@@ -108,7 +108,7 @@ cases:
 	}
 	want := "FAIL " + filepath.Join(dir, "tickets_test.yaml") + ": text in a number field\n" +
 		"    route units: expression failed: invalid operation: int(…) at 1:1\n" +
-		"    decision: route rest; queue rest; rule problems: route units: expression failed: invalid operation: int(…) at 1:1\n"
+		"    decision: sääntö rest; jono rest; sääntöjen ongelmat: route units: expression failed: invalid operation: int(…) at 1:1\n"
 	if len(results) != 1 || out.String() != want {
 		t.Errorf("got %d results and output\n%s\nwant one and\n%s", len(results), out.String(), want)
 	}

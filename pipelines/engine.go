@@ -12,6 +12,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/locale"
 	"github.com/alusta/alusta/mappings"
 )
 
@@ -105,7 +106,8 @@ type Association struct {
 type Candidate struct {
 	ID, Name string
 	Eligible bool
-	Reason   string // why not eligible, or how it was chosen
+	Reason   string // how it was chosen, in the portal's language
+	Why      Reason // why not eligible; Why.In writes it (explain does)
 	Chosen   bool
 }
 
@@ -380,8 +382,9 @@ type decider struct {
 	want map[string]string // desired values, property -> value
 	d    *Decision
 	why  []string
-	pool string // the team the route assigned from, for reassignment
-	vm   vm.VM  // reused by every condition of this decision
+	pool string          // the team the route assigned from, for reassignment
+	p    *locale.Printer // the portal's language, for alusta_decision
+	vm   vm.VM           // reused by every condition of this decision
 	// replaying is set while replay runs a policy over the past, where
 	// breach actions (which change owners and rotations) must not run.
 	replaying bool
@@ -501,7 +504,7 @@ func (e *Engine) decide(in Input, st *State, now time.Time) (Decision, error) {
 	key := in.ObjectType + "/" + in.Record.ID
 	rs := st.record(key)
 	e.count(&in, st, rs)
-	x := &decider{e: e, in: &in, st: st, rs: rs, now: now, want: map[string]string{},
+	x := &decider{e: e, in: &in, st: st, rs: rs, now: now, want: map[string]string{}, p: e.m.Printer(),
 		d: &Decision{ObjectType: in.ObjectType, RecordID: in.Record.ID}}
 	env, em := recordEnv(e.m, in.ObjectType, &in.Record, len(rs.Declined))
 	defer em.release()
@@ -535,6 +538,12 @@ func (x *decider) route(routes []*route) {
 			continue
 		}
 		matched = append(matched, rt.Name)
+		if x.keepRouting(rt) { // a closed record; see closed.go
+			if !rt.Continue {
+				break
+			}
+			continue
+		}
 		if rt.Queue != "" {
 			x.want[x.e.m.Written.Queue] = rt.Queue
 		}
@@ -576,9 +585,9 @@ func (x *decider) route(routes []*route) {
 	if suggest != nil {
 		x.suggestActivities(suggest)
 	}
-	head := []string{"route " + x.d.Rule}
+	head := []string{x.p.T("decision.route", "Rule", x.d.Rule)}
 	if q := x.want[x.e.m.Written.Queue]; q != "" {
-		head = append(head, "queue "+q)
+		head = append(head, x.p.T("decision.queue", "Queue", q))
 	}
 	x.why = append(head, x.why...)
 }
@@ -618,7 +627,7 @@ func (x *decider) assignOwner(pool, strategy string, force bool) {
 		names = append(names, mem)
 	}
 	if len(ids) == 0 {
-		x.why = append(x.why, fmt.Sprintf("no owner available in team %s", pool))
+		x.why = append(x.why, x.p.T("decision.no_owner", "Team", pool))
 		return
 	}
 	var pick int
@@ -657,7 +666,8 @@ func (x *decider) assignOwner(pool, strategy string, force bool) {
 	}
 	x.st.OpenTickets[ids[pick]]++
 	x.rs.Owner = ids[pick]
-	x.why = append(x.why, fmt.Sprintf("owner %s (%s, team %s)", localPart(names[pick]), strategy, pool))
+	x.why = append(x.why, x.p.T("decision.owner", "Name", ownerName(x.in.Owners, ids[pick], names[pick]),
+		"Strategy", x.p.T("strategy."+strategy), "Team", pool))
 }
 
 // sticky records that a person changed p after alusta last wrote it.
@@ -665,11 +675,6 @@ func (x *decider) sticky(p string) {
 	if !slices.Contains(x.d.Sticky, p) {
 		x.d.Sticky = append(x.d.Sticky, p)
 	}
-}
-
-func localPart(email string) string {
-	s, _, _ := strings.Cut(email, "@")
-	return s
 }
 
 // finish applies the sticky rule, keeps only changes and writes the
@@ -681,7 +686,7 @@ func (x *decider) finish() {
 		for i, p := range x.d.Problems {
 			ps[i] = p.String()
 		}
-		x.why = append(x.why, "rule problems: "+strings.Join(ps, "; "))
+		x.why = append(x.why, x.p.T("decision.problems", "Problems", strings.Join(ps, "; ")))
 	}
 	if len(x.d.SLA) > 0 {
 		c := displayCycle(x.d.SLA)
@@ -693,16 +698,13 @@ func (x *decider) finish() {
 			// A paused clock's due time moves with every look at it; the
 			// time left does not, so the explanation (and the record)
 			// stays still until the clock runs again.
-			left := max(c.Target-c.Elapsed, 0).Round(time.Minute)
-			x.why = append(x.why, fmt.Sprintf("SLA %s paused with %s left", c.Goal, left))
+			x.why = append(x.why, x.p.T("decision.sla_paused", "Goal", c.Goal, "Left", x.p.Duration(c.Target-c.Elapsed)))
 		} else {
-			x.why = append(x.why, fmt.Sprintf("SLA %s %s due %s", c.Goal, c.Status, c.Due.UTC().Format(time.RFC3339)))
+			x.why = append(x.why, x.p.T("decision.sla", "Goal", c.Goal, "Status", x.p.T("sla_status."+c.Status),
+				"Due", x.p.Time(c.Due, x.e.r.calendarLoc(c.Calendar))))
 		}
 	}
-	expl := strings.Join(x.why, "; ")
-	if len(expl) > 990 {
-		expl = expl[:990] + "..."
-	}
+	expl := clip(strings.Join(x.why, "; "))
 	x.d.Explanation = expl
 	x.want[m.Written.Decision] = expl
 	writes := map[string]string{}
@@ -721,10 +723,7 @@ func (x *decider) finish() {
 		writes[p] = v
 	}
 	if len(x.d.Sticky) > 0 {
-		expl = fmt.Sprintf("%s; left alone (changed by a person): %s", expl, strings.Join(x.d.Sticky, ", "))
-		if len(expl) > 990 {
-			expl = expl[:990] + "..."
-		}
+		expl = clip(expl + "; " + x.p.T("decision.sticky", "Properties", strings.Join(x.d.Sticky, ", ")))
 		x.d.Explanation = expl
 		if cur, _ := x.in.Record.Prop(m.Written.Decision); cur != expl {
 			writes[m.Written.Decision] = expl

@@ -159,7 +159,7 @@ func TestSLALifecycle(t *testing.T) {
 	if got := d.Writes["hubspot_owner_id"]; got == "" || got == "4" {
 		t.Errorf("got owner write %q, want another adviser than 4", got)
 	}
-	if !slices.Contains(d.Notes, "Resolution is late; reassigned within the advice team.") {
+	if !slices.Contains(d.Notes, "Ratkaisu on myöhässä; siirretty toiselle neuvonnan käsittelijälle.") {
 		t.Errorf("got notes %q", d.Notes)
 	}
 	d = step(time.Date(2026, 12, 3, 10, 0, 0, 0, loc), "Työn alla")
@@ -260,7 +260,7 @@ func TestStickyProvider(t *testing.T) {
 	if _, ok := d.Writes[m.Written.Provider]; ok || !slices.Equal(d.Sticky, []string{"alusta_provider"}) {
 		t.Errorf("got writes %v sticky %v, want provider left alone", d.Writes, d.Sticky)
 	}
-	if want := "left alone (changed by a person): alusta_provider"; !strings.Contains(d.Explanation, want) {
+	if want := "jätetty ennalleen (henkilö muutti): alusta_provider"; !strings.Contains(d.Explanation, want) {
 		t.Errorf("got explanation %q, want %q in it", d.Explanation, want)
 	}
 }

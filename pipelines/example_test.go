@@ -33,7 +33,7 @@ func Example() {
 	e := pipelines.NewEngine(rules, m)
 	st := &pipelines.State{} // loaded from the store; JSON
 	str := func(s string) *string { return &s }
-	owners := []hubspot.Owner{{ID: "501", Email: "pekka.laine@kotitori.example.fi"}, {ID: "502", Email: "eeva.heikkinen@kotitori.example.fi"}}
+	owners := []hubspot.Owner{{ID: "501", Email: "pekka.laine@kotitori.example.fi", FirstName: "Pekka", LastName: "Laine"}, {ID: "502", Email: "eeva.heikkinen@kotitori.example.fi"}}
 	providers := pipelines.ParseProviders(m, []hubspot.Object{{ID: "101", Properties: map[string]*string{
 		"name": str("Siivous Aalto Oy"), "alusta_provider_active": str("true"),
 		"alusta_provider_services": str("siivous"), "alusta_provider_areas": str("Tampere")}}})
@@ -61,6 +61,6 @@ func Example() {
 	// write alusta_sla_status = running
 	// write alusta_sla_due = 2026-11-26T08:00:00.000Z
 	// associate deals/42 -> companies/101 (type 341)
-	// explanation: route tilaukset; queue tilaukset; owner pekka.laine (least_open, team tilaukset); 1 providers, 1 eligible; provider 101 (round_robin); SLA 2 working days running due 2026-11-26T08:00:00Z
+	// explanation: sääntö tilaukset; jono tilaukset; käsittelijä Pekka Laine (vähiten avoimia, tiimi tilaukset); 1/1 tuottajasta käy; tuottaja Siivous Aalto Oy (vuorojako); määräaika 2 arkipäivää käynnissä, päättyy 26.11.2026 klo 10.00
 	// next wake: 2026-11-25T12:15:00Z
 }

@@ -87,7 +87,7 @@ func TestLoadErrors(t *testing.T) {
 		{"wrong scalar", "object: tickets\nroutes:\n  - queue: q\n    continue: maybe\n",
 			[]string{`t.yaml:4:15: routes[0].continue: cannot read "maybe" as a bool`}},
 		{"not a number", cal + "object: tickets\nroutes:\n  - queue: q\nsla:\n  - name: s\n    calendar: c\n    stop: stage == \"closed\"\n    warning: high\n    goals: [{target: 1h}]\n",
-			[]string{`t.yaml:11:14: sla[0].warning: cannot read "high" as a float64`}},
+			[]string{`t.yaml:11:14: sla[0] "s".warning: cannot read "high" as a float64`}},
 		{"expression type", "object: tickets\nroutes:\n  - when: priority\n    queue: q\n  - queue: q\n",
 			[]string{`t.yaml:3:11: routes[0].when: bad expression: expected bool, but got string`}},
 		{"provider on tickets", teams + "object: tickets\nroutes:\n  - provider: {strategy: round_robin}\n",
@@ -102,7 +102,7 @@ func TestLoadErrors(t *testing.T) {
 			`t.yaml:3:31: routes[0].suggest_activities.max: max must be between 1 and 20, got 30`}},
 		{"ordered without order", "object: deals\nroutes:\n  - provider: {strategy: ordered}\n",
 			[]string{`t.yaml:3:5: routes[0].provider: order: missing for the ordered strategy`}},
-		{"no action", "object: deals\nroutes:\n  - name: empty\n", []string{`t.yaml:3:5: routes[0]: no action: give queue, assign, priority, stage, note, provider, shortlist or suggest_activities`}},
+		{"no action", "object: deals\nroutes:\n  - name: empty\n", []string{`t.yaml:3:5: routes[0] "empty": no action: give queue, assign, priority, stage, note, provider, shortlist or suggest_activities`}},
 		{"bad priority", "object: tickets\nroutes:\n  - priority: HUGE\n", []string{`t.yaml:3:15: routes[0].priority: unknown priority "HUGE" (want LOW, MEDIUM, HIGH, URGENT)`}},
 		{"alias", "object: tickets\nx: &a q\nroutes:\n  - queue: *a\n", []string{
 			`t.yaml:2:1: unknown field "x"`,
@@ -117,7 +117,7 @@ func TestLoadErrors(t *testing.T) {
 		{"nested loops over the budget", "object: tickets\nroutes:\n  - when: 'all(1..500, {all(1..500, # > 0)})'\n    queue: q\n  - queue: q\n",
 			[]string{`t.yaml:3:11: routes[0].when: expression is over the evaluation budget of 10000 on every record (ranges, lists and strings it builds): make it do less`}},
 		{"set of a property alusta does not create", cal + "object: tickets\nroutes:\n  - queue: q\nsla:\n  - name: s\n    calendar: c\n    stop: stage == \"closed\"\n    goals: [{target: 1h}]\n    on_breach:\n      set: {alusta_nosuch: x}\n",
-			[]string{`t.yaml:13:28: sla[0].on_breach.set.alusta_nosuch: unknown property "alusta_nosuch": alusta neither reads it nor creates it, and HubSpot would reject every write of it; create it in HubSpot and list it under objects.tickets.read in the mapping, or set a property alusta writes (alusta_queue, alusta_provider, alusta_declined_by, alusta_sla_due, alusta_sla_status, alusta_decision, alusta_shortlist, alusta_activity_suggestions, alusta_referral_status, alusta_referral_of)`}},
+			[]string{`t.yaml:13:28: sla[0] "s".on_breach.set.alusta_nosuch: unknown property "alusta_nosuch": alusta neither reads it nor creates it, and HubSpot would reject every write of it; create it in HubSpot and list it under objects.tickets.read in the mapping, or set a property alusta writes (alusta_queue, alusta_provider, alusta_declined_by, alusta_sla_due, alusta_sla_status, alusta_decision, alusta_shortlist, alusta_activity_suggestions, alusta_referral_status, alusta_referral_of)`}},
 		{"calendar without hours", "calendars:\n  c: {time_zone: UTC}\n", []string{`t.yaml:2:3: calendars.c: hours: missing (or set always_open: true)`}},
 	}
 	for _, tt := range tests {

@@ -316,14 +316,16 @@ func parse(srcs map[string][]byte, m *mappings.Mapping) (*Rules, error) {
 	for _, name := range slices.Sorted(maps.Keys(srcs)) {
 		var f File
 		doc, es := yamlpos.DecodeFile(name, srcs[name], &f)
-		errs = append(errs, es...)
 		bad := map[string]bool{}
 		for _, e := range es {
 			bad[e.Path] = true
+			labelPath(e, itemNames(f))
 		}
+		errs = append(errs, es...)
 		all = append(all, parsed{f, doc, bad})
 	}
 	r := &Rules{calendars: map[string]*Calendar{}, teams: map[string]*team{}, objects: map[string]*objectRules{}}
+	var defs []definition
 	// Shared definitions first, so that references resolve whatever the
 	// file order.
 	for _, p := range all {
@@ -333,6 +335,7 @@ func parse(srcs map[string][]byte, m *mappings.Mapping) (*Rules, error) {
 				errs = append(errs, p.doc.Errorf(path, "calendar %q defined twice", name))
 				continue
 			}
+			defs = append(defs, definition{"calendar", name, path, p.doc})
 			c, es := buildCalendar(p.doc, path, name, p.f.Calendars[name])
 			errs = append(errs, es...)
 			r.calendars[name] = c
@@ -343,6 +346,7 @@ func parse(srcs map[string][]byte, m *mappings.Mapping) (*Rules, error) {
 				errs = append(errs, p.doc.Errorf(path, "team %q defined twice", name))
 				continue
 			}
+			defs = append(defs, definition{"team", name, path, p.doc})
 			t, es := buildTeam(p.doc, path, name, p.f.Teams[name])
 			errs = append(errs, es...)
 			r.teams[name] = t
@@ -364,7 +368,7 @@ func parse(srcs map[string][]byte, m *mappings.Mapping) (*Rules, error) {
 			errs = append(errs, doc.Errorf("object", "rules for %s already in %s", f.Object, prev.file))
 			continue
 		}
-		c := &checker{r: r, m: m, doc: doc, object: f.Object, env: exprEnv(m, f.Object), bad: p.bad}
+		c := &checker{r: r, m: m, doc: doc, object: f.Object, env: exprEnv(m, f.Object), bad: p.bad, names: itemNames(f)}
 		or := &objectRules{file: doc.File}
 		or.routes = c.routes(f.Routes)
 		or.sla = c.policies(f.SLA)
@@ -373,6 +377,10 @@ func parse(srcs map[string][]byte, m *mappings.Mapping) (*Rules, error) {
 		}
 		errs = append(errs, c.errs...)
 		r.objects[f.Object] = or
+	}
+	if len(errs) == 0 {
+		// What is unused is only known when every reference was read.
+		r.warnings = append(r.warnings, unused(r, defs)...)
 	}
 	return r, errs.Err()
 }
@@ -457,7 +465,7 @@ func buildTeam(doc *yamlpos.Doc, path, name string, s TeamSpec) (*team, yamlpos.
 		errs = append(errs, doc.Errorf(path, "members: missing"))
 	}
 	for i, mem := range s.Members {
-		if !strings.Contains(mem, "@") {
+		if !validEmail(mem) {
 			errs = append(errs, doc.Errorf(fmt.Sprintf("%s.members[%d]", path, i), "want an owner's email, got %q", mem))
 		}
 		t.members = append(t.members, strings.ToLower(mem))
@@ -480,14 +488,15 @@ type checker struct {
 	env    map[string]any
 	bad    map[string]bool
 	errs   yamlpos.Errors
+	names  map[string]string // from itemNames
 }
 
 func (c *checker) errorf(path, format string, args ...any) {
-	c.errs = append(c.errs, c.doc.Errorf(path, format, args...))
+	c.errs = append(c.errs, labelPath(c.doc.Errorf(path, format, args...), c.names))
 }
 
 func (c *checker) warnf(path, format string, args ...any) {
-	c.r.warnings = append(c.r.warnings, c.doc.Errorf(path, format, args...).Error())
+	c.r.warnings = append(c.r.warnings, labelPath(c.doc.Errorf(path, format, args...), c.names).Error())
 }
 
 // compile compiles a boolean condition; "" is nil, meaning always.
@@ -499,7 +508,7 @@ func (c *checker) compile(path, src string) *vm.Program {
 	if err != nil {
 		var fe *file.Error
 		if errors.As(err, &fe) {
-			c.errorf(path, "bad expression at %d:%d: %s", fe.Line, fe.Column+1, fe.Message)
+			c.errorf(path, "bad expression at %d:%d: %s", fe.Line, fe.Column+1, suggestName(fe.Message, c.env))
 		} else {
 			msg, _, _ := strings.Cut(err.Error(), "\n")
 			c.errorf(path, "bad expression: %s", msg)
@@ -515,6 +524,7 @@ func (c *checker) compile(path, src string) *vm.Program {
 		c.errorf(path, "expression is over the evaluation budget of %d on every record (ranges, lists and strings it builds): make it do less", EvalBudget)
 		return nil
 	}
+	c.lintStages(path, src)
 	return p
 }
 
@@ -752,13 +762,13 @@ func (c *checker) policies(specs []SLASpec) []*policy {
 	return out
 }
 
-// writtenNames lists the properties alusta creates and writes on an
-// object type, for error messages. The idempotency key is created but
-// is no rule's to set.
+// writtenNames lists the properties alusta creates and writes, for error
+// messages: those of deals, then those only an object type has. The
+// idempotency key is created but is no rule's to set.
 func writtenNames(m *mappings.Mapping, objectType string) []string {
 	var names []string
-	for _, p := range m.WrittenProperties(objectType) {
-		if p.Name == hubspot.IdempotencyProperty {
+	for _, p := range append(m.WrittenProperties(hubspot.Deals), m.WrittenProperties(objectType)...) {
+		if p.Name == hubspot.IdempotencyProperty || slices.Contains(names, p.Name) {
 			continue
 		}
 		names = append(names, p.Name)

@@ -1,7 +1,6 @@
 package pipelines
 
 import (
-	"fmt"
 	"maps"
 	"time"
 
@@ -195,5 +194,5 @@ func (x *decider) breach(p *policy) {
 	if b.Note != "" {
 		x.d.Notes = append(x.d.Notes, b.Note)
 	}
-	x.why = append(x.why, fmt.Sprintf("SLA %s breached", p.Name))
+	x.why = append(x.why, x.p.T("decision.sla_breached", "Policy", p.Name))
 }

@@ -37,6 +37,9 @@ type ExporterOptions struct {
 	// nil prints nothing.
 	Progress io.Writer
 	Log      *slog.Logger
+	// Billing, when set, is how billing files are written (language,
+	// business IDs, currency, VAT); nil writes the basis as computed.
+	Billing *BillingView
 }
 
 // Exporter computes reports and writes them to files, recording each run.
@@ -51,6 +54,7 @@ type Exporter struct {
 	runs     *prometheus.CounterVec
 	progress io.Writer
 	log      *slog.Logger
+	billing  *BillingView
 }
 
 // NewExporter returns an Exporter over s.
@@ -82,7 +86,7 @@ func NewExporter(s *store.Store, o ExporterOptions) (*Exporter, error) {
 	}
 	e := &Exporter{
 		store: s, env: Env{Store: s, Loc: o.Loc, Now: o.Now}, dir: o.Dir, csv: o.CSV,
-		attempts: o.Attempts, backoff: o.Backoff, after: o.After, progress: o.Progress, log: o.Log,
+		attempts: o.Attempts, backoff: o.Backoff, after: o.After, progress: o.Progress, log: o.Log, billing: o.Billing,
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alusta_report_runs_total",
 			Help: "Report export attempts by report and outcome (ok, failed).",
@@ -185,6 +189,11 @@ func (e *Exporter) write(ctx context.Context, name string, p Period, f Format, p
 	t, err := Build(ctx, e.env, name, p)
 	if err != nil {
 		return err
+	}
+	if name == "billing" && e.billing != nil {
+		if t, err = e.billing.Apply(ctx, e.store, t); err != nil {
+			return err
+		}
 	}
 	res.Rows = len(t.Rows)
 	res.Problems = t.Problems

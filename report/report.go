@@ -56,6 +56,8 @@ type Table struct {
 	// bad ("deal 42, field units: ..."), so that nobody sends an
 	// incomplete report believing it whole.
 	Problems []string
+	// TotalLabel labels the totals row; "" means "total".
+	TotalLabel string
 }
 
 // Totals is the totals row: the label in the first column, the sum of each
@@ -63,6 +65,9 @@ type Table struct {
 func (t *Table) Totals() []any {
 	out := make([]any, len(t.Columns))
 	out[0] = "total"
+	if t.TotalLabel != "" {
+		out[0] = t.TotalLabel
+	}
 	for i, c := range t.Columns {
 		if !c.Sum {
 			continue

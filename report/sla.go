@@ -18,6 +18,7 @@ var slaColumns = []Column{
 	{Name: "pipeline", Kind: Text},
 	{Name: "queue", Kind: Text},
 	{Name: "provider_id", Kind: Text},
+	{Name: "provider", Kind: Text},
 	{Name: "goal", Kind: Text},
 	{Name: "cycles", Kind: Int, Sum: true},
 	{Name: "met", Kind: Int, Sum: true},
@@ -30,6 +31,11 @@ var slaColumns = []Column{
 
 func buildSLA(ctx context.Context, env Env, p Period) (*Table, error) {
 	labels, err := pipelineLabels(ctx, env.Store)
+	if err != nil {
+		return nil, err
+	}
+	// Coordinators know providers by name; the id stays for joins.
+	providers, err := providerNames(ctx, env.Store)
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +70,9 @@ FROM (SELECT c.object_type, COALESCE(json_extract(r.properties, '$.pipeline'), '
 			return nil, err
 		}
 		k.month = at.In(env.Loc).Format("2006-01")
+		if !p.IsMonth() {
+			k.month = p.Label // a day's export says the day, as quality's does
+		}
 		k.pipeline = pipeline
 		if l, ok := labels[typ+"/"+pipeline]; ok {
 			k.pipeline = l
@@ -91,15 +100,16 @@ FROM (SELECT c.object_type, COALESCE(json_extract(r.properties, '$.pipeline'), '
 	}
 	t := &Table{Report: "sla", Period: p, Columns: slaColumns, Rows: [][]any{}}
 	for k, a := range groups {
-		r := []any{k.month, k.pipeline, k.queue, k.provider, k.goal, a.cycles, a.met, a.breached, a.open, hours(float64(a.paused)), nil, nil}
+		r := []any{k.month, k.pipeline, k.queue, k.provider, providers[k.provider].Prop("name"), k.goal, a.cycles, a.met, a.breached, a.open,
+			hours(float64(a.paused)), nil, nil}
 		if len(a.elapsed) > 0 {
-			r[10] = hours(median(a.elapsed))
-			r[11] = hours(percentile(a.elapsed, 90))
+			r[11] = hours(median(a.elapsed))
+			r[12] = hours(percentile(a.elapsed, 90))
 		}
 		t.Rows = append(t.Rows, r)
 	}
 	sortRows(t.Rows, func(a, b []any) bool {
-		for i := 0; i < 5; i++ {
+		for _, i := range []int{0, 1, 2, 3, 5} { // the key: month, pipeline, queue, provider id, goal
 			if x, y := a[i].(string), b[i].(string); x != y {
 				return x < y
 			}

@@ -43,7 +43,7 @@ var DefaultProperties = map[string][]string{
 		"provider", "declined_by", "queue", "sla_due", "sla_status", "decision",
 	},
 	hubspot.Companies: {
-		"name", "active", "services", "areas", "languages", "capacity", "weight", "prices",
+		"name", "active", "services", "areas", "languages", "capacity", "weight", "prices", "business_id",
 		// NGO activities; their contact e-mail is read live, never cached.
 		"org_type", "themes", "target_groups", "channel",
 	},

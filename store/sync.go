@@ -73,6 +73,14 @@ func (s *Store) LoadState(ctx context.Context, name string, v any) error {
 	return nil
 }
 
+// SaveState stores v as JSON under name, replacing what was there.
+func (s *Store) SaveState(ctx context.Context, name string, v any) error {
+	if err := s.SaveStates(ctx, map[string]any{name: v}); err != nil {
+		return fmt.Errorf("store: save state %s: %w", name, err)
+	}
+	return nil
+}
+
 // Rejected is a CRM record alusta skipped because it was bad.
 type Rejected struct {
 	ObjectType string

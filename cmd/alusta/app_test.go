@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alusta/alusta/config"
 )
@@ -16,7 +17,7 @@ func TestLoggerMasksIdentityCodes(t *testing.T) {
 	for _, format := range []string{"text", "json"} {
 		t.Run(format, func(t *testing.T) {
 			var buf bytes.Buffer
-			log := newLogger(&buf, config.Log{Level: "info", Format: format})
+			log := newLogger(&buf, config.Log{Level: "info", Format: format}, time.UTC)
 			log.Warn("skipping bad record", "object", "deals", "id", "42", "property", "alusta_units",
 				"reason", `not a number: "HETU131052-308T"`, "err", errors.New("400: 131052–308T010105B123A"))
 			got := buf.String()

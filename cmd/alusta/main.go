@@ -73,6 +73,8 @@ func newRootCmd() *cobra.Command {
 		newRunCmd,
 		newSyncCmd,
 		newReportCmd,
+		newVersionCmd,
+		newHealthCmd,
 		newIntakeCmd,
 		newAccessLogCmd,
 	} {

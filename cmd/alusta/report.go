@@ -18,7 +18,7 @@ import (
 
 func newReportCmd(a *app) *cobra.Command {
 	c := &cobra.Command{Use: "report", Short: "Export reports from the cache and inspect export runs"}
-	c.AddCommand(newReportExportCmd(a), newReportStatusCmd(a), newReportLockCmd(a))
+	c.AddCommand(newReportExportCmd(a), newReportStatusCmd(a), newReportLockCmd(a), newReportUnlockCmd(a))
 	return c
 }
 
@@ -39,7 +39,7 @@ func (a *app) openExistingStore(ctx context.Context, command string) (*store.Sto
 }
 
 func newReportExportCmd(a *app) *cobra.Command {
-	var name, month, day, format, out string
+	var name, month, day, format, out, lang string
 	var international bool
 	c := &cobra.Command{
 		Use:   "export",
@@ -84,6 +84,9 @@ func newReportExportCmd(a *app) *cobra.Command {
 			// The command prints each result itself; the logger would repeat it.
 			opts := report.ExporterOptions{Dir: out, Loc: loc, Attempts: 1,
 				CSV: report.CSVOptions{International: international}}
+			if opts.Billing, err = a.billingView(lang); err != nil {
+				return err
+			}
 			if report.IsTerminal(os.Stderr) {
 				opts.Progress = cmd.ErrOrStderr()
 			}
@@ -130,6 +133,7 @@ func newReportExportCmd(a *app) *cobra.Command {
 	fl.StringVar(&day, "day", "", "day YYYY-MM-DD (reporting time zone)")
 	fl.StringVar(&format, "format", "", "csv or xlsx (default reports.format)")
 	fl.StringVar(&out, "out", "", "output folder (default reports.dir)")
+	fl.StringVar(&lang, "lang", "", "language of the billing export's headers and words: fi, sv or en (default: mapping.yaml's locale)")
 	fl.BoolVar(&international, "international", false, "CSV with ',' between fields and a decimal point (default ';' and a decimal comma, for Finnish Excel)")
 	c.MarkFlagRequired("report")
 	return c
@@ -152,7 +156,6 @@ func newReportStatusCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			loc := a.cfg.Reports.Location
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "STARTED\tREPORT\tPERIOD\tFORMAT\tATTEMPT\tSTATUS\tROWS\tDURATION\tCHECKSUM\tERROR")
 			for _, r := range runs {
@@ -160,7 +163,7 @@ func newReportStatusCmd(a *app) *cobra.Command {
 				if len(sum) > 12 {
 					sum = sum[:12]
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\n", r.Started.In(loc).Format("2006-01-02 15:04:05"),
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\n", a.timeText(r.Started),
 					r.Report, r.Period, r.Format, r.Attempt, r.Status, r.Rows, r.Duration, sum, r.Error)
 			}
 			if err := w.Flush(); err != nil {
@@ -173,6 +176,13 @@ func newReportStatusCmd(a *app) *cobra.Command {
 			if len(months) > 0 {
 				fmt.Fprintf(cmd.OutOrStdout(), "\nlocked billing months: %v\n", months)
 			}
+			unlocks, err := report.Unlocks(ctx, s)
+			if err != nil {
+				return err
+			}
+			for _, u := range unlocks {
+				fmt.Fprintf(cmd.OutOrStdout(), "unlocked %s at %s by %s: %s\n", u.Month, a.timeText(u.At), u.By, u.Reason)
+			}
 			return nil
 		},
 	}
@@ -182,6 +192,7 @@ func newReportStatusCmd(a *app) *cobra.Command {
 
 func newReportLockCmd(a *app) *cobra.Command {
 	var month string
+	var yes bool
 	c := &cobra.Command{
 		Use:   "lock",
 		Short: "Freeze a finished month's billing basis; later changes become correction rows",
@@ -194,6 +205,10 @@ func newReportLockCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer s.Close()
+			if !yes && isTerminal(os.Stdin) && !confirm(cmd.InOrStdin(), cmd.OutOrStdout(),
+				fmt.Sprintf("Lock billing month %s? Later changes to its orders become corrections.", month)) {
+				return errors.New("report lock: not locked")
+			}
 			t, err := report.Lock(ctx, report.Env{Store: s, Loc: loc}, month)
 			if err != nil {
 				return err
@@ -209,6 +224,7 @@ func newReportLockCmd(a *app) *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&month, "month", "", "month YYYY-MM")
+	c.Flags().BoolVar(&yes, "yes", false, "lock without asking (scripts)")
 	c.MarkFlagRequired("month")
 	return c
 }

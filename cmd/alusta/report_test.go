@@ -25,6 +25,7 @@ func runAlusta(t *testing.T, args ...string) (string, error) {
 }
 
 func TestReportCommands(t *testing.T) {
+	t.Setenv("ALUSTA_REPORTS_VAT", "siivous:25,5")
 	dir := t.TempDir()
 	db := filepath.Join(dir, "alusta.db")
 	outDir := filepath.Join(dir, "reports")
@@ -38,7 +39,7 @@ func TestReportCommands(t *testing.T) {
 	}
 	at := time.Date(2026, 2, 10, 10, 0, 0, 0, time.UTC)
 	if err := s.UpsertRecords(ctx, "companies", []store.Record{{ID: "301", UpdatedAt: at, Properties: map[string]string{
-		"name": "Siivouspalvelu Aurinko Oy", "prices": "siivous:34.50"}}}); err != nil {
+		"name": "Siivouspalvelu Aurinko Oy", "prices": "siivous:34.50", "business_id": "2900000-4"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.UpsertRecords(ctx, "deals", []store.Record{
@@ -63,6 +64,11 @@ func TestReportCommands(t *testing.T) {
 		{name: "bad report", args: []string{"report", "export", "--report", "payroll", "--month", "2026-02"}, err: `report: unknown report "payroll" (want billing, sla, quality, workload, referrals)`},
 		{name: "lock", args: []string{"report", "lock", "--month", "2026-02"}, want: "locked 2026-02: 1 rows, 1 orders, 69.00 EUR"},
 		{name: "status", args: []string{"report", "status"}, want: "locked billing months: [2026-02]"},
+		{name: "unlock without reason", args: []string{"report", "unlock", "--month", "2026-02"},
+			err: "report unlock: give --reason: why the billed month is reopened is kept with the unlock"},
+		{name: "unlock", args: []string{"report", "unlock", "--month", "2026-02", "--reason", "väärä yksikköhinta"}, want: "unlocked 2026-02 (by "},
+		{name: "status after unlock", args: []string{"report", "status"}, want: ": väärä yksikköhinta\n"},
+		{name: "lock again", args: []string{"report", "lock", "--month", "2026-02", "--yes"}, want: "locked 2026-02: 1 rows"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,9 +91,11 @@ func TestReportCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "\ufeffmonth;kind;provider_id;provider;service;payer;unit;orders;units;unit_price;total\r\n" +
-		"2026-02;original;301;Siivouspalvelu Aurinko Oy;siivous;city;h;1;2,00;34,50;69,00\r\n" +
-		"total;;;;;;;1;;;69,00\r\n"
+	// In the portal's language (fi by default), with the business ID and
+	// the VAT of the settings.
+	want := "\ufeffkuukausi;laji;tuottajan tunnus;tuottaja;y-tunnus;palvelu;maksaja;yksikkö;tilauksia;määrä;yksikköhinta;valuutta;veroton summa;alv %;alv;summa\r\n" +
+		"2026-02;alkuperäinen;301;Siivouspalvelu Aurinko Oy;2900000-4;siivous;kaupunki;h;1;2,00;34,50;EUR;69,00;25,50;17,60;86,60\r\n" +
+		"yhteensä;;;;;;;;1;;;;69,00;;17,60;86,60\r\n"
 	if string(b) != want {
 		t.Errorf("csv: got %q, want %q", b, want)
 	}
@@ -147,7 +155,7 @@ func TestReportExportAllContinues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := "2026-02;original;301;Siivouspalvelu Aurinko Oy;siivous;city;h;1;2,00;34,50;69,00\r\n"; !strings.Contains(string(b), w) {
+	if w := "2026-02;alkuperäinen;301;Siivouspalvelu Aurinko Oy;2900000-4;siivous;kaupunki;h;1;2,00;34,50;EUR;69,00;0,00;0,00;69,00\r\n"; !strings.Contains(string(b), w) {
 		t.Errorf("billing: got %q, want the good deal %q", b, w)
 	}
 }
@@ -164,7 +172,7 @@ func billingDB(t *testing.T, db string, deals ...[3]string) {
 	defer s.Close()
 	at := time.Date(2026, 2, 10, 10, 0, 0, 0, time.UTC)
 	if err := s.UpsertRecords(ctx, "companies", []store.Record{{ID: "301", UpdatedAt: at, Properties: map[string]string{
-		"name": "Siivouspalvelu Aurinko Oy", "prices": "siivous:34.50"}}}); err != nil {
+		"name": "Siivouspalvelu Aurinko Oy", "prices": "siivous:34.50", "business_id": "2900000-4"}}}); err != nil {
 		t.Fatal(err)
 	}
 	var recs []store.Record

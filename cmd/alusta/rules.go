@@ -19,6 +19,7 @@ import (
 	"github.com/alusta/alusta/config/yamlpos"
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/daemon"
+	"github.com/alusta/alusta/locale"
 	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/pipelines"
 	"github.com/alusta/alusta/store"
@@ -34,6 +35,8 @@ func newRulesCmd(a *app) *cobra.Command {
 		}
 		return a.cfg.Pipelines.Dir
 	}
+	givenDir := func() (string, bool) { return rulesDir(), dir != "" }
+	c.AddCommand(newRulesPlanCmd(a, givenDir), newRulesApplyCmd(a, givenDir), newRulesBacktestCmd(a, givenDir))
 	c.AddCommand(&cobra.Command{
 		Use:   "check",
 		Short: "Load and validate every rule file; print every problem as file:line:col",
@@ -90,7 +93,7 @@ func newRulesCmd(a *app) *cobra.Command {
 			} else {
 				fmt.Fprintf(cmd.OutOrStdout(), "state: fresh (no store at %s): open orders counted from the CRM, no rotation or history\n", a.cfg.Store.Path)
 			}
-			return rulesExplain(ctx, cmd.OutOrStdout(), b.client, rulesDir(), a.cfg.Mappings.Dir, objType, id, now, base)
+			return rulesExplain(ctx, cmd.OutOrStdout(), b.client, rulesDir(), a.cfg.Mappings.Dir, objType, id, now, base, a.zone)
 		},
 	}
 	explain.Flags().StringVar(&ticket, "ticket", "", "ticket id")
@@ -197,17 +200,20 @@ func (a *app) daemonState(ctx context.Context, c *hubspot.Client, key string) (*
 }
 
 // rulesExplain decides one record as the daemon would and prints it.
-func rulesExplain(ctx context.Context, w io.Writer, c daemon.ExplainCRM, dir, mappingDir, objType, id string, now time.Time, base *pipelines.State) error {
-	d, owners, err := daemon.Explain(ctx, c, daemon.ExplainOptions{PipelinesDir: dir, MappingsDir: mappingDir,
+func rulesExplain(ctx context.Context, w io.Writer, c daemon.ExplainCRM, dir, mappingDir, objType, id string, now time.Time, base *pipelines.State, zone *time.Location) error {
+	x, err := daemon.Explain(ctx, c, daemon.ExplainOptions{PipelinesDir: dir, MappingsDir: mappingDir,
 		ObjectType: objType, ID: id, Now: now, State: base})
 	if err != nil {
 		return fmt.Errorf("rules explain: %w", err)
 	}
-	printDecision(w, d, owners)
+	for _, warn := range x.Warnings {
+		fmt.Fprintln(w, "warning:", warn)
+	}
+	printDecision(w, x.Decision, x.Owners, x.Printer, zone)
 	return nil
 }
 
-func printDecision(w io.Writer, d pipelines.Decision, owners []hubspot.Owner) {
+func printDecision(w io.Writer, d pipelines.Decision, owners []hubspot.Owner, p *locale.Printer, zone *time.Location) {
 	fmt.Fprintf(w, "%s %s\n", strings.TrimSuffix(d.ObjectType, "s"), d.RecordID)
 	fmt.Fprintf(w, "route: %s\n", d.Rule)
 	fmt.Fprintf(w, "decision: %s\n", d.Explanation)
@@ -217,13 +223,13 @@ func printDecision(w io.Writer, d pipelines.Decision, owners []hubspot.Owner) {
 	for _, c := range d.SLA {
 		state := c.Status
 		if !c.Stopped.IsZero() {
-			state += " (stopped " + c.Stopped.UTC().Format(time.RFC3339) + ")"
+			state += " (stopped " + c.Stopped.In(zone).Format(time.RFC3339) + ")"
 		}
 		fmt.Fprintf(w, "sla %s: goal %s on %s, started %s, elapsed %s of %s, due %s, %s\n", c.Policy, c.Goal, c.Calendar,
-			c.Start.UTC().Format(time.RFC3339), c.Elapsed, c.Target, c.Due.UTC().Format(time.RFC3339), state)
+			c.Start.In(zone).Format(time.RFC3339), c.Elapsed.Round(time.Second), c.Target, c.Due.In(zone).Format(time.RFC3339), state)
 	}
 	if !d.NextWake.IsZero() {
-		fmt.Fprintf(w, "next check: %s\n", d.NextWake.UTC().Format(time.RFC3339))
+		fmt.Fprintf(w, "next check: %s\n", d.NextWake.In(zone).Format(time.RFC3339))
 	}
 	if len(d.Candidates) > 0 {
 		fmt.Fprintln(w, "candidates:")
@@ -231,6 +237,10 @@ func printDecision(w io.Writer, d pipelines.Decision, owners []hubspot.Owner) {
 		for _, c := range d.Candidates {
 			mark := "-"
 			switch {
+			case c.Chosen && c.Reason == "" && d.Associate == nil:
+				mark = "assigned"
+			case !c.Eligible:
+				c.Reason = c.Why.In(p)
 			case c.Chosen:
 				mark = "chosen"
 			case c.Eligible:

@@ -63,7 +63,7 @@ func TestRulesCheckBroken(t *testing.T) {
 	if out != want {
 		t.Errorf("got:\n%s\nwant:\n%s", out, want)
 	}
-	if !strings.Contains(out, `tickets.yaml:9:13: routes[1].assign.pool: unknown pool "nurses"`) {
+	if !strings.Contains(out, `tickets.yaml:9:13: routes[1] "nurses".assign.pool: unknown pool "nurses"`) {
 		t.Errorf("output lacks the unknown pool error:\n%s", out)
 	}
 }
@@ -136,6 +136,9 @@ func fakeHubSpot(t *testing.T, moreDeals ...hubspot.Object) *httptest.Server {
 		"/crm/v3/owners/": hubspot.Owners{Results: []hubspot.Owner{{ID: "501", Email: "pekka.laine@kotitori.example.fi"}, {ID: "502", Email: "eeva.heikkinen@kotitori.example.fi"}}},
 		"/crm/v3/objects/deals/42": hubspot.Object{ID: "42", CreatedAt: now, UpdatedAt: now, Properties: map[string]*string{
 			"dealstage": str("s1"), "pipeline": str("default"), "alusta_service": str("siivous"), "alusta_municipality": str("Nokia")}},
+		"/crm/v3/objects/deals/43": hubspot.Object{ID: "43", CreatedAt: now, UpdatedAt: now, Properties: map[string]*string{
+			"dealstage": str("s3"), "pipeline": str("default"), "alusta_service": str("siivous"), "alusta_municipality": str("Nokia"),
+			"alusta_provider": str("102"), "alusta_queue": str("tilaukset")}},
 		"/crm/v3/objects/deals": hubspot.Page{Results: append([]hubspot.Object{
 			{ID: "42", Properties: map[string]*string{"dealstage": str("s1")}},
 			{ID: "43", Properties: map[string]*string{"dealstage": str("s3"), "alusta_provider": str("102")}},
@@ -176,11 +179,11 @@ func TestRulesExplain(t *testing.T) {
 	for _, want := range []string{
 		"deal 42\n",
 		"route: tilaukset\n",
-		"decision: route tilaukset; queue tilaukset; owner pekka.laine (least_open, team tilaukset); 2 providers, 1 eligible; provider 102 (round_robin); SLA 2 working days running due 2026-11-26T08:00:00Z\n",
-		"sla acceptance: goal 2 working days on kotitori, started 2026-11-24T08:00:00Z, elapsed 0s of 15h0m0s, due 2026-11-26T08:00:00Z, running\n",
-		"next check: 2026-11-25T12:15:00Z\n",
-		"  101  Siivous Aalto Oy  -       does not cover Nokia\n",
-		"  102  Kotiapu Berg Ab   chosen  round_robin\n",
+		"decision: sääntö tilaukset; jono tilaukset; käsittelijä pekka.laine (vähiten avoimia, tiimi tilaukset); 1/2 tuottajasta käy; tuottaja Kotiapu Berg Ab (vuorojako); määräaika 2 arkipäivää käynnissä, päättyy 26.11.2026 klo 10.00\n",
+		"sla acceptance: goal 2 arkipäivää on kotitori, started 2026-11-24T10:00:00+02:00, elapsed 0s of 15h0m0s, due 2026-11-26T10:00:00+02:00, running\n",
+		"next check: 2026-11-25T14:15:00+02:00\n",
+		"  101  Siivous Aalto Oy  -       ei toimi alueella Nokia\n",
+		"  102  Kotiapu Berg Ab   chosen  vuorojako\n",
 		"  alusta_provider = 102\n",
 		"  dealstage = s2\n",
 		"  hubspot_owner_id = 501 (pekka.laine@kotitori.example.fi)\n",
@@ -194,12 +197,23 @@ func TestRulesExplain(t *testing.T) {
 	full := fakeHubSpot(t, hubspot.Object{ID: "45", Properties: map[string]*string{"dealstage": &s2, "alusta_provider": &p102}})
 	out, code = runCLI(t, "--base-url", full.URL, "--token-file", token, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "testdata", "rules", "pipelines"))
 	for _, want := range []string{
-		"  102  Kotiapu Berg Ab   -  full (2/2 open)\n",
-		"decision: route tilaukset; queue koordinaattori; owner pekka.laine (least_open, team tilaukset); 2 providers, 0 eligible; no eligible provider for siivous in Nokia;",
+		"  102  Kotiapu Berg Ab   -  täynnä (2/2 avoinna)\n",
+		"decision: sääntö tilaukset; jono koordinaattori; käsittelijä pekka.laine (vähiten avoimia, tiimi tilaukset); 0/2 tuottajasta käy; palvelulle siivous ei ole sopivaa tuottajaa alueella Nokia;",
 	} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("got exit %d, output lacks %q:\n%s", code, want, out)
 		}
+	}
+	// An order already assigned still lists who else could take it, and
+	// would write only what really changes.
+	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "rules", "explain", "--deal", "43", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "testdata", "rules", "pipelines"))
+	for _, want := range []string{"candidates:\n", "  101  Siivous Aalto Oy  -         ei toimi alueella Nokia\n", "  102  Kotiapu Berg Ab   assigned  \n"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("assigned deal: got exit %d, output lacks %q:\n%s", code, want, out)
+		}
+	}
+	if strings.Contains(out, "alusta_queue = ") || strings.Contains(out, "alusta_provider = ") {
+		t.Errorf("assigned deal: would write unchanged values:\n%s", out)
 	}
 	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "rules", "explain", "--ticket", "9", "--dir", filepath.Join("..", "..", "testdata", "rules", "pipelines"))
 	if code != 1 || !strings.Contains(out, "rules explain: ") {
@@ -225,7 +239,7 @@ func TestRulesExplain(t *testing.T) {
 	out, code = runCLI(t, "--base-url", srv.URL, "--token-file", token, "--store", dbPath, "rules", "explain", "--deal", "42", "--at", "2026-11-24T10:00:00+02:00", "--dir", filepath.Join("..", "..", "testdata", "rules", "pipelines"))
 	for _, want := range []string{
 		"state: the daemon's, from " + dbPath + "\n",
-		"  102  Kotiapu Berg Ab   -  declined this order\n",
+		"  102  Kotiapu Berg Ab   -  hylkäsi tämän tilauksen\n",
 	} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("with the daemon's state: got exit %d, output lacks %q:\n%s", code, want, out)

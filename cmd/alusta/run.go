@@ -21,6 +21,7 @@ import (
 )
 
 func newRunCmd(a *app) *cobra.Command {
+	var shadow bool
 	var demo bool
 	c := &cobra.Command{
 		Use:   "run",
@@ -34,12 +35,16 @@ or http.webhook_secret): then a missing token is an error, and --demo asks
 for the demo anyway.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if shadow {
+				a.cfg.Sync.Mode = "shadow"
+			}
 			if err := a.chooseDemo(demo); err != nil {
 				return err
 			}
 			return a.runDaemon(cmd.Context())
 		},
 	}
+	c.Flags().BoolVar(&shadow, "shadow", false, "decide but write nothing to HubSpot (sync.mode: shadow); list the held-back writes with rules plan --shadow")
 	c.Flags().BoolVar(&demo, "demo", false, "run against the embedded demo sandbox even if a token or store.path is configured")
 	return c
 }
@@ -104,6 +109,7 @@ func (a *app) runDaemon(ctx context.Context) error {
 		Client: b.client, Store: st,
 		PipelinesDir: cfg.Pipelines.Dir, MappingsDir: cfg.Mappings.Dir,
 		Interval: cfg.Sync.Interval, Lookback: cfg.Sync.Lookback, Reconcile: cfg.Sync.Reconcile,
+		MaxChanges: cfg.Rules.MaxChanges, Shadow: cfg.Sync.Mode == "shadow",
 		Log: a.log, Registerer: reg, Forwarder: orders.forward, ReferralNotifier: referralNotifier{orders.forward},
 	})
 	if err != nil {
@@ -113,7 +119,11 @@ func (a *app) runDaemon(ctx context.Context) error {
 		return fmt.Errorf("run: refusing to start: %w", err)
 	}
 	loc := cfg.Reports.Location
-	exp, err := report.NewExporter(st, report.ExporterOptions{Dir: cfg.Reports.Dir, Loc: loc, Registerer: reg, Log: a.log})
+	view, err := a.billingView("")
+	if err != nil {
+		return err
+	}
+	exp, err := report.NewExporter(st, report.ExporterOptions{Dir: cfg.Reports.Dir, Loc: loc, Registerer: reg, Log: a.log, Billing: view})
 	if err != nil {
 		return err
 	}
@@ -141,6 +151,13 @@ func (a *app) runDaemon(ctx context.Context) error {
 	g.Go(func() error { return orders.queue.Run(gctx) })
 	g.Go(func() error { return orders.intake.Run(gctx) })
 	g.Go(func() error { return d.Run(gctx) })
+	g.Go(func() error {
+		d.ReportProgress(gctx, 10*time.Second, func(p daemon.Progress) {
+			a.log.Info("sync progress", "object", p.Object, "records", p.Records, "pages", p.Pages, "calls", p.Calls,
+				"done", fmt.Sprintf("%.0f%%", 100*p.Done), "left", p.Left.Round(time.Second))
+		})
+		return nil
+	})
 	g.Go(func() error { return sched.Run(gctx) })
 	g.Go(func() error {
 		if err := d.WatchRules(gctx); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -11,7 +13,7 @@ import (
 )
 
 func newSyncCmd(a *app) *cobra.Command {
-	var once, demo bool
+	var once, shadow, demo bool
 	c := &cobra.Command{
 		Use:   "sync --once",
 		Short: "Run one full cycle (pull, decide, push) and exit",
@@ -21,6 +23,9 @@ writes, API calls and errors. It exits non-zero when the cycle fails.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !once {
 				return errors.New("sync: only --once is supported; use 'alusta run' for the daemon")
+			}
+			if shadow {
+				a.cfg.Sync.Mode = "shadow"
 			}
 			if err := a.chooseDemo(demo); err != nil {
 				return err
@@ -33,6 +38,7 @@ writes, API calls and errors. It exits non-zero when the cycle fails.`,
 		},
 	}
 	c.Flags().BoolVar(&once, "once", false, "run one cycle and exit")
+	c.Flags().BoolVar(&shadow, "shadow", false, "decide but write nothing to HubSpot (sync.mode: shadow)")
 	c.Flags().BoolVar(&demo, "demo", false, "run against the embedded demo sandbox even if a token or store.path is configured")
 	c.AddCommand(newSyncRejectedCmd(a), newSyncHistoryCmd(a))
 	return c
@@ -64,6 +70,7 @@ func (a *app) syncOnce(ctx context.Context) (sum daemon.Summary, ran bool, err e
 		Client: b.client, Store: st,
 		PipelinesDir: cfg.Pipelines.Dir, MappingsDir: cfg.Mappings.Dir,
 		Interval: cfg.Sync.Interval, Lookback: cfg.Sync.Lookback, Log: a.log,
+		MaxChanges: cfg.Rules.MaxChanges, Shadow: cfg.Sync.Mode == "shadow",
 		Forwarder: fwd.forward, ReferralNotifier: referralNotifier{fwd.forward},
 	})
 	if err != nil {
@@ -71,6 +78,21 @@ func (a *app) syncOnce(ctx context.Context) (sum daemon.Summary, ran bool, err e
 	}
 	if err := d.Prepare(ctx); err != nil {
 		return daemon.Summary{}, false, fmt.Errorf("sync: %w", err)
+	}
+	if isTerminal(os.Stderr) {
+		// A progress line on the terminal, rewritten in place; stopped
+		// and ended with a newline before the summary.
+		pctx, stopProgress := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			d.ReportProgress(pctx, time.Second, func(p daemon.Progress) { fmt.Fprintf(os.Stderr, "\r\033[Ksync: %s", p) })
+		}()
+		defer func() {
+			stopProgress()
+			<-done
+			fmt.Fprint(os.Stderr, "\r\033[K")
+		}()
 	}
 	sum, err = d.Cycle(ctx)
 	if err != nil {

@@ -1,0 +1,81 @@
+package pipelines
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/locale"
+)
+
+// Reason says why a provider may not take an order, as a catalogue message
+// and its fields, so the same check reads in the portal's language in
+// HubSpot and in rules explain.
+type Reason struct {
+	ID   string // catalogue message id; "" when eligible
+	Args []any  // field name, value pairs
+}
+
+// In writes the reason in p's language.
+func (r Reason) In(p *locale.Printer) string {
+	if r.ID == "" {
+		return ""
+	}
+	args := r.Args
+	if r.ID == "reason.language" && len(args) == 2 {
+		// A language code reads better as the language's name.
+		if code, _ := args[1].(string); code == "fi" || code == "sv" || code == "en" {
+			args = []any{"Language", p.T("language." + code)}
+		}
+	}
+	return p.T(r.ID, args...)
+}
+
+// maxExplanation keeps alusta_decision readable in HubSpot's sidebar and
+// well under the property's limit; the full reasoning stays in rules
+// explain and the store.
+const maxExplanation = 990
+
+// clip shortens s to maxExplanation bytes without splitting a letter, as a
+// cut through "ä" would leave invalid UTF-8 that HubSpot rejects.
+func clip(s string) string {
+	if len(s) <= maxExplanation {
+		return s
+	}
+	cut := maxExplanation
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
+}
+
+// ownerName is how coordinators know an owner: the name in HubSpot, else
+// the login's local part.
+func ownerName(owners []hubspot.Owner, id, email string) string {
+	for _, o := range owners {
+		if o.ID == id {
+			if n := strings.TrimSpace(o.FirstName + " " + o.LastName); n != "" {
+				return n
+			}
+			break
+		}
+	}
+	s, _, _ := strings.Cut(email, "@")
+	return s
+}
+
+func nameOr(name, id string) string {
+	if name == "" {
+		return id
+	}
+	return name
+}
+
+// calendarLoc is the zone a calendar's times are written in.
+func (r *Rules) calendarLoc(name string) *time.Location {
+	if c := r.calendars[name]; c != nil && c.Loc != nil {
+		return c.Loc
+	}
+	return nil
+}
