@@ -199,6 +199,9 @@ func unused(r *Rules, defs []definition) []string {
 				used["team/"+rt.Assign.Pool] = true
 			}
 		}
+		if or.referral != nil {
+			used["calendar/"+or.referral.Calendar] = true
+		}
 		for _, p := range or.sla {
 			used["calendar/"+p.Calendar] = true
 			for _, g := range p.goals {

@@ -501,6 +501,17 @@ func (c *checker) warnf(path, format string, args ...any) {
 
 // compile compiles a boolean condition; "" is nil, meaning always.
 func (c *checker) compile(path, src string) *vm.Program {
+	p := c.compileExpr(path, src)
+	if p != nil {
+		c.lintStages(path, src)
+	}
+	return p
+}
+
+// compileExpr compiles an expression without linting its stage names:
+// for alusta's own conditions, such as a referral's, whose stages are the
+// referral pipeline's rather than the object type's.
+func (c *checker) compileExpr(path, src string) *vm.Program {
 	if strings.TrimSpace(src) == "" {
 		return nil
 	}
@@ -524,7 +535,6 @@ func (c *checker) compile(path, src string) *vm.Program {
 		c.errorf(path, "expression is over the evaluation budget of %d on every record (ranges, lists and strings it builds): make it do less", EvalBudget)
 		return nil
 	}
-	c.lintStages(path, src)
 	return p
 }
 
@@ -667,7 +677,7 @@ func (c *checker) referrals(s *ReferralSpec) *policy {
 	if pol.Warning == 0 {
 		pol.Warning = 0.75
 	}
-	pol.stop = c.compile(p, `stage != "sent"`)
+	pol.stop = c.compileExpr(p, `stage != "sent"`)
 	pol.goals = []*goal{{GoalSpec: GoalSpec{Name: "contact " + time.Duration(s.ContactWithin).String(), Target: s.ContactWithin}, cal: pol.cal}}
 	return pol
 }
