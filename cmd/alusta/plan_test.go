@@ -130,7 +130,10 @@ func TestRulesPlanShadow(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = st.UpsertPipelines(ctx, hubspot.Tickets, []hubspot.Pipeline{{ID: "0", Label: "Neuvonta ja ohjaus", Stages: []hubspot.Stage{
-		{ID: "1", Label: "Uusi"}, {ID: "2", Label: "Työn alla"}, {ID: "3", Label: "Odottaa asiakasta"}, {ID: "4", Label: "Suljettu"}}}})
+		{ID: "1", Label: "Uusi"}, {ID: "2", Label: "Työn alla"}, {ID: "3", Label: "Odottaa asiakasta"}, {ID: "4", Label: "Suljettu"}}},
+		// The mapping's welfare referrals have a pipeline of their own.
+		{ID: "r", Label: "Hyvinvointilähete", Stages: []hubspot.Stage{{ID: "r1", Label: "Lähetetty"}, {ID: "r2", Label: "Yhteys otettu"},
+			{ID: "r3", Label: "Aloittanut"}, {ID: "r4", Label: "Ei tavoitettu"}, {ID: "r5", Label: "Päättynyt"}}}})
 	if err == nil {
 		err = st.UpsertPipelines(ctx, hubspot.Deals, []hubspot.Pipeline{{ID: "d", Label: "Palvelutilaukset", Stages: []hubspot.Stage{
 			{ID: "s1", Label: "Vastaanotettu"}, {ID: "s2", Label: "Välitetty tuottajalle"}, {ID: "s3", Label: "Tuottaja hyväksynyt"},
