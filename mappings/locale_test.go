@@ -19,7 +19,7 @@ func TestLocale(t *testing.T) {
 		{name: "swedish", lang: "sv", queueLabel: "alusta: kö", breached: "överskriden"},
 		{name: "english", lang: "en", queueLabel: "alusta queue", breached: "breached"},
 		{name: "default", lang: `""`, queueLabel: "alusta: jono", breached: "ylittynyt"},
-		{name: "unknown", lang: "de", err: `m.yaml:86:9: locale: unknown language "de" (want fi, sv, en)`},
+		{name: "unknown", lang: "de", err: `m.yaml:122:9: locale: unknown language "de" (want fi, sv, en)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -82,7 +82,7 @@ func TestDefault(t *testing.T) {
 	for _, p := range m.WrittenProperties(hubspot.Tickets) {
 		names = append(names, p.Name+":"+p.FieldType)
 	}
-	if want := []string{"alusta_queue:text", "alusta_provider:text", "alusta_declined_by:text", "alusta_sla_due:date",
+	if want := []string{"alusta_queue:text", "alusta_provider:text", "alusta_sla_due:date",
 		"alusta_sla_status:select", "alusta_decision:textarea", "alusta_shortlist:textarea", "alusta_activity_suggestions:textarea",
 		"alusta_referral_status:text", "alusta_referral_of:text", "alusta_idempotency_key:text"}; !slices.Equal(names, want) {
 		t.Errorf("tickets: got %v, want %v", names, want)

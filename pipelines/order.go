@@ -46,7 +46,7 @@ func (x *decider) order(spec *ShortlistSpec, service, muni, lang string) {
 	}
 	p := &x.in.Providers[i]
 	if ok, why := Eligible(p, service, muni, lang, spec.MatchLanguage, nil, x.st.OpenOrders[p.ID]); !ok {
-		x.why = append(x.why, fmt.Sprintf("no service order: the client's choice %s (%s) is not eligible: %s", p.Name, choice, why))
+		x.why = append(x.why, fmt.Sprintf("no service order: the client's choice %s (%s) is not eligible: %s", p.Name, choice, why.In(x.p)))
 		return
 	}
 	x.rs.Order = &OrderMemory{ProviderID: choice}

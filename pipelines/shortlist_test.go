@@ -140,8 +140,8 @@ func TestShortlistOrder(t *testing.T) {
 		explain      string
 	}{
 		{name: "an eligible choice", choice: "1", want: true, explain: "service order for the client's choice P1 (1)"},
-		{name: "a provider elsewhere", choice: "2", explain: "no service order: the client's choice P2 (2) is not eligible: does not cover Tampere"},
-		{name: "a full provider", choice: "1", open: map[string]int{"1": 2}, explain: "is not eligible: full (2/2 open)"},
+		{name: "a provider elsewhere", choice: "2", explain: "no service order: the client's choice P2 (2) is not eligible: ei toimi alueella Tampere"},
+		{name: "a full provider", choice: "1", open: map[string]int{"1": 2}, explain: "is not eligible: täynnä (2/2 avoinna)"},
 		{name: "not a provider", choice: "99", explain: "no service order: the client's choice 99 is not a provider"},
 		{name: "no choice yet", explain: "shortlist 1 of 1"},
 	}
