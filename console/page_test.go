@@ -88,18 +88,20 @@ func tableRows(t *testing.T, body, id string) [][]string {
 	if len(secs) == 0 {
 		t.Fatalf("no section %q in the page", id)
 	}
+	// The section's first table body only.
 	var out [][]string
-	for _, tb := range find(secs[0], func(n *html.Node) bool { return n.Data == "tbody" }) {
-		for _, tr := range find(tb, func(n *html.Node) bool { return n.Data == "tr" }) {
-			var cells []string
-			for _, c := range find(tr, func(n *html.Node) bool { return n.Data == "td" || n.Data == "th" }) {
-				cells = append(cells, text(c))
-			}
-			if len(cells) > 0 {
-				out = append(out, cells)
-			}
+	bodies := find(secs[0], func(n *html.Node) bool { return n.Data == "tbody" })
+	if len(bodies) == 0 {
+		return out
+	}
+	for _, tr := range find(bodies[0], func(n *html.Node) bool { return n.Data == "tr" }) {
+		var cells []string
+		for _, c := range find(tr, func(n *html.Node) bool { return n.Data == "td" || n.Data == "th" }) {
+			cells = append(cells, text(c))
 		}
-		break
+		if len(cells) > 0 {
+			out = append(out, cells)
+		}
 	}
 	return out
 }

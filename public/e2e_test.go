@@ -56,8 +56,6 @@ type rig struct {
 	// wall clock, to reach SLA deadlines without waiting.
 	offset atomic.Int64
 	daemon *daemon.Daemon
-	hooks  chan *http.Request
-	bodies chan string
 }
 
 func (r *rig) now() time.Time { return time.Now().Add(time.Duration(r.offset.Load())) }
