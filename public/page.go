@@ -151,15 +151,36 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) {
 	for _, code := range forward.DeclineReasons {
 		p.Reasons = append(p.Reasons, choice{Code: code, Label: t["reason_"+code]})
 	}
-	switch q := r.URL.Query(); {
-	case q.Get("done") != "":
-		p.Done = t["done_"+q.Get("done")]
-	case q.Get("nochange") != "":
-		p.Done = t["nochange"]
-	case q.Get("error") != "":
-		p.Err = t["bad_action"]
-	}
+	p.outcome(r.URL.Query(), "done_"+r.URL.Query().Get("done"))
 	s.render(w, http.StatusOK, "order.html", p)
+}
+
+// answerForm reads the form a link's page posted, within MaxFormBody, and
+// checks its CSRF token; false means the answer to the client is written.
+func (s *Server) answerForm(w http.ResponseWriter, r *http.Request, csrf string) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxFormBody)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return false
+	}
+	if !signedlink.Equal(r.PostForm.Get("csrf"), csrf) {
+		s.problemPage(w, r, signedlink.ErrInvalid)
+		return false
+	}
+	return true
+}
+
+// outcome shows what the answer posted before the redirect did (post,
+// redirect, get): done names the catalogue entry of a change made.
+func (p *page) outcome(q url.Values, done string) {
+	switch {
+	case q.Get("done") != "":
+		p.Done = p.T[done]
+	case q.Get("nochange") != "":
+		p.Done = p.T["nochange"]
+	case q.Get("error") != "":
+		p.Err = p.T["bad_action"]
+	}
 }
 
 func or(a, b string) string {
@@ -179,13 +200,7 @@ func (s *Server) orderAnswer(w http.ResponseWriter, r *http.Request) {
 		s.problemPage(w, r, err)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxFormBody)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	if !signedlink.Equal(r.PostForm.Get("csrf"), s.csrf(token)) {
-		s.problemPage(w, r, signedlink.ErrInvalid)
+	if !s.answerForm(w, r, s.csrf(token)) {
 		return
 	}
 	a := forward.Answer{Action: r.PostForm.Get("action"), Reason: r.PostForm.Get("reason")}

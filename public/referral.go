@@ -6,7 +6,6 @@ import (
 	"net/url"
 
 	"github.com/alusta/alusta/forward"
-	"github.com/alusta/alusta/signedlink"
 )
 
 // referralCSRF is the form token of a referral link, bound to the link as
@@ -39,14 +38,7 @@ func (s *Server) referralPage(w http.ResponseWriter, r *http.Request) {
 			p.Actions = append(p.Actions, choice{Code: a, Label: t["referral_"+a]})
 		}
 	}
-	switch q := r.URL.Query(); {
-	case q.Get("done") != "":
-		p.Done = t["referral_done"]
-	case q.Get("nochange") != "":
-		p.Done = t["nochange"]
-	case q.Get("error") != "":
-		p.Err = t["bad_action"]
-	}
+	p.outcome(r.URL.Query(), "referral_done")
 	s.render(w, http.StatusOK, "referral.html", p)
 }
 
@@ -59,13 +51,7 @@ func (s *Server) referralAnswer(w http.ResponseWriter, r *http.Request) {
 		s.problemPage(w, r, err)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxFormBody)
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
-		return
-	}
-	if !signedlink.Equal(r.PostForm.Get("csrf"), s.referralCSRF(token)) {
-		s.problemPage(w, r, signedlink.ErrInvalid)
+	if !s.answerForm(w, r, s.referralCSRF(token)) {
 		return
 	}
 	action := r.PostForm.Get("action")
