@@ -83,7 +83,7 @@ func TestReloadGate(t *testing.T) {
 		t.Fatalf("before approval: got %v, live %s, want nothing applied", err, live())
 	}
 	// A restart does not let the held change through.
-	restarted, err := New(Options{Client: p.client, Store: p.store, PipelinesDir: dir, MappingsDir: "../mappings",
+	restarted, err := New(Options{Client: p.client, Store: p.store, PipelinesDir: dir, MappingsDir: "../testdata/rules/mappings",
 		Now: func() time.Time { return p.now }})
 	if err != nil {
 		t.Fatal(err)
