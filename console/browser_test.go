@@ -77,7 +77,7 @@ func demo(t *testing.T) (*httptest.Server, *store.Store) {
 		}
 		<-tick.C
 	}
-	c := newConsole(t, Options{Store: st, Gatherer: reg, Sandbox: client, Now: time.Now})
+	c := newConsole(t, Options{Store: st, Gatherer: reg, Sandbox: client, Mapping: demoMapping(t), Now: time.Now})
 	return server(t, c), st
 }
 

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
-	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/store"
 )
 
@@ -203,7 +202,9 @@ func (c *Console) sandboxView(w http.ResponseWriter, r *http.Request) {
 	}
 	m := c.opts.Mapping
 	if m == nil {
-		m = mappings.Default()
+		// The sandbox view reads the properties the mapping names.
+		http.NotFound(w, r)
+		return
 	}
 	obj, err := c.opts.Sandbox.Get(r.Context(), typ, id, m.Properties(typ))
 	if errors.Is(err, hubspot.ErrNotFound) {

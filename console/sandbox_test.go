@@ -13,6 +13,7 @@ import (
 
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/connector/sandbox"
+	"github.com/alusta/alusta/mappings"
 )
 
 // logBuffer collects log lines written from the server's goroutines.
@@ -58,7 +59,7 @@ func TestSandboxView(t *testing.T) {
 	}
 	var logs logBuffer
 	st := openStore(t)
-	srv := server(t, newConsole(t, Options{Store: st, Sandbox: client, Log: slog.New(slog.NewTextHandler(&logs, nil))}))
+	srv := server(t, newConsole(t, Options{Store: st, Sandbox: client, Mapping: demoMapping(t), Log: slog.New(slog.NewTextHandler(&logs, nil))}))
 	status, body := get(t, srv.Client(), srv.URL+"/sandbox/deals/"+deal.ID)
 	if status != http.StatusOK {
 		t.Fatalf("status: got %d, want 200\n%s", status, body)
@@ -102,4 +103,14 @@ func TestQuotaFromHubSpot(t *testing.T) {
 			t.Errorf("sync page lacks %q", want)
 		}
 	}
+}
+
+// demoMapping is the mapping the console's demo tests run with.
+func demoMapping(tb testing.TB) *mappings.Mapping {
+	tb.Helper()
+	m, err := mappings.Load("testdata/demo/mappings")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func TestLocale(t *testing.T) {
-	base := strings.Replace(string(defaultYAML), "locale: fi", "locale: %s", 1)
+	base := strings.Replace(testYAML(t), "locale: fi", "locale: %s", 1)
 	tests := []struct {
 		name, lang string
 		queueLabel string
@@ -51,7 +51,7 @@ func TestLocale(t *testing.T) {
 // TestDeclinedByOnDealsOnly: only orders are declined, so tickets get no
 // alusta_declined_by property, neither created nor read.
 func TestDeclinedByOnDealsOnly(t *testing.T) {
-	m := Default()
+	m := testMapping(t)
 	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
 		var created []string
 		for _, p := range m.WrittenProperties(typ) {

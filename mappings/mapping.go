@@ -3,10 +3,13 @@
 // and stage labels mean "received" or "closed", and which properties alusta
 // writes. The mapping is YAML so that a portal with other property names
 // needs no code change.
+//
+// Nothing is built in: the mapping is always the admin's file in
+// mappings.dir. A compiled-in copy of the shipped file would make every
+// binary, and every test, depend on whatever that file held at build time.
 package mappings
 
 import (
-	_ "embed"
 	"errors"
 	"fmt"
 	"maps"
@@ -22,9 +25,6 @@ import (
 
 // FileName is the mapping file Load reads from its folder.
 const FileName = "mapping.yaml"
-
-//go:embed mapping.yaml
-var defaultYAML []byte
 
 // Mapping is a loaded mapping. Resolve fills in pipeline and stage ids.
 type Mapping struct {
@@ -142,17 +142,6 @@ func StageNames(objectType string) []string {
 		return dealStages
 	}
 	return nil
-}
-
-// Default returns the shipped default mapping, the public contract the
-// README documents. It panics only if the embedded file is broken, which
-// the package's tests rule out.
-func Default() *Mapping {
-	m, err := parse("mappings/"+FileName, defaultYAML)
-	if err != nil {
-		panic(fmt.Sprintf("mappings: embedded default is invalid: %v", err))
-	}
-	return m
 }
 
 // Load reads dir/mapping.yaml. Every problem is reported, each as

@@ -4,11 +4,10 @@ import (
 	"testing"
 
 	"github.com/alusta/alusta/connector/hubspot"
-	"github.com/alusta/alusta/mappings"
 )
 
 func TestParseActivities(t *testing.T) {
-	m := mappings.Default()
+	m := testMapping(t)
 	companies := []hubspot.Object{
 		obj("12", monday, map[string]string{"name": "Kerho ry", "alusta_org_type": "jarjesto", "alusta_provider_active": "true",
 			"alusta_activity_themes": "yksinaisyys;liikunta", "alusta_activity_channel": "paikan_paalla", "alusta_provider_areas": "Nokia"}),

@@ -8,14 +8,13 @@ import (
 	"testing"
 
 	"github.com/alusta/alusta/connector/hubspot"
-	"github.com/alusta/alusta/mappings"
 )
 
 // TestProblemsAreExplained checks that a condition failing on a record's
 // data, or running over its budget on that record, is kept in the decision
 // and its explanation, without the record's value.
 func TestProblemsAreExplained(t *testing.T) {
-	m := mappings.Default()
+	m := testMapping(t)
 	if err := m.Resolve(m.LabelPipelines()); err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +101,7 @@ cases:
 		}
 	}
 	var out strings.Builder
-	results, err := RunTests(dir, mappings.Default(), &out)
+	results, err := RunTests(dir, testMapping(t), &out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
-	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/pipelines"
 )
 
@@ -13,7 +12,7 @@ import (
 // routed before keeps its queue, unless the matching route asks about the
 // stage; open tickets, and closed ones never routed, follow the rules.
 func TestClosedNotRerouted(t *testing.T) {
-	m := mappings.Default()
+	m := shippedMapping(t)
 	if err := m.Resolve(m.LabelPipelines()); err != nil {
 		t.Fatal(err)
 	}

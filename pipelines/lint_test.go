@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/alusta/alusta/config/yamlpos"
-	"github.com/alusta/alusta/mappings"
 )
 
 // TestCheckLint checks what rules check catches beyond what compiles,
@@ -16,7 +15,7 @@ import (
 func TestCheckLint(t *testing.T) {
 	for _, name := range []string{"errors", "unused"} {
 		t.Run(name, func(t *testing.T) {
-			warnings, err := Check(filepath.Join("testdata", "lint", name), mappings.Default())
+			warnings, err := Check(filepath.Join("testdata", "lint", name), testMapping(t))
 			var lines []string
 			for _, w := range warnings {
 				lines = append(lines, "warning: "+w)

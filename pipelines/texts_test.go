@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
-	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/pipelines"
 )
 
@@ -40,7 +39,7 @@ func TestExplanationLanguage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
-			m, err := mappings.Default().WithLocale(tt.lang)
+			m, err := shippedMapping(t).WithLocale(tt.lang)
 			if err != nil {
 				t.Fatal(err)
 			}

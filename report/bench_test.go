@@ -39,7 +39,7 @@ func BenchmarkBilling(b *testing.B) {
 		b.Fatal(err)
 	}
 	loc, _ := time.LoadLocation("Europe/Helsinki")
-	env := Env{Store: s, Loc: loc, Now: c.Now}
+	env := Env{Store: s, Loc: loc, Now: c.Now, Mapping: testMapping(b)}
 	p, _ := ParsePeriod("2026-02", loc)
 	for _, f := range []Format{CSV, XLSX} {
 		b.Run(string(f), func(b *testing.B) {

@@ -26,7 +26,7 @@ func boundsStore(t *testing.T) (*store.Store, *testClock, Env) {
 		t.Fatal(err)
 	}
 	putDeal(t, s, "1", at, "2", "")
-	return s, c, Env{Store: s, Loc: helsinki(t), Now: c.Now}
+	return s, c, Env{Store: s, Loc: helsinki(t), Now: c.Now, Mapping: testMapping(t)}
 }
 
 func putDeal(t *testing.T, s *store.Store, id string, at time.Time, units, amount string) {
@@ -234,7 +234,7 @@ func TestNightlyLogNamesAbsurdDeals(t *testing.T) {
 	putDeal(t, s, "3", time.Date(2026, 2, 10, 10, 0, 0, 0, time.UTC), "0.0001", "5")
 	var log bytes.Buffer
 	dir := t.TempDir()
-	exp, err := NewExporter(s, ExporterOptions{Dir: dir, Loc: env.Loc, Now: c.Now, Attempts: 1,
+	exp, err := NewExporter(s, ExporterOptions{Mapping: env.Mapping, Dir: dir, Loc: env.Loc, Now: c.Now, Attempts: 1,
 		Log: slog.New(slog.NewTextHandler(&log, nil))})
 	if err != nil {
 		t.Fatal(err)

@@ -37,7 +37,7 @@ func billingStore(t *testing.T) (*store.Store, *testClock, Env) {
 		t.Fatal(err)
 	}
 	fx.Steps[0].load(t, context.Background(), s)
-	return s, c, Env{Store: s, Loc: helsinki(t), Now: c.Now}
+	return s, c, Env{Store: s, Loc: helsinki(t), Now: c.Now, Mapping: testMapping(t)}
 }
 
 func TestParsePeriod(t *testing.T) {
@@ -435,7 +435,7 @@ func TestExporterRetriesAndRecords(t *testing.T) {
 	var waits []time.Duration
 	reg := prometheus.NewRegistry()
 	exp, err := NewExporter(s, ExporterOptions{
-		Dir: dir, Loc: env.Loc, Now: c.Now, Attempts: 3, Backoff: 10 * time.Second, Registerer: reg,
+		Mapping: env.Mapping, Dir: dir, Loc: env.Loc, Now: c.Now, Attempts: 3, Backoff: 10 * time.Second, Registerer: reg,
 		After: func(d time.Duration) <-chan time.Time {
 			waits = append(waits, d)
 			os.Remove(blocker)
@@ -511,7 +511,7 @@ func TestExporterGivesUp(t *testing.T) {
 		t.Fatal(err)
 	}
 	var waits []time.Duration
-	exp, err := NewExporter(s, ExporterOptions{Dir: dir, Loc: env.Loc, Now: c.Now, Attempts: 3, Backoff: time.Second,
+	exp, err := NewExporter(s, ExporterOptions{Mapping: env.Mapping, Dir: dir, Loc: env.Loc, Now: c.Now, Attempts: 3, Backoff: time.Second,
 		After: func(d time.Duration) <-chan time.Time {
 			waits = append(waits, d)
 			ch := make(chan time.Time, 1)
@@ -539,7 +539,7 @@ func TestProgress(t *testing.T) {
 	ctx := context.Background()
 	s, c, env := billingStore(t)
 	var out bytes.Buffer
-	exp, err := NewExporter(s, ExporterOptions{Dir: t.TempDir(), Loc: env.Loc, Now: c.Now, Progress: &out})
+	exp, err := NewExporter(s, ExporterOptions{Mapping: env.Mapping, Dir: t.TempDir(), Loc: env.Loc, Now: c.Now, Progress: &out})
 	if err != nil {
 		t.Fatal(err)
 	}

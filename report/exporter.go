@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/store"
 )
 
@@ -40,6 +41,9 @@ type ExporterOptions struct {
 	// Billing, when set, is how billing files are written (language,
 	// business IDs, currency, VAT); nil writes the basis as computed.
 	Billing *BillingView
+	// Mapping is the portal's mapping (mappings.dir), which the referrals
+	// report reads the referral pipeline from.
+	Mapping *mappings.Mapping
 }
 
 // Exporter computes reports and writes them to files, recording each run.
@@ -85,7 +89,7 @@ func NewExporter(s *store.Store, o ExporterOptions) (*Exporter, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	e := &Exporter{
-		store: s, env: Env{Store: s, Loc: o.Loc, Now: o.Now}, dir: o.Dir, csv: o.CSV,
+		store: s, env: Env{Store: s, Loc: o.Loc, Now: o.Now, Mapping: o.Mapping}, dir: o.Dir, csv: o.CSV,
 		attempts: o.Attempts, backoff: o.Backoff, after: o.After, progress: o.Progress, log: o.Log, billing: o.Billing,
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alusta_report_runs_total",

@@ -234,7 +234,7 @@ func TestGolden(t *testing.T) {
 			}
 			c := &testClock{}
 			s := openStore(t, c)
-			env := Env{Store: s, Loc: loc, Now: c.Now}
+			env := Env{Store: s, Loc: loc, Now: c.Now, Mapping: testMapping(t)}
 			for i, st := range fx.Steps {
 				if st.Now != "" {
 					c.t = mustTime(t, st.Now)

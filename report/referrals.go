@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"time"
@@ -38,7 +39,7 @@ const referralContactGoal = "referral_contact"
 func buildReferrals(ctx context.Context, env Env, p Period) (*Table, error) {
 	m := env.Mapping
 	if m == nil {
-		m = mappings.Default()
+		return nil, errors.New("referrals: no mapping to name the referral pipeline's stages")
 	}
 	t := &Table{Report: "referrals", Period: p, Columns: referralColumns, Rows: [][]any{}}
 	if m.Referrals == nil {

@@ -141,8 +141,8 @@ type Env struct {
 	Loc *time.Location
 	// Now is the clock; corrections are dated by it.
 	Now func() time.Time
-	// Mapping names the referral pipeline and properties; nil is the
-	// default mapping.
+	// Mapping names the referral pipeline and properties; the referrals
+	// report needs it.
 	Mapping *mappings.Mapping
 }
 

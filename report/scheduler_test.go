@@ -50,7 +50,7 @@ func TestSchedulerRun(t *testing.T) {
 	s, c, env := billingStore(t)
 	c.t = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	dir := t.TempDir()
-	exp, err := NewExporter(s, ExporterOptions{Dir: dir, Loc: env.Loc, Now: c.Now})
+	exp, err := NewExporter(s, ExporterOptions{Mapping: env.Mapping, Dir: dir, Loc: env.Loc, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,12 @@ func newRig(t *testing.T, perHour int) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := mappings.Default()
+	// The test copy of the shipped mapping; the file under mappings/ is
+	// the admin's to edit.
+	m, err := mappings.Load("../testdata/rules/mappings")
+	if err != nil {
+		t.Fatal(err)
+	}
 	pls := map[string][]hubspot.Pipeline{}
 	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
 		if pls[typ], err = client.Pipelines(ctx, typ); err != nil {

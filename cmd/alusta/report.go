@@ -82,11 +82,12 @@ func newReportExportCmd(a *app) *cobra.Command {
 			}
 			defer s.Close()
 			// The command prints each result itself; the logger would repeat it.
-			opts := report.ExporterOptions{Dir: out, Loc: loc, Attempts: 1,
-				CSV: report.CSVOptions{International: international}}
-			if opts.Billing, err = a.billingView(lang); err != nil {
+			opts, err := a.exporterOptions(lang)
+			if err != nil {
 				return err
 			}
+			opts.Dir, opts.Loc, opts.Attempts = out, loc, 1
+			opts.CSV = report.CSVOptions{International: international}
 			if report.IsTerminal(os.Stderr) {
 				opts.Progress = cmd.ErrOrStderr()
 			}

@@ -104,13 +104,9 @@ func newRulesCmd(a *app) *cobra.Command {
 }
 
 // loadMapping reads the mapping folder as the daemon does: a folder without
-// mapping.yaml is an error, not the default mapping, or rules check would
-// pass rules that alusta run then refuses. Only dir "" (no folder given,
-// as in tests) means the embedded default mapping.
+// mapping.yaml is an error, not some default, or rules check would pass
+// rules that alusta run then refuses.
 func loadMapping(dir string) (*mappings.Mapping, error) {
-	if dir == "" {
-		return mappings.Default(), nil
-	}
 	return mappings.Load(dir)
 }
 

@@ -119,11 +119,12 @@ func (a *app) runDaemon(ctx context.Context) error {
 		return fmt.Errorf("run: refusing to start: %w", err)
 	}
 	loc := cfg.Reports.Location
-	view, err := a.billingView("")
+	opts, err := a.exporterOptions("")
 	if err != nil {
 		return err
 	}
-	exp, err := report.NewExporter(st, report.ExporterOptions{Dir: cfg.Reports.Dir, Loc: loc, Registerer: reg, Log: a.log, Billing: view})
+	opts.Dir, opts.Loc, opts.Registerer, opts.Log = cfg.Reports.Dir, loc, reg, a.log
+	exp, err := report.NewExporter(st, opts)
 	if err != nil {
 		return err
 	}
