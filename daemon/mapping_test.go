@@ -15,6 +15,7 @@ import (
 
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/connector/sandbox"
+	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/report"
 	"github.com/alusta/alusta/store"
 )
@@ -124,7 +125,11 @@ func runDemo(t *testing.T, t0 time.Time, state, mapDir string) map[string][]byte
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := report.Env{Store: st, Loc: loc, Now: clock}
+	m, err := mappings.Load(mapDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := report.Env{Store: st, Loc: loc, Now: clock, Mapping: m}
 	for _, month := range []string{"2026-10", "2026-11"} {
 		p, err := report.ParsePeriod(month, loc)
 		if err != nil {
