@@ -51,7 +51,11 @@ type Options struct {
 	Created func(dealID string)
 	// Cancelled, when set, is told of a cancelled order's provider, to
 	// tell the provider in turn.
-	Cancelled  func(ctx context.Context, dealID, providerID string) error
+	Cancelled func(ctx context.Context, dealID, providerID string) error
+	// Shadow (sync.mode: shadow) creates nothing in HubSpot: no order is
+	// taken (ErrShadow), and orders taken before shadow mode wait, stored,
+	// until alusta runs live.
+	Shadow     bool
 	Now        func() time.Time
 	Log        *slog.Logger
 	Registerer prometheus.Registerer
@@ -69,8 +73,13 @@ type Intake struct {
 	now     func() time.Time
 	log     *slog.Logger
 	kick    chan struct{}
+	shadow  bool
 	orders  *prometheus.CounterVec
 }
+
+// ErrShadow is an order or a cancellation refused because alusta runs in
+// shadow mode and writes nothing to HubSpot.
+var ErrShadow = errors.New("intake: alusta runs in shadow mode and takes no orders")
 
 // New returns an intake.
 func New(opts Options) (*Intake, error) {
@@ -90,7 +99,7 @@ func New(opts Options) (*Intake, error) {
 		opts.Created = func(string) {}
 	}
 	in := &Intake{client: opts.Client, st: opts.Store, m: opts.Mapping, rules: opts.Rules, hashKey: opts.HashKey,
-		created: opts.Created, cancel: opts.Cancelled, now: opts.Now, log: opts.Log, kick: make(chan struct{}, 1),
+		created: opts.Created, cancel: opts.Cancelled, now: opts.Now, log: opts.Log, kick: make(chan struct{}, 1), shadow: opts.Shadow,
 		orders: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alusta_intake_orders_total",
 			Help: "Orders by outcome: received, repeated, conflict (API); created, retry, failed (HubSpot).",
@@ -107,8 +116,15 @@ func New(opts Options) (*Intake, error) {
 // Rules returns the rules orders are checked against.
 func (in *Intake) Rules() Rules { return in.rules }
 
-// Prepare creates the properties orders need in HubSpot when missing.
+// Shadow reports whether the intake runs in shadow mode.
+func (in *Intake) Shadow() bool { return in.shadow }
+
+// Prepare creates the properties orders need in HubSpot when missing; in
+// shadow mode nothing.
 func (in *Intake) Prepare(ctx context.Context) error {
+	if in.shadow {
+		return nil
+	}
 	group := hubspot.PropertyGroup{Name: "alusta", Label: "alusta", DisplayOrder: -1}
 	str := func(name, label, desc string) hubspot.Property {
 		return hubspot.Property{Name: name, Label: label, Type: "string", FieldType: "text", GroupName: "alusta", Description: desc}
@@ -166,6 +182,9 @@ func bodyHash(key []byte, o Order) string {
 // Submit stores a checked order durably and has it created in HubSpot in
 // the background. The order must have passed Rules.Check.
 func (in *Intake) Submit(ctx context.Context, orderer string, o Order) (Outcome, store.Order, error) {
+	if in.shadow {
+		return 0, store.Order{}, ErrShadow
+	}
 	outcome, got, err := submit(ctx, in.st, in.hashKey, orderer, o)
 	if err == nil {
 		in.orders.WithLabelValues([...]string{Accepted: "received", Repeated: "repeated", Conflict: "conflict"}[outcome]).Inc()
@@ -217,7 +236,8 @@ const retryEvery = 30 * time.Second
 
 // Run creates pending orders in HubSpot until ctx ends: at once on start
 // (recovering what a crash left between 202 and HubSpot), when kicked, and
-// every retryEvery while some are left.
+// every retryEvery while some are left. In shadow mode it creates none:
+// they wait in the store for alusta to run live.
 func (in *Intake) Run(ctx context.Context) error {
 	for {
 		if _, err := in.Process(ctx); err != nil && ctx.Err() == nil {
@@ -243,6 +263,9 @@ const maxAttempts = 5
 // created. An order that fails stays pending (its error recorded) for the
 // next round.
 func (in *Intake) Process(ctx context.Context) (int, error) {
+	if in.shadow {
+		return 0, nil
+	}
 	pending, err := in.st.PendingOrders(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("intake: %w", err)

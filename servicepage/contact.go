@@ -137,6 +137,12 @@ func (h *Handler) contact(w http.ResponseWriter, r *http.Request) {
 		back(http.StatusBadRequest, errs)
 		return
 	}
+	if h.shadow {
+		h.log.Info("service page: contact request refused: shadow mode")
+		w.Header().Set("Retry-After", "3600")
+		back(http.StatusServiceUnavailable, []formError{{Text: c.t("err_shadow")}})
+		return
+	}
 	m := h.m
 	field := func(name string) string { return m.Field(hubspot.Tickets, name) }
 	props := map[string]string{
