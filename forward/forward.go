@@ -137,13 +137,15 @@ func (f *Forwarder) Prepare(ctx context.Context) error {
 	if f.shadow {
 		return nil
 	}
+	// Labels in the portal's language; the option values stay codes.
+	p := f.m.Printer()
 	var opts []hubspot.Option
 	for i, r := range DeclineReasons {
-		opts = append(opts, hubspot.Option{Label: r, Value: r, DisplayOrder: i})
+		opts = append(opts, hubspot.Option{Label: p.T("option.decline_reason." + r), Value: r, DisplayOrder: i})
 	}
 	_, err := f.client.EnsureProperties(ctx, hubspot.Deals, hubspot.PropertyGroup{Name: "alusta", Label: "alusta", DisplayOrder: -1},
-		[]hubspot.Property{{Name: PropDeclineReason, Label: "alusta decline reason", Type: "enumeration", FieldType: "select",
-			GroupName: "alusta", Description: "Why the last provider declined the order.", Options: opts}})
+		[]hubspot.Property{{Name: PropDeclineReason, Label: p.T("property.decline_reason.label"), Type: "enumeration", FieldType: "select",
+			GroupName: "alusta", Description: p.T("property.decline_reason.description"), Options: opts}})
 	if err != nil {
 		return fmt.Errorf("forward: ensure deal properties: %w", err)
 	}
@@ -224,7 +226,13 @@ func (f *Forwarder) Cancelled(ctx context.Context, dealID, providerID string) er
 
 func (f *Forwarder) queueJob(ctx context.Context, dealID, providerID, event string) error {
 	body, _ := json.Marshal(job{Deal: dealID, Provider: providerID, Event: event})
-	_, err := f.queue.Enqueue(ctx, notify.Message{Key: jobKey(dealID, providerID, event),
+	key := jobKey(dealID, providerID, event)
+	if f.shadow {
+		// Held, one per order and event: shadow mode decides an order
+		// again each time it is read, and only the latest counts.
+		key = "order/" + dealID + "/" + event
+	}
+	_, err := f.queue.Enqueue(ctx, notify.Message{Key: key,
 		Channel: Channel, Recipient: "provider:" + providerID, Body: string(body)})
 	return err
 }

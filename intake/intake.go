@@ -126,19 +126,21 @@ func (in *Intake) Prepare(ctx context.Context) error {
 		return nil
 	}
 	group := hubspot.PropertyGroup{Name: "alusta", Label: "alusta", DisplayOrder: -1}
-	str := func(name, label, desc string) hubspot.Property {
-		return hubspot.Property{Name: name, Label: label, Type: "string", FieldType: "text", GroupName: "alusta", Description: desc}
+	// Labels and descriptions in the portal's language.
+	p := in.m.Printer()
+	str := func(name, text string) hubspot.Property {
+		return hubspot.Property{Name: name, Label: p.T("property." + text + ".label"), Type: "string", FieldType: "text",
+			GroupName: "alusta", Description: p.T("property." + text + ".description")}
 	}
-	key := str(hubspot.IdempotencyProperty, "alusta idempotency key", "Makes alusta's creates happen once.")
+	key := str(hubspot.IdempotencyProperty, "idempotency_key")
 	key.HasUniqueValue = true
-	notes := str(PropNotes, "alusta notes for provider", "The orderer's notes for the provider.")
+	notes := str(PropNotes, "notes_for_provider")
 	notes.FieldType = "textarea"
+	start := str(PropStartDate, "start_date")
+	start.Type, start.FieldType = "date", "date"
 	want := map[string][]hubspot.Property{
-		hubspot.Deals: {key, str(PropOrderRef, "alusta order ref", "The orderer's reference of the order."),
-			str(PropOrderer, "alusta orderer", "Who ordered through alusta's intake."),
-			{Name: PropStartDate, Label: "alusta start date", Type: "date", FieldType: "date", GroupName: "alusta", Description: "When the service starts."},
-			notes},
-		Contacts: {key, str(PropPersonalID, "alusta personal identity code", "The client's personal identity code, when the orderer gave one.")},
+		hubspot.Deals: {key, str(PropOrderRef, "order_ref"), str(PropOrderer, "orderer"), start, notes},
+		Contacts:      {key, str(PropPersonalID, "personal_id")},
 	}
 	for _, typ := range []string{hubspot.Deals, Contacts} {
 		if _, err := in.client.EnsureProperties(ctx, typ, group, want[typ]); err != nil {
@@ -357,7 +359,7 @@ func (in *Intake) create(ctx context.Context, so store.Order) error {
 	m := in.m
 	f := func(name string) string { return m.Field(hubspot.Deals, name) }
 	deal := map[string]string{
-		f("name"):         fmt.Sprintf("Tilaus %s: %s, %s", o.OrderRef, o.Service, o.Municipality),
+		f("name"):         m.Printer().T("record.intake_order_name", "Ref", o.OrderRef, "Service", o.Service, "Municipality", o.Municipality),
 		f("pipeline"):     m.PipelineID(hubspot.Deals),
 		f("stage"):        m.StageID(hubspot.Deals, "received"),
 		f("service"):      o.Service,

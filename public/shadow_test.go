@@ -11,6 +11,7 @@ import (
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/daemon"
 	"github.com/alusta/alusta/forward"
+	"github.com/alusta/alusta/intake"
 	"github.com/alusta/alusta/notify"
 	"github.com/alusta/alusta/signedlink"
 	"github.com/alusta/alusta/store"
@@ -63,27 +64,32 @@ func TestShadowOrderLoop(t *testing.T) {
 		})
 		return got
 	}
-	heldByHand := held(byHand)
 	held(waiting)
+	// Shadow mode may decide an order more than once; the held message
+	// and the listed writes are both the latest decision's.
+	var heldByHand store.Notification
+	var job struct{ Deal, Provider string }
+	waitFor(t, "deal "+byHand+" listed with its held message's provider", func() bool {
+		heldByHand = held(byHand)
+		if ns, _ := r.st.Notifications(ctx, notify.ShadowPrefix+"order/"+byHand+"/"); len(ns) != 1 {
+			t.Fatalf("held messages of deal %s: got %d, want one (the latest decision's)", byHand, len(ns))
+		}
+		if err := json.Unmarshal([]byte(heldByHand.Body), &job); err != nil || job.Provider == "" {
+			t.Fatalf("held job %q: %v", heldByHand.Body, err)
+		}
+		recs, err := daemon.ShadowRecords(ctx, r.st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rec := range recs {
+			if rec.ObjectType == hubspot.Deals && rec.RecordID == byHand && rec.Writes[r.mapping.Written.Provider] == job.Provider {
+				return true
+			}
+		}
+		return false
+	})
 	if heldByHand.State != store.NoteHeld || !strings.HasSuffix(heldByHand.Key, "/assigned") {
 		t.Fatalf("held message: got %s %s, want held, assigned", heldByHand.Key, heldByHand.State)
-	}
-	var job struct{ Deal, Provider string }
-	if err := json.Unmarshal([]byte(heldByHand.Body), &job); err != nil || job.Provider == "" {
-		t.Fatalf("held job %q: %v", heldByHand.Body, err)
-	}
-	recs, err := daemon.ShadowRecords(ctx, r.st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var listed bool
-	for _, rec := range recs {
-		if rec.ObjectType == hubspot.Deals && rec.RecordID == byHand && rec.Writes[r.mapping.Written.Provider] == job.Provider {
-			listed = true
-		}
-	}
-	if !listed {
-		t.Errorf("shadow records: deal %s with provider %s not listed among %d", byHand, job.Provider, len(recs))
 	}
 
 	// An order through the API: 503, a problem, Retry-After; nothing kept.
@@ -186,4 +192,51 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestOrderPropertiesInPortalLanguage: the properties the order loop
+// creates (the intake's and the decline reason with its options) carry
+// labels and descriptions from the catalogue in the portal's language
+// (the test mapping's fi), their values stay codes.
+func TestOrderPropertiesInPortalLanguage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the order loop")
+	}
+	r := startRig(t)
+	ctx := context.Background()
+	want := map[string]map[string]string{
+		hubspot.Deals: {forward.PropDeclineReason: "alusta: hylkäyksen syy", intake.PropOrderRef: "alusta: tilaajan viite",
+			intake.PropOrderer: "alusta: tilaaja", intake.PropStartDate: "alusta: alkamispäivä", intake.PropNotes: "alusta: huomiot tuottajalle"},
+		intake.Contacts: {intake.PropPersonalID: "alusta: henkilötunnus"},
+	}
+	for typ, labels := range want {
+		props, err := r.client.Properties(ctx, typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range props {
+			label, ok := labels[p.Name]
+			if !ok {
+				continue
+			}
+			delete(labels, p.Name)
+			if p.Label != label || p.Description == "" || strings.HasPrefix(p.Description, "property.") {
+				t.Errorf("%s %s: got label %q, description %q; want %q and a catalogue description", typ, p.Name, p.Label, p.Description, label)
+			}
+			if p.Name != forward.PropDeclineReason {
+				continue
+			}
+			for _, o := range p.Options {
+				if o.Label == o.Value || strings.HasPrefix(o.Label, "option.") {
+					t.Errorf("%s option %s: got label %q, want a Finnish word", p.Name, o.Value, o.Label)
+				}
+			}
+			if len(p.Options) != len(forward.DeclineReasons) {
+				t.Errorf("%s: got %d options, want %d", p.Name, len(p.Options), len(forward.DeclineReasons))
+			}
+		}
+		if len(labels) > 0 {
+			t.Errorf("%s: not created: %v", typ, labels)
+		}
+	}
 }

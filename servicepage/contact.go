@@ -146,8 +146,8 @@ func (h *Handler) contact(w http.ResponseWriter, r *http.Request) {
 	m := h.m
 	field := func(name string) string { return m.Field(hubspot.Tickets, name) }
 	props := map[string]string{
-		field("subject"):      "Palveluhaku: " + f.Service + ", " + f.Municipality,
-		field("content"):      "Yhteydenottopyyntö palvelusivulta (/palvelut).\nNimi: " + f.Name + "\nYhteystieto: " + f.Contact + "\n\n" + f.Message,
+		field("subject"):      m.Printer().T("record.contact_subject", "Service", f.Service, "Municipality", f.Municipality),
+		field("content"):      m.Printer().T("record.contact_content", "Name", f.Name, "Contact", f.Contact, "Message", f.Message),
 		field("pipeline"):     m.PipelineID(hubspot.Tickets),
 		field("stage"):        m.StageID(hubspot.Tickets, "new"),
 		field("kind"):         ticketKind,

@@ -38,16 +38,22 @@ type Notification struct {
 
 // EnqueueNotification queues n unless a message with its key was queued
 // before, in which case it reports false and changes nothing: enqueueing
-// twice for one purpose never sends twice.
+// twice for one purpose never sends twice. A held message (NoteHeld)
+// replaces a held one of the same key.
 func (s *Store) EnqueueNotification(ctx context.Context, n Notification) (bool, error) {
 	now := formatTime(s.now())
+	q := `INSERT INTO notifications (key, channel, recipient, subject, body, state, next_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`
 	state := NotePending
 	if n.State == NoteHeld {
+		// A held message is what alusta would send now: a later one for
+		// the same purpose replaces it, as the latest decision does.
 		state = NoteHeld
+		q = `INSERT INTO notifications (key, channel, recipient, subject, body, state, next_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET recipient = excluded.recipient,
+		subject = excluded.subject, body = excluded.body, created_at = excluded.created_at WHERE state = 'held'`
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO notifications (key, channel, recipient, subject, body, state, next_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
-		n.Key, n.Channel, n.Recipient, n.Subject, n.Body, state, now, now)
+	res, err := s.db.ExecContext(ctx, q, n.Key, n.Channel, n.Recipient, n.Subject, n.Body, state, now, now)
 	if err != nil {
 		return false, fmt.Errorf("store: enqueue notification %s: %w", n.Key, err)
 	}
