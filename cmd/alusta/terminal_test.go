@@ -36,6 +36,15 @@ var (
 	binaryErr  error
 )
 
+// TestMain removes the binary the terminal tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binaryPath != "" {
+		os.RemoveAll(filepath.Dir(binaryPath))
+	}
+	os.Exit(code)
+}
+
 // alustaBinary builds the command once for the package's tests.
 func alustaBinary(t *testing.T) string {
 	t.Helper()
