@@ -54,7 +54,7 @@ func (c *cycle) makeOrder(ctx context.Context, o *pipelines.Order) error {
 	}
 	field := func(f string) string { return m.Field(hubspot.Deals, f) }
 	props := map[string]string{
-		field("name"):          fmt.Sprintf("Palveluhaku %s: %s, %s", o.FromTicket, o.Service, o.Municipality),
+		field("name"):          m.Printer().T("record.order_name", "Ticket", o.FromTicket, "Service", o.Service, "Municipality", o.Municipality),
 		field("pipeline"):      m.PipelineID(hubspot.Deals),
 		field("stage"):         m.StageID(hubspot.Deals, "received"),
 		field("service"):       o.Service,
@@ -78,7 +78,7 @@ func (c *cycle) makeOrder(ctx context.Context, o *pipelines.Order) error {
 		return fmt.Errorf("create the service order: %w", err)
 	}
 	d.log.Info("service order made", "ticket", o.FromTicket, "deal", deal.ID, "provider", o.ProviderID, "contacts", contacts)
-	note := fmt.Sprintf("Service order %s made for the client's choice (provider %s).", deal.ID, o.ProviderID)
+	note := m.Printer().T("note.order_made", "Deal", deal.ID, "Provider", o.ProviderID)
 	if _, err := d.client.AddNote(ctx, hubspot.Tickets, o.FromTicket, note, d.now()); err != nil {
 		c.sum.Errors++
 		d.log.Warn("note on the service order not added", "ticket", o.FromTicket, "err", err)

@@ -36,7 +36,7 @@ func TestPalveluhakuOrder(t *testing.T) {
 	var ticket, service string
 	var ids [][]string
 	for _, id := range tickets {
-		ids = regexp.MustCompile(`\(id (\d+)\)`).FindAllStringSubmatch(prop(p, id, "alusta_shortlist"), -1)
+		ids = regexp.MustCompile(`\(tunnus (\d+)\)`).FindAllStringSubmatch(prop(p, id, "alusta_shortlist"), -1)
 		if len(ids) > 0 {
 			ticket, service = id, prop(p, id, "alusta_service")
 			break
@@ -90,7 +90,7 @@ func TestPalveluhakuOrder(t *testing.T) {
 			t.Errorf("order %s: no association with %s %s (got %+v)", o.ID, typ, want, as)
 		}
 	}
-	if got := prop(p, ticket, "alusta_decision"); !strings.Contains(got, "service order made for provider "+choice) {
+	if got := prop(p, ticket, "alusta_decision"); !strings.Contains(got, "palvelutilaus tehty tuottajalle "+choice) {
 		t.Errorf("ticket %s: decision %q does not say the order was made", ticket, got)
 	}
 }

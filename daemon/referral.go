@@ -107,7 +107,7 @@ func (c *cycle) makeReferral(ctx context.Context, orig hubspot.Object, r *pipeli
 		return "", err
 	}
 	props := map[string]string{
-		m.Field(hubspot.Tickets, "subject"):  "Hyvinvointilähete: " + r.ActivityName,
+		m.Field(hubspot.Tickets, "subject"):  m.Printer().T("record.referral_subject", "Activity", r.ActivityName),
 		m.Field(hubspot.Tickets, "pipeline"): m.ReferralPipelineID(),
 		m.Field(hubspot.Tickets, "stage"):    m.ReferralStageID("sent"),
 		m.Field(hubspot.Tickets, "refer_to"): r.ActivityID,
@@ -132,7 +132,7 @@ func (c *cycle) makeReferral(ctx context.Context, orig hubspot.Object, r *pipeli
 	if err != nil {
 		return "", fmt.Errorf("create the referral ticket: %w", err)
 	}
-	status := fmt.Sprintf("%s (lähete %s)", m.ReferralStageLabel("sent"), ref.ID)
+	status := pipelines.ReferralStatus(m.Printer(), m.ReferralStageLabel("sent"), ref.ID)
 	// The referral's own first decision would report the same; remember
 	// it as reported.
 	if d.mem.state.Records == nil {

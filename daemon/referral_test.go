@@ -116,7 +116,7 @@ func TestReferralRoundTrip(t *testing.T) {
 	if len(referralsOf(p, noConsent)) != 0 {
 		t.Errorf("ticket %s without consent got a referral", noConsent)
 	}
-	if got := prop(p, noConsent, "alusta_decision"); !strings.Contains(got, "no referral to "+ngo+": the client's consent is not recorded") {
+	if got := prop(p, noConsent, "alusta_decision"); !strings.Contains(got, "ei lähetettä toimintaan "+ngo+": asiakkaan suostumusta ei ole kirjattu") {
 		t.Errorf("ticket %s without consent: decision %q does not say why there is no referral", noConsent, got)
 	}
 

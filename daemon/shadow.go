@@ -33,7 +33,12 @@ type ShadowRecord struct {
 	Old        map[string]string `json:"old,omitempty"`    // property -> value in HubSpot
 	Associate  string            `json:"associate,omitempty"`
 	Notes      []string          `json:"notes,omitempty"`
-	At         time.Time         `json:"at"`
+	// Actions are the order loop's held-back steps: a service order or a
+	// welfare referral to create, a referral outcome to write. Mail and
+	// webhooks to providers are held in the notification queue instead
+	// (notify.ShadowPrefix), where alusta rules plan --shadow lists them.
+	Actions []string  `json:"actions,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // shadowPush keeps the page's decisions instead of pushing them. The
@@ -50,16 +55,23 @@ func (c *cycle) shadowPush(ctx context.Context, typ string, todo []decided, now 
 		keys = append(keys, key)
 		d.mem.state.Apply(p.change)
 		if rs := d.mem.state.Records[key]; rs != nil {
-			rs.Written, rs.Noted = nil, nil
-			if p.before != nil {
-				rs.Written, rs.Noted = p.before.Written, p.before.Noted
+			// What was never made is not remembered as made: the
+			// shortlist, referral and order memories go back too, so
+			// that going live makes them.
+			rs.Written, rs.Noted, rs.Shortlist, rs.Referral, rs.Order = nil, nil, nil, nil, nil
+			if b := p.before; b != nil {
+				rs.Written, rs.Noted, rs.Shortlist, rs.Referral, rs.Order = b.Written, b.Noted, b.Shortlist, b.Referral, b.Order
 			}
 		}
-		if len(p.dec.Writes) == 0 && len(p.dec.Notes) == 0 {
+		// The provider's message is held by the queue (shadow mode), to
+		// be listed and dropped when alusta goes live.
+		c.forward(ctx, typ, p)
+		actions := shadowActions(p.dec)
+		if len(p.dec.Writes) == 0 && len(p.dec.Notes) == 0 && len(actions) == 0 {
 			continue
 		}
 		rec := ShadowRecord{ObjectType: typ, RecordID: p.obj.ID, Rule: p.dec.Rule, Writes: p.dec.Writes,
-			Old: map[string]string{}, Notes: p.dec.Notes, At: now}
+			Old: map[string]string{}, Notes: p.dec.Notes, Actions: actions, At: now}
 		for prop := range p.dec.Writes {
 			rec.Old[prop], _ = p.obj.Prop(prop)
 		}
@@ -75,6 +87,22 @@ func (c *cycle) shadowPush(ctx context.Context, typ string, todo []decided, now 
 		}
 	}
 	return d.saveStates(ctx, keys)
+}
+
+// shadowActions describes the order loop's steps a decision asks for,
+// by ids and codes only: no client data.
+func shadowActions(dec pipelines.Decision) []string {
+	var out []string
+	if o := dec.Order; o != nil {
+		out = append(out, fmt.Sprintf("create a service order (deal) for provider %s: %s, %s", o.ProviderID, o.Service, o.Municipality))
+	}
+	if r := dec.Referral; r != nil {
+		out = append(out, fmt.Sprintf("create a welfare referral to %s (%s) and tell the NGO", r.ActivityName, r.ActivityID))
+	}
+	if o := dec.Outcome; o != nil {
+		out = append(out, fmt.Sprintf("write %s = %q on ticket %s", o.Property, o.Value, o.TicketID))
+	}
+	return out
 }
 
 // ShadowRecords lists what shadow mode would have written, by record.
@@ -102,6 +130,9 @@ type stateLoader interface {
 	LoadStates(ctx context.Context, prefix string, fn func(name string, value []byte) error) error
 }
 
+// ShadowActionKind is the plan kind of the order loop's held steps.
+const ShadowActionKind = "order loop"
+
 // ShadowPlan turns held-back writes into a plan: before is HubSpot's
 // value, after what alusta would write; kinds beyond pipelines.PlanKinds
 // (the decision text, SLA status) are named by property.
@@ -123,6 +154,10 @@ func ShadowPlan(recs []ShadowRecord, kindOf func(objectType, property string) st
 			ch.Diffs = append(ch.Diffs, pipelines.Diff{Kind: "note", After: n})
 			p.Counts["note"]++
 		}
+		for _, a := range r.Actions {
+			ch.Diffs = append(ch.Diffs, pipelines.Diff{Kind: ShadowActionKind, After: a})
+			p.Counts[ShadowActionKind]++
+		}
 		p.Changes = append(p.Changes, ch)
 	}
 	return p
@@ -132,10 +167,42 @@ func ShadowPlan(recs []ShadowRecord, kindOf func(objectType, property string) st
 // shadow mode.
 const modeState = "sync/mode"
 
+// shadowEndedState is when alusta last left shadow mode: the writes then
+// listed were never made.
+const shadowEndedState = "sync/shadow_ended"
+
+// StoredMode is the sync mode ("live" or "shadow") of the daemon's last
+// start on st, "" before the first: what commands beside a running daemon
+// (intake import) go by.
+func StoredMode(ctx context.Context, st interface {
+	LoadState(ctx context.Context, name string, v any) error
+}) (string, error) {
+	var mode string
+	if err := st.LoadState(ctx, modeState, &mode); err != nil {
+		return "", fmt.Errorf("load sync mode: %w", err)
+	}
+	return mode, nil
+}
+
+// ShadowEnded is when alusta last left shadow mode; zero while it runs in
+// shadow mode or never did.
+func ShadowEnded(ctx context.Context, st interface {
+	LoadState(ctx context.Context, name string, v any) error
+}) (time.Time, error) {
+	var t time.Time
+	if err := st.LoadState(ctx, shadowEndedState, &t); err != nil {
+		return time.Time{}, fmt.Errorf("load shadow end: %w", err)
+	}
+	return t, nil
+}
+
 // switchMode runs at start-up. Leaving shadow mode, every ticket and deal
 // is read and decided again from the beginning, because none of the
 // shadow decisions reached HubSpot and unchanged records are not read
-// again otherwise.
+// again otherwise; the messages held meanwhile, and any left pending from
+// before, are dropped unsent: they are days old, and what is still true
+// is told again by the live decisions. Entering shadow mode, the lists of
+// an earlier shadow run are cleared.
 func (d *Daemon) switchMode(ctx context.Context) error {
 	var last string
 	if err := d.store.LoadState(ctx, modeState, &last); err != nil {
@@ -151,7 +218,23 @@ func (d *Daemon) switchMode(ctx context.Context) error {
 				return err
 			}
 		}
-		d.log.Info("left shadow mode: reading and deciding every ticket and deal again")
+		dropped, err := d.store.DropNotifications(ctx, "not sent: held or queued before alusta left shadow mode")
+		if err != nil {
+			return err
+		}
+		if err := d.store.SaveState(ctx, shadowEndedState, d.now().UTC()); err != nil {
+			return fmt.Errorf("save shadow end: %w", err)
+		}
+		d.log.Info("left shadow mode: reading and deciding every ticket and deal again", "messages_dropped", dropped)
+	}
+	if last != "shadow" && mode == "shadow" {
+		if _, err := d.store.DeleteStates(ctx, shadowPrefix); err != nil {
+			return err
+		}
+		if err := d.store.SaveState(ctx, shadowEndedState, time.Time{}); err != nil {
+			return fmt.Errorf("save shadow end: %w", err)
+		}
+		d.log.Info("shadow mode: alusta decides but writes nothing to HubSpot and sends no mail")
 	}
 	if err := d.store.SaveState(ctx, modeState, mode); err != nil {
 		return fmt.Errorf("save sync mode: %w", err)

@@ -133,6 +133,9 @@ type Answer struct {
 // idempotent: an answer the deal already shows changes nothing (changed
 // false), so a replayed form post does no harm.
 func (f *Forwarder) Act(ctx context.Context, c signedlink.Claims, a Answer) (changed bool, err error) {
+	if f.shadow {
+		return false, ErrShadow
+	}
 	tr, ok := transitions[a.Action]
 	if !ok {
 		return false, fmt.Errorf("%w: unknown action %q", ErrAction, a.Action)

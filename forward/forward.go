@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,9 +58,17 @@ type Options struct {
 	// TicketChanged is told of a referral ticket an NGO's answer moved,
 	// to report it on the ticket it was made from at once.
 	TicketChanged func(ticketID string)
-	Now           func() time.Time
-	Log           *slog.Logger
+	// Shadow (sync.mode: shadow) writes nothing to HubSpot: Prepare
+	// creates no property and the pages take no answer (ErrShadow). The
+	// queue, made in shadow mode too, holds the messages.
+	Shadow bool
+	Now    func() time.Time
+	Log    *slog.Logger
 }
+
+// ErrShadow is a provider's or an NGO's answer refused because alusta runs
+// in shadow mode and writes nothing to HubSpot.
+var ErrShadow = errors.New("forward: alusta runs in shadow mode and takes no answers")
 
 // Forwarder tells providers of their orders and takes their answers.
 type Forwarder struct {
@@ -73,6 +82,7 @@ type Forwarder struct {
 	changed func(string)
 	// ticketChanged is Options.TicketChanged.
 	ticketChanged func(string)
+	shadow        bool
 	now           func() time.Time
 	log           *slog.Logger
 }
@@ -98,7 +108,7 @@ func New(opts Options) (*Forwarder, error) {
 		opts.TicketChanged = func(string) {}
 	}
 	f := &Forwarder{client: opts.Client, st: opts.Store, m: opts.Mapping, queue: opts.Queue, signer: opts.Signer,
-		base: strings.TrimRight(opts.BaseURL, "/"), ttl: opts.TTL, changed: opts.Changed, ticketChanged: opts.TicketChanged, now: opts.Now, log: opts.Log}
+		base: strings.TrimRight(opts.BaseURL, "/"), ttl: opts.TTL, changed: opts.Changed, ticketChanged: opts.TicketChanged, shadow: opts.Shadow, now: opts.Now, log: opts.Log}
 	opts.Queue.Handle(Channel, f)
 	return f, nil
 }
@@ -118,15 +128,24 @@ type job struct {
 	Event    string `json:"event"`
 }
 
-// Prepare creates the deal property a decline's reason goes to.
+// Shadow reports whether the forwarder runs in shadow mode.
+func (f *Forwarder) Shadow() bool { return f.shadow }
+
+// Prepare creates the deal property a decline's reason goes to; in shadow
+// mode nothing.
 func (f *Forwarder) Prepare(ctx context.Context) error {
+	if f.shadow {
+		return nil
+	}
+	// Labels in the portal's language; the option values stay codes.
+	p := f.m.Printer()
 	var opts []hubspot.Option
 	for i, r := range DeclineReasons {
-		opts = append(opts, hubspot.Option{Label: r, Value: r, DisplayOrder: i})
+		opts = append(opts, hubspot.Option{Label: p.T("option.decline_reason." + r), Value: r, DisplayOrder: i})
 	}
 	_, err := f.client.EnsureProperties(ctx, hubspot.Deals, hubspot.PropertyGroup{Name: "alusta", Label: "alusta", DisplayOrder: -1},
-		[]hubspot.Property{{Name: PropDeclineReason, Label: "alusta decline reason", Type: "enumeration", FieldType: "select",
-			GroupName: "alusta", Description: "Why the last provider declined the order.", Options: opts}})
+		[]hubspot.Property{{Name: PropDeclineReason, Label: p.T("property.decline_reason.label"), Type: "enumeration", FieldType: "select",
+			GroupName: "alusta", Description: p.T("property.decline_reason.description"), Options: opts}})
 	if err != nil {
 		return fmt.Errorf("forward: ensure deal properties: %w", err)
 	}
@@ -177,9 +196,27 @@ func (f *Forwarder) Assigned(ctx context.Context, dealID, providerID string) err
 }
 
 // Remind has a provider reminded of an order it has not answered by the
-// acceptance SLA's warning; once per order and provider.
+// acceptance SLA's warning; once per order and provider, and only of an
+// order alusta itself told the provider of: an order forwarded by hand
+// (or while alusta ran in shadow mode, its message dropped) gets no
+// reminder of a message the provider never had.
 func (f *Forwarder) Remind(ctx context.Context, dealID, providerID string) error {
+	key := jobKey(dealID, providerID, "assigned")
+	ns, err := f.st.Notifications(ctx, key)
+	if err != nil {
+		return fmt.Errorf("forward: remind deal %s: %w", dealID, err)
+	}
+	told := slices.ContainsFunc(ns, func(n store.Notification) bool { return n.Key == key && n.State == store.NoteSent })
+	if !told {
+		f.log.Info("forward: no reminder: alusta did not tell the provider of this order", "deal", dealID, "provider", providerID)
+		return nil
+	}
 	return f.queueJob(ctx, dealID, providerID, "reminder")
+}
+
+// jobKey is the queue key of a forwarding job.
+func jobKey(dealID, providerID, event string) string {
+	return "order/" + dealID + "/" + providerID + "/" + event
 }
 
 // Cancelled tells the provider that the orderer cancelled the order.
@@ -189,7 +226,13 @@ func (f *Forwarder) Cancelled(ctx context.Context, dealID, providerID string) er
 
 func (f *Forwarder) queueJob(ctx context.Context, dealID, providerID, event string) error {
 	body, _ := json.Marshal(job{Deal: dealID, Provider: providerID, Event: event})
-	_, err := f.queue.Enqueue(ctx, notify.Message{Key: "order/" + dealID + "/" + providerID + "/" + event,
+	key := jobKey(dealID, providerID, event)
+	if f.shadow {
+		// Held, one per order and event: shadow mode decides an order
+		// again each time it is read, and only the latest counts.
+		key = "order/" + dealID + "/" + event
+	}
+	_, err := f.queue.Enqueue(ctx, notify.Message{Key: key,
 		Channel: Channel, Recipient: "provider:" + providerID, Body: string(body)})
 	return err
 }

@@ -127,6 +127,9 @@ func (f *Forwarder) ViewReferral(ctx context.Context, c signedlink.Claims) (Refe
 // names. It is idempotent: an answer the ticket already shows changes
 // nothing (changed false), so a replayed form post does no harm.
 func (f *Forwarder) ActReferral(ctx context.Context, c signedlink.Claims, action string) (changed bool, err error) {
+	if f.shadow {
+		return false, ErrShadow
+	}
 	from, ok := referralTransitions[action]
 	if !ok {
 		return false, fmt.Errorf("%w: unknown action %q", ErrAction, action)

@@ -51,7 +51,11 @@ type Options struct {
 	Created func(dealID string)
 	// Cancelled, when set, is told of a cancelled order's provider, to
 	// tell the provider in turn.
-	Cancelled  func(ctx context.Context, dealID, providerID string) error
+	Cancelled func(ctx context.Context, dealID, providerID string) error
+	// Shadow (sync.mode: shadow) creates nothing in HubSpot: no order is
+	// taken (ErrShadow), and orders taken before shadow mode wait, stored,
+	// until alusta runs live.
+	Shadow     bool
 	Now        func() time.Time
 	Log        *slog.Logger
 	Registerer prometheus.Registerer
@@ -69,8 +73,13 @@ type Intake struct {
 	now     func() time.Time
 	log     *slog.Logger
 	kick    chan struct{}
+	shadow  bool
 	orders  *prometheus.CounterVec
 }
+
+// ErrShadow is an order or a cancellation refused because alusta runs in
+// shadow mode and writes nothing to HubSpot.
+var ErrShadow = errors.New("intake: alusta runs in shadow mode and takes no orders")
 
 // New returns an intake.
 func New(opts Options) (*Intake, error) {
@@ -90,7 +99,7 @@ func New(opts Options) (*Intake, error) {
 		opts.Created = func(string) {}
 	}
 	in := &Intake{client: opts.Client, st: opts.Store, m: opts.Mapping, rules: opts.Rules, hashKey: opts.HashKey,
-		created: opts.Created, cancel: opts.Cancelled, now: opts.Now, log: opts.Log, kick: make(chan struct{}, 1),
+		created: opts.Created, cancel: opts.Cancelled, now: opts.Now, log: opts.Log, kick: make(chan struct{}, 1), shadow: opts.Shadow,
 		orders: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alusta_intake_orders_total",
 			Help: "Orders by outcome: received, repeated, conflict (API); created, retry, failed (HubSpot).",
@@ -107,22 +116,31 @@ func New(opts Options) (*Intake, error) {
 // Rules returns the rules orders are checked against.
 func (in *Intake) Rules() Rules { return in.rules }
 
-// Prepare creates the properties orders need in HubSpot when missing.
+// Shadow reports whether the intake runs in shadow mode.
+func (in *Intake) Shadow() bool { return in.shadow }
+
+// Prepare creates the properties orders need in HubSpot when missing; in
+// shadow mode nothing.
 func (in *Intake) Prepare(ctx context.Context) error {
-	group := hubspot.PropertyGroup{Name: "alusta", Label: "alusta", DisplayOrder: -1}
-	str := func(name, label, desc string) hubspot.Property {
-		return hubspot.Property{Name: name, Label: label, Type: "string", FieldType: "text", GroupName: "alusta", Description: desc}
+	if in.shadow {
+		return nil
 	}
-	key := str(hubspot.IdempotencyProperty, "alusta idempotency key", "Makes alusta's creates happen once.")
+	group := hubspot.PropertyGroup{Name: "alusta", Label: "alusta", DisplayOrder: -1}
+	// Labels and descriptions in the portal's language.
+	p := in.m.Printer()
+	str := func(name, text string) hubspot.Property {
+		return hubspot.Property{Name: name, Label: p.T("property." + text + ".label"), Type: "string", FieldType: "text",
+			GroupName: "alusta", Description: p.T("property." + text + ".description")}
+	}
+	key := str(hubspot.IdempotencyProperty, "idempotency_key")
 	key.HasUniqueValue = true
-	notes := str(PropNotes, "alusta notes for provider", "The orderer's notes for the provider.")
+	notes := str(PropNotes, "notes_for_provider")
 	notes.FieldType = "textarea"
+	start := str(PropStartDate, "start_date")
+	start.Type, start.FieldType = "date", "date"
 	want := map[string][]hubspot.Property{
-		hubspot.Deals: {key, str(PropOrderRef, "alusta order ref", "The orderer's reference of the order."),
-			str(PropOrderer, "alusta orderer", "Who ordered through alusta's intake."),
-			{Name: PropStartDate, Label: "alusta start date", Type: "date", FieldType: "date", GroupName: "alusta", Description: "When the service starts."},
-			notes},
-		Contacts: {key, str(PropPersonalID, "alusta personal identity code", "The client's personal identity code, when the orderer gave one.")},
+		hubspot.Deals: {key, str(PropOrderRef, "order_ref"), str(PropOrderer, "orderer"), start, notes},
+		Contacts:      {key, str(PropPersonalID, "personal_id")},
 	}
 	for _, typ := range []string{hubspot.Deals, Contacts} {
 		if _, err := in.client.EnsureProperties(ctx, typ, group, want[typ]); err != nil {
@@ -166,6 +184,9 @@ func bodyHash(key []byte, o Order) string {
 // Submit stores a checked order durably and has it created in HubSpot in
 // the background. The order must have passed Rules.Check.
 func (in *Intake) Submit(ctx context.Context, orderer string, o Order) (Outcome, store.Order, error) {
+	if in.shadow {
+		return 0, store.Order{}, ErrShadow
+	}
 	outcome, got, err := submit(ctx, in.st, in.hashKey, orderer, o)
 	if err == nil {
 		in.orders.WithLabelValues([...]string{Accepted: "received", Repeated: "repeated", Conflict: "conflict"}[outcome]).Inc()
@@ -217,7 +238,8 @@ const retryEvery = 30 * time.Second
 
 // Run creates pending orders in HubSpot until ctx ends: at once on start
 // (recovering what a crash left between 202 and HubSpot), when kicked, and
-// every retryEvery while some are left.
+// every retryEvery while some are left. In shadow mode it creates none:
+// they wait in the store for alusta to run live.
 func (in *Intake) Run(ctx context.Context) error {
 	for {
 		if _, err := in.Process(ctx); err != nil && ctx.Err() == nil {
@@ -243,6 +265,9 @@ const maxAttempts = 5
 // created. An order that fails stays pending (its error recorded) for the
 // next round.
 func (in *Intake) Process(ctx context.Context) (int, error) {
+	if in.shadow {
+		return 0, nil
+	}
 	pending, err := in.st.PendingOrders(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("intake: %w", err)
@@ -334,7 +359,7 @@ func (in *Intake) create(ctx context.Context, so store.Order) error {
 	m := in.m
 	f := func(name string) string { return m.Field(hubspot.Deals, name) }
 	deal := map[string]string{
-		f("name"):         fmt.Sprintf("Tilaus %s: %s, %s", o.OrderRef, o.Service, o.Municipality),
+		f("name"):         m.Printer().T("record.intake_order_name", "Ref", o.OrderRef, "Service", o.Service, "Municipality", o.Municipality),
 		f("pipeline"):     m.PipelineID(hubspot.Deals),
 		f("stage"):        m.StageID(hubspot.Deals, "received"),
 		f("service"):      o.Service,

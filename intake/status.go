@@ -94,6 +94,9 @@ var ErrFinished = errors.New("intake: the order is delivered and cannot be cance
 // cancelled order changes nothing. An order HubSpot does not have yet is
 // created first, so that the cancellation is on record there.
 func (in *Intake) Cancel(ctx context.Context, orderer, ref string) (Status, error) {
+	if in.shadow {
+		return Status{}, ErrShadow
+	}
 	so, ok, err := in.st.Order(ctx, orderer, ref)
 	if err != nil {
 		return Status{}, fmt.Errorf("intake: cancel %s: %w", ref, err)

@@ -73,7 +73,15 @@ type Options struct {
 	// one minute doubling to six hours.
 	Backoff    func(attempts int) time.Duration
 	Registerer prometheus.Registerer
+	// Shadow (sync.mode: shadow) holds every message: Enqueue keeps it,
+	// marked held and keyed under ShadowPrefix, to be listed with the
+	// other held-back writes, and nothing is delivered.
+	Shadow bool
 }
+
+// ShadowPrefix begins the key of a message held in shadow mode, so that
+// the same purpose can still be queued for real once alusta runs live.
+const ShadowPrefix = "shadow/"
 
 // Queue queues messages and, in Run, delivers them.
 type Queue struct {
@@ -83,6 +91,7 @@ type Queue struct {
 	log     *slog.Logger
 	backoff func(int) time.Duration
 	kick    chan struct{}
+	shadow  bool
 
 	delivered *prometheus.CounterVec
 	queued    *prometheus.CounterVec
@@ -103,7 +112,7 @@ func New(opts Options) (*Queue, error) {
 		opts.Backoff = DefaultBackoff
 	}
 	q := &Queue{st: opts.Store, senders: opts.Senders, now: opts.Now, log: opts.Log, backoff: opts.Backoff,
-		kick: make(chan struct{}, 1),
+		kick: make(chan struct{}, 1), shadow: opts.Shadow,
 		delivered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alusta_notify_deliveries_total",
 			Help: "Delivery attempts of queued messages by channel and result (sent, retry, failed).",
@@ -158,11 +167,17 @@ func (q *Queue) Enqueue(ctx context.Context, m Message) (bool, error) {
 	if _, ok := q.senders[m.Channel]; !ok {
 		return false, fmt.Errorf("notify: enqueue %s: no sender for channel %q", m.Key, m.Channel)
 	}
-	added, err := q.st.EnqueueNotification(ctx, store.Notification{
-		Key: m.Key, Channel: m.Channel, Recipient: m.Recipient, Subject: m.Subject, Body: m.Body,
-	})
+	n := store.Notification{Key: m.Key, Channel: m.Channel, Recipient: m.Recipient, Subject: m.Subject, Body: m.Body}
+	if q.shadow {
+		n.Key, n.State = ShadowPrefix+m.Key, store.NoteHeld
+	}
+	added, err := q.st.EnqueueNotification(ctx, n)
 	if err != nil {
 		return false, fmt.Errorf("notify: %w", err)
+	}
+	if added && q.shadow {
+		q.log.Info("notify: message held (shadow mode)", "key", m.Key, "channel", m.Channel)
+		return true, nil
 	}
 	if added {
 		q.queued.WithLabelValues(m.Channel).Inc()
@@ -193,8 +208,14 @@ func (q *Queue) Kick() {
 // Enqueue kicks it.
 const idle = time.Minute
 
-// Run delivers due messages until ctx ends.
+// Run delivers due messages until ctx ends; in shadow mode it delivers
+// nothing, not even what was queued before shadow mode began.
 func (q *Queue) Run(ctx context.Context) error {
+	if q.shadow {
+		q.log.Info("notify: shadow mode: no message is delivered")
+		<-ctx.Done()
+		return nil
+	}
 	for {
 		if _, err := q.Deliver(ctx); err != nil && ctx.Err() == nil {
 			q.log.Error("notify: delivery round failed", "err", err)
@@ -217,6 +238,9 @@ func (q *Queue) Run(ctx context.Context) error {
 
 // Deliver sends every message due now and returns how many were sent.
 func (q *Queue) Deliver(ctx context.Context) (int, error) {
+	if q.shadow {
+		return 0, nil
+	}
 	sent := 0
 	for {
 		due, err := q.st.DueNotifications(ctx, q.now(), 50)

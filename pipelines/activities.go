@@ -2,11 +2,11 @@ package pipelines
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/locale"
 	"github.com/alusta/alusta/mappings"
 )
 
@@ -145,27 +145,39 @@ func (x *decider) suggestActivities(spec *SuggestSpec) {
 		var themes []string
 		for _, t := range s.a.Themes {
 			if slices.Contains(needs, t) {
-				themes = append(themes, t)
+				themes = append(themes, label(x.p, "theme.", t))
 			}
 		}
 		var channels []string
 		for _, c := range s.a.Channels {
-			channels = append(channels, cmp.Or(channelLabels[c], c))
+			channels = append(channels, label(x.p, "channel.", c))
 		}
-		fmt.Fprintf(&b, "%d. %s: %s; %s (id %s)", i+1, s.a.Name, strings.Join(themes, ", "), strings.Join(channels, ", "), s.a.ID)
+		b.WriteString(x.p.T("list.activity", "N", i+1, "Name", s.a.Name, "Themes", strings.Join(themes, ", "),
+			"Channels", strings.Join(channels, ", "), "ID", s.a.ID))
 		ids = append(ids, s.a.ID)
 	}
 	x.d.Suggestions = ids
 	x.want[prop] = b.String()
 	if n == 0 {
-		x.why = append(x.why, "no NGO activity fits the needs "+strings.Join(needs, ", "))
+		labels := make([]string, len(needs))
+		for i, nd := range needs {
+			labels[i] = label(x.p, "theme.", nd)
+		}
+		x.why = append(x.why, x.p.T("decision.no_activity", "Needs", strings.Join(labels, ", ")))
 		return
 	}
-	x.why = append(x.why, fmt.Sprintf("%d NGO activities suggested of %d that fit", n, len(fit)))
+	x.why = append(x.why, x.p.T("decision.activities", "N", n, "Fit", len(fit)))
 }
 
-// channelLabels are the channel values as staff read them.
-var channelLabels = map[string]string{"paikan_paalla": "paikan päällä"}
+// label is an option value (a theme, a channel) as staff read it in p's
+// language; a value the catalogue does not know, one an admin added in
+// HubSpot, stays as it is.
+func label(p *locale.Printer, prefix, value string) string {
+	if s := p.T(prefix + value); s != prefix+value {
+		return s
+	}
+	return value
+}
 
 // str is a text field of the record's environment.
 func (x *decider) str(field string) string {

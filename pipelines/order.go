@@ -1,7 +1,6 @@
 package pipelines
 
 import (
-	"fmt"
 	"slices"
 )
 
@@ -36,21 +35,21 @@ func (x *decider) order(spec *ShortlistSpec, service, muni, lang string) {
 		return
 	}
 	if x.rs.Order != nil {
-		x.why = append(x.why, "service order made for provider "+x.rs.Order.ProviderID)
+		x.why = append(x.why, x.p.T("decision.order_made", "Provider", x.rs.Order.ProviderID))
 		return
 	}
 	i := slices.IndexFunc(x.in.Providers, func(p Provider) bool { return p.ID == choice })
 	if i < 0 {
-		x.why = append(x.why, fmt.Sprintf("no service order: the client's choice %s is not a provider", choice))
+		x.why = append(x.why, x.p.T("decision.order_not_provider", "ID", choice))
 		return
 	}
 	p := &x.in.Providers[i]
 	if ok, why := Eligible(p, service, muni, lang, spec.MatchLanguage, nil, x.st.OpenOrders[p.ID]); !ok {
-		x.why = append(x.why, fmt.Sprintf("no service order: the client's choice %s (%s) is not eligible: %s", p.Name, choice, why.In(x.p)))
+		x.why = append(x.why, x.p.T("decision.order_not_eligible", "Name", p.Name, "ID", choice, "Reason", why.In(x.p)))
 		return
 	}
 	x.rs.Order = &OrderMemory{ProviderID: choice}
 	x.d.Order = &Order{FromTicket: x.in.Record.ID, ProviderID: choice, Service: service, Municipality: muni, Language: lang,
 		ClientGroup: x.str("client_group"), Key: "palveluhaku/" + x.in.Record.ID}
-	x.why = append(x.why, fmt.Sprintf("service order for the client's choice %s (%s)", p.Name, choice))
+	x.why = append(x.why, x.p.T("decision.order", "Name", p.Name, "ID", choice))
 }

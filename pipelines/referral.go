@@ -1,9 +1,10 @@
 package pipelines
 
 import (
-	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/alusta/alusta/locale"
 )
 
 // ReferralSpec turns welfare referrals (hyvinvointilähete) on: a ticket
@@ -71,27 +72,33 @@ func (x *decider) refer() {
 		return
 	}
 	if x.rs.Referral != nil && x.rs.Referral.ActivityID == to {
-		x.why = append(x.why, "referred to "+to)
+		x.why = append(x.why, x.p.T("decision.referred", "Activity", to))
 		return
 	}
 	if !consented(x.str("referral_consent")) {
-		x.why = append(x.why, fmt.Sprintf("no referral to %s: the client's consent is not recorded (%s is not yes)", to, x.field("referral_consent")))
+		x.why = append(x.why, x.p.T("decision.referral_no_consent", "Activity", to, "Property", x.field("referral_consent")))
 		return
 	}
 	i := slices.IndexFunc(x.in.Activities, func(a Activity) bool { return a.ID == to })
 	switch {
 	case i < 0:
-		x.why = append(x.why, fmt.Sprintf("no referral: %s is not an NGO activity", to))
+		x.why = append(x.why, x.p.T("decision.referral_not_activity", "Activity", to))
 		return
 	case !x.in.Activities[i].Active:
-		x.why = append(x.why, fmt.Sprintf("no referral: %s (%s) is not active", x.in.Activities[i].Name, to))
+		x.why = append(x.why, x.p.T("decision.referral_inactive", "Name", x.in.Activities[i].Name, "ID", to))
 		return
 	}
 	a := x.in.Activities[i]
 	x.rs.Referral = &ReferralMemory{ActivityID: to}
 	x.d.Referral = &Referral{FromTicket: x.in.Record.ID, ActivityID: to, ActivityName: a.Name,
 		Key: "hyvinvointilahete/" + x.in.Record.ID + "/" + to}
-	x.why = append(x.why, fmt.Sprintf("referral to %s (%s)", a.Name, to))
+	x.why = append(x.why, x.p.T("decision.referral", "Name", a.Name, "ID", to))
+}
+
+// ReferralStatus is the text the ticket a referral was made from shows:
+// the referral's stage (its label in the portal) and its ticket id.
+func ReferralStatus(p *locale.Printer, stageLabel, referralID string) string {
+	return p.T("referral.status", "Status", stageLabel, "ID", referralID)
 }
 
 // decideReferral decides a referral ticket: its contact clock, and the
@@ -101,7 +108,11 @@ func (x *decider) decideReferral(p *policy) {
 	stage := m.ReferralStageName(x.prop(x.field("stage")))
 	x.env["stage"] = stage
 	x.d.Rule = ReferralRule
-	x.why = append(x.why, "referral "+orDash(stage))
+	stageLabel := ""
+	if stage != "" {
+		stageLabel = m.ReferralStageLabel(stage)
+	}
+	x.why = append(x.why, x.p.T("decision.referral_stage", "Stage", orDash(stageLabel)))
 	// The contact clock runs from the referral's creation even when alusta
 	// first sees the referral after the NGO has already answered it.
 	if !slices.ContainsFunc(x.rs.SLA, func(c SLACycle) bool { return c.Policy == p.Name }) && !x.in.Record.CreatedAt.IsZero() {
@@ -120,12 +131,12 @@ func (x *decider) decideReferral(p *policy) {
 	if len(x.d.SLA) > 0 && stage == "sent" {
 		switch displayCycle(x.d.SLA).Status {
 		case "breached":
-			status += ", yhteydenotto myöhässä"
+			status += ", " + x.p.T("referral.contact_late")
 		case "warning":
-			status += ", yhteydenotto pian myöhässä"
+			status += ", " + x.p.T("referral.contact_soon_late")
 		}
 	}
-	value := fmt.Sprintf("%s (lähete %s)", status, x.in.Record.ID)
+	value := ReferralStatus(x.p, status, x.in.Record.ID)
 	if x.rs.Referral != nil && x.rs.Referral.Outcome == value {
 		return
 	}

@@ -19,16 +19,16 @@ func TestReferralFromTicket(t *testing.T) {
 		explain string
 	}{
 		{name: "consent makes a referral", props: map[string]string{"alusta_refer_to": "301", "alusta_referral_consent": "yes"},
-			want: true, explain: "referral to Olohuone ry (301)"},
+			want: true, explain: "lähete toimintaan Olohuone ry (301)"},
 		{name: "a checkbox consent counts", props: map[string]string{"alusta_refer_to": "301", "alusta_referral_consent": "true"}, want: true},
 		{name: "no consent, no referral", props: map[string]string{"alusta_refer_to": "301"},
-			explain: "no referral to 301: the client's consent is not recorded (alusta_referral_consent is not yes)"},
+			explain: "ei lähetettä toimintaan 301: asiakkaan suostumusta ei ole kirjattu (alusta_referral_consent ei ole kyllä)"},
 		{name: "refused consent", props: map[string]string{"alusta_refer_to": "301", "alusta_referral_consent": "no"},
-			explain: "no referral to 301: the client's consent is not recorded"},
+			explain: "ei lähetettä toimintaan 301: asiakkaan suostumusta ei ole kirjattu"},
 		{name: "not an activity", props: map[string]string{"alusta_refer_to": "999", "alusta_referral_consent": "yes"},
-			explain: "no referral: 999 is not an NGO activity"},
+			explain: "ei lähetettä: 999 ei ole järjestön toiminta"},
 		{name: "inactive activity", props: map[string]string{"alusta_refer_to": "302", "alusta_referral_consent": "yes"},
-			explain: "no referral: Lopettanut ry (302) is not active"},
+			explain: "ei lähetettä: Lopettanut ry (302) ei ole toiminnassa"},
 		{name: "nothing asked", props: map[string]string{}},
 	}
 	for _, tt := range tests {
@@ -56,8 +56,8 @@ func TestReferralFromTicket(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if again.Referral != nil || !strings.Contains(again.Explanation, "referred to 301") {
-				t.Errorf("second decision: got referral %+v, explanation %q; want none, referred to 301", again.Referral, again.Explanation)
+			if again.Referral != nil || !strings.Contains(again.Explanation, "lähete tehty: 301") {
+				t.Errorf("second decision: got referral %+v, explanation %q; want none, lähete tehty: 301", again.Referral, again.Explanation)
 			}
 		})
 	}

@@ -2,10 +2,11 @@ package pipelines
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/alusta/alusta/locale"
 )
 
 // maxShortlist bounds a shortlist: it is read in a sidebar, and a longer
@@ -33,7 +34,7 @@ func (x *decider) shortlist(spec *ShortlistSpec, rule string) {
 	cur := x.prop(prop)
 	service, muni, lang := x.str("service"), x.str("municipality"), x.str("language")
 	if service == "" || muni == "" {
-		x.why = append(x.why, "no shortlist: the ticket names no service or municipality")
+		x.why = append(x.why, x.p.T("decision.no_shortlist"))
 		return
 	}
 	// The client's choice is honoured even when the list was edited by
@@ -80,15 +81,15 @@ func (x *decider) shortlist(spec *ShortlistSpec, rule string) {
 	}
 	x.rs.Shortlist = &ListMemory{Key: key, IDs: ids}
 	x.d.Shortlist = ids
-	value := formatShortlist(chosen, service)
+	value := formatShortlist(x.p, chosen, service)
 	x.want[prop] = value
 	if len(chosen) == 0 {
-		x.why = append(x.why, fmt.Sprintf("shortlist: no eligible provider for %s in %s", service, muni))
+		x.why = append(x.why, x.p.T("decision.shortlist_none", "Service", service, "Municipality", muni))
 		return
 	}
-	x.why = append(x.why, fmt.Sprintf("shortlist %d of %d eligible providers (%s)", len(chosen), len(eligible), strategy))
+	x.why = append(x.why, x.p.T("decision.shortlist", "N", len(chosen), "Eligible", len(eligible), "Strategy", x.p.T("strategy."+strategy)))
 	if value != cur {
-		x.d.Notes = append(x.d.Notes, fmt.Sprintf("Shortlist for %s in %s:\n%s", service, muni, value))
+		x.d.Notes = append(x.d.Notes, x.p.T("note.shortlist", "Service", service, "Municipality", muni, "List", value))
 	}
 }
 
@@ -126,20 +127,20 @@ func ComparePrice(a, b *Provider, service string) int {
 	return cmp.Compare(pa, pb)
 }
 
-// formatShortlist is the sidebar text: one provider a line, with the
-// price for the service and the company id a coordinator records as the
-// client's choice.
-func formatShortlist(ps []*Provider, service string) string {
+// formatShortlist is the sidebar text in p's language: one provider a
+// line, with the price for the service and the company id a coordinator
+// records as the client's choice.
+func formatShortlist(p *locale.Printer, ps []*Provider, service string) string {
 	var b strings.Builder
-	for i, p := range ps {
+	for i, pr := range ps {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
 		price := "-"
-		if v, ok := p.Prices[service]; ok {
+		if v, ok := pr.Prices[service]; ok {
 			price = formatEuro(v)
 		}
-		fmt.Fprintf(&b, "%d. %s, %s (id %s)", i+1, p.Name, price, p.ID)
+		b.WriteString(p.T("list.provider", "N", i+1, "Name", pr.Name, "Price", price, "ID", pr.ID))
 	}
 	return b.String()
 }

@@ -47,12 +47,12 @@ func TestShortlist(t *testing.T) {
 		reason string
 	}{
 		{name: "cheapest first, unpriced last", rec: tk("1", "siivous", "fi"), want: []string{"3", "2", "1"},
-			value: "1. P3, 25,00 € (id 3)\n2. Kotiapu Berg Ab, 38,90 € (id 2)\n3. P1, 41,50 € (id 1)"},
+			value: "1. P3, 25,00 € (tunnus 3)\n2. Kotiapu Berg Ab, 38,90 € (tunnus 2)\n3. P1, 41,50 € (tunnus 1)"},
 		{name: "a full provider is left out", rec: tk("2", "siivous", "fi"), open: map[string]int{"3": 3}, want: []string{"2", "1", "4"}},
-		{name: "language", rec: tk("3", "siivous", "sv"), want: []string{"2"}, value: "1. Kotiapu Berg Ab, 38,90 € (id 2)"},
+		{name: "language", rec: tk("3", "siivous", "sv"), want: []string{"2"}, value: "1. Kotiapu Berg Ab, 38,90 € (tunnus 2)"},
 		{name: "no municipality, no list", rec: ticket("4", now, map[string]string{"alusta_ticket_kind": "palveluhaku", "alusta_service": "siivous"}),
-			reason: "no shortlist: the ticket names no service or municipality"},
-		{name: "nobody eligible", rec: tk("5", "ateria", "fi"), want: []string{}, reason: "shortlist: no eligible provider for ateria in Tampere"},
+			reason: "ei tuottajavaihtoehtoja: tiketissä ei ole palvelua tai kuntaa"},
+		{name: "nobody eligible", rec: tk("5", "ateria", "fi"), want: []string{}, reason: "ei tuottajavaihtoehtoja: palvelulle ateria ei ole sopivaa tuottajaa alueella Tampere"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,11 +139,11 @@ func TestShortlistOrder(t *testing.T) {
 		want         bool
 		explain      string
 	}{
-		{name: "an eligible choice", choice: "1", want: true, explain: "service order for the client's choice P1 (1)"},
-		{name: "a provider elsewhere", choice: "2", explain: "no service order: the client's choice P2 (2) is not eligible: ei toimi alueella Tampere"},
-		{name: "a full provider", choice: "1", open: map[string]int{"1": 2}, explain: "is not eligible: täynnä (2/2 avoinna)"},
-		{name: "not a provider", choice: "99", explain: "no service order: the client's choice 99 is not a provider"},
-		{name: "no choice yet", explain: "shortlist 1 of 1"},
+		{name: "an eligible choice", choice: "1", want: true, explain: "palvelutilaus asiakkaan valitsemalle P1 (1)"},
+		{name: "a provider elsewhere", choice: "2", explain: "ei palvelutilausta: asiakkaan valitsema P2 (2) ei käy: ei toimi alueella Tampere"},
+		{name: "a full provider", choice: "1", open: map[string]int{"1": 2}, explain: "ei käy: täynnä (2/2 avoinna)"},
+		{name: "not a provider", choice: "99", explain: "ei palvelutilausta: asiakkaan valinta 99 ei ole tuottaja"},
+		{name: "no choice yet", explain: "tuottajavaihtoehdot: 1/1 sopivasta"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,7 +171,7 @@ func TestShortlistOrder(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if again.Order != nil || !strings.Contains(again.Explanation, "service order made for provider 1") {
+			if again.Order != nil || !strings.Contains(again.Explanation, "palvelutilaus tehty tuottajalle 1") {
 				t.Errorf("decided again: got order %+v, explanation %q", again.Order, again.Explanation)
 			}
 		})

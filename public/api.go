@@ -11,7 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -134,6 +136,39 @@ func writeProblems(w http.ResponseWriter, status int, ps ...intake.Problem) {
 	}{ps})
 }
 
+// ShadowRetryAfter is the wait an orderer is told in shadow mode. Shadow
+// mode lasts days, but a client's system that retries hourly picks its
+// orders up soon after alusta goes live.
+const ShadowRetryAfter = time.Hour
+
+// ShadowProblemType is the RFC 9457 problem type of a refusal in shadow
+// mode.
+const ShadowProblemType = "tag:alusta,2026:shadow-mode"
+
+// shadowRefusal answers an order or a cancellation in shadow mode: 503
+// with an RFC 9457 problem (and the problems list every other error of
+// the API has) and Retry-After, storing nothing, so that the orderer's
+// system keeps what it sent and sends it again.
+func (s *Server) shadowRefusal(w http.ResponseWriter, orderer, what string) {
+	s.log.Info("public: refused in shadow mode", "orderer", orderer, "what", what)
+	text := "alusta runs in shadow mode and takes no " + what + "s now; nothing was stored: send it again later"
+	w.Header().Set("Retry-After", strconv.Itoa(int(ShadowRetryAfter/time.Second)))
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(struct {
+		Type     string           `json:"type"`
+		Title    string           `json:"title"`
+		Status   int              `json:"status"`
+		Detail   string           `json:"detail"`
+		Problems []intake.Problem `json:"problems"`
+	}{ShadowProblemType, "alusta runs in shadow mode", http.StatusServiceUnavailable,
+		"The service integrator runs alusta beside its existing HubSpot workflows for now and creates nothing through it. " +
+			"Keep the " + what + " and send it again after Retry-After seconds; order status still answers.",
+		[]intake.Problem{problem("", text)}})
+}
+
 // orderer authenticates a request's bearer key; it answers 401 and
 // returns "" when the key is missing, unknown or revoked.
 func (s *Server) orderer(w http.ResponseWriter, r *http.Request) string {
@@ -163,6 +198,10 @@ func (s *Server) statusURL(ref string) string {
 func (s *Server) orderCreate(w http.ResponseWriter, r *http.Request) {
 	orderer := s.orderer(w, r)
 	if orderer == "" {
+		return
+	}
+	if s.shadow {
+		s.shadowRefusal(w, orderer, "order")
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxAPIBody))
@@ -262,6 +301,10 @@ func (s *Server) orderStatus(w http.ResponseWriter, r *http.Request) {
 func (s *Server) orderCancel(w http.ResponseWriter, r *http.Request) {
 	orderer := s.bodiless(w, r)
 	if orderer == "" {
+		return
+	}
+	if s.shadow {
+		s.shadowRefusal(w, orderer, "cancellation")
 		return
 	}
 	st, err := s.in.Cancel(r.Context(), orderer, r.PathValue("ref"))

@@ -10,11 +10,14 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
 	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -56,6 +59,11 @@ type rig struct {
 	// wall clock, to reach SLA deadlines without waiting.
 	offset atomic.Int64
 	daemon *daemon.Daemon
+
+	// writes are the calls through the rig's client that changed
+	// something in HubSpot, as "METHOD /path".
+	writesMu sync.Mutex
+	writes   []string
 }
 
 func (r *rig) now() time.Time { return time.Now().Add(time.Duration(r.offset.Load())) }
@@ -64,13 +72,21 @@ var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
 func startRig(t testing.TB) *rig {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	r := newRig(t)
+	r.startLoop(t, false)
+	return r
+}
+
+// newRig starts what outlives the order loop's restarts: the sandbox
+// (behind a proxy counting alusta's writes), the store, the mapping and
+// the SMTP server; startLoop starts the loop itself.
+func newRig(t testing.TB) *rig {
+	t.Helper()
+	ctx := context.Background()
 	crmCtx, crmCancel := context.WithCancel(context.Background())
 	r := &rig{http: &http.Client{Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	t.Cleanup(func() {
-		cancel()
-		r.wg.Wait()
 		crmCancel()
 		r.crmWG.Wait()
 	})
@@ -92,7 +108,18 @@ func startRig(t testing.TB) *rig {
 			t.Errorf("sandbox stopped: %v", err)
 		}
 	}()
-	r.client, err = hubspot.New(hubspot.Options{BaseURL: "http://" + crmLn.Addr().String(), Token: "e2e", RateLimit: 250, SearchRate: 50,
+	crmURL, _ := url.Parse("http://" + crmLn.Addr().String())
+	proxy := httputil.NewSingleHostReverseProxy(crmURL)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if isWrite(req) {
+			r.writesMu.Lock()
+			r.writes = append(r.writes, req.Method+" "+req.URL.Path)
+			r.writesMu.Unlock()
+		}
+		proxy.ServeHTTP(w, req)
+	}))
+	t.Cleanup(front.Close)
+	r.client, err = hubspot.New(hubspot.Options{BaseURL: front.URL, Token: "e2e", RateLimit: 250, SearchRate: 50,
 		RetryWaitMin: 5 * time.Millisecond, RetryWaitMax: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -118,21 +145,69 @@ func startRig(t testing.TB) *rig {
 	}
 	r.smtp = smtptest.Start(t)
 	r.signer, _ = signedlink.New(testSecret)
-	q, err := notify.New(notify.Options{Store: r.st, Log: log, Senders: map[string]notify.Sender{
+	var hash string
+	r.key, hash = intake.NewKey()
+	if _, err := r.st.AddIntakeKey(ctx, "Tampere", hash); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// isWrite tells a HubSpot call that changes something from a read:
+// searches and batch reads are POSTs that change nothing.
+func isWrite(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead:
+		return false
+	case http.MethodPost:
+		return !strings.HasSuffix(req.URL.Path, "/search") && !strings.HasSuffix(req.URL.Path, "/batch/read")
+	}
+	return true
+}
+
+// hubSpotWrites lists the calls that changed something in HubSpot.
+func (r *rig) hubSpotWrites() []string {
+	r.writesMu.Lock()
+	defer r.writesMu.Unlock()
+	return slices.Clone(r.writes)
+}
+
+// startLoop starts the order loop (queue, forwarder, intake, daemon and
+// public server) on the rig, in shadow mode or live, and returns its stop;
+// the test's end stops it too. A restart listens on the first start's
+// address, so that links made before it still work.
+func (r *rig) startLoop(t testing.TB, shadow bool) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			r.wg.Wait()
+		})
+	}
+	t.Cleanup(stop)
+	log := slog.New(slog.DiscardHandler)
+	q, err := notify.New(notify.Options{Store: r.st, Log: log, Shadow: shadow, Senders: map[string]notify.Sender{
 		notify.Email:   notify.NewMailer(notify.SMTP{Host: "127.0.0.1", Port: r.smtp.Port(), TLS: "none", From: "alusta@kotitori.example.fi"}),
 		notify.Webhook: notify.NewHook(&http.Client{Timeout: 5 * time.Second}, "hook-secret", nil),
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	pubLn := listen(t)
-	r.base = "http://" + pubLn.Addr().String()
+	var pubLn net.Listener
+	if r.base == "" {
+		pubLn = listen(t)
+		r.base = "http://" + pubLn.Addr().String()
+	} else if pubLn, err = net.Listen("tcp", strings.TrimPrefix(r.base, "http://")); err != nil {
+		t.Fatal(err)
+	}
 	var d *daemon.Daemon
 	changed := func(id string) {
 		d.Enqueue([]daemon.Change{{Target: daemon.Target{ObjectType: hubspot.Deals, ID: id}}})
 	}
 	fw, err := forward.New(forward.Options{Client: r.client, Store: r.st, Mapping: r.mapping, Queue: q, Signer: r.signer,
-		BaseURL: r.base, Changed: changed, Log: log, Now: r.now})
+		BaseURL: r.base, Changed: changed, Shadow: shadow, Log: log, Now: r.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +215,7 @@ func startRig(t testing.TB) *rig {
 		t.Fatal(err)
 	}
 	in, err := intake.New(intake.Options{Client: r.client, Store: r.st, Mapping: r.mapping, HashKey: testSecret,
-		Rules: intake.Rules{AcceptPersonalID: true}, Created: changed, Cancelled: fw.Cancelled, Log: log})
+		Rules: intake.Rules{AcceptPersonalID: true}, Created: changed, Cancelled: fw.Cancelled, Shadow: shadow, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,14 +224,14 @@ func startRig(t testing.TB) *rig {
 	}
 	r.in = in
 	d, err = daemon.New(daemon.Options{Client: r.client, Store: r.st, PipelinesDir: "testdata/pipelines", MappingsDir: "testdata/mappings",
-		Interval: time.Hour, Lookback: time.Minute, Log: log, Forwarder: fw, Now: r.now})
+		Interval: time.Hour, Lookback: time.Minute, Log: log, Forwarder: fw, Now: r.now, Shadow: shadow})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Options{Intake: in, Forwarder: fw, Store: r.st, BaseURL: r.base, RateLimit: 1000, Log: log})
+	srv, err := New(Options{Intake: in, Forwarder: fw, Store: r.st, BaseURL: r.base, RateLimit: 1000, Shadow: shadow, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,12 +240,7 @@ func startRig(t testing.TB) *rig {
 	r.goRun(t, func() error { return in.Run(ctx) })
 	r.goRun(t, func() error { return d.Run(ctx) })
 	r.daemon = d
-	var hash string
-	r.key, hash = intake.NewKey()
-	if _, err := r.st.AddIntakeKey(ctx, "Tampere", hash); err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return stop
 }
 
 func listen(t testing.TB) net.Listener {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/alusta/alusta/forward"
 	"github.com/alusta/alusta/signedlink"
@@ -66,6 +67,8 @@ type page struct {
 	CSRF      string
 	Action    string
 	Reasons   []choice
+	// Shadow says answers are not taken now (shadow mode).
+	Shadow bool
 	// referral page
 	R       forward.ReferralView
 	Actions []choice
@@ -122,6 +125,18 @@ func (s *Server) problemPage(w http.ResponseWriter, r *http.Request, err error) 
 	s.render(w, status, "problem.html", p)
 }
 
+// shadowPage answers a provider's or an NGO's answer in shadow mode: it
+// is not taken (nothing is written), and the page says so in the reader's
+// language; 503 with Retry-After, as the API answers.
+func (s *Server) shadowPage(w http.ResponseWriter, r *http.Request) {
+	l := lang(r, "")
+	t := catalogues[l]
+	p := newPage(l, t["shadow_title"])
+	p.Heading, p.Text = t["shadow_title"], t["shadow_text"]
+	w.Header().Set("Retry-After", strconv.Itoa(int(ShadowRetryAfter/time.Second)))
+	s.render(w, http.StatusServiceUnavailable, "problem.html", p)
+}
+
 // csrf is the form token of a link: an HMAC bound to the link, so that only
 // a page opened through the link can post its answers.
 func (s *Server) csrf(token string) string { return s.fw.MAC("csrf", token) }
@@ -148,6 +163,7 @@ func (s *Server) orderPage(w http.ResponseWriter, r *http.Request) {
 	p.StartDate = forward.LocalDate(v.StartDate)
 	p.CSRF = s.csrf(token)
 	p.Action = forward.PathPrefix + token + "?lang=" + l
+	p.Shadow = s.shadow
 	for _, code := range forward.DeclineReasons {
 		p.Reasons = append(p.Reasons, choice{Code: code, Label: t["reason_"+code]})
 	}
@@ -203,6 +219,10 @@ func (s *Server) orderAnswer(w http.ResponseWriter, r *http.Request) {
 	if !s.answerForm(w, r, s.csrf(token)) {
 		return
 	}
+	if s.shadow {
+		s.shadowPage(w, r)
+		return
+	}
 	a := forward.Answer{Action: r.PostForm.Get("action"), Reason: r.PostForm.Get("reason")}
 	if u := strings.TrimSpace(strings.ReplaceAll(r.PostForm.Get("units"), ",", ".")); u != "" {
 		n, err := strconv.ParseFloat(u, 64)
@@ -217,6 +237,9 @@ func (s *Server) orderAnswer(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, forward.ErrAction):
 		q.Set("error", "1")
+	case errors.Is(err, forward.ErrShadow):
+		s.shadowPage(w, r)
+		return
 	case err != nil:
 		s.problemPage(w, r, err)
 		return

@@ -33,6 +33,7 @@ func (s *Server) referralPage(w http.ResponseWriter, r *http.Request) {
 	p.Stage = or(t["referral_stage_"+v.Stage], v.Stage)
 	p.CSRF = s.referralCSRF(token)
 	p.Action = forward.ReferralPathPrefix + token + "?lang=" + l
+	p.Shadow = s.shadow
 	for _, a := range forward.ReferralActions {
 		if forward.ReferralActionAllowed(a, v.Stage) {
 			p.Actions = append(p.Actions, choice{Code: a, Label: t["referral_"+a]})
@@ -54,6 +55,10 @@ func (s *Server) referralAnswer(w http.ResponseWriter, r *http.Request) {
 	if !s.answerForm(w, r, s.referralCSRF(token)) {
 		return
 	}
+	if s.shadow {
+		s.shadowPage(w, r)
+		return
+	}
 	action := r.PostForm.Get("action")
 	q := url.Values{}
 	q.Set("lang", lang(r, ""))
@@ -61,6 +66,9 @@ func (s *Server) referralAnswer(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, forward.ErrAction):
 		q.Set("error", "1")
+	case errors.Is(err, forward.ErrShadow):
+		s.shadowPage(w, r)
+		return
 	case err != nil:
 		s.problemPage(w, r, err)
 		return

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"mime/quotedprintable"
 	"net/http"
+	"net/http/httptest"
 	"net/mail"
 	"net/url"
 	"path/filepath"
@@ -221,6 +222,24 @@ func TestReferralLoop(t *testing.T) {
 		t.Errorf("post without the page's CSRF token: got %d, want 403", code)
 	}
 	csrf := csrfOf(t, page)
+	// In shadow mode the page says answers are not taken, and an answer
+	// writes nothing.
+	shadowSrv, err := New(Options{Forwarder: fw, Store: st, RateLimit: 1000, Shadow: true, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(shadowSrv.Handler())
+	defer hs.Close()
+	shadowLink := hs.URL + strings.TrimPrefix(link, base)
+	if code, page := get(shadowLink + "?lang=sv"); code != http.StatusOK || !strings.Contains(page, "Svar tas inte emot just nu") || strings.Contains(page, `name="action"`) {
+		t.Errorf("referral page in shadow mode: got %d, want 200 saying answers are not taken, with no answer buttons", code)
+	}
+	if code, _ := post(shadowLink, url.Values{"action": {"contacted"}, "csrf": {csrf}}); code != http.StatusServiceUnavailable {
+		t.Errorf("answer in shadow mode: got %d, want 503", code)
+	}
+	if ref, _ := crm.Object(hubspot.Tickets, referral); prop(&ref, m.Field(hubspot.Tickets, "stage")) != m.ReferralStageID("sent") {
+		t.Fatalf("answer in shadow mode moved the referral to %q", prop(&ref, m.Field(hubspot.Tickets, "stage")))
+	}
 	if code, loc := post(link, url.Values{"action": {"contacted"}, "csrf": {csrf}}); code != http.StatusSeeOther || !strings.Contains(loc, "done=contacted") {
 		t.Errorf("marking contacted: got %d to %q, want 303 to done=contacted", code, loc)
 	}

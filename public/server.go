@@ -47,8 +47,12 @@ type Options struct {
 	ServicePage http.Handler
 	// RateLimit is requests per minute per client address; zero means 120.
 	RateLimit int
-	Now       func() time.Time
-	Log       *slog.Logger
+	// Shadow (sync.mode: shadow): alusta writes nothing to HubSpot, so the
+	// API takes no orders or cancellations (503, Retry-After) and the
+	// signed pages take no answers; status and the pages still show.
+	Shadow bool
+	Now    func() time.Time
+	Log    *slog.Logger
 }
 
 // Server is the public HTTP surface.
@@ -61,6 +65,7 @@ type Server struct {
 	log     *slog.Logger
 	limiter *limiter
 	api     *apiValidator
+	shadow  bool
 	handler http.Handler
 }
 
@@ -83,7 +88,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{in: opts.Intake, fw: opts.Forwarder, st: opts.Store, base: strings.TrimRight(opts.BaseURL, "/"),
-		now: opts.Now, log: opts.Log, limiter: newLimiter(opts.RateLimit, time.Minute, opts.Now), api: v}
+		now: opts.Now, log: opts.Log, limiter: newLimiter(opts.RateLimit, time.Minute, opts.Now), api: v, shadow: opts.Shadow}
 	s.handler = s.routes(opts.HubSpotHook, opts.ServicePage)
 	return s, nil
 }

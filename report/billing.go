@@ -17,7 +17,9 @@ import (
 // billingColumns are the billing basis columns. A row is one month ×
 // provider × service × payer × unit × unit price, of one kind: original
 // (delivered in the month), correction (a locked month's order as it now
-// stands) or refund (the locked figures reversed).
+// stands) or refund (the locked figures reversed). In a day's export an
+// original row's period is that day; a correction or a refund names the
+// month it corrects in either export.
 var billingColumns = []Column{
 	{Name: "month", Kind: Month},
 	{Name: "kind", Kind: Text},
@@ -403,7 +405,13 @@ func billingRows(ctx context.Context, tx *sql.Tx, env Env, p Period, lines map[s
 		if p.IsMonth() && l.Month != p.Label || !p.IsMonth() && !p.contains(l.Close) {
 			continue
 		}
-		if err := add(key{l.Month, "original", l.Provider, l.Service, l.Payer, l.Unit, l.PriceCents}, 1, l.UnitsMilli, l.TotalCents); err != nil {
+		// A day's export says the day, as every report's does; a
+		// correction keeps the month it corrects.
+		period := l.Month
+		if !p.IsMonth() {
+			period = p.Label
+		}
+		if err := add(key{period, "original", l.Provider, l.Service, l.Payer, l.Unit, l.PriceCents}, 1, l.UnitsMilli, l.TotalCents); err != nil {
 			return nil, err
 		}
 	}

@@ -234,6 +234,10 @@ func xlsxCell(k Kind, v any, dec, date, month int) any {
 			if t, err := time.Parse("2006-01", x); err == nil {
 				return excelize.Cell{StyleID: month, Value: t}
 			}
+			// A day's export puts the day in the period column.
+			if t, err := time.Parse("2006-01-02", x); err == nil {
+				return excelize.Cell{StyleID: date, Value: t}
+			}
 		}
 		return excelize.Cell{Value: x}
 	case int64:

@@ -112,6 +112,9 @@ func buildReferrals(ctx context.Context, env Env, p Period) (*Table, error) {
 			}
 		}
 		month := tk.CreatedAt.In(env.Loc).Format("2006-01")
+		if !p.IsMonth() {
+			month = p.Label // a day's export says the day
+		}
 		for _, th := range themes {
 			k := key{month, activity, th}
 			a := groups[k]

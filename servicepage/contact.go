@@ -137,11 +137,17 @@ func (h *Handler) contact(w http.ResponseWriter, r *http.Request) {
 		back(http.StatusBadRequest, errs)
 		return
 	}
+	if h.shadow {
+		h.log.Info("service page: contact request refused: shadow mode")
+		w.Header().Set("Retry-After", "3600")
+		back(http.StatusServiceUnavailable, []formError{{Text: c.t("err_shadow")}})
+		return
+	}
 	m := h.m
 	field := func(name string) string { return m.Field(hubspot.Tickets, name) }
 	props := map[string]string{
-		field("subject"):      "Palveluhaku: " + f.Service + ", " + f.Municipality,
-		field("content"):      "Yhteydenottopyyntö palvelusivulta (/palvelut).\nNimi: " + f.Name + "\nYhteystieto: " + f.Contact + "\n\n" + f.Message,
+		field("subject"):      m.Printer().T("record.contact_subject", "Service", f.Service, "Municipality", f.Municipality),
+		field("content"):      m.Printer().T("record.contact_content", "Name", f.Name, "Contact", f.Contact, "Message", f.Message),
 		field("pipeline"):     m.PipelineID(hubspot.Tickets),
 		field("stage"):        m.StageID(hubspot.Tickets, "new"),
 		field("kind"):         ticketKind,

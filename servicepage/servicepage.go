@@ -56,8 +56,11 @@ type Options struct {
 	// RequestsPerHour is how many contact requests one address may send
 	// in an hour; default 5.
 	RequestsPerHour int
-	Now             func() time.Time
-	Log             *slog.Logger
+	// Shadow (sync.mode: shadow) creates no ticket: a request is refused
+	// (503) and the page says so, since alusta writes nothing to HubSpot.
+	Shadow bool
+	Now    func() time.Time
+	Log    *slog.Logger
 }
 
 // Handler serves GET /palvelut, POST /palvelut/yhteydenotto and GET
@@ -69,6 +72,7 @@ type Handler struct {
 	secret  []byte
 	now     func() time.Time
 	log     *slog.Logger
+	shadow  bool
 	limit   *limiter
 	tmpl    *template.Template
 	mux     *http.ServeMux
@@ -100,7 +104,7 @@ func New(o Options) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("servicepage: templates: %w", err)
 	}
-	h := &Handler{m: o.Mapping, dir: o.Directory, tickets: o.Tickets, secret: o.Secret, now: o.Now, log: o.Log,
+	h := &Handler{m: o.Mapping, dir: o.Directory, tickets: o.Tickets, secret: o.Secret, now: o.Now, log: o.Log, shadow: o.Shadow,
 		limit: newLimiter(o.RequestsPerHour, time.Hour, 10000), tmpl: tmpl, mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET /palvelut", h.page)
 	h.mux.HandleFunc("POST /palvelut/yhteydenotto", h.contact)

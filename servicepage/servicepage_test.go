@@ -34,6 +34,12 @@ type rig struct {
 
 func newRig(t *testing.T, perHour int) *rig {
 	t.Helper()
+	return newShadowRig(t, perHour, false)
+}
+
+// newShadowRig is newRig with the page in shadow mode or not.
+func newShadowRig(t *testing.T, perHour int, shadow bool) *rig {
+	t.Helper()
 	ctx := context.Background()
 	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
 	crm, err := sandbox.New(sandbox.Options{Seed: "demo", Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
@@ -82,7 +88,7 @@ func newRig(t *testing.T, perHour int) *rig {
 	}
 	logs := &bytes.Buffer{}
 	h, err := New(Options{Mapping: m, Directory: StoreDirectory{st}, Tickets: client, Secret: bytes.Repeat([]byte("k"), 32),
-		RequestsPerHour: perHour, Log: slog.New(slog.NewTextHandler(logs, nil))})
+		RequestsPerHour: perHour, Shadow: shadow, Log: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,6 +271,27 @@ func TestContactRequest(t *testing.T) {
 		if strings.Contains(r.logs.String(), secret) {
 			t.Errorf("the log holds the visitor's %q:\n%s", secret, r.logs.String())
 		}
+	}
+}
+
+// TestContactRequestInShadowMode: alusta writes nothing to HubSpot, so a
+// valid request is refused with 503, says so in the visitor's language,
+// and makes no ticket.
+func TestContactRequestInShadowMode(t *testing.T) {
+	r := newShadowRig(t, 5, true)
+	for lang, want := range map[string]string{"fi": "ei oteta tällä sivulla vastaan juuri nyt", "sv": "tas inte emot på den här sidan just nu",
+		"en": "not being taken on this page right now"} {
+		c := browser(t)
+		_, page, _ := get(t, c, r.srv.URL+"/palvelut?lang="+lang)
+		form := validForm(formFields(t, page))
+		form.Set("lang", lang)
+		code, body, hd := post(t, c, r.srv.URL+"/palvelut/yhteydenotto", form)
+		if code != http.StatusServiceUnavailable || hd.Get("Retry-After") == "" || !strings.Contains(body, want) {
+			t.Errorf("%s: got %d Retry-After %q, want 503 with Retry-After and %q", lang, code, hd.Get("Retry-After"), want)
+		}
+	}
+	if made := palveluhakuTickets(r); len(made) != 0 {
+		t.Fatalf("shadow mode made %d palveluhaku tickets, want none", len(made))
 	}
 }
 

@@ -12,6 +12,12 @@ const (
 	NotePending = "pending"
 	NoteSent    = "sent"
 	NoteFailed  = "failed"
+	// NoteHeld is a message shadow mode would have sent: kept to be
+	// listed, never delivered.
+	NoteHeld = "held"
+	// NoteDropped is a message given up unsent when alusta left shadow
+	// mode: a held one, or one still pending from before, by then stale.
+	NoteDropped = "dropped"
 )
 
 // Notification is one queued message: an e-mail or a webhook call.
@@ -22,7 +28,7 @@ type Notification struct {
 	Recipient string // an address or a URL
 	Subject   string
 	Body      string
-	State     string
+	State     string // on enqueue, pending unless NoteHeld
 	Attempts  int
 	NextAt    time.Time
 	LastError string
@@ -32,12 +38,22 @@ type Notification struct {
 
 // EnqueueNotification queues n unless a message with its key was queued
 // before, in which case it reports false and changes nothing: enqueueing
-// twice for one purpose never sends twice.
+// twice for one purpose never sends twice. A held message (NoteHeld)
+// replaces a held one of the same key.
 func (s *Store) EnqueueNotification(ctx context.Context, n Notification) (bool, error) {
 	now := formatTime(s.now())
-	res, err := s.db.ExecContext(ctx, `INSERT INTO notifications (key, channel, recipient, subject, body, state, next_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
-		n.Key, n.Channel, n.Recipient, n.Subject, n.Body, NotePending, now, now)
+	q := `INSERT INTO notifications (key, channel, recipient, subject, body, state, next_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`
+	state := NotePending
+	if n.State == NoteHeld {
+		// A held message is what alusta would send now: a later one for
+		// the same purpose replaces it, as the latest decision does.
+		state = NoteHeld
+		q = `INSERT INTO notifications (key, channel, recipient, subject, body, state, next_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET recipient = excluded.recipient,
+		subject = excluded.subject, body = excluded.body, created_at = excluded.created_at WHERE state = 'held'`
+	}
+	res, err := s.db.ExecContext(ctx, q, n.Key, n.Channel, n.Recipient, n.Subject, n.Body, state, now, now)
 	if err != nil {
 		return false, fmt.Errorf("store: enqueue notification %s: %w", n.Key, err)
 	}
@@ -142,6 +158,19 @@ func (s *Store) NotificationFailed(ctx context.Context, id int64, reason string,
 		return fmt.Errorf("store: notification %d failed: %w", id, err)
 	}
 	return nil
+}
+
+// DropNotifications gives up every held or pending message unsent,
+// recording reason, and returns how many it dropped. Leaving shadow mode
+// calls it, so that the first live cycle does not send a week's old mail.
+func (s *Store) DropNotifications(ctx context.Context, reason string) (int, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE notifications SET state = ?, last_error = ? WHERE state IN (?, ?)`,
+		NoteDropped, reason, NoteHeld, NotePending)
+	if err != nil {
+		return 0, fmt.Errorf("store: drop notifications: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }
 
 // CountNotifications counts messages by state, for metrics.

@@ -184,3 +184,14 @@ func (s *Store) LoadStates(ctx context.Context, prefix string, fn func(name stri
 	}
 	return nil
 }
+
+// DeleteStates removes every state whose name starts with prefix and
+// returns how many it removed.
+func (s *Store) DeleteStates(ctx context.Context, prefix string) (int, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM engine_state WHERE substr(name, 1, ?) = ?`, len(prefix), prefix)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete states %s: %w", prefix, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}

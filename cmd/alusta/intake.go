@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alusta/alusta/daemon"
 	"github.com/alusta/alusta/intake"
 	"github.com/alusta/alusta/store"
 )
@@ -128,6 +129,16 @@ created in HubSpot by the running daemon (alusta run) within half a minute.`,
 				return err
 			}
 			defer st.Close()
+			// A daemon in shadow mode creates no orders: stored now, they
+			// would reach HubSpot days late, when it goes live.
+			mode, err := daemon.StoredMode(cmd.Context(), st)
+			if err != nil {
+				return fmt.Errorf("intake import: %w", err)
+			}
+			if a.cfg.Sync.Mode == "shadow" || mode == "shadow" {
+				return fmt.Errorf("intake import: alusta runs in shadow mode (sync.mode: shadow) and takes no orders; " +
+					"import the file once it runs live (--dry-run checks it now)")
+			}
 			secret, err := linkSecret(a.cfg.Public.LinkSecretFile)
 			if err != nil {
 				return err

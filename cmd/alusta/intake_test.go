@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,6 +112,36 @@ func TestIntakeImport(t *testing.T) {
 				t.Fatalf("got orders %v, want %v", refs, tt.created)
 			}
 		})
+	}
+
+	// While the daemon runs in shadow mode (its last start said so in the
+	// store), orders are not taken: stored now, they would reach HubSpot
+	// days late. The file can still be checked.
+	st, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = st.SaveState(context.Background(), "sync/mode", "shadow")
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := filepath.Join(dir, "later.csv")
+	os.WriteFile(later, []byte(header+"C-9;siivous;Tampere;2026-12-07;1;h;city;fi;Aino;Esimerkki;Hämeenkatu 1;33100;+358 40 123 4567\n"), 0o600)
+	out, err := runAlusta(t, "intake", "import", later, "--orderer", "Tampere", "--store", db)
+	if exit(err) == 0 || !strings.Contains(out+fmt.Sprint(err), "shadow mode") {
+		t.Errorf("import in shadow mode: got exit %d (%v), output %q; want a refusal naming shadow mode", exit(err), err, out)
+	}
+	if out, err := runAlusta(t, "intake", "import", later, "--orderer", "Tampere", "--store", db, "--dry-run"); err != nil || !strings.Contains(out, "would import 1 good rows") {
+		t.Errorf("dry run in shadow mode: got %v, output %q; want the check", err, out)
+	}
+	st, err = store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, ok, _ := st.Order(context.Background(), "Tampere", "C-9"); ok {
+		t.Error("import in shadow mode stored the order")
 	}
 }
 

@@ -132,12 +132,16 @@ func (a *app) newForwarding(ctx context.Context, client *hubspot.Client, st *sto
 	if err != nil {
 		return nil, fmt.Errorf("public.link_secret_file: %w", err)
 	}
-	q, err := notify.New(notify.Options{Store: st, Senders: senders, Log: a.log.With("component", "notify"), Registerer: reg})
+	// Shadow mode reaches the whole order loop: the queue holds every
+	// message, the forwarder takes no answers, the intake no orders.
+	shadow := cfg.Sync.Mode == "shadow"
+	q, err := notify.New(notify.Options{Store: st, Senders: senders, Log: a.log.With("component", "notify"), Registerer: reg, Shadow: shadow})
 	if err != nil {
 		return nil, err
 	}
 	fw, err := forward.New(forward.Options{Client: client, Store: st, Mapping: m, Queue: q, Signer: signer,
-		BaseURL: cfg.Public.BaseURL, TTL: cfg.Public.LinkTTL, Changed: changed, TicketChanged: ticketChanged, Log: a.log.With("component", "forward")})
+		BaseURL: cfg.Public.BaseURL, TTL: cfg.Public.LinkTTL, Changed: changed, TicketChanged: ticketChanged, Shadow: shadow,
+		Log: a.log.With("component", "forward")})
 	if err != nil {
 		return nil, err
 	}
@@ -171,8 +175,10 @@ func (a *app) newOrderLoop(ctx context.Context, client *hubspot.Client, st *stor
 	if err != nil {
 		return nil, err
 	}
+	shadow := cfg.Sync.Mode == "shadow"
 	in, err := intake.New(intake.Options{Client: client, Store: st, Mapping: fwd.mapping, Rules: intakeRules(cfg),
-		HashKey: fwd.secret, Cancelled: fwd.forward.Cancelled, Created: changed, Log: a.log.With("component", "intake"), Registerer: reg})
+		HashKey: fwd.secret, Cancelled: fwd.forward.Cancelled, Created: changed, Shadow: shadow,
+		Log: a.log.With("component", "intake"), Registerer: reg})
 	if err != nil {
 		return nil, err
 	}
@@ -180,12 +186,12 @@ func (a *app) newOrderLoop(ctx context.Context, client *hubspot.Client, st *stor
 		return nil, err
 	}
 	page, err := servicepage.New(servicepage.Options{Mapping: fwd.mapping, Directory: servicepage.StoreDirectory{Store: st},
-		Tickets: client, Secret: derivedKey(fwd.secret, "servicepage csrf"), Log: a.log.With("component", "servicepage")})
+		Tickets: client, Secret: derivedKey(fwd.secret, "servicepage csrf"), Shadow: shadow, Log: a.log.With("component", "servicepage")})
 	if err != nil {
 		return nil, err
 	}
 	srv, err := public.New(public.Options{Intake: in, Forwarder: fwd.forward, Store: st, BaseURL: cfg.Public.BaseURL,
-		HubSpotHook: hook, ServicePage: page, RateLimit: cfg.Public.RateLimit, Log: a.log.With("component", "public")})
+		HubSpotHook: hook, ServicePage: page, RateLimit: cfg.Public.RateLimit, Shadow: shadow, Log: a.log.With("component", "public")})
 	if err != nil {
 		return nil, err
 	}

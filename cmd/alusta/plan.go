@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -17,7 +18,9 @@ import (
 
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/daemon"
+	"github.com/alusta/alusta/forward"
 	"github.com/alusta/alusta/mappings"
+	"github.com/alusta/alusta/notify"
 	"github.com/alusta/alusta/pipelines"
 	"github.com/alusta/alusta/store"
 )
@@ -37,11 +40,13 @@ SLA due) with a sample of records, before -> after. It writes nothing. Exit 0
 when nothing would change, 2 when something would, 1 on error.
 
 With --shadow it lists instead what a daemon in shadow mode (run --shadow,
-sync.mode: shadow) held back: per record, HubSpot's value -> alusta's.`,
+sync.mode: shadow) held back: per record, HubSpot's value -> alusta's, the
+order loop's steps (service orders, referrals) and the messages providers
+and NGOs would have had. Held messages are never sent: going live drops them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if shadow {
-				return rulesShadow(cmd.Context(), cmd.OutOrStdout(), a.cfg.Store.Path, a.cfg.Mappings.Dir)
+				return rulesShadow(cmd.Context(), cmd.OutOrStdout(), a.cfg.Store.Path, a.cfg.Mappings.Dir, a.cfg.Reports.Location)
 			}
 			dir, _ := newDir()
 			return a.withCRM(cmd.Context(), "rules plan", func(ctx context.Context, c daemon.ExplainCRM) error {
@@ -212,8 +217,8 @@ func printPlan(w io.Writer, p pipelines.Plan, name func(kind, value string) stri
 	for _, c := range p.Changes[:n] {
 		var parts []string
 		for _, d := range c.Diffs {
-			if d.Kind == "note" {
-				parts = append(parts, fmt.Sprintf("note: %q", d.After))
+			if d.Kind == "note" || d.Kind == daemon.ShadowActionKind {
+				parts = append(parts, fmt.Sprintf("%s: %q", d.Kind, d.After))
 				continue
 			}
 			parts = append(parts, fmt.Sprintf("%s: %s -> %s", d.Kind, name(d.Kind, d.Before), name(d.Kind, d.After)))
@@ -284,7 +289,7 @@ func rulesApply(ctx context.Context, w io.Writer, storePath, dir, mappingDir str
 
 // rulesShadow lists the writes a daemon in shadow mode held back, offline:
 // names and stage labels come from the store.
-func rulesShadow(ctx context.Context, w io.Writer, storePath, mappingDir string) error {
+func rulesShadow(ctx context.Context, w io.Writer, storePath, mappingDir string, tz *time.Location) error {
 	st, err := openExistingStore(ctx, storePath)
 	if err != nil {
 		return fmt.Errorf("rules plan --shadow: %w", err)
@@ -332,10 +337,41 @@ func rulesShadow(ctx context.Context, w io.Writer, storePath, mappingDir string)
 		return prop
 	}
 	plan := daemon.ShadowPlan(recs, kindOf)
+	ended, err := daemon.ShadowEnded(ctx, st)
+	if err != nil {
+		return fmt.Errorf("rules plan --shadow: %w", err)
+	}
+	held, err := st.Notifications(ctx, notify.ShadowPrefix)
+	if err != nil {
+		return fmt.Errorf("rules plan --shadow: %w", err)
+	}
+	if !ended.IsZero() {
+		fmt.Fprintf(w, "alusta left shadow mode at %s: none of what follows was written or sent\n",
+			ended.In(tz).Format("2006-01-02 15:04 MST"))
+	}
 	fmt.Fprintf(w, "shadow: %d records with writes held back (sync.mode: shadow)\n", len(recs))
 	printPlan(w, plan, newNamer(ctx, st, m, owners))
-	if len(recs) == 0 {
+	printHeld(w, held, tz)
+	if len(recs) == 0 && len(held) == 0 {
 		return nil
 	}
 	return &exitError{code: 2}
+}
+
+// printHeld lists the messages shadow mode held: the provider or NGO
+// each was for, and why. They carry no client data.
+func printHeld(w io.Writer, held []store.Notification, tz *time.Location) {
+	fmt.Fprintf(w, "messages held: %d (never sent; dropped when alusta runs live)\n", len(held))
+	for _, n := range held {
+		what := strings.TrimPrefix(n.Key, notify.ShadowPrefix)
+		if n.Channel == forward.Channel {
+			var j struct{ Deal, Provider, Event string }
+			if json.Unmarshal([]byte(n.Body), &j) == nil && j.Deal != "" {
+				what = fmt.Sprintf("tell provider %s of order %s (%s)", j.Provider, j.Deal, j.Event)
+			}
+		} else {
+			what = fmt.Sprintf("%s to %s: %s", n.Channel, n.Recipient, what)
+		}
+		fmt.Fprintf(w, "  %s  %-8s %s\n", n.CreatedAt.In(tz).Format("2006-01-02 15:04"), n.State, what)
+	}
 }

@@ -48,6 +48,13 @@ writes, API calls and errors. It exits non-zero when the cycle fails.`,
 // so a failure before it prints no empty summary.
 func (a *app) syncOnce(ctx context.Context) (sum daemon.Summary, ran bool, err error) {
 	cfg := a.cfg
+	// On a terminal a progress line is drawn and rewritten in place, and
+	// log lines go above it.
+	var line *statusLine
+	if isTerminal(os.Stderr) {
+		line = &statusLine{w: os.Stderr}
+		a.log = newLogger(line, cfg.Log, a.zone)
+	}
 	b, err := a.connect(nil, nil)
 	if err != nil {
 		return daemon.Summary{}, false, err
@@ -79,19 +86,19 @@ func (a *app) syncOnce(ctx context.Context) (sum daemon.Summary, ran bool, err e
 	if err := d.Prepare(ctx); err != nil {
 		return daemon.Summary{}, false, fmt.Errorf("sync: %w", err)
 	}
-	if isTerminal(os.Stderr) {
-		// A progress line on the terminal, rewritten in place; stopped
-		// and ended with a newline before the summary.
+	if line != nil {
+		// Stopped, and the line erased, before the summary or the error
+		// is printed.
 		pctx, stopProgress := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			d.ReportProgress(pctx, time.Second, func(p daemon.Progress) { fmt.Fprintf(os.Stderr, "\r\033[Ksync: %s", p) })
+			d.ReportProgress(pctx, time.Second, func(p daemon.Progress) { line.Draw("sync: " + p.String()) })
 		}()
 		defer func() {
 			stopProgress()
 			<-done
-			fmt.Fprint(os.Stderr, "\r\033[K")
+			line.Clear()
 		}()
 	}
 	sum, err = d.Cycle(ctx)
