@@ -60,6 +60,18 @@ type Table struct {
 	TotalLabel string
 }
 
+// Total is the totals row's cell of the column named name (nil for a
+// column that is not summed or does not exist): callers read columns by
+// name, since a position breaks silently when the columns change.
+func (t *Table) Total(name string) any {
+	for i, c := range t.Columns {
+		if c.Name == name {
+			return t.Totals()[i]
+		}
+	}
+	return nil
+}
+
 // Totals is the totals row: the label in the first column, the sum of each
 // Sum column, empty cells elsewhere.
 func (t *Table) Totals() []any {

@@ -206,17 +206,23 @@ func newReportLockCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			if !yes && isTerminal(os.Stdin) && !confirm(cmd.InOrStdin(), cmd.OutOrStdout(),
-				fmt.Sprintf("Lock billing month %s? Later changes to its orders become corrections.", month)) {
-				return errors.New("report lock: not locked")
+			// Locking cannot be undone without a recorded reason, so
+			// it is never done unasked: a script says --yes.
+			if !yes {
+				if !isTerminal(os.Stdin) {
+					return fmt.Errorf("report lock: %s not locked: nobody to ask (not a terminal); pass --yes to lock it", month)
+				}
+				if !confirm(cmd.InOrStdin(), cmd.OutOrStdout(),
+					fmt.Sprintf("Lock billing month %s? Later changes to its orders become corrections.", month)) {
+					return errors.New("report lock: not locked")
+				}
 			}
 			t, err := report.Lock(ctx, report.Env{Store: s, Loc: loc}, month)
 			if err != nil {
 				return err
 			}
-			tot := t.Totals()
-			orders, _ := tot[7].(int64)
-			total, _ := tot[10].(int64)
+			orders, _ := t.Total("orders").(int64)
+			total, _ := t.Total("total").(int64)
 			fmt.Fprintf(cmd.OutOrStdout(), "locked %s: %d rows, %d orders, %s EUR\n", month, len(t.Rows), orders, report.FormatEuros(total))
 			if n := printLeftOut(cmd.ErrOrStderr(), "billing", month, t.Problems); n > 0 {
 				return fmt.Errorf("report lock: %s is locked without %d deals; once fixed in the CRM they bill as corrections in the month they are seen", month, n)

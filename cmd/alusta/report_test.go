@@ -64,7 +64,9 @@ func TestReportCommands(t *testing.T) {
 			want: "workload 2026-02-10: 0 rows -> " + filepath.Join(outDir, "workload-2026-02-10.xlsx")},
 		{name: "no period", args: []string{"report", "export", "--report", "billing"}, err: "report export: give either --month YYYY-MM or --day YYYY-MM-DD"},
 		{name: "bad report", args: []string{"report", "export", "--report", "payroll", "--month", "2026-02"}, err: `report: unknown report "payroll" (want billing, sla, quality, workload, referrals)`},
-		{name: "lock", args: []string{"report", "lock", "--month", "2026-02"}, want: "locked 2026-02: 1 rows, 1 orders, 69.00 EUR"},
+		{name: "lock unasked", args: []string{"report", "lock", "--month", "2026-02"},
+			err: "report lock: 2026-02 not locked: nobody to ask (not a terminal); pass --yes to lock it"},
+		{name: "lock", args: []string{"report", "lock", "--month", "2026-02", "--yes"}, want: "locked 2026-02: 1 rows, 1 orders, 69.00 EUR"},
 		{name: "status", args: []string{"report", "status"}, want: "locked billing months: [2026-02]"},
 		{name: "unlock without reason", args: []string{"report", "unlock", "--month", "2026-02"},
 			err: "report unlock: give --reason: why the billed month is reopened is kept with the unlock"},
@@ -122,7 +124,7 @@ func TestReportExportLeftOut(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(outDir, "billing-2026-02.csv")); err != nil {
 		t.Errorf("the file was not written: %v", err)
 	}
-	out, err = runAlusta(t, "report", "lock", "--month", "2026-02", "--store", db)
+	out, err = runAlusta(t, "report", "lock", "--month", "2026-02", "--yes", "--store", db)
 	if err == nil || !strings.HasPrefix(err.Error(), "report lock: 2026-02 is locked without 1 deals") || !strings.Contains(out, "locked 2026-02: 1 rows") {
 		t.Errorf("lock: got %v, output %q", err, out)
 	}

@@ -362,10 +362,17 @@ func TestReportLockPrompt(t *testing.T) {
 			}
 		})
 	}
-	// A script without a terminal is not asked (it passes --yes).
-	cmd := lock("2026-08", "--yes")
-	cmd.Stdin = strings.NewReader("")
+	// A script without a terminal is not asked: without --yes nothing is
+	// locked and the command says why; with --yes the month is locked.
+	cmd := lock("2026-08")
+	cmd.Stdin = strings.NewReader("y\n")
 	out, err := cmd.CombinedOutput()
+	if err == nil || strings.Contains(string(out), "[y/N]") || !strings.Contains(string(out), "pass --yes") || locked("2026-08") {
+		t.Errorf("without a terminal or --yes: got %v, output %q; want an error saying --yes and 2026-08 not locked", err, out)
+	}
+	cmd = lock("2026-08", "--yes")
+	cmd.Stdin = strings.NewReader("")
+	out, err = cmd.CombinedOutput()
 	if err != nil || strings.Contains(string(out), "[y/N]") || !locked("2026-08") {
 		t.Errorf("without a terminal: got %v, output %q; want no question and 2026-08 locked", err, out)
 	}
