@@ -124,7 +124,13 @@ func (v *BillingView) Apply(ctx context.Context, s *store.Store, t *Table) (*Tab
 	}
 	out := &Table{Report: t.Report, Period: t.Period, Problems: t.Problems, TotalLabel: p.T("billing.total")}
 	for _, c := range billingViewColumns {
-		c.Name = p.T("billing.column." + c.Name)
+		id := "billing.column." + c.Name
+		if c.Name == "month" && !t.Period.IsMonth() {
+			// A day's export holds the day on its own rows and the
+			// month a correction corrects on the others.
+			id = "billing.column.period"
+		}
+		c.Name = p.T(id)
 		out.Columns = append(out.Columns, c)
 	}
 	for _, r := range t.Rows {

@@ -65,7 +65,7 @@ func TestBillingViewLanguages(t *testing.T) {
 		"name": "Siivouspalvelu Aurinko Oy", "business_id": "2900000-4"}}}); err != nil {
 		t.Fatal(err)
 	}
-	basis := &Table{Report: "billing", Columns: billingColumns, Rows: [][]any{
+	basis := &Table{Report: "billing", Period: Period{Label: "2026-02"}, Columns: billingColumns, Rows: [][]any{
 		{"2026-02", "refund", "301", "Siivouspalvelu Aurinko Oy", "ateria", "client", "kpl", int64(-1), -2.0, int64(1000), int64(-2000)},
 	}}
 	tests := []struct {
@@ -77,6 +77,18 @@ func TestBillingViewLanguages(t *testing.T) {
 		{"fi", []string{"kuukausi", "laji", "tuottajan tunnus", "tuottaja", "y-tunnus"}, []any{"hyvitys", "asiakas"}, "yhteensä"},
 		{"sv", []string{"månad", "typ", "producentens id", "producent", "fo-nummer"}, []any{"gottgörelse", "klient"}, "totalt"},
 		{"en", []string{"month", "kind", "provider id", "provider", "business id"}, []any{"refund", "client"}, "total"},
+	}
+	// A day's export holds days and corrected months in its first column.
+	for lang, want := range map[string]string{"fi": "kausi", "sv": "period", "en": "period"} {
+		day := *basis
+		day.Period = Period{Label: "2026-02-10"}
+		out, err := (&BillingView{Printer: locale.MustNew(lang)}).Apply(ctx, env.Store, &day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := out.Columns[0].Name; got != want {
+			t.Errorf("%s: a day's first column is %q, want %q", lang, got, want)
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
