@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"slices"
 
 	"github.com/alusta/alusta/connector/hubspot"
 )
@@ -32,7 +33,10 @@ func (c *cycle) stageHistory(ctx context.Context, typ string, objs []hubspot.Obj
 	}
 	// The owner and priority history come in the same calls, for the
 	// backtest (see historyfeed.go).
-	props := historyProps(c.rs.mapping, typ)
+	props := historyProps(c.d.store, c.rs.mapping, typ)
+	if stage := c.rs.mapping.Field(typ, "stage"); !slices.Contains(props, stage) {
+		props = append(props, stage)
+	}
 	readAt := c.d.now()
 	read, _, err := c.d.client.BatchReadHistory(ctx, typ, ids, props, props)
 	if err != nil {

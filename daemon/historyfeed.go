@@ -25,10 +25,10 @@ import (
 //     store has no start for (FetchHistory), 50 records a call.
 
 // historyProps are the HubSpot properties behind store.HistoryFields.
-func historyProps(m *mappings.Mapping, typ string) []string {
+func historyProps(st *store.Store, m *mappings.Mapping, typ string) []string {
 	var out []string
 	for _, f := range store.HistoryFields {
-		if p := m.Field(typ, f); p != "" && !slices.Contains(out, p) {
+		if p := m.Field(typ, f); p != "" && st.KeepsHistory(typ, f) && !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}
@@ -37,12 +37,12 @@ func historyProps(m *mappings.Mapping, typ string) []string {
 
 // historyChanges turns HubSpot's property history of objs into the
 // store's changes, under alusta's field names.
-func historyChanges(m *mappings.Mapping, typ string, objs []hubspot.Object) []store.PropertyChange {
+func historyChanges(st *store.Store, m *mappings.Mapping, typ string, objs []hubspot.Object) []store.PropertyChange {
 	var out []store.PropertyChange
 	for _, o := range objs {
 		for _, f := range store.HistoryFields {
 			p := m.Field(typ, f)
-			if p == "" {
+			if p == "" || !st.KeepsHistory(typ, f) {
 				continue
 			}
 			for _, h := range o.WithHistory[p] {
@@ -67,7 +67,7 @@ func (c *cycle) keepHistory(ctx context.Context, typ string, objs []hubspot.Obje
 	for i, o := range objs {
 		ids[i] = o.ID
 	}
-	if err := c.d.store.ReplaceHistory(ctx, typ, ids, readAt, historyChanges(c.rs.mapping, typ, objs)); err != nil {
+	if err := c.d.store.ReplaceHistory(ctx, typ, ids, readAt, historyChanges(c.d.store, c.rs.mapping, typ, objs)); err != nil {
 		c.d.log.Warn("property history not kept", "object", typ, "records", len(ids), "err", err)
 	}
 }
@@ -110,7 +110,7 @@ var _ HistoryReader = (*hubspot.Client)(nil)
 // hubspot.HistoryBatchSize records. progress, when not nil, is told how
 // many are done after each part.
 func FetchHistory(ctx context.Context, c HistoryReader, st *store.Store, m *mappings.Mapping, typ string, ids []string, progress func(done int)) error {
-	props := historyProps(m, typ)
+	props := historyProps(st, m, typ)
 	done := 0
 	// Ten calls a part: each part is kept as it lands, so a stopped fetch
 	// resumes where it stopped.
@@ -124,7 +124,7 @@ func FetchHistory(ctx context.Context, c HistoryReader, st *store.Store, m *mapp
 		for i, o := range objs {
 			read[i] = o.ID
 		}
-		if err := st.ReplaceHistory(ctx, typ, read, readAt, historyChanges(m, typ, objs)); err != nil {
+		if err := st.ReplaceHistory(ctx, typ, read, readAt, historyChanges(st, m, typ, objs)); err != nil {
 			return err
 		}
 		done += len(part)

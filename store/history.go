@@ -39,12 +39,18 @@ type PropertyChange struct {
 // property history.
 func (c PropertyChange) Seen() bool { return c.Source == SourcePull || c.Source == SourceAlusta }
 
+// KeepsHistory reports whether the store keeps the changes of field on
+// records of objectType.
+func (s *Store) KeepsHistory(objectType, field string) bool {
+	return slices.Contains(HistoryFields, field) && s.allow[objectType][field]
+}
+
 // checkChange says what is wrong with c for the store, or "".
 func (s *Store) checkChange(c PropertyChange) string {
 	switch {
 	case c.RecordID == "":
 		return "no record id"
-	case !slices.Contains(HistoryFields, c.Field) || !s.allow[c.ObjectType][c.Field]:
+	case !s.KeepsHistory(c.ObjectType, c.Field):
 		return fmt.Sprintf("field %q is not kept in the history", c.Field)
 	case c.At.IsZero():
 		return "no time"
@@ -149,7 +155,7 @@ WHERE object_type = ? ORDER BY record_id, set_at, property`, objectType)
 func (s *Store) ChangesSeen(ctx context.Context, objectType string, recs []Record) ([]PropertyChange, error) {
 	var fields []string
 	for _, f := range HistoryFields {
-		if s.allow[objectType][f] {
+		if s.KeepsHistory(objectType, f) {
 			fields = append(fields, f)
 		}
 	}
