@@ -239,6 +239,18 @@ func (e *Engine) backtest(live *Engine, hs []History, now time.Time) (BacktestRe
 	for i := range rs {
 		r := &rs[i]
 		typ := r.in.ObjectType
+		if r.h.Known {
+			// A last look at the period's end brings the running clocks
+			// up to it.
+			r.in.Record.UpdatedAt = now
+			d, err := e.DecideApply(r.in, st, now)
+			if err != nil {
+				return res, err
+			}
+			for p, v := range d.Writes {
+				setProp(&r.in.Record, p, v)
+			}
+		}
 		res.Records++
 		queue, _ := r.in.Record.Prop(m.Written.Queue)
 		if queue == "" {
@@ -255,12 +267,6 @@ func (e *Engine) backtest(live *Engine, hs []History, now time.Time) (BacktestRe
 			res.Approximated++
 			e.replaySLA(live, *r.h, queue, now, res.SLA)
 			continue
-		}
-		// A last look at the period's end brings the running clocks up
-		// to it.
-		r.in.Record.UpdatedAt = now
-		if _, err := e.DecideApply(r.in, st, now); err != nil {
-			return res, err
 		}
 		for _, c := range st.Records[typ+"/"+r.in.Record.ID].SLA {
 			n := slaCount(res.SLA, SLAKey{c.Policy, c.Goal, queue})

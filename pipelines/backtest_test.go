@@ -3,6 +3,7 @@ package pipelines_test
 import (
 	"bytes"
 	"reflect"
+	"strconv"
 
 	"testing"
 	"time"
@@ -60,7 +61,7 @@ func TestBacktest(t *testing.T) {
 
 // backtestRules parses testdata/backtest with the resolution goal's target
 // changed to target in the new rules.
-func backtestRules(t *testing.T, target string) (*mappings.Mapping, *pipelines.Engine, *pipelines.Engine) {
+func backtestRules(t *testing.T, target string, edits ...string) (*mappings.Mapping, *pipelines.Engine, *pipelines.Engine) {
 	t.Helper()
 	m := mappings.Default()
 	if err := m.Resolve(m.LabelPipelines()); err != nil {
@@ -72,6 +73,15 @@ func backtestRules(t *testing.T, target string) (*mappings.Mapping, *pipelines.E
 	}
 	live, err := pipelines.Parse(srcs, m)
 	if err != nil {
+		t.Fatal(err)
+	}
+	for name, src := range srcs {
+		for i := 0; i+1 < len(edits); i += 2 {
+			src = bytes.Replace(src, []byte(edits[i]), []byte(edits[i+1]), 1)
+		}
+		srcs[name] = src
+	}
+	if live, err = pipelines.Parse(srcs, m); err != nil {
 		t.Fatal(err)
 	}
 	for name, src := range srcs {
@@ -157,5 +167,46 @@ func TestBacktestReplay(t *testing.T) {
 				t.Errorf("owners: got %v, want %v", tc.r.Owners, want)
 			}
 		})
+	}
+}
+
+// TestBacktestWakes checks that a breach acts when it happens, not at the
+// next change or the period's end: under a one-hour goal that reassigns on
+// breach, ticket 1 (Anna's) breaches at 11 Helsinki time and goes to
+// Bertta; Cecilia takes ticket 2 herself at 12; so ticket 3, arriving at
+// 12.15, goes to Anna, who has none open then. Were the breach acted on
+// later, ticket 3 would have found Bertta with none and gone to her.
+func TestBacktestWakes(t *testing.T) {
+	m, live, next := backtestRules(t, "1h", "        target: 16h\n", "        target: 16h\n    on_breach:\n      reassign: neuvonta\n")
+	owners := []hubspot.Owner{{ID: "501", Email: "anna.aalto@kotitori.example.fi"}, {ID: "502", Email: "bertta.berg@kotitori.example.fi"},
+		{ID: "503", Email: "cecilia.carlsson@kotitori.example.fi"}}
+	newTicket := m.StageID(hubspot.Tickets, "new")
+	var hs []pipelines.History
+	for i, created := range []time.Time{
+		time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC), time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC), time.Date(2026, 11, 24, 10, 15, 0, 0, time.UTC),
+	} {
+		in := pipelines.Input{ObjectType: hubspot.Tickets, Owners: owners,
+			Record: hubspot.Object{ID: strconv.Itoa(i + 1), CreatedAt: created, Properties: map[string]*string{"hs_pipeline_stage": &newTicket}}}
+		changes := []pipelines.FieldChange{{Field: "stage", Value: newTicket, Source: "CRM_UI", At: created}}
+		if i == 1 {
+			changes = append(changes, pipelines.FieldChange{Field: "owner", Value: "503", Source: "CRM_UI", At: created})
+		}
+		hs = append(hs, pipelines.NewHistory(m, in, changes))
+	}
+	a, b, err := pipelines.Backtest(live, next, hs, time.Date(2026, 11, 24, 10, 30, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]int{"501": 1, "502": 1, "503": 1}; !reflect.DeepEqual(b.Owners, want) {
+		t.Errorf("one hour: owners got %v, want %v", b.Owners, want)
+	}
+	// Under 16 hours nothing breaches: ticket 3 goes to Bertta, the one
+	// with none open.
+	if want := map[string]int{"501": 1, "502": 1, "503": 1}; !reflect.DeepEqual(a.Owners, want) {
+		t.Errorf("16 hours: owners got %v, want %v", a.Owners, want)
+	}
+	key := pipelines.SLAKey{Policy: "resolution", Goal: "ratkaisu", Queue: "neuvonta"}
+	if got, want := b.Count(key), (pipelines.SLACount{Breached: 1, Open: 2}); got != want {
+		t.Errorf("one hour: got %+v, want %+v", got, want)
 	}
 }
