@@ -149,7 +149,11 @@ func rulesBacktest(ctx context.Context, c daemon.ExplainCRM, a *app, o backtestO
 		if live.Approximated > 0 {
 			fmt.Fprintln(o.out, p.T("backtest.approximated", "N", live.Approximated))
 		}
-		fmt.Fprintln(o.out, p.T("backtest.rules", "Live", cmp.liveName+" ("+pipelines.Fingerprint(cmp.liveSrcs)+")",
+		liveName := cmp.liveName
+		if liveName == daemonRules {
+			liveName = p.T("backtest.daemon_rules")
+		}
+		fmt.Fprintln(o.out, p.T("backtest.rules", "Live", liveName+" ("+pipelines.Fingerprint(cmp.liveSrcs)+")",
 			"New", filepath.Clean(o.dir)+" ("+pipelines.Fingerprint(cmp.newSrcs)+")"))
 		fmt.Fprintln(o.out)
 		err = writeBacktestTable(o.out, rows, p)
