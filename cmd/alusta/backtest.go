@@ -120,12 +120,12 @@ func rulesBacktest(ctx context.Context, c daemon.ExplainCRM, a *app, o backtestO
 		for _, ids := range missing {
 			n += len(ids)
 		}
-		done := 0
+		done, calls := 0, 0
 		for _, typ := range slices.Sorted(maps.Keys(missing)) {
-			before := done
+			before, callsBefore := done, calls
 			err := daemon.FetchHistory(ctx, hr, st, m, typ, missing[typ], func(d int) {
-				done = before + d
-				fmt.Fprintln(o.errOut, p.T("backtest.fetched", "Done", done, "N", n, "Calls", (done+hubspot.HistoryBatchSize-1)/hubspot.HistoryBatchSize))
+				done, calls = before+d, callsBefore+(d+hubspot.HistoryBatchSize-1)/hubspot.HistoryBatchSize
+				fmt.Fprintln(o.errOut, p.T("backtest.fetched", "Done", done, "N", n, "Calls", calls))
 			})
 			if err != nil {
 				// What was read is kept; the rest is approximated.
