@@ -162,7 +162,7 @@ func (s *Store) ChangesSeen(ctx context.Context, objectType string, recs []Recor
 	if len(recs) == 0 || len(fields) == 0 {
 		return nil, nil
 	}
-	cached := map[string]map[string]string{}
+	cached := map[string]cachedRecord{}
 	// SQLite takes a bounded number of parameters per statement.
 	for part := range slices.Chunk(recs, 500) {
 		if err := s.cachedProps(ctx, objectType, part, cached); err != nil {
@@ -173,6 +173,9 @@ func (s *Store) ChangesSeen(ctx context.Context, objectType string, recs []Recor
 	for _, r := range recs {
 		old, ok := cached[r.ID]
 		at := r.UpdatedAt
+		if ok && !at.After(old.updated) {
+			continue // a stale or repeated read: UpsertRecords keeps the newer copy
+		}
 		if !ok {
 			if r.UpdatedAt.After(r.CreatedAt) {
 				continue // changed before alusta saw it: only HubSpot's history knows how
@@ -181,7 +184,7 @@ func (s *Store) ChangesSeen(ctx context.Context, objectType string, recs []Recor
 		}
 		for _, f := range fields {
 			v, set := r.Properties[f]
-			if ok && Redact(v) == old[f] || !ok && !set {
+			if ok && Redact(v) == old.props[f] || !ok && !set {
 				continue
 			}
 			out = append(out, PropertyChange{ObjectType: objectType, RecordID: r.ID, Field: f, Value: v, At: at, Source: SourcePull})
@@ -190,29 +193,40 @@ func (s *Store) ChangesSeen(ctx context.Context, objectType string, recs []Recor
 	return out, nil
 }
 
+// cachedRecord is what ChangesSeen compares a read with.
+type cachedRecord struct {
+	props   map[string]string
+	updated time.Time
+}
+
 // cachedProps reads the cached properties of recs into out, by id.
-func (s *Store) cachedProps(ctx context.Context, objectType string, recs []Record, out map[string]map[string]string) error {
+func (s *Store) cachedProps(ctx context.Context, objectType string, recs []Record, out map[string]cachedRecord) error {
 	args := make([]any, 0, len(recs)+1)
 	args = append(args, objectType)
 	for _, r := range recs {
 		args = append(args, r.ID)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, properties FROM records WHERE object_type = ? AND id IN (?`+
+	rows, err := s.db.QueryContext(ctx, `SELECT id, properties, updated_at FROM records WHERE object_type = ? AND id IN (?`+
 		strings.Repeat(", ?", len(recs)-1)+`)`, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var id, props string
-		if err := rows.Scan(&id, &props); err != nil {
+		var id, props, updated string
+		if err := rows.Scan(&id, &props, &updated); err != nil {
 			return err
 		}
-		var p map[string]string
-		if err := json.Unmarshal([]byte(props), &p); err != nil {
+		var c cachedRecord
+		if err := json.Unmarshal([]byte(props), &c.props); err != nil {
 			return fmt.Errorf("%s: %w", id, err)
 		}
-		out[id] = p
+		t, err := ParseTime(updated)
+		if err != nil {
+			return fmt.Errorf("%s: %w", id, err)
+		}
+		c.updated = t
+		out[id] = c
 	}
 	return rows.Err()
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // TestHistory stores what a pull saw of a ticket and then HubSpot's exact
-// history of it: the change both saw is kept once, at HubSpot's time; what
+// history of it: a stale read adds nothing; the change both saw is kept once, at HubSpot's time; what
 // the pull saw after the read stays; identity codes are masked; fields
 // outside the history are refused.
 func TestHistory(t *testing.T) {
@@ -55,6 +55,11 @@ func TestHistory(t *testing.T) {
 	}
 	if err := s.UpsertRecords(ctx, hubspot.Tickets, []Record{rec}); err != nil {
 		t.Fatal(err)
+	}
+	// A late page of an older read sees the ticket as it was: no change.
+	stale := Record{ID: "7", CreatedAt: created, UpdatedAt: created, Properties: map[string]string{"stage": "1", "priority": "LOW"}}
+	if seen, err = s.ChangesSeen(ctx, hubspot.Tickets, []Record{stale}); err != nil || len(seen) != 0 {
+		t.Fatalf("stale read: got %+v, %v; want no change", seen, err)
 	}
 	h, err := s.History(ctx, hubspot.Tickets)
 	if err != nil {
