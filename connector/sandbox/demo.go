@@ -378,8 +378,7 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 		// The ticket came in as new and people worked it until it was last
 		// modified, so that clocks read from the history agree with
 		// created, modified and closed_date.
-		first, moves := work.ticket(v, tstages, advisers)
-		st.workedHistory(hubspot.Tickets, v, first, moves)
+		st.workedHistory(hubspot.Tickets, v, work.ticket(v, tstages, advisers))
 	}
 	if hetus == 0 {
 		return nil, fmt.Errorf("sandbox: demo seed: no ticket carries an identity code")
@@ -446,8 +445,7 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 			p["closedate"] = modified.Format(hubspot.TimeFormat)
 		}
 		v := st.insert(hubspot.Deals, p, created, modified)
-		first, moves := work.deal(v, dstage, dealStages, orderers)
-		st.workedHistory(hubspot.Deals, v, first, moves)
+		st.workedHistory(hubspot.Deals, v, work.deal(v, dstage, dealStages, orderers))
 		if assigned {
 			id, _ := parseID(chosen.id)
 			st.associate(hubspot.Deals, v.id, hubspot.Companies, id, assocLink{hubspot.HubSpotDefined, 5})

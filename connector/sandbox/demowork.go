@@ -37,8 +37,10 @@ var ticketPaths = map[string][][]string{
 	"Suljettu":          {{"Työn alla"}, {"Työn alla"}, {"Työn alla", "Odottaa asiakasta", "Työn alla"}},
 }
 
-// ticket is a ticket's history: its values at creation and the moves.
-func (w *demoWork) ticket(v *version, stages map[string]string, advisers []string) (map[string]string, []move) {
+// ticket is a ticket's history: its values at creation (moves at its
+// creation time) and the moves people made, oldest first; nil when it
+// never moved.
+func (w *demoWork) ticket(v *version, stages map[string]string, advisers []string) []move {
 	stage := ""
 	for l, id := range stages {
 		if id == v.props["hs_pipeline_stage"] {
@@ -46,12 +48,9 @@ func (w *demoWork) ticket(v *version, stages map[string]string, advisers []strin
 		}
 	}
 	owner := v.props["hubspot_owner_id"]
-	first := map[string]string{"hs_pipeline_stage": stages["Uusi"]}
 	paths := ticketPaths[stage]
 	if len(paths) == 0 {
-		// Still new: whoever took it did so as it came in.
-		first["hubspot_owner_id"] = owner
-		return first, nil
+		return nil // still new: whoever took it did so as it came in
 	}
 	path := paths[w.rng.IntN(len(paths))]
 	late := w.rng.IntN(4) == 0
@@ -64,7 +63,8 @@ func (w *demoWork) ticket(v *version, stages map[string]string, advisers []strin
 		}
 		return w.minutes(30, 900)
 	}, w.loc)
-	var moves []move
+	moves := make([]move, 0, 8)
+	moves = append(moves, move{"hs_pipeline_stage", stages["Uusi"], v.created})
 	for i, t := range at {
 		moves = append(moves, move{"hs_pipeline_stage", stages[path[i]], t})
 	}
@@ -83,11 +83,10 @@ func (w *demoWork) ticket(v *version, stages map[string]string, advisers []strin
 	}
 	// Some urgent and high ones were raised when someone read them.
 	if prio := v.props["hs_ticket_priority"]; (prio == "HIGH" || prio == "URGENT") && w.rng.IntN(5) == 0 {
-		first["hs_ticket_priority"] = "MEDIUM"
-		moves = append(moves, move{"hs_ticket_priority", prio, taken})
+		moves = append(moves, move{"hs_ticket_priority", "MEDIUM", v.created}, move{"hs_ticket_priority", prio, taken})
 	}
 	slices.SortStableFunc(moves, func(a, b move) int { return a.at.Compare(b.at) })
-	return first, moves
+	return moves
 }
 
 // dealPaths are the stages an order passed through before its current
@@ -95,13 +94,12 @@ func (w *demoWork) ticket(v *version, stages map[string]string, advisers []strin
 // accepted, declined, active, delivered, cancelled.
 var dealPaths = [][][]int{1: {{}}, 2: {{1}}, 3: {{1}}, 4: {{1, 2}}, 5: {{1, 2, 4}}, 6: {{}, {1}}}
 
-// deal is an order's history: its values at creation and the moves.
-func (w *demoWork) deal(v *version, stages map[string]string, labels []string, orderers []string) (map[string]string, []move) {
+// deal is an order's history, as ticket's.
+func (w *demoWork) deal(v *version, stages map[string]string, labels []string, orderers []string) []move {
 	idx := slices.IndexFunc(labels, func(l string) bool { return stages[l] == v.props["dealstage"] })
 	owner := v.props["hubspot_owner_id"]
-	first := map[string]string{"dealstage": stages[labels[0]], "hubspot_owner_id": owner}
 	if idx <= 0 || idx >= len(dealPaths) {
-		return first, nil
+		return nil
 	}
 	paths := dealPaths[idx]
 	path := paths[w.rng.IntN(len(paths))]
@@ -119,16 +117,18 @@ func (w *demoWork) deal(v *version, stages map[string]string, labels []string, o
 		}
 		return w.minutes(60, 40*60)
 	}, w.loc)
-	var moves []move
+	moves := make([]move, 0, 8)
+	moves = append(moves, move{"dealstage", stages[labels[0]], v.created})
 	for i, t := range at {
 		moves = append(moves, move{"dealstage", stages[labels[path[i]]], t})
 	}
 	moves = append(moves, move{"dealstage", v.props["dealstage"], v.updated})
 	// One in ten came to another orderer first, who handed it on.
 	if other := orderers[w.rng.IntN(len(orderers))]; other != owner && len(at) > 0 && w.rng.IntN(10) == 0 {
-		first["hubspot_owner_id"] = other
-		moves = append(moves, move{"hubspot_owner_id", owner, at[0]})
+		moves = append(moves, move{"hubspot_owner_id", other, v.created}, move{"hubspot_owner_id", owner, at[0]})
+	} else {
+		moves = append(moves, move{"hubspot_owner_id", owner, v.created})
 	}
 	slices.SortStableFunc(moves, func(a, b move) int { return a.at.Compare(b.at) })
-	return first, moves
+	return moves
 }

@@ -1,11 +1,11 @@
 package sandbox
 
 import (
-	"math/rand/v2"
-	"time"
-
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
 )
@@ -76,31 +76,31 @@ type move struct {
 }
 
 // workedHistory gives a seeded record the history of people working it:
-// each property's value at creation (from first, or its current value),
-// then the moves in time order. A property neither moved nor in first
-// keeps its current value since creation and needs no entries.
-func (st *state) workedHistory(t string, v *version, first map[string]string, moves []move) {
+// moves, oldest first, those at the record's creation giving the values it
+// was created with. A property that moves without a value at creation held
+// its current one then, but for the owner: a record may come in with none.
+// A property that never moves keeps its current value since creation and
+// needs no entries.
+func (st *state) workedHistory(t string, v *version, moves []move) {
 	if len(moves) == 0 {
-		return // never moved: the current values since creation say it all
+		return
 	}
-	r := st.objects[t].byID[v.id]
-	hist := map[string][]hubspot.ValueTime{}
-	for p, val := range first {
-		if val != "" {
-			hist[p] = []hubspot.ValueTime{{Value: val, Timestamp: v.created, SourceType: createdSource}}
-		}
-	}
+	hist := make(map[string][]hubspot.ValueTime, 3)
 	for _, m := range moves {
-		if _, ok := hist[m.prop]; !ok {
-			if cur, set := v.props[m.prop]; set && m.prop != "hubspot_owner_id" {
-				hist[m.prop] = []hubspot.ValueTime{{Value: cur, Timestamp: v.created, SourceType: createdSource}}
+		src := "CRM_UI"
+		if m.at.Equal(v.created) {
+			src = createdSource
+		} else if _, ok := hist[m.prop]; !ok && m.prop != "hubspot_owner_id" {
+			if cur, set := v.props[m.prop]; set {
+				hist[m.prop] = append(hist[m.prop], hubspot.ValueTime{Value: cur, Timestamp: v.created, SourceType: createdSource})
 			}
 		}
-		hist[m.prop] = append([]hubspot.ValueTime{{Value: m.value, Timestamp: m.at, SourceType: "CRM_UI"}}, hist[m.prop]...)
+		hist[m.prop] = append(hist[m.prop], hubspot.ValueTime{Value: m.value, Timestamp: m.at, SourceType: src})
 	}
-	if len(hist) > 0 {
-		r.hist = hist
+	for _, h := range hist {
+		slices.Reverse(h) // newest first, as HubSpot serves it
 	}
+	st.objects[t].byID[v.id].hist = hist
 }
 
 // officeHours are the demo office's: weekdays 8 to 16 in Helsinki.
