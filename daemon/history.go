@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"slices"
 
 	"github.com/alusta/alusta/connector/hubspot"
 )
@@ -30,11 +31,18 @@ func (c *cycle) stageHistory(ctx context.Context, typ string, objs []hubspot.Obj
 	if len(ids) == 0 {
 		return nil
 	}
-	stage := c.rs.mapping.Field(typ, "stage")
-	read, _, err := c.d.client.BatchReadHistory(ctx, typ, ids, []string{stage}, []string{stage})
+	// The owner and priority history come in the same calls, for the
+	// backtest (see historyfeed.go).
+	props := historyProps(c.d.store, c.rs.mapping, typ)
+	if stage := c.rs.mapping.Field(typ, "stage"); !slices.Contains(props, stage) {
+		props = append(props, stage)
+	}
+	readAt := c.d.now()
+	read, _, err := c.d.client.BatchReadHistory(ctx, typ, ids, props, props)
 	if err != nil {
 		c.d.log.Warn("stage history not read: SLA clocks of new records start now", "object", typ, "records", len(ids), "err", err)
 	}
+	c.keepHistory(ctx, typ, read, readAt)
 	out := make(map[string]map[string][]hubspot.ValueTime, len(read))
 	for _, o := range read {
 		out[o.ID] = o.WithHistory

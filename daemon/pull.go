@@ -162,6 +162,7 @@ func (c *cycle) process(ctx context.Context, typ string, objs []hubspot.Object) 
 		good = append(good, o)
 		recs = append(recs, rec)
 	}
+	c.seeChanges(ctx, typ, recs)
 	if err := d.store.UpsertRecords(ctx, typ, recs); err != nil {
 		return err
 	}

@@ -1,6 +1,8 @@
 package pipelines
 
 import (
+	"cmp"
+	"container/heap"
 	"slices"
 	"time"
 
@@ -11,38 +13,119 @@ import (
 	"github.com/alusta/alusta/mappings"
 )
 
-// A backtest replays records created in a past period through two rule
-// sets and compares what they would have done: where records were routed,
-// who got them, which providers got the orders, and how the SLA clocks the
-// records really ran would have ended under each rule set's goals and
-// calendars. Each record is decided as it arrived (alusta's own properties,
-// the owner and the provider cleared, the pipeline's first stage), in the
-// order records were created, so rotations and loads build up as they
-// would have. SLA clocks keep their real start and stop moments (those are
-// people's actions) and the time they were paused; only the goal, the
-// target and the calendar come from the rules.
+// A backtest replays the records created in a past period through two
+// rule sets and compares what each would have done: where records went,
+// who had them, which providers got the orders, and how the SLA clocks
+// would have ended under each rule set's goals and calendars.
+//
+// Records are replayed in time order across records, so rotations and
+// loads build up as they would have. Each record is decided as it arrived
+// (alusta's own properties cleared, the stage, owner and priority it was
+// created with); then each change a person made (stage, owner, priority)
+// is applied at its time and the record decided again at that moment, so
+// clocks start, pause and stop at the real times and an assignment sees
+// the loads of that moment. Between changes the record is decided again
+// when the rules asked to be woken (a warning or a breach), so breach
+// actions land when they would have. alusta's own past writes are not
+// facts to replay: they are what the rules decide.
+//
+// A record whose history is unknown (the store holds no value at its
+// creation) falls back to an approximation: decided once as it arrived,
+// with the SLA clocks the daemon really ran on it (their start, stop and
+// pauses) ended under each rule set's goals and calendars.
 
-// History is one record of a backtest: as it is now, and the SLA cycles
-// the engine ran on it (from its State).
+// History is one record of a backtest.
 type History struct {
-	Input  Input
+	// Input is the record as it is now.
+	Input Input
+	// Arrival holds the replayed properties' values at creation (HubSpot
+	// property names); Changes are people's changes after it, oldest
+	// first. Known is false when the history is unknown.
+	Arrival map[string]string
+	Changes []PropChange
+	Known   bool
+	// Cycles are the SLA cycles the daemon ran on the record (from its
+	// State), for the approximation.
 	Cycles []SLACycle
 }
 
+// PropChange is a value a property took at a moment.
+type PropChange struct {
+	Prop, Value string
+	At          time.Time
+}
+
+// arrivalSlack is how long after a record's creation a value still counts
+// as the one it was created with: HubSpot dates the first values of a
+// record a few milliseconds after its creation date.
+const arrivalSlack = time.Second
+
+// FieldChange is a value one of a record's fields (alusta's field names:
+// stage, owner, priority) took, when and by whose hand: HubSpot's
+// sourceType, or the store's "pull" and "alusta".
+type FieldChange struct {
+	Field, Value, Source string
+	At                   time.Time
+}
+
+// ownSources are the sources of alusta's own writes: "alusta" as the store
+// marks what it saw itself write, HubSpot's API and INTEGRATION for writes
+// through an app's token. They are what the rules decide, not facts.
+var ownSources = []string{"alusta", "API", "INTEGRATION"}
+
+// NewHistory makes a record's history from its field changes (oldest
+// first). Values set at or before creation are its arrival; later changes
+// by people are replayed. The history is known when the stage at creation
+// is.
+func NewHistory(m *mappings.Mapping, in Input, changes []FieldChange) History {
+	h := History{Input: in, Arrival: map[string]string{}}
+	created := in.Record.CreatedAt
+	for _, c := range changes {
+		prop := m.Field(in.ObjectType, c.Field)
+		if prop == "" {
+			continue
+		}
+		if !c.At.After(created.Add(arrivalSlack)) {
+			h.Arrival[prop] = c.Value
+			continue
+		}
+		if slices.Contains(ownSources, c.Source) {
+			continue
+		}
+		h.Changes = append(h.Changes, PropChange{Prop: prop, Value: c.Value, At: c.At})
+	}
+	slices.SortStableFunc(h.Changes, func(a, b PropChange) int { return a.At.Compare(b.At) })
+	_, h.Known = h.Arrival[m.Field(in.ObjectType, "stage")]
+	return h
+}
+
+// NoQueue is the queue of a record the rules gave none.
+const NoQueue = "-"
+
+// SLAKey names a goal, and the queue its records ended in.
+type SLAKey struct{ Policy, Goal, Queue string }
+
 // BacktestResult is what one rule set would have done.
 type BacktestResult struct {
-	Records   int
-	Queues    map[string]int       // queue -> records
-	Owners    map[string]int       // owner id -> records assigned
-	Providers map[string]int       // provider id -> orders assigned
-	SLA       map[string]*SLACount // "policy: goal" -> outcomes
+	Records int
+	// Approximated counts the records whose history was unknown.
+	Approximated int
+	Queues       map[string]int // queue -> records
+	Owners       map[string]int // owner id -> records held at the end
+	Providers    map[string]int // provider id -> orders
+	SLA          map[SLAKey]*SLACount
 }
 
 // SLACount counts the outcomes of SLA cycles.
 type SLACount struct{ Met, Breached, Open int }
 
-// Backtest replays hs through live and next; now ends the clocks still
-// running.
+// Add adds o to n.
+func (n *SLACount) Add(o SLACount) {
+	n.Met, n.Breached, n.Open = n.Met+o.Met, n.Breached+o.Breached, n.Open+o.Open
+}
+
+// Backtest replays hs through live and next up to now, which ends the
+// clocks still running.
 func Backtest(live, next *Engine, hs []History, now time.Time) (BacktestResult, BacktestResult, error) {
 	hs = slices.Clone(hs)
 	slices.SortStableFunc(hs, func(a, b History) int { return a.Input.Record.CreatedAt.Compare(b.Input.Record.CreatedAt) })
@@ -54,40 +137,176 @@ func Backtest(live, next *Engine, hs []History, now time.Time) (BacktestResult, 
 	return a, b, err
 }
 
+// Kinds of replay event, in the order they run at the same moment.
+const (
+	evArrive = iota
+	evChange
+	evWake
+)
+
+type event struct {
+	at   time.Time
+	kind int
+	rec  int // index into the replay's records
+	i    int // the change, or the wake's generation
+	seq  int
+}
+
+type events []event
+
+func (q events) Len() int { return len(q) }
+func (q events) Less(i, j int) bool {
+	a, b := q[i], q[j]
+	if c := a.at.Compare(b.at); c != 0 {
+		return c < 0
+	}
+	if a.kind != b.kind {
+		return a.kind < b.kind
+	}
+	return a.seq < b.seq
+}
+func (q events) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *events) Push(x any)   { *q = append(*q, x.(event)) }
+func (q *events) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
+}
+
+// replayed is one record during a replay.
+type replayed struct {
+	h    *History
+	in   Input
+	wake int // the generation of the record's pending wake
+}
+
 func (e *Engine) backtest(live *Engine, hs []History, now time.Time) (BacktestResult, error) {
-	res := BacktestResult{Queues: map[string]int{}, Owners: map[string]int{}, Providers: map[string]int{}, SLA: map[string]*SLACount{}}
+	res := BacktestResult{Queues: map[string]int{}, Owners: map[string]int{}, Providers: map[string]int{}, SLA: map[SLAKey]*SLACount{}}
 	st := &State{}
-	m := e.m
-	for _, h := range hs {
-		in := e.arrived(h.Input)
-		at := in.Record.CreatedAt
+	rs := make([]replayed, len(hs))
+	q := &events{}
+	seq := 0
+	push := func(ev event) {
+		seq++
+		ev.seq = seq
+		heap.Push(q, ev)
+	}
+	for i := range hs {
+		h := &hs[i]
+		rs[i] = replayed{h: h, in: e.arrived(*h)}
+		at := h.Input.Record.CreatedAt
 		if at.IsZero() || at.After(now) {
 			at = now
 		}
-		d, err := e.DecideApply(in, st, at)
+		push(event{at: at, kind: evArrive, rec: i})
+		if !h.Known {
+			continue
+		}
+		for j, c := range h.Changes {
+			if c.At.After(now) {
+				break
+			}
+			push(event{at: c.At, kind: evChange, rec: i, i: j})
+		}
+	}
+	for q.Len() > 0 {
+		ev := heap.Pop(q).(event)
+		r := &rs[ev.rec]
+		switch ev.kind {
+		case evChange:
+			c := r.h.Changes[ev.i]
+			setProp(&r.in.Record, c.Prop, c.Value)
+		case evWake:
+			if ev.i != r.wake {
+				continue // a later decision moved the wake
+			}
+		}
+		r.in.Record.UpdatedAt = ev.at
+		d, err := e.DecideApply(r.in, st, ev.at)
 		if err != nil {
 			return res, err
 		}
-		res.Records++
-		typ := in.ObjectType
-		if q := valueAfter(in.Record, d.Writes, m.Written.Queue); q != "" {
-			res.Queues[q]++
+		for p, v := range d.Writes {
+			setProp(&r.in.Record, p, v)
 		}
-		if o := valueAfter(in.Record, d.Writes, m.Field(typ, "owner")); o != "" {
-			res.Owners[o]++
+		r.wake++
+		if w := d.NextWake; r.h.Known && !w.IsZero() && w.After(ev.at) && !w.After(now) {
+			push(event{at: w, kind: evWake, rec: ev.rec, i: r.wake})
 		}
-		if typ == hubspot.Deals {
-			if p := valueAfter(in.Record, d.Writes, m.Written.Provider); p != "" {
-				res.Providers[p]++
+	}
+	m := e.m
+	for i := range rs {
+		r := &rs[i]
+		typ := r.in.ObjectType
+		if r.h.Known {
+			// A last look at the period's end brings the running clocks
+			// up to it.
+			r.in.Record.UpdatedAt = now
+			d, err := e.DecideApply(r.in, st, now)
+			if err != nil {
+				return res, err
+			}
+			for p, v := range d.Writes {
+				setProp(&r.in.Record, p, v)
 			}
 		}
-		e.replaySLA(live, h, now, res.SLA)
+		res.Records++
+		queue, _ := r.in.Record.Prop(m.Written.Queue)
+		if queue == "" {
+			queue = NoQueue
+		}
+		res.Queues[queue]++
+		if o, _ := r.in.Record.Prop(m.Field(typ, "owner")); o != "" {
+			res.Owners[o]++
+		}
+		if p, _ := r.in.Record.Prop(m.Written.Provider); typ == hubspot.Deals && p != "" {
+			res.Providers[p]++
+		}
+		if !r.h.Known {
+			res.Approximated++
+			e.replaySLA(live, *r.h, queue, now, res.SLA)
+			continue
+		}
+		for _, c := range st.Records[typ+"/"+r.in.Record.ID].SLA {
+			n := slaCount(res.SLA, SLAKey{c.Policy, c.Goal, queue})
+			switch {
+			case c.Status == "breached":
+				n.Breached++
+			case c.Status == "met":
+				n.Met++
+			default:
+				n.Open++
+			}
+		}
 	}
 	return res, nil
 }
 
-// arrived is the record as it was created, for deciding it afresh.
-func (e *Engine) arrived(in Input) Input {
+func slaCount(out map[SLAKey]*SLACount, k SLAKey) *SLACount {
+	n := out[k]
+	if n == nil {
+		n = &SLACount{}
+		out[k] = n
+	}
+	return n
+}
+
+// setProp sets a property, or unsets it for "".
+func setProp(o *hubspot.Object, p, v string) {
+	if v == "" {
+		delete(o.Properties, p)
+		return
+	}
+	o.Properties[p] = &v
+}
+
+// arrived is the record as it was created, for deciding it afresh: alusta's
+// own properties cleared, and the stage, owner and priority it arrived with
+// (for a record whose history is unknown: the pipeline's first stage and
+// no owner).
+func (e *Engine) arrived(h History) Input {
+	in := h.Input
 	m := e.m
 	props := make(map[string]*string, len(in.Record.Properties))
 	for k, v := range in.Record.Properties {
@@ -97,18 +316,31 @@ func (e *Engine) arrived(in Input) Input {
 	for _, p := range []string{w.Queue, w.Provider, w.DeclinedBy, w.Decision, w.SLADue, w.SLAStatus, m.Field(in.ObjectType, "owner")} {
 		delete(props, p)
 	}
-	if names := mappings.StageNames(in.ObjectType); len(names) > 0 {
+	if h.Known {
+		for _, f := range []string{"stage", "owner", "priority"} {
+			p := m.Field(in.ObjectType, f)
+			if p == "" {
+				continue
+			}
+			delete(props, p)
+			if v, ok := h.Arrival[p]; ok && v != "" {
+				props[p] = &v
+			}
+		}
+	} else if names := mappings.StageNames(in.ObjectType); len(names) > 0 {
 		first := m.StageID(in.ObjectType, names[0])
 		props[m.Field(in.ObjectType, "stage")] = &first
 	}
 	in.Record.Properties = props
+	in.Record.UpdatedAt = in.Record.CreatedAt
+	in.History = nil
 	return in
 }
 
 // replaySLA ends each real cycle under e's goals: the business time
 // between its real start and stop on e's calendar, less the time it was
 // paused (measured on the calendar it ran on).
-func (e *Engine) replaySLA(live *Engine, h History, now time.Time, out map[string]*SLACount) {
+func (e *Engine) replaySLA(live *Engine, h History, queue string, now time.Time, out map[SLAKey]*SLACount) {
 	or := e.r.objects[h.Input.ObjectType]
 	if or == nil {
 		return
@@ -132,24 +364,19 @@ func (e *Engine) replaySLA(live *Engine, h History, now time.Time, out map[strin
 			g = p.goals[len(p.goals)-1]
 		}
 		end := c.Stopped
-		if end.IsZero() {
+		if end.IsZero() || end.After(now) {
 			end = now
 		}
-		var paused time.Duration
-		if old := live.r.calendars[c.Calendar]; old != nil {
-			paused = max(old.Between(c.Start, end)-c.Elapsed, 0)
+		paused := c.PausedFor
+		if old := live.r.calendars[c.Calendar]; old != nil && paused == 0 && !c.LastSeen.IsZero() {
+			paused = max(old.Between(c.Start, c.LastSeen)-c.Elapsed, 0)
 		}
 		elapsed := max(g.cal.Between(c.Start, end)-paused, 0)
-		key := p.Name + ": " + g.Name
-		n := out[key]
-		if n == nil {
-			n = &SLACount{}
-			out[key] = n
-		}
+		n := slaCount(out, SLAKey{p.Name, g.Name, queue})
 		switch {
 		case elapsed >= time.Duration(g.Target):
 			n.Breached++
-		case c.Stopped.IsZero():
+		case c.Stopped.IsZero() || c.Stopped.After(now):
 			n.Open++
 		default:
 			n.Met++
@@ -161,4 +388,41 @@ func runBool(p *vm.Program, env map[string]any) bool {
 	out, err := expr.Run(p, env)
 	b, _ := out.(bool)
 	return err == nil && b
+}
+
+// SLAGoals returns the goals in rs, sorted, with their totals over queues.
+func SLAGoals(rs ...BacktestResult) []SLAKey {
+	set := map[SLAKey]bool{}
+	for _, r := range rs {
+		for k := range r.SLA {
+			set[k] = true
+			set[SLAKey{Policy: k.Policy, Goal: k.Goal}] = true
+		}
+	}
+	keys := make([]SLAKey, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b SLAKey) int {
+		return cmp.Or(cmp.Compare(a.Policy, b.Policy), cmp.Compare(a.Goal, b.Goal), cmp.Compare(a.Queue, b.Queue))
+	})
+	return keys
+}
+
+// Count is the outcomes of a goal in a queue, or over all queues when
+// k.Queue is "".
+func (r BacktestResult) Count(k SLAKey) SLACount {
+	if k.Queue != "" {
+		if n := r.SLA[k]; n != nil {
+			return *n
+		}
+		return SLACount{}
+	}
+	var sum SLACount
+	for kk, n := range r.SLA {
+		if kk.Policy == k.Policy && kk.Goal == k.Goal {
+			sum.Add(*n)
+		}
+	}
+	return sum
 }

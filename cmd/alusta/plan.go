@@ -97,6 +97,10 @@ func openExistingStore(ctx context.Context, path string) (*store.Store, error) {
 	return store.Open(ctx, path, store.Options{})
 }
 
+// daemonRules names the live rules when they are the store's copy of what
+// the daemon runs.
+const daemonRules = "the rules the daemon runs"
+
 // comparison is the rules the daemon runs and a new folder, resolved
 // against the portal, with the cached records and the engine's memory.
 type comparison struct {
@@ -126,7 +130,7 @@ func compare(ctx context.Context, w io.Writer, op string, c daemon.ExplainCRM, s
 	if err := m.Resolve(pls); err != nil {
 		return nil, err
 	}
-	cmp := &comparison{m: m, liveName: "the rules the daemon runs"}
+	cmp := &comparison{m: m, liveName: daemonRules}
 	if cmp.owners, err = c.Owners(ctx); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}

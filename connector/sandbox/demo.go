@@ -286,6 +286,9 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 		return u
 	}
 
+	// People's work on the records draws from a generator of its own, so
+	// that the records themselves are what they were before it.
+	work := newDemoWork()
 	tp := st.pipelines[hubspot.Tickets][0]
 	tstages := map[string]string{}
 	for _, sg := range tp.Stages {
@@ -372,10 +375,10 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 			p["time_to_close"] = strconv.FormatInt(modified.Sub(created).Milliseconds(), 10)
 		}
 		v := st.insert(hubspot.Tickets, p, created, modified)
-		// The ticket came in as new and was moved once, when last
-		// modified, so that clocks read from the stage history agree with
+		// The ticket came in as new and people worked it until it was last
+		// modified, so that clocks read from the history agree with
 		// created, modified and closed_date.
-		st.backdate(hubspot.Tickets, v, "hs_pipeline_stage", tstages["Uusi"])
+		st.workedHistory(hubspot.Tickets, v, work.ticket(v, tstages, advisers))
 	}
 	if hetus == 0 {
 		return nil, fmt.Errorf("sandbox: demo seed: no ticket carries an identity code")
@@ -442,7 +445,7 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 			p["closedate"] = modified.Format(hubspot.TimeFormat)
 		}
 		v := st.insert(hubspot.Deals, p, created, modified)
-		st.backdate(hubspot.Deals, v, "dealstage", dstage[dealStages[0]])
+		st.workedHistory(hubspot.Deals, v, work.deal(v, dstage, dealStages, orderers))
 		if assigned {
 			id, _ := parseID(chosen.id)
 			st.associate(hubspot.Deals, v.id, hubspot.Companies, id, assocLink{hubspot.HubSpotDefined, 5})

@@ -3,6 +3,9 @@ package sandbox
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
 )
@@ -66,20 +69,83 @@ func appendHistory(b []byte, r *record, props []string) ([]byte, error) {
 	return append(b, tail[1:]...), nil
 }
 
-// backdate gives a seeded record the history of one move: prop held first
-// at creation, and its current value since the record was last modified.
-// A record still holding first, or never modified, keeps no history.
-func (st *state) backdate(t string, v *version, prop, first string) {
-	cur, ok := v.props[prop]
-	if !ok || cur == first || !v.updated.After(v.created) {
+// move is one change a person made to a seeded record.
+type move struct {
+	prop, value string
+	at          time.Time
+}
+
+// workedHistory gives a seeded record the history of people working it:
+// moves, oldest first, those at the record's creation giving the values it
+// was created with. A property that moves without a value at creation held
+// its current one then, but for the owner: a record may come in with none.
+// A property that never moves keeps its current value since creation and
+// needs no entries.
+func (st *state) workedHistory(t string, v *version, moves []move) {
+	if len(moves) == 0 {
 		return
 	}
-	r := st.objects[t].byID[v.id]
-	if r.hist == nil {
-		r.hist = map[string][]hubspot.ValueTime{}
+	hist := make(map[string][]hubspot.ValueTime, 3)
+	for _, m := range moves {
+		src := "CRM_UI"
+		if m.at.Equal(v.created) {
+			src = createdSource
+		} else if _, ok := hist[m.prop]; !ok && m.prop != "hubspot_owner_id" {
+			if cur, set := v.props[m.prop]; set {
+				hist[m.prop] = append(hist[m.prop], hubspot.ValueTime{Value: cur, Timestamp: v.created, SourceType: createdSource})
+			}
+		}
+		hist[m.prop] = append(hist[m.prop], hubspot.ValueTime{Value: m.value, Timestamp: m.at, SourceType: src})
 	}
-	r.hist[prop] = []hubspot.ValueTime{
-		{Value: cur, Timestamp: v.updated, SourceType: "CRM_UI"},
-		{Value: first, Timestamp: v.created, SourceType: "CRM_UI"},
+	for _, h := range hist {
+		slices.Reverse(h) // newest first, as HubSpot serves it
 	}
+	st.objects[t].byID[v.id].hist = hist
+}
+
+// officeHours are the demo office's: weekdays 8 to 16 in Helsinki.
+const officeOpen, officeClose = 8, 16
+
+// workAfter is the moment d of office time after t: when a person who
+// works office hours gets to something d of work away.
+func workAfter(t time.Time, d time.Duration, loc *time.Location) time.Time {
+	x := t.In(loc)
+	for {
+		day := time.Date(x.Year(), x.Month(), x.Day(), 0, 0, 0, 0, loc)
+		open, closing := day.Add(officeOpen*time.Hour), day.Add(officeClose*time.Hour)
+		if wd := x.Weekday(); wd == time.Saturday || wd == time.Sunday || !x.Before(closing) {
+			x = day.AddDate(0, 0, 1).Add(officeOpen * time.Hour)
+			continue
+		}
+		if x.Before(open) {
+			x = open
+		}
+		if left := closing.Sub(x); d > left {
+			d -= left
+			x = day.AddDate(0, 0, 1).Add(officeOpen * time.Hour)
+			continue
+		}
+		return x.Add(d).UTC().Truncate(time.Millisecond)
+	}
+}
+
+// stepsBetween places n moves in time order after from and before to: the
+// first d of office time after from when that comes before to, else
+// somewhere early in the span; each later one in what is left.
+func stepsBetween(rng *rand.Rand, from, to time.Time, n int, d func(i int) time.Duration, loc *time.Location) []time.Time {
+	out := make([]time.Time, 0, n)
+	at := from
+	for i := range n {
+		next := workAfter(at, d(i), loc)
+		if !next.Before(to) {
+			span := to.Sub(at)
+			next = at.Add(time.Duration(float64(span) * (0.2 + 0.4*rng.Float64()))).Truncate(time.Millisecond)
+		}
+		if !next.After(at) || !next.Before(to) {
+			break // no room left between from and to
+		}
+		out = append(out, next)
+		at = next
+	}
+	return out
 }
