@@ -88,14 +88,24 @@ func (h *wakeHeap) Pop() any {
 
 // dueWakes decides again the records whose SLA deadline has come.
 func (c *cycle) dueWakes(ctx context.Context) error {
-	due := c.d.mem.wakes.due(c.d.now())
+	now := c.d.now()
+	due := c.d.mem.wakes.due(now)
 	byType := make(map[string][]string)
 	for _, key := range due {
 		typ, id, _ := strings.Cut(key, "/")
 		byType[typ] = append(byType[typ], id)
 	}
-	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
+	types := []string{hubspot.Tickets, hubspot.Deals}
+	for i, typ := range types {
 		if err := c.readAndProcess(ctx, typ, byType[typ]); err != nil {
+			// Put back, still due, what this read and those after it
+			// had taken: nothing else wakes an unchanged record, so its
+			// warning and breach would wait for its next edit.
+			for _, rest := range types[i:] {
+				for _, id := range byType[rest] {
+					c.d.mem.wakes.set(rest+"/"+id, now)
+				}
+			}
 			return fmt.Errorf("sla deadlines: %w", err)
 		}
 	}
