@@ -120,9 +120,8 @@ func (c *cycle) retryUnassigned(ctx context.Context) error {
 	if fp == d.mem.providerFP {
 		return nil
 	}
-	first := d.mem.providerFP == ""
-	d.mem.providerFP = fp
-	if first || len(d.mem.retry) == 0 {
+	if d.mem.providerFP == "" || len(d.mem.retry) == 0 {
+		d.mem.providerFP = fp
 		return nil
 	}
 	ids := make([]string, 0, len(d.mem.retry))
@@ -130,7 +129,13 @@ func (c *cycle) retryUnassigned(ctx context.Context) error {
 		ids = append(ids, id)
 	}
 	d.log.Info("providers changed: deciding unassigned orders again", "orders", len(ids))
-	return c.readAndProcess(ctx, hubspot.Deals, ids)
+	if err := c.readAndProcess(ctx, hubspot.Deals, ids); err != nil {
+		// The providers count as seen only once the orders are decided
+		// against them: the next full cycle tries again.
+		return err
+	}
+	d.mem.providerFP = fp
+	return nil
 }
 
 // rebuildWakes fills the deadline queue from the engine state once at
