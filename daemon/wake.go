@@ -88,14 +88,24 @@ func (h *wakeHeap) Pop() any {
 
 // dueWakes decides again the records whose SLA deadline has come.
 func (c *cycle) dueWakes(ctx context.Context) error {
-	due := c.d.mem.wakes.due(c.d.now())
+	now := c.d.now()
+	due := c.d.mem.wakes.due(now)
 	byType := make(map[string][]string)
 	for _, key := range due {
 		typ, id, _ := strings.Cut(key, "/")
 		byType[typ] = append(byType[typ], id)
 	}
-	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
+	types := []string{hubspot.Tickets, hubspot.Deals}
+	for i, typ := range types {
 		if err := c.readAndProcess(ctx, typ, byType[typ]); err != nil {
+			// Put back, still due, what this read and those after it
+			// had taken: nothing else wakes an unchanged record, so its
+			// warning and breach would wait for its next edit.
+			for _, rest := range types[i:] {
+				for _, id := range byType[rest] {
+					c.d.mem.wakes.set(rest+"/"+id, now)
+				}
+			}
 			return fmt.Errorf("sla deadlines: %w", err)
 		}
 	}
@@ -110,9 +120,8 @@ func (c *cycle) retryUnassigned(ctx context.Context) error {
 	if fp == d.mem.providerFP {
 		return nil
 	}
-	first := d.mem.providerFP == ""
-	d.mem.providerFP = fp
-	if first || len(d.mem.retry) == 0 {
+	if d.mem.providerFP == "" || len(d.mem.retry) == 0 {
+		d.mem.providerFP = fp
 		return nil
 	}
 	ids := make([]string, 0, len(d.mem.retry))
@@ -120,7 +129,13 @@ func (c *cycle) retryUnassigned(ctx context.Context) error {
 		ids = append(ids, id)
 	}
 	d.log.Info("providers changed: deciding unassigned orders again", "orders", len(ids))
-	return c.readAndProcess(ctx, hubspot.Deals, ids)
+	if err := c.readAndProcess(ctx, hubspot.Deals, ids); err != nil {
+		// The providers count as seen only once the orders are decided
+		// against them: the next full cycle tries again.
+		return err
+	}
+	d.mem.providerFP = fp
+	return nil
 }
 
 // rebuildWakes fills the deadline queue from the engine state once at

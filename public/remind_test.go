@@ -54,6 +54,15 @@ func TestProviderWebhookAndReminder(t *testing.T) {
 	if _, _, err := r.client.BatchUpdate(ctx, hubspot.Companies, ins); err != nil {
 		t.Fatal(err)
 	}
+	// HubSpot sends a webhook for each company changed. Without it, a
+	// change that lands while the daemon's first read of companies runs is
+	// left to the next full cycle, an hour away, and until then the daemon
+	// knows no provider to forward the order to.
+	changes := make([]daemon.Change, len(ins))
+	for i, in := range ins {
+		changes[i] = daemon.Change{Target: daemon.Target{ObjectType: hubspot.Companies, ID: in.ID}}
+	}
+	r.daemon.Enqueue(changes)
 
 	if code, body := r.postOrder(t, r.key, order("HOOK-1")); code != 202 {
 		t.Fatalf("post: got %d %s", code, body)
@@ -67,8 +76,9 @@ func TestProviderWebhookAndReminder(t *testing.T) {
 	if err := json.Unmarshal(call.body, &msg); err != nil {
 		t.Fatal(err)
 	}
-	if msg["event"] != "order.assigned" || msg["order_ref"] != "HOOK-1" || msg["link"] != link {
-		t.Fatalf("webhook body: got %s, want order.assigned for HOOK-1 with the mail's link", call.body)
+	so := r.createdOrder(t, "HOOK-1")
+	if msg["event"] != "order.assigned" || msg["order_ref"] != "HOOK-1" || msg["deal_id"] != so.DealID || msg["link"] != link {
+		t.Fatalf("webhook body: got %s, want order.assigned for HOOK-1, deal %s, with the mail's link", call.body, so.DealID)
 	}
 	for _, secret := range []string{"Virtanen", "Pyynikintie", "765 4321", "131052"} {
 		if strings.Contains(string(call.body), secret) {
@@ -78,7 +88,6 @@ func TestProviderWebhookAndReminder(t *testing.T) {
 
 	// A week later, unanswered: one reminder, however often the deal is
 	// decided again.
-	so, _, _ := r.st.Order(ctx, "Tampere", "HOOK-1")
 	r.offset.Store(int64(7 * 24 * time.Hour))
 	for range 2 {
 		r.daemon.Enqueue([]daemon.Change{{Target: daemon.Target{ObjectType: hubspot.Deals, ID: so.DealID}}})
