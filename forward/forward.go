@@ -208,7 +208,8 @@ func (f *Forwarder) Remind(ctx context.Context, dealID, providerID string) error
 	}
 	told := slices.ContainsFunc(ns, func(n store.Notification) bool { return n.Key == key && n.State == store.NoteSent })
 	if !told {
-		f.log.Info("forward: no reminder: alusta did not tell the provider of this order", "deal", dealID, "provider", providerID)
+		// Debug: a first sync of a running portal meets many such orders.
+		f.log.Debug("forward: no reminder: alusta did not tell the provider of this order", "deal", dealID, "provider", providerID)
 		return nil
 	}
 	return f.queueJob(ctx, dealID, providerID, "reminder")
