@@ -63,7 +63,7 @@ func TestBacktest(t *testing.T) {
 // changed to target in the new rules.
 func backtestRules(t *testing.T, target string, edits ...string) (*mappings.Mapping, *pipelines.Engine, *pipelines.Engine) {
 	t.Helper()
-	m := shippedMapping(t)
+	m := pipelines.ShippedMapping(t)
 	if err := m.Resolve(m.LabelPipelines()); err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 // routed before keeps its queue, unless the matching route asks about the
 // stage; open tickets, and closed ones never routed, follow the rules.
 func TestClosedNotRerouted(t *testing.T) {
-	m := shippedMapping(t)
+	m := pipelines.ShippedMapping(t)
 	if err := m.Resolve(m.LabelPipelines()); err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 // each old text replaced by its new one (pairs) as the next rules.
 func localeRules(t *testing.T, pairs ...string) (m *mappings.Mapping, live, next *pipelines.Rules, srcs, changed map[string][]byte) {
 	t.Helper()
-	m = shippedMapping(t)
+	m = pipelines.ShippedMapping(t)
 	if err := m.Resolve(m.LabelPipelines()); err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func TestExplanationLanguage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.lang, func(t *testing.T) {
-			m, err := shippedMapping(t).WithLocale(tt.lang)
+			m, err := pipelines.ShippedMapping(t).WithLocale(tt.lang)
 			if err != nil {
 				t.Fatal(err)
 			}
