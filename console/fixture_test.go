@@ -190,20 +190,25 @@ func grow(tb testing.TB, st *store.Store, tickets, deals int) {
 			status = store.SLAMet
 		}
 		stopped := created.Add(3 * time.Hour)
-		must(tb, st.SaveSLACycles(ctx, "tickets", fmt.Sprint(7000000000+i), []store.SLACycle{{Goal: []string{"first_response", "resolution"}[(i/5)%2],
-			Cycle: 1, StartedAt: created, StoppedAt: &stopped, BusinessElapsedSeconds: 3 * 3600, Status: status}}))
+		id := fmt.Sprint(7000000000 + i)
+		must(tb, st.SavePage(ctx, store.Page{ObjectType: "tickets", Decided: []store.DecidedRecord{{
+			Decision: store.Decision{ObjectType: "tickets", RecordID: id, Fingerprint: "sla", At: created},
+			SLA: []store.SLACycle{{Goal: []string{"first_response", "resolution"}[(i/5)%2],
+				Cycle: 1, StartedAt: created, StoppedAt: &stopped, BusinessElapsedSeconds: 3 * 3600, Status: status}},
+		}}}))
 	}
 	for j := 1; j < deals; j += 10 {
 		created := testNow.Add(-span * time.Duration(j) / time.Duration(deals)).Truncate(time.Second)
 		id := fmt.Sprint(8000000000 + j)
-		_, err := st.SaveDecision(ctx, store.Decision{ObjectType: "deals", RecordID: id, Rule: "tilaukset", Queue: "tilaukset",
+		decide := func(d store.Decision) {
+			must(tb, st.SavePage(ctx, store.Page{ObjectType: "deals", Decided: []store.DecidedRecord{{Decision: d}}}))
+		}
+		decide(store.Decision{ObjectType: "deals", RecordID: id, Rule: "tilaukset", Queue: "tilaukset",
 			ProviderID: providerID((j + 3) % providers), Explanation: "route tilaukset; queue tilaukset", Fingerprint: "a", At: created.Add(time.Hour)})
-		must(tb, err)
 		if j%50 == 1 {
-			_, err := st.SaveDecision(ctx, store.Decision{ObjectType: "deals", RecordID: id, Rule: "tilaukset", Queue: "tilaukset",
+			decide(store.Decision{ObjectType: "deals", RecordID: id, Rule: "tilaukset", Queue: "tilaukset",
 				ProviderID: providerID(j % providers), Explanation: "route tilaukset; queue tilaukset; declined by " + providerID((j+3)%providers),
 				Fingerprint: "b", At: created.Add(25 * time.Hour)})
-			must(tb, err)
 		}
 	}
 	var writes []store.Write
@@ -213,8 +218,7 @@ func grow(tb testing.TB, st *store.Store, tickets, deals int) {
 	}
 	writes = append(writes, store.Write{ObjectType: "deals", RecordID: "8000000001", Property: "alusta_units", New: "3",
 		Rule: "tilaukset", Status: store.WriteRejected, Reason: `400 VALIDATION_ERROR: "kolme tuntia" is not a number`, At: testNow.Add(-time.Minute)})
-	_, err := st.LogWrites(ctx, writes)
-	must(tb, err)
+	must(tb, st.SavePage(ctx, store.Page{ObjectType: "deals", Writes: writes}))
 	for k := range 5 {
 		c := store.SyncCycle{Full: k%2 == 0, StartedAt: testNow.Add(-time.Duration(5-k) * 30 * time.Second), Duration: 2 * time.Second,
 			Pulled: 40 * k, Decisions: 10 * k, Writes: 20 * k, Calls: int64(3 + k)}

@@ -92,8 +92,13 @@ type Daemon struct {
 
 	pendingMu sync.Mutex
 	pending   map[Target]bool
-	echoes    map[string]echo // "tickets/123/alusta_queue" -> value alusta wrote
-	kick      chan struct{}
+	// maxPending caps pending (maxPendingTargets); overflow says targets
+	// were left out since the last cycle began, so the next cycle must be
+	// a full one.
+	maxPending int
+	overflow   bool
+	echoes     map[string]echo // "tickets/123/alusta_queue" -> value alusta wrote
+	kick       chan struct{}
 }
 
 // memory is what one cycle leaves to the next: the engine's state, what
@@ -131,18 +136,19 @@ func New(opts Options) (*Daemon, error) {
 		opts.MaxChanges = DefaultMaxChanges
 	}
 	d := &Daemon{
-		client:   opts.Client,
-		store:    opts.Store,
-		pipeDir:  opts.PipelinesDir,
-		mapDir:   opts.MappingsDir,
-		interval: opts.Interval,
-		lookback: opts.Lookback,
-		now:      opts.Now,
-		log:      opts.Log,
-		mem:      memory{retry: make(map[string]bool)},
-		pending:  make(map[Target]bool),
-		echoes:   make(map[string]echo),
-		kick:     make(chan struct{}, 1),
+		client:     opts.Client,
+		store:      opts.Store,
+		pipeDir:    opts.PipelinesDir,
+		mapDir:     opts.MappingsDir,
+		interval:   opts.Interval,
+		lookback:   opts.Lookback,
+		now:        opts.Now,
+		log:        opts.Log,
+		mem:        memory{retry: make(map[string]bool)},
+		pending:    make(map[Target]bool),
+		maxPending: maxPendingTargets,
+		echoes:     make(map[string]echo),
+		kick:       make(chan struct{}, 1),
 	}
 	d.forwarder = opts.Forwarder
 	d.referralNotifier = opts.ReferralNotifier
@@ -213,7 +219,7 @@ func (d *Daemon) cycle(ctx context.Context, full bool) (Summary, error) {
 	defer d.cycleMu.Unlock()
 	start := d.now()
 	calls := d.client.Calls()
-	c := &cycle{d: d, rs: d.rules.Load(), seen: make(map[string]time.Time)}
+	c := &cycle{d: d, rs: d.rules.Load(), seen: make(map[string]bool), began: start}
 	if c.rs == nil {
 		return Summary{}, errors.New("cycle: Prepare has not run")
 	}
@@ -239,17 +245,20 @@ func (d *Daemon) cycle(ctx context.Context, full bool) (Summary, error) {
 
 // cycle is the working memory of one Cycle.
 type cycle struct {
-	d   *Daemon
-	rs  *ruleset
-	sum Summary
-	// seen holds the version (hs_lastmodifieddate) of each record decided
-	// in this cycle: a record alusta just wrote may show up again in the
-	// same cycle, and deciding it twice before its writes are visible would
-	// misread alusta's own write as a person's.
-	seen map[string]time.Time
+	d     *Daemon
+	rs    *ruleset
+	sum   Summary
+	began time.Time
+	// seen holds the records decided in this cycle: a by-id read of one
+	// (a wake, a retry) that brings nothing new is not decided twice.
+	seen map[string]bool
 	// forced holds records a webhook named for a change that was not
 	// alusta's own: they are decided on the version read by id whatever
 	// was seen before, since timestamps alone cannot order two changes
 	// made in the same millisecond.
 	forced map[string]bool
+	// settling is the batch update whose answer was lost, while its
+	// records are read back (see settleInflight).
+	settling inflight
+	landedN  int // writes of settling found landed
 }

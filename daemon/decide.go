@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -14,8 +15,9 @@ import (
 // decideAndPush decides each record and pushes the results in batches.
 // The records are decided against a working copy of the engine's state,
 // each seeing the decisions before it; the engine's own state takes a
-// decision's change only once HubSpot has taken its writes (push).
-func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Object) error {
+// decision's change only once HubSpot has taken its writes (push). fresh
+// says the records were read by id rather than found by a search.
+func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Object, fresh bool) error {
 	d := c.d
 	now := d.now()
 	keys := make([]string, len(objs))
@@ -25,25 +27,25 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 	view := d.mem.state.Scratch(keys...)
 	hist := c.stageHistory(ctx, typ, objs)
 	var todo []decided
+	var observed []string
 	for _, o := range objs {
 		key := typ + "/" + o.ID
-		// A version already decided, or one that only carries alusta's
-		// own write, needs no second look; a newer one (a person's edit
-		// that a webhook named after the record was read) does.
-		if !c.forced[key] {
-			if at, ok := c.seen[key]; ok && !o.UpdatedAt.After(at) {
-				continue
+		// A webhook named a person's change to a forced record: it is
+		// decided on the version read by id whatever was seen before.
+		if !c.forced[key] && c.nothingNew(key, o, fresh) {
+			if !o.Archived && c.d.decidedAlready(key, o) {
+				// The engine counts open work by a record's values as
+				// read before its decision's writes: alusta's own
+				// version, read back, brings the counts up to them.
+				in := pipelines.Input{ObjectType: typ, Record: o}
+				c.rs.engine.Observe(in, view)
+				c.rs.engine.Observe(in, d.mem.state)
+				observed = append(observed, key)
 			}
-			if _, ok := c.seen[key]; ok && !o.UpdatedAt.After(d.mem.versions[key].Modified) {
-				continue
-			}
-			if d.lagging(key, o) {
-				c.sum.Lagging++
-				continue
-			}
+			continue
 		}
 		delete(c.forced, key)
-		c.seen[key] = o.UpdatedAt
+		c.seen[key] = true
 		if o.Archived {
 			if err := c.archive(ctx, typ, o.ID); err != nil {
 				return err
@@ -62,6 +64,7 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 			}
 			continue
 		}
+		landed := c.landed(typ, o, dec, change, now)
 		view.Apply(change)
 		c.sum.Decisions++
 		for _, rule := range strings.Split(dec.Rule, ",") {
@@ -70,7 +73,9 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 		}
 		d.ruleProblems(typ, o.ID, dec.Problems)
 		dropUnchanged(o, dec.Writes)
-		if len(dec.Sticky) == 0 {
+		// A pass that leaves a person's change alone, or makes a service
+		// order, has a new story to tell.
+		if len(dec.Sticky) == 0 && dec.Order == nil {
 			keepExplanation(o, dec.Writes, c.rs.mapping.Written.Decision)
 		}
 		if typ == hubspot.Deals {
@@ -81,9 +86,27 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 			}
 		}
 		d.mem.wakes.set(key, dec.NextWake)
-		todo = append(todo, decided{obj: o, dec: dec, before: d.mem.state.Records[key], change: change})
+		todo = append(todo, decided{obj: o, dec: dec, before: d.mem.state.Records[key], change: change, landed: landed})
 	}
-	return c.push(ctx, typ, todo, now)
+	return c.push(ctx, typ, todo, observed, now)
+}
+
+// nothingNew reports whether a read of a record brings nothing to decide.
+// A read older than a version alusta already decided or wrote is the
+// search index lagging (see lagging). The very version alusta last decided
+// or wrote, value for value, is nothing new when search finds it again
+// (alusta reads its own writes back in the next cycle): deciding it anew
+// could only act on a stale read, since a person's edit the index has not
+// caught up with is not in it, and would write over that edit. What time
+// alone changes (an SLA deadline) or the providers change reaches such a
+// record through a read by id (wakes, retries), which is fresh; that read
+// is decided unless this cycle decided the record already.
+func (c *cycle) nothingNew(key string, o hubspot.Object, fresh bool) bool {
+	if c.d.lagging(key, o) {
+		c.sum.Lagging++
+		return true
+	}
+	return c.d.decidedAlready(key, o) && (!fresh || c.seen[key])
 }
 
 // archive notes that a record was archived or deleted in HubSpot: the
@@ -146,4 +169,44 @@ type decided struct {
 	dec    pipelines.Decision
 	before *pipelines.RecordState
 	change pipelines.Change
+	// landed are writes of a batch whose answer was lost, found in the
+	// record read back (see settleInflight).
+	landed []store.Write
+}
+
+// landed finds, in a record read back after a batch update whose answer
+// was lost, the writes of that batch that HubSpot applied. They are logged
+// as alusta's (the write log holds every write made), and the engine
+// remembers them as written, so a person's later change to one is seen as
+// a person's. A landed value the decision writes anew is remembered by
+// the decision itself.
+func (c *cycle) landed(typ string, o hubspot.Object, dec pipelines.Decision, change pipelines.Change, now time.Time) []store.Write {
+	if c.settling.Type != typ {
+		return nil
+	}
+	s, ok := c.settling.Sent[o.ID]
+	if !ok {
+		return nil
+	}
+	w := c.rs.mapping.Written
+	var out []store.Write
+	props := make([]string, 0, len(s.New))
+	for prop := range s.New {
+		props = append(props, prop)
+	}
+	sort.Strings(props)
+	for _, prop := range props {
+		cur, _ := o.Prop(prop)
+		if echoSum(cur) != s.New[prop] {
+			continue // not applied, or changed since: the decision sees it
+		}
+		c.landedN++
+		out = append(out, store.Write{ObjectType: typ, RecordID: o.ID, Property: prop, Old: s.Old[prop], New: cur,
+			Rule: s.Rule, At: now, Status: store.WriteApplied, Reason: "read back: HubSpot's answer to the batch was lost"})
+		if _, again := dec.Writes[prop]; again || prop == w.Decision || prop == w.SLADue || prop == w.SLAStatus {
+			continue // the explanation and SLA fields are never remembered
+		}
+		change.Wrote(prop, cur)
+	}
+	return out
 }

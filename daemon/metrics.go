@@ -14,6 +14,7 @@ type metrics struct {
 	reloads        *prometheus.CounterVec
 	breaches       prometheus.Counter
 	webhookTargets prometheus.Counter
+	webhookOver    prometheus.Counter
 	ruleErrors     *prometheus.CounterVec
 	gaps           *prometheus.CounterVec
 	lag            prometheus.GaugeFunc
@@ -43,6 +44,9 @@ func newMetrics(reg prometheus.Registerer, lag func() float64) (*metrics, error)
 		webhookTargets: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "alusta_webhook_records_total", Help: "Records named by verified webhook events.",
 		}),
+		webhookOver: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "alusta_webhook_records_overflow_total", Help: "Records named by webhooks while the pending set was full, left to an incremental pull.",
+		}),
 		ruleErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alusta_rule_errors_total", Help: "Rule conditions that failed on a record and counted as false, by rule.",
 		}, []string{"rule"}),
@@ -59,7 +63,7 @@ func newMetrics(reg prometheus.Registerer, lag func() float64) (*metrics, error)
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.pulled, m.decisions, m.writes, m.cycles, m.reloads, m.breaches, m.webhookTargets, m.ruleErrors, m.gaps, m.lag, m.lastCycle} {
+	for _, c := range []prometheus.Collector{m.pulled, m.decisions, m.writes, m.cycles, m.reloads, m.breaches, m.webhookTargets, m.webhookOver, m.ruleErrors, m.gaps, m.lag, m.lastCycle} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

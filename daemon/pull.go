@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
@@ -95,7 +97,20 @@ func (c *cycle) pull(ctx context.Context, typ string) error {
 	newest := cur.Since
 	page := 0
 	caughtUp := false
-	err = d.client.Changed(ctx, typ, since, props, func(objs []hubspot.Object, high time.Time) error {
+	read := func(ctx context.Context, fn func([]hubspot.Object, time.Time) error) error {
+		return d.client.Changed(ctx, typ, since, props, fn)
+	}
+	var gaps pageGaps
+	defer func() {
+		d.log.Debug("pulled", "object", typ, "pages", page, "began", started.Sub(c.began).Round(time.Millisecond),
+			"took", d.now().Sub(started).Round(time.Millisecond), "waiting_for_search", gaps.waiting.Round(time.Millisecond),
+			"deciding", gaps.busy.Round(time.Millisecond), "search_idle", gaps.stalled.Round(time.Millisecond))
+	}()
+	// The page that reaches this read's start is the last (see below).
+	last := func(objs []hubspot.Object) bool {
+		return len(objs) > 0 && !objs[len(objs)-1].UpdatedAt.Before(started)
+	}
+	err = prefetched(ctx, read, last, &gaps, func(objs []hubspot.Object, high time.Time) error {
 		page++
 		d.prog.page(d.now(), typ, len(objs), since, started, high)
 		// Records changed after this read began, alusta's own writes of
@@ -107,7 +122,7 @@ func (c *cycle) pull(ctx context.Context, typ string) error {
 			n--
 		}
 		caughtUp = n < len(objs)
-		if err := c.process(ctx, typ, objs[:n]); err != nil {
+		if err := c.process(ctx, typ, objs[:n], false); err != nil {
 			return fmt.Errorf("page %d: %w", page, err)
 		}
 		if high.After(newest) {
@@ -137,9 +152,87 @@ func (c *cycle) pull(ctx context.Context, typ string) error {
 	return nil
 }
 
+// pageGaps are where a paged read's time went: the reader waiting for
+// the next page (the search limit bounds the read, as it should), the
+// reader busy with a page (deciding, pushing, saving), and the search idle
+// with the next page read and nobody to take it (the reader bounds it).
+type pageGaps struct {
+	waiting, busy, stalled time.Duration
+}
+
+// prefetched runs read in a goroutine of its own, one page ahead of fn,
+// and hands fn the pages in order. HubSpot's search limit (5 a second)
+// bounds a first sync: a page searched while the one before it is
+// decided, pushed and saved keeps that limit busy. A page for which last
+// holds ends the read, so nothing is searched beyond it. fn's error stops
+// the read and is returned; so is the read's own, after fn has had every
+// page read before it. No search is abandoned half way, and none is left
+// running when prefetched returns.
+func prefetched(ctx context.Context, read func(context.Context, func([]hubspot.Object, time.Time) error) error,
+	last func([]hubspot.Object) bool, gaps *pageGaps, fn func([]hubspot.Object, time.Time) error) error {
+	type page struct {
+		objs []hubspot.Object
+		high time.Time
+	}
+	pages := make(chan page) // unbuffered: one page ahead, no more
+	done := make(chan error, 1)
+	var stop atomic.Bool
+	var stalled time.Duration // the reader's own, handed over by done
+	go func() {
+		err := read(ctx, func(objs []hubspot.Object, high time.Time) error {
+			if stop.Load() {
+				return errReadDone
+			}
+			t := time.Now()
+			select {
+			case pages <- page{objs, high}:
+				stalled += time.Since(t)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			if stop.Load() || last(objs) {
+				return errReadDone
+			}
+			return nil
+		})
+		if errors.Is(err, errReadDone) {
+			err = nil
+		}
+		done <- err
+		close(pages)
+	}()
+	var err error
+	for t := time.Now(); ; t = time.Now() {
+		p, ok := <-pages
+		gaps.waiting += time.Since(t)
+		if !ok {
+			break
+		}
+		t = time.Now()
+		err = fn(p.objs, p.high)
+		gaps.busy += time.Since(t)
+		if err != nil {
+			stop.Store(true)
+			for range pages {
+			}
+			break
+		}
+	}
+	rerr := <-done
+	gaps.stalled = stalled
+	if err != nil {
+		return err
+	}
+	return rerr
+}
+
+// errReadDone ends a prefetched read from within.
+var errReadDone = errors.New("read done")
+
 // process stores a batch of records and, for tickets and deals, decides
-// and pushes them.
-func (c *cycle) process(ctx context.Context, typ string, objs []hubspot.Object) error {
+// and pushes them. fresh says the records were read by id, as HubSpot
+// holds them now, rather than found by a search, whose index lags.
+func (c *cycle) process(ctx context.Context, typ string, objs []hubspot.Object, fresh bool) error {
 	d := c.d
 	c.sum.Pulled += len(objs)
 	d.metrics.pulled.WithLabelValues(typ).Add(float64(len(objs)))
@@ -169,7 +262,7 @@ func (c *cycle) process(ctx context.Context, typ string, objs []hubspot.Object) 
 	if typ == hubspot.Companies {
 		return nil
 	}
-	return c.decideAndPush(ctx, typ, good)
+	return c.decideAndPush(ctx, typ, good, fresh)
 }
 
 func (c *cycle) loadProviders(ctx context.Context) error {
@@ -211,7 +304,7 @@ func (c *cycle) readAndProcess(ctx context.Context, typ string, ids []string) er
 		}
 		c.d.log.Info("record not readable", "object", typ, "id", re.ID, "reason", re.Message)
 	}
-	if err := c.process(ctx, typ, objs); err != nil {
+	if err := c.process(ctx, typ, objs, true); err != nil {
 		return err
 	}
 	if typ == hubspot.Companies {
@@ -232,12 +325,29 @@ func (c *cycle) settleInflight(ctx context.Context) error {
 		return nil
 	}
 	c.d.log.Info("reading back a batch update whose answer never came", "object", f.Type, "records", len(f.IDs))
-	if err := c.readAndProcess(ctx, f.Type, f.IDs); err != nil {
+	c.settling, c.landedN = f, 0
+	err := c.readAndProcess(ctx, f.Type, f.IDs)
+	c.settling = inflight{}
+	if err != nil {
 		return fmt.Errorf("read back the batch in flight: %w", err)
 	}
 	if c.d.mem.inflight.Type == f.Type && slices.Equal(c.d.mem.inflight.IDs, f.IDs) {
 		c.d.mem.inflight = inflight{}
-		if err := c.d.store.SaveStates(context.WithoutCancel(ctx), map[string]any{inflightName: inflight{}}); err != nil {
+		if c.landedN > 0 {
+			// The batch landed: the round robins move on as its
+			// decisions moved them, as they would have had the answer
+			// come.
+			st := c.d.mem.state
+			if st.Rotation == nil {
+				st.Rotation = make(map[string]string)
+			}
+			if st.Weights == nil {
+				st.Weights = make(map[string]map[string]float64)
+			}
+			maps.Copy(st.Rotation, f.Rotation)
+			maps.Copy(st.Weights, f.Weights)
+		}
+		if err := c.d.saveStates(ctx, nil); err != nil {
 			return fmt.Errorf("read back the batch in flight: %w", err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"sort"
 	"time"
 
@@ -15,9 +16,9 @@ import (
 )
 
 // push writes a batch of decisions to HubSpot, then saves the page: its
-// decisions, SLA clocks, write log, cache and engine state, in one
-// transaction.
-func (c *cycle) push(ctx context.Context, typ string, todo []decided, now time.Time) error {
+// decisions, SLA clocks, write log, cache and engine state (of the decided
+// records and of those observed, keys), in one transaction.
+func (c *cycle) push(ctx context.Context, typ string, todo []decided, observed []string, now time.Time) error {
 	d := c.d
 	if d.shadow {
 		return c.shadowPush(ctx, typ, todo, now)
@@ -42,18 +43,32 @@ func (c *cycle) push(ctx context.Context, typ string, todo []decided, now time.T
 		// Noted before the call: if alusta dies before the page is saved,
 		// HubSpot may hold writes the engine's state does not count, and
 		// the next cycle reads these records back first (settleInflight).
-		f := inflight{Type: typ, IDs: make([]string, len(inputs))}
+		f := inflight{Type: typ, IDs: make([]string, len(inputs)), Sent: make(map[string]sent, len(inputs))}
 		for i, in := range inputs {
 			f.IDs[i] = in.ID
+			p := byID[in.ID]
+			s := sent{Rule: p.dec.Rule, New: make(map[string]uint64, len(in.Properties))}
+			for prop, v := range in.Properties {
+				s.New[prop] = echoSum(v)
+				if old, _ := p.obj.Prop(prop); old != "" {
+					if s.Old == nil {
+						s.Old = make(map[string]string)
+					}
+					s.Old[prop] = old
+				}
+			}
+			f.Sent[in.ID] = s
 		}
+		f.Rotation, f.Weights = moved(d.mem.state, inputs, byID)
 		if err := d.store.SaveStates(context.WithoutCancel(ctx), map[string]any{inflightName: f}); err != nil {
 			return fmt.Errorf("push %s: %w", typ, err)
 		}
 		d.mem.inflight = f
 		results, recErrs, err := d.client.BatchUpdate(ctx, typ, inputs)
 		for _, o := range results {
-			if !o.UpdatedAt.IsZero() {
-				d.mem.versions[typ+"/"+o.ID] = version{Modified: o.UpdatedAt, WrittenAt: d.now()}
+			if p := byID[o.ID]; p != nil && !o.UpdatedAt.IsZero() {
+				d.mem.versions[typ+"/"+o.ID] = version{Modified: o.UpdatedAt, WrittenAt: d.now(),
+					Sum: valuesSum(p.obj.Properties, p.dec.Writes, o.Properties)}
 			}
 		}
 		if err != nil {
@@ -93,9 +108,11 @@ func (c *cycle) push(ctx context.Context, typ string, todo []decided, now time.T
 			d.metrics.writes.WithLabelValues(typ, "rejected").Add(float64(len(p.dec.Writes)))
 			d.log.Warn("write rejected", "object", typ, "id", p.obj.ID, "reason", reason)
 		} else {
-			page.Decided = append(page.Decided, c.remember(typ, p, now))
 			d.mem.state.Apply(p.change)
+			page.Decided = append(page.Decided, c.remember(typ, p, now))
+			c.knowRead(typ, p.obj)
 			writes = &page.Decided[len(page.Decided)-1].Writes
+			*writes = append(*writes, p.landed...)
 		}
 		for _, prop := range sortedKeys(p.dec.Writes) {
 			old, _ := p.obj.Prop(prop)
@@ -151,6 +168,7 @@ func (c *cycle) push(ctx context.Context, typ string, todo []decided, now time.T
 		keys[i] = typ + "/" + p.obj.ID
 	}
 	keys = append(keys, made...)
+	keys = append(keys, observed...)
 	page.States = d.states(keys)
 	// A cancelled context must not lose the record of writes HubSpot
 	// has taken.
@@ -158,6 +176,44 @@ func (c *cycle) push(ctx context.Context, typ string, todo []decided, now time.T
 		return fmt.Errorf("push %s: %w", typ, err)
 	}
 	return nil
+}
+
+// moved is what the decisions of a batch's records do to the round-robin
+// positions and weights of st.
+func moved(st *pipelines.State, inputs []hubspot.BatchUpdateInput, byID map[string]*decided) (map[string]string, map[string]map[string]float64) {
+	after := st.Scratch()
+	for _, in := range inputs {
+		after.Apply(byID[in.ID].change)
+	}
+	var rot map[string]string
+	for k, v := range after.Rotation {
+		if old, ok := st.Rotation[k]; !ok || old != v {
+			if rot == nil {
+				rot = make(map[string]string)
+			}
+			rot[k] = v
+		}
+	}
+	var ws map[string]map[string]float64
+	for k, w := range after.Weights {
+		if old, ok := st.Weights[k]; !ok || !maps.Equal(old, w) {
+			if ws == nil {
+				ws = make(map[string]map[string]float64)
+			}
+			ws[k] = w
+		}
+	}
+	return rot, ws
+}
+
+// knowRead notes a decided read as the newest version of its record
+// alusta knows, unless alusta's own write (or a newer read) is newer.
+func (c *cycle) knowRead(typ string, o hubspot.Object) {
+	key := typ + "/" + o.ID
+	if v, ok := c.d.mem.versions[key]; ok && o.UpdatedAt.Before(v.Modified) || o.UpdatedAt.IsZero() {
+		return
+	}
+	c.d.mem.versions[key] = version{Modified: o.UpdatedAt, WrittenAt: c.d.now(), Sum: valuesSum(o.Properties, nil, nil)}
 }
 
 func (c *cycle) associate(ctx context.Context, typ string, posts []hubspot.AssociationPost) error {
@@ -238,7 +294,11 @@ func (c *cycle) remember(typ string, p *decided, now time.Time) store.DecidedRec
 			d.metrics.breaches.Inc()
 		}
 	}
-	return store.DecidedRecord{Decision: sd, SLA: slaCycles(dec.SLA), Events: events}
+	var all []pipelines.SLACycle
+	if rs := d.mem.state.Records[typ+"/"+p.obj.ID]; rs != nil {
+		all = rs.SLA
+	}
+	return store.DecidedRecord{Decision: sd, SLA: slaCycles(dec.SLA, all), Events: events}
 }
 
 func fingerprint(dec pipelines.Decision) string {

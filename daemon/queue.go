@@ -22,26 +22,59 @@ func (d *Daemon) Enqueue(cs []Change) {
 			delete(d.echoes, k)
 		}
 	}
+	over := 0
 	for _, c := range cs {
 		if c.Property != "" {
 			if e, ok := d.echoes[c.ObjectType+"/"+c.ID+"/"+c.Property]; ok && e.sum == echoSum(c.Value) {
 				continue
 			}
 		}
-		if !d.pending[c.Target] {
-			d.pending[c.Target] = true
-			n++
+		if d.pending[c.Target] {
+			continue
 		}
+		if len(d.pending) >= d.maxPending {
+			over++
+			continue
+		}
+		d.pending[c.Target] = true
+		n++
+	}
+	first := over > 0 && !d.overflow
+	if over > 0 {
+		d.overflow = true
 	}
 	d.pendingMu.Unlock()
-	if n == 0 {
+	if first {
+		d.log.Warn("webhook targets over the cap: the next cycle pulls every change instead of reading records by id",
+			"cap", d.maxPending)
+	}
+	if n == 0 && over == 0 {
 		return
 	}
 	d.metrics.webhookTargets.Add(float64(n))
+	d.metrics.webhookOver.Add(float64(over))
 	select {
 	case d.kick <- struct{}{}:
 	default:
 	}
+}
+
+// maxPendingTargets caps the records webhooks have named and no cycle has
+// read yet (about 100 bytes each). A bulk change in HubSpot (an import, a
+// workflow over every ticket) names more than reading them by id is worth:
+// beyond the cap the next cycle is a full one, whose incremental pull finds
+// the same changes in pages of 200.
+const maxPendingTargets = 50_000
+
+// overflowed reports, and forgets, whether webhook targets were left out
+// because the pending set was full: the cycle about to run must then be a
+// full one.
+func (d *Daemon) overflowed() bool {
+	d.pendingMu.Lock()
+	defer d.pendingMu.Unlock()
+	o := d.overflow
+	d.overflow = false
+	return o
 }
 
 // echoTTL bounds how long a write is remembered for recognising its

@@ -33,7 +33,7 @@ func (g Gaps) String() string {
 func (d *Daemon) Reconcile(ctx context.Context) (map[string]Gaps, error) {
 	d.cycleMu.Lock()
 	defer d.cycleMu.Unlock()
-	c := &cycle{d: d, rs: d.rules.Load(), seen: make(map[string]time.Time)}
+	c := &cycle{d: d, rs: d.rules.Load(), seen: make(map[string]bool), began: d.now()}
 	if c.rs == nil {
 		return nil, fmt.Errorf("reconcile: Prepare has not run")
 	}

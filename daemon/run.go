@@ -35,7 +35,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case <-d.kick:
 			kicked = true
 		}
-		full := !d.now().Before(nextFull)
+		// Webhook targets over the cap were dropped: only a full cycle's
+		// pull finds their changes.
+		full := d.overflowed() || !d.now().Before(nextFull)
 		var (
 			sum Summary
 			err error

@@ -46,6 +46,9 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 			d.log.Info("created properties", "object", typ, "properties", strings.Join(created, ","))
 		}
 	}
+	if err := d.checkProperties(ctx, rs.mapping); err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
 	d.rules.Store(rs)
 	d.metrics.zero(rs.rules)
 	if err := d.gateStart(ctx); err != nil {
@@ -81,9 +84,35 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 	return nil
 }
 
+// checkProperties makes sure every property the mapping names exists in
+// the portal, one properties call per object type: a renamed or deleted
+// property would otherwise read as empty on every record, and the rules
+// would decide on nothing. Every missing property is named at once, with
+// its place in the mapping file.
+func (d *Daemon) checkProperties(ctx context.Context, m *mappings.Mapping) error {
+	have := make(map[string]map[string]bool)
+	for _, typ := range []string{hubspot.Tickets, hubspot.Deals, hubspot.Companies} {
+		if m.Objects[typ] == nil {
+			continue
+		}
+		props, err := d.client.Properties(ctx, typ)
+		if err != nil {
+			return fmt.Errorf("check mapped %s properties: %w", typ, err)
+		}
+		have[typ] = make(map[string]bool, len(props))
+		for _, p := range props {
+			have[typ][p.Name] = true
+		}
+	}
+	// Shadow mode creates no property and writes none.
+	return m.CheckProperties(have, !d.shadow)
+}
+
 // LoadState reads the rule engine's state as the daemon keeps it in the
 // store: the shared part (rotations, counts) and the memory of the records
-// named by keys ("deals/123"), or of every record when no key is given.
+// named by keys ("deals/123"), or of every record when no key is given,
+// with their SLA cycles from the store's sla_cycles, the one record of
+// them. (A record saved before that keeps the cycles its memory holds.)
 // rules explain uses it to decide as the daemon would.
 func LoadState(ctx context.Context, s *store.Store, keys ...string) (*pipelines.State, error) {
 	st := &pipelines.State{Records: make(map[string]*pipelines.RecordState)}
@@ -106,9 +135,19 @@ func LoadState(ctx context.Context, s *store.Store, keys ...string) (*pipelines.
 		if err != nil {
 			return nil, fmt.Errorf("load engine state of %s: %w", k, err)
 		}
-		if found {
-			st.Records[k] = r
+		if !found {
+			continue
 		}
+		st.Records[k] = r
+		if len(r.SLA) > 0 {
+			continue
+		}
+		typ, id, _ := strings.Cut(k, "/")
+		cycles, err := s.SLACycles(ctx, typ, id)
+		if err != nil {
+			return nil, fmt.Errorf("load engine state of %s: %w", k, err)
+		}
+		r.SLA = engineCycles(cycles)
 	}
 	if len(keys) > 0 {
 		return st, nil
@@ -119,6 +158,15 @@ func LoadState(ctx context.Context, s *store.Store, keys ...string) (*pipelines.
 			return fmt.Errorf("decode %s: %w", name, err)
 		}
 		st.Records[strings.TrimPrefix(name, recordStatePrefix)] = &r
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load engine state: %w", err)
+	}
+	err = s.EachSLACycles(ctx, func(typ, id string, cycles []store.SLACycle) error {
+		if r := st.Records[typ+"/"+id]; r != nil && len(r.SLA) == 0 {
+			r.SLA = engineCycles(cycles)
+		}
 		return nil
 	})
 	if err != nil {

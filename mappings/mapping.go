@@ -686,3 +686,57 @@ func (m *Mapping) WithLocale(lang string) (*Mapping, error) {
 	c.Locale, c.printer = p.Lang(), p
 	return c, nil
 }
+
+// CheckProperties reports every property the mapping names that the portal
+// lacks, at its place in the mapping file: have holds the portal's
+// property names by object type. The properties alusta writes are
+// checked when written is true (they are created at start unless nothing
+// may be written).
+func (m *Mapping) CheckProperties(have map[string]map[string]bool, written bool) error {
+	var errs yamlpos.Errors
+	missing := func(t, path, prop string) {
+		errs = append(errs, m.doc.Errorf(path, "%s property %q does not exist in HubSpot", t, prop))
+	}
+	for _, t := range slices.Sorted(maps.Keys(m.Objects)) {
+		o := m.Objects[t]
+		if o == nil {
+			continue
+		}
+		p := "objects." + t
+		for _, f := range slices.Sorted(maps.Keys(o.Fields)) {
+			if prop := o.Fields[f]; prop != "" && !have[t][prop] {
+				missing(t, p+".fields."+f, prop)
+			}
+		}
+		for i, prop := range o.Read {
+			if !have[t][prop] {
+				missing(t, fmt.Sprintf("%s.read[%d]", p, i), prop)
+			}
+		}
+	}
+	if written {
+		w := m.Written
+		keys := map[string]string{w.Queue: "queue", w.Provider: "provider", w.DeclinedBy: "declined_by",
+			w.SLADue: "sla_due", w.SLAStatus: "sla_status", w.Decision: "decision", w.Shortlist: "shortlist",
+			w.Suggestions: "activity_suggestions", w.ReferralStatus: "referral_status", w.ReferralOf: "referral_of"}
+		for _, t := range []string{hubspot.Tickets, hubspot.Deals} {
+			if m.Objects[t] == nil {
+				continue
+			}
+			for _, wp := range m.WrittenProperties(t) {
+				if !have[t][wp.Name] {
+					path := "written"
+					if k := keys[wp.Name]; k != "" {
+						path += "." + k
+					}
+					missing(t, path, wp.Name)
+				}
+			}
+		}
+	}
+	errs.Sort()
+	if err := errs.Err(); err != nil {
+		return fmt.Errorf("mappings: properties: %w", err)
+	}
+	return nil
+}

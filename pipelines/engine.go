@@ -208,6 +208,19 @@ func (c Change) Unwrite(prop string) {
 	}
 }
 
+// Wrote adds prop to what the change says alusta wrote: a write of an
+// earlier decision whose answer was lost has landed all the same (the
+// record read back shows it), and a later change to it is a person's.
+func (c Change) Wrote(prop, value string) {
+	if c.record == nil {
+		return
+	}
+	if c.record.Written == nil {
+		c.record.Written = map[string]string{}
+	}
+	c.record.Written[prop] = value
+}
+
 // Apply makes a Change to the state. A Change may be applied to several
 // states (a page's working copy, then the daemon's own): what it shares
 // with them (weight maps) the engine never changes in place.

@@ -131,19 +131,15 @@ func TestNoIdentityCodeInAnyTable(t *testing.T) {
 		if err := s.UpsertRecords(ctx, "tickets", []store.Record{{ID: id, Properties: props, CreatedAt: now, UpdatedAt: now}}); err != nil {
 			t.Fatal(err)
 		}
-		did, err := s.SaveDecision(ctx, store.Decision{ObjectType: "tickets", RecordID: id, Rule: "r " + v, Queue: v,
-			OwnerID: v, ProviderID: "p " + v, Explanation: "routed " + v, Fingerprint: id})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.LogWrites(ctx, []store.Write{{ObjectType: "tickets", RecordID: id, Property: "alusta_queue", Old: v,
-			New: "p " + v, Rule: v, DecisionID: did, Status: store.WriteRejected, Reason: "400 " + v}}); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.SaveSLACycles(ctx, "tickets", id, []store.SLACycle{{Goal: v, Cycle: 1, StartedAt: now, Status: store.SLARunning, Calendar: v}}); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.SaveSLAEvents(ctx, []store.SLAEvent{{ObjectType: "tickets", RecordID: id, Goal: v, Cycle: 1, Kind: "started", At: now}}); err != nil {
+		if err := s.SavePage(ctx, store.Page{ObjectType: "tickets", Decided: []store.DecidedRecord{{
+			Decision: store.Decision{ObjectType: "tickets", RecordID: id, Rule: "r " + v, Queue: v,
+				OwnerID: v, ProviderID: "p " + v, Explanation: "routed " + v, Fingerprint: id},
+			Writes: []store.Write{{ObjectType: "tickets", RecordID: id, Property: "alusta_queue", Old: v,
+				New: "p " + v, Rule: v, Status: store.WriteRejected, Reason: "400 " + v}},
+			SLA: []store.SLACycle{{Goal: v, Cycle: 1, StartedAt: now, Status: store.SLARunning, Calendar: v,
+				GoalName: v, LastSeen: now}},
+			Events: []store.SLAEvent{{ObjectType: "tickets", RecordID: id, Goal: v, Cycle: 1, Kind: "started", At: now}},
+		}}}); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.RecordRejected(ctx, "tickets", id, "amount", `not a number: "`+v+`"`); err != nil {

@@ -19,6 +19,10 @@ const (
 // SLACycle is one run of one SLA goal on a record: a ticket reopened starts
 // a new cycle. Business time is computed by the rule engine on its calendar;
 // the store and the reports only keep and aggregate the seconds.
+//
+// The table is the one record of SLA clocks: the rule engine's state is
+// rebuilt from it, so a cycle also keeps what the engine needs to go on
+// counting (the fields after Calendar).
 type SLACycle struct {
 	Goal                   string
 	Cycle                  int
@@ -29,18 +33,25 @@ type SLACycle struct {
 	DueAt                  *time.Time
 	Status                 string
 	Calendar               string
+
+	// GoalName is the goal the cycle is measured against (Goal names the
+	// policy), and Target its business time.
+	GoalName string
+	Target   time.Duration
+	// Elapsed and PausedFor are the exact business times the seconds
+	// above round down.
+	Elapsed, PausedFor time.Duration
+	// LastSeen is when the clock was last advanced; zero when unknown.
+	LastSeen time.Time
+	Paused   bool
+	// Acted says the breach actions ran.
+	Acted bool
+	// Position orders a record's cycles as the engine keeps them.
+	Position int
 }
 
-// SaveSLACycles stores the cycles of one record in one transaction,
-// replacing cycles with the same goal and number.
-func (s *Store) SaveSLACycles(ctx context.Context, objectType, id string, cycles []SLACycle) error {
-	err := s.inTx(ctx, func(tx *sql.Tx) error { return s.saveSLACycles(ctx, tx, objectType, id, cycles) })
-	if err != nil {
-		return fmt.Errorf("store: save sla cycles %s %s: %w", objectType, id, err)
-	}
-	return nil
-}
-
+// saveSLACycles stores the cycles of one record, replacing cycles with the
+// same goal and number.
 func (s *Store) saveSLACycles(ctx context.Context, tx *sql.Tx, objectType, id string, cycles []SLACycle) error {
 	now := formatTime(s.now())
 	for _, c := range cycles {
@@ -51,42 +62,97 @@ func (s *Store) saveSLACycles(ctx context.Context, tx *sql.Tx, objectType, id st
 		}
 		if _, err := tx.ExecContext(ctx, `
 INSERT INTO sla_cycles (object_type, record_id, goal, cycle, started_at, stopped_at, paused_seconds,
-    business_elapsed_seconds, due_at, status, calendar, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    business_elapsed_seconds, due_at, status, calendar, updated_at,
+    goal_name, target_ns, elapsed_ns, paused_ns, started_ns, due_ns, stopped_ns, seen_ns, paused, acted, position)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (object_type, record_id, goal, cycle) DO UPDATE SET
     started_at = excluded.started_at, stopped_at = excluded.stopped_at,
     paused_seconds = excluded.paused_seconds, business_elapsed_seconds = excluded.business_elapsed_seconds,
-    due_at = excluded.due_at, status = excluded.status, calendar = excluded.calendar, updated_at = excluded.updated_at`,
+    due_at = excluded.due_at, status = excluded.status, calendar = excluded.calendar, updated_at = excluded.updated_at,
+    goal_name = excluded.goal_name, target_ns = excluded.target_ns, elapsed_ns = excluded.elapsed_ns,
+    paused_ns = excluded.paused_ns, started_ns = excluded.started_ns, due_ns = excluded.due_ns,
+    stopped_ns = excluded.stopped_ns, seen_ns = excluded.seen_ns, paused = excluded.paused,
+    acted = excluded.acted, position = excluded.position`,
 			objectType, id, Redact(c.Goal), c.Cycle, formatTime(c.StartedAt), formatTimePtr(c.StoppedAt), c.PausedSeconds,
-			c.BusinessElapsedSeconds, formatTimePtr(c.DueAt), c.Status, Redact(c.Calendar), now); err != nil {
+			c.BusinessElapsedSeconds, formatTimePtr(c.DueAt), c.Status, Redact(c.Calendar), now,
+			Redact(c.GoalName), int64(c.Target), int64(c.Elapsed), int64(c.PausedFor),
+			unixNano(c.StartedAt), unixNanoPtr(c.DueAt), unixNanoPtr(c.StoppedAt), unixNano(c.LastSeen),
+			c.Paused, c.Acted, c.Position); err != nil {
 			return fmt.Errorf("goal %s cycle %d: %w", c.Goal, c.Cycle, err)
 		}
 	}
 	return nil
 }
 
-// SLACycles returns a record's cycles ordered by goal and cycle.
+// slaCycleColumns are the columns scanSLACycle reads, in its order.
+const slaCycleColumns = `object_type, record_id, goal, cycle, started_at, stopped_at, paused_seconds,
+    business_elapsed_seconds, due_at, status, calendar, goal_name, target_ns, elapsed_ns, paused_ns,
+    started_ns, due_ns, stopped_ns, seen_ns, paused, acted, position`
+
+// slaCycleOrder orders a record's cycles as the engine keeps them; rows
+// saved before positions were kept come in the order they started.
+const slaCycleOrder = `position, started_at, goal, cycle`
+
+func scanSLACycle(rows *sql.Rows) (typ, id string, c SLACycle, err error) {
+	var started string
+	var stopped, due sql.NullString
+	var target, elapsed, paused, startedNS, dueNS, stoppedNS, seenNS int64
+	if err := rows.Scan(&typ, &id, &c.Goal, &c.Cycle, &started, &stopped, &c.PausedSeconds, &c.BusinessElapsedSeconds,
+		&due, &c.Status, &c.Calendar, &c.GoalName, &target, &elapsed, &paused,
+		&startedNS, &dueNS, &stoppedNS, &seenNS, &c.Paused, &c.Acted, &c.Position); err != nil {
+		return "", "", c, err
+	}
+	c.Target, c.Elapsed, c.PausedFor = time.Duration(target), time.Duration(elapsed), time.Duration(paused)
+	if c.StartedAt, err = ParseTime(started); err != nil {
+		return "", "", c, err
+	}
+	if c.StoppedAt, err = parseTimePtr(stopped); err != nil {
+		return "", "", c, err
+	}
+	if c.DueAt, err = parseTimePtr(due); err != nil {
+		return "", "", c, err
+	}
+	// The exact times, where kept, replace the milliseconds.
+	exact := func(t *time.Time, ns int64) {
+		if ns != 0 && t != nil {
+			*t = time.Unix(0, ns).UTC()
+		}
+	}
+	exact(&c.StartedAt, startedNS)
+	exact(c.DueAt, dueNS)
+	exact(c.StoppedAt, stoppedNS)
+	if seenNS != 0 {
+		c.LastSeen = time.Unix(0, seenNS).UTC()
+	}
+	return typ, id, c, nil
+}
+
+// unixNano is t in nanoseconds since 1970; 0 for the zero time.
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func unixNanoPtr(t *time.Time) int64 {
+	if t == nil {
+		return 0
+	}
+	return unixNano(*t)
+}
+
+// SLACycles returns a record's cycles in the engine's order.
 func (s *Store) SLACycles(ctx context.Context, objectType, id string) ([]SLACycle, error) {
-	rows, err := s.db.QueryContext(ctx, `
-SELECT goal, cycle, started_at, stopped_at, paused_seconds, business_elapsed_seconds, due_at, status, calendar
-FROM sla_cycles WHERE object_type = ? AND record_id = ? ORDER BY goal, cycle`, objectType, id)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+slaCycleColumns+`
+FROM sla_cycles WHERE object_type = ? AND record_id = ? ORDER BY `+slaCycleOrder, objectType, id)
 	if err != nil {
 		return nil, fmt.Errorf("store: sla cycles %s %s: %w", objectType, id, err)
 	}
 	defer rows.Close()
 	var out []SLACycle
 	for rows.Next() {
-		var c SLACycle
-		var started string
-		var stopped, due sql.NullString
-		if err := rows.Scan(&c.Goal, &c.Cycle, &started, &stopped, &c.PausedSeconds, &c.BusinessElapsedSeconds, &due, &c.Status, &c.Calendar); err != nil {
-			return nil, fmt.Errorf("store: sla cycles %s %s: %w", objectType, id, err)
-		}
-		if c.StartedAt, err = ParseTime(started); err == nil {
-			if c.StoppedAt, err = parseTimePtr(stopped); err == nil {
-				c.DueAt, err = parseTimePtr(due)
-			}
-		}
+		_, _, c, err := scanSLACycle(rows)
 		if err != nil {
 			return nil, fmt.Errorf("store: sla cycles %s %s: %w", objectType, id, err)
 		}
@@ -96,6 +162,40 @@ FROM sla_cycles WHERE object_type = ? AND record_id = ? ORDER BY goal, cycle`, o
 		return nil, fmt.Errorf("store: sla cycles %s %s: %w", objectType, id, err)
 	}
 	return out, nil
+}
+
+// EachSLACycles calls fn with the cycles of every record that has any, a
+// record at a time, each record's cycles in the engine's order.
+func (s *Store) EachSLACycles(ctx context.Context, fn func(objectType, id string, cycles []SLACycle) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+slaCycleColumns+`
+FROM sla_cycles ORDER BY object_type, record_id, `+slaCycleOrder)
+	if err != nil {
+		return fmt.Errorf("store: sla cycles: %w", err)
+	}
+	defer rows.Close()
+	var typ, id string
+	var cycles []SLACycle
+	for rows.Next() {
+		t, i, c, err := scanSLACycle(rows)
+		if err != nil {
+			return fmt.Errorf("store: sla cycles: %w", err)
+		}
+		if (t != typ || i != id) && len(cycles) > 0 {
+			if err := fn(typ, id, cycles); err != nil {
+				return err
+			}
+			cycles = nil
+		}
+		typ, id = t, i
+		cycles = append(cycles, c)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: sla cycles: %w", err)
+	}
+	if len(cycles) > 0 {
+		return fn(typ, id, cycles)
+	}
+	return nil
 }
 
 // SLAEvent is a status change of an SLA cycle.
@@ -109,14 +209,7 @@ type SLAEvent struct {
 	At   time.Time
 }
 
-// SaveSLAEvents appends events; an event already stored is not repeated.
-func (s *Store) SaveSLAEvents(ctx context.Context, events []SLAEvent) error {
-	if err := s.inTx(ctx, func(tx *sql.Tx) error { return saveSLAEvents(ctx, tx, events) }); err != nil {
-		return fmt.Errorf("store: save sla events: %w", err)
-	}
-	return nil
-}
-
+// saveSLAEvents appends events; an event already stored is not repeated.
 func saveSLAEvents(ctx context.Context, tx *sql.Tx, events []SLAEvent) error {
 	for _, e := range events {
 		if _, err := tx.ExecContext(ctx, `

@@ -217,32 +217,42 @@ func TestWrites(t *testing.T) {
 		{ObjectType: "tickets", RecordID: "1", Property: "alusta_queue", Old: "", New: "neuvonta", Rule: "r1", DecisionID: 1, At: t1, Status: WriteApplied},
 		{ObjectType: "tickets", RecordID: "1", Property: "hubspot_owner_id", Old: "", New: "7", Rule: "r1", DecisionID: 1, At: t1, Status: WriteRejected, Reason: "owner 7 inactive; client 131052-308T"},
 	}
-	n, err := s.LogWrites(ctx, ws)
-	if err != nil || n != 2 {
-		t.Fatalf("first: got %d %v, want 2", n, err)
+	count := func(what string, want int) {
+		t.Helper()
+		all, err := s.Writes(ctx, "tickets", "1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) != want {
+			t.Fatalf("%s: got %d writes logged, want %d: %+v", what, len(all), want, all)
+		}
 	}
+	if err := s.SavePage(ctx, Page{ObjectType: "tickets", Writes: ws}); err != nil {
+		t.Fatal(err)
+	}
+	count("first", 2)
 	// A replay after a crash logs nothing new.
-	n, err = s.LogWrites(ctx, ws)
-	if err != nil || n != 0 {
-		t.Fatalf("replay: got %d %v, want 0", n, err)
+	if err := s.SavePage(ctx, Page{ObjectType: "tickets", Writes: ws}); err != nil {
+		t.Fatal(err)
 	}
+	count("replay", 2)
 	t2 := t1.Add(time.Minute)
-	n, err = s.LogWrites(ctx, []Write{
+	if err := s.SavePage(ctx, Page{ObjectType: "tickets", Writes: []Write{
 		{ObjectType: "tickets", RecordID: "1", Property: "alusta_queue", Old: "neuvonta", New: "palaute", Rule: "r2", DecisionID: 2, At: t2, Status: WriteApplied},
 		{ObjectType: "tickets", RecordID: "1", Property: "hubspot_owner_id", New: "8", DecisionID: 2, Status: WriteApplied},
-	})
-	if err != nil || n != 2 {
-		t.Fatalf("second: got %d %v, want 2", n, err)
+	}}); err != nil {
+		t.Fatal(err)
 	}
+	count("second", 4)
 	all, err := s.Writes(ctx, "tickets", "1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(all) != 4 || all[1].Reason != "owner 7 inactive; client [hetu]" {
+	if all[1].Reason != "owner 7 inactive; client [hetu]" {
 		t.Errorf("Writes: got %+v", all)
 	}
-	_, err = s.LogWrites(ctx, []Write{{ObjectType: "tickets", RecordID: "1", Property: "x", Status: "done"}})
-	if err == nil || err.Error() != `store: log writes: tickets 1 x: unknown status "done"` {
+	err = s.SavePage(ctx, Page{ObjectType: "tickets", Writes: []Write{{ObjectType: "tickets", RecordID: "1", Property: "x", Status: "done"}}})
+	if err == nil || err.Error() != `store: save tickets page: writes: tickets 1 x: unknown status "done"` {
 		t.Errorf("bad status: got %v", err)
 	}
 }
@@ -252,21 +262,25 @@ func TestDecisions(t *testing.T) {
 	s, _ := openTest(t)
 	d := Decision{ObjectType: "deals", RecordID: "9", Rule: "siivous-tampere", ProviderID: "301",
 		Explanation: "chose 301 for client 131052-308T", Fingerprint: "a"}
-	id1, err := s.SaveDecision(ctx, d)
-	if err != nil {
-		t.Fatal(err)
+	// Each decision logs a write; a repeated decision's write goes to the
+	// decision it repeats.
+	save := func(d Decision, value string) {
+		t.Helper()
+		w := Write{ObjectType: "deals", RecordID: "9", Property: "alusta_provider", New: value, Status: WriteApplied}
+		if err := s.SavePage(ctx, Page{ObjectType: "deals", Decided: []DecidedRecord{{Decision: d, Writes: []Write{w}}}}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	id2, err := s.SaveDecision(ctx, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if id1 != id2 {
-		t.Errorf("repeat: got id %d, want %d", id2, id1)
-	}
+	save(d, "301")
+	save(d, "301 again")
 	d.ProviderID, d.Fingerprint = "302", "b"
-	id3, err := s.SaveDecision(ctx, d)
-	if err != nil || id3 == id1 {
-		t.Fatalf("new decision: got %d %v", id3, err)
+	save(d, "302")
+	ws, err := s.Writes(ctx, "deals", "9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ws) != 3 || ws[0].DecisionID != ws[1].DecisionID || ws[2].DecisionID == ws[0].DecisionID {
+		t.Errorf("writes' decisions: got %+v, want the repeat's write on the first decision and the third on a new one", ws)
 	}
 	hist, err := s.Decisions(ctx, "deals", "9")
 	if err != nil {
@@ -290,13 +304,18 @@ func TestSLA(t *testing.T) {
 	due1 := start.Add(4 * time.Hour)
 	due2 := start.Add(2 * time.Hour)
 	stop := start.Add(time.Hour)
-	if err := s.SaveSLACycles(ctx, "tickets", "1", []SLACycle{
+	page := func(id string, cycles []SLACycle, events []SLAEvent) Page {
+		return Page{ObjectType: "tickets", Decided: []DecidedRecord{{
+			Decision: Decision{ObjectType: "tickets", RecordID: id, Fingerprint: "sla"}, SLA: cycles, Events: events}}}
+	}
+	ev := []SLAEvent{{ObjectType: "tickets", RecordID: "1", Goal: "close", Cycle: 1, Kind: "started", At: start}, {ObjectType: "tickets", RecordID: "1", Goal: "close", Cycle: 1, Kind: "met", At: stop}}
+	if err := s.SavePage(ctx, page("1", []SLACycle{
 		{Goal: "first_response", Cycle: 1, StartedAt: start, DueAt: &due1, Status: SLARunning, Calendar: "fi"},
 		{Goal: "close", Cycle: 1, StartedAt: start, DueAt: &due2, StoppedAt: &stop, Status: SLAMet, BusinessElapsedSeconds: 3600},
-	}); err != nil {
+	}, ev)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SaveSLACycles(ctx, "tickets", "2", []SLACycle{{Goal: "first_response", Cycle: 1, StartedAt: start, DueAt: &due2, Status: SLAPaused}}); err != nil {
+	if err := s.SavePage(ctx, page("2", []SLACycle{{Goal: "first_response", Cycle: 1, StartedAt: start, DueAt: &due2, Status: SLAPaused}}, nil)); err != nil {
 		t.Fatal(err)
 	}
 	cs, err := s.SLACycles(ctx, "tickets", "1")
@@ -306,19 +325,17 @@ func TestSLA(t *testing.T) {
 	if len(cs) != 2 || cs[0].Goal != "close" || cs[0].StoppedAt == nil || !cs[0].StoppedAt.Equal(stop) || cs[1].StoppedAt != nil {
 		t.Errorf("cycles: got %+v", cs)
 	}
-	ev := []SLAEvent{{ObjectType: "tickets", RecordID: "1", Goal: "close", Cycle: 1, Kind: "started", At: start}, {ObjectType: "tickets", RecordID: "1", Goal: "close", Cycle: 1, Kind: "met", At: stop}}
-	if err := s.SaveSLAEvents(ctx, ev); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.SaveSLAEvents(ctx, ev); err != nil {
+	// The same events saved again (a page replayed after a crash) are
+	// not repeated.
+	if err := s.SavePage(ctx, page("1", nil, ev)); err != nil {
 		t.Fatal(err)
 	}
 	evs, err := s.SLAEvents(ctx, "tickets", "1")
 	if err != nil || len(evs) != 2 || evs[1].Kind != "met" {
 		t.Errorf("events: got %+v %v", evs, err)
 	}
-	err = s.SaveSLACycles(ctx, "tickets", "3", []SLACycle{{Goal: "close", Cycle: 1, StartedAt: start, Status: "late"}})
-	if err == nil || err.Error() != `store: save sla cycles tickets 3: goal close cycle 1: unknown status "late"` {
+	err = s.SavePage(ctx, page("3", []SLACycle{{Goal: "close", Cycle: 1, StartedAt: start, Status: "late"}}, nil))
+	if err == nil || err.Error() != `store: save tickets page: sla cycles 3: goal close cycle 1: unknown status "late"` {
 		t.Errorf("bad status: got %v", err)
 	}
 }

@@ -36,21 +36,9 @@ type Write struct {
 	Reason string
 }
 
-// LogWrites logs writes in one transaction and returns how many were new.
-// A zero At is the store's clock.
-func (s *Store) LogWrites(ctx context.Context, writes []Write) (int, error) {
-	var n int
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		n, err = s.logWrites(ctx, tx, writes)
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: log writes: %w", err)
-	}
-	return n, nil
-}
-
+// logWrites logs writes and returns how many were new: the same write
+// logged again (a page replayed after a crash) is not a second one. A zero
+// At is the store's clock.
 func (s *Store) logWrites(ctx context.Context, tx *sql.Tx, writes []Write) (int, error) {
 	n := 0
 	stmt, err := tx.PrepareContext(ctx, `
@@ -131,24 +119,6 @@ type Decision struct {
 	// Fingerprint identifies the decision's content; saving the same
 	// fingerprint as the record's latest decision adds no history row.
 	Fingerprint string
-}
-
-// SaveDecision appends a decision to the record's history unless it repeats
-// the latest one, and returns the id of the stored (or repeated) decision.
-func (s *Store) SaveDecision(ctx context.Context, d Decision) (int64, error) {
-	var id int64
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		latest, err := latestDecisions(ctx, tx, d.ObjectType, []string{d.RecordID})
-		if err != nil {
-			return err
-		}
-		id, err = s.saveDecision(ctx, tx, d, latest[d.RecordID])
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("store: save decision %s %s: %w", d.ObjectType, d.RecordID, err)
-	}
-	return id, nil
 }
 
 // latestDecision is a record's latest stored decision: its id and

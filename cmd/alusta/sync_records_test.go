@@ -27,13 +27,12 @@ func TestSyncRejectedAndHistory(t *testing.T) {
 	if err := s.RecordRejected(ctx, "deals", "5", "alusta_units", `not a number: "kymmenen"`); err != nil {
 		t.Fatal(err)
 	}
-	id, err := s.SaveDecision(ctx, store.Decision{ObjectType: "deals", RecordID: "7", Rule: "siivous", Queue: "tilaukset",
-		ProviderID: "301", Explanation: "rule siivous: provider 301", At: at, Fingerprint: "f1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.LogWrites(ctx, []store.Write{{ObjectType: "deals", RecordID: "7", Property: "alusta_provider", New: "301",
-		Rule: "siivous", DecisionID: id, At: at, Status: store.WriteApplied}}); err != nil {
+	if err := s.SavePage(ctx, store.Page{ObjectType: "deals", Decided: []store.DecidedRecord{{
+		Decision: store.Decision{ObjectType: "deals", RecordID: "7", Rule: "siivous", Queue: "tilaukset",
+			ProviderID: "301", Explanation: "rule siivous: provider 301", At: at, Fingerprint: "f1"},
+		Writes: []store.Write{{ObjectType: "deals", RecordID: "7", Property: "alusta_provider", New: "301",
+			Rule: "siivous", At: at, Status: store.WriteApplied}},
+	}}}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
