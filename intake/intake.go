@@ -389,7 +389,11 @@ func (in *Intake) create(ctx context.Context, so store.Order) error {
 	if err != nil {
 		return fmt.Errorf("create deal: %w", err)
 	}
-	if err := in.st.OrderCreated(ctx, so.Orderer, so.Ref, d.ID, c.ID); err != nil {
+	if err := in.st.OrderCreated(ctx, so.Orderer, so.Ref, d.ID, c.ID); errors.Is(err, store.ErrLogNotEmptied) {
+		// HubSpot has the order and the store has erased it; the next
+		// checkpoint empties the log.
+		in.log.Warn("intake: erased order may stay in the write-ahead log until the next checkpoint", "order_ref", so.Ref, "err", err)
+	} else if err != nil {
 		return err
 	}
 	in.log.Info("intake: order created in HubSpot", "orderer", so.Orderer, "order_ref", so.Ref, "deal", d.ID)

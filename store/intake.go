@@ -229,15 +229,28 @@ func (s *Store) OrderCreated(ctx context.Context, orderer, ref, dealID, contactI
 	if err != nil {
 		return fmt.Errorf("store: order %s created: %w", ref, err)
 	}
-	return s.checkpoint(ctx)
+	if err := s.checkpoint(ctx); err != nil {
+		return fmt.Errorf("%w: order %s: %w", ErrLogNotEmptied, ref, err)
+	}
+	return nil
 }
 
+// ErrLogNotEmptied is OrderCreated's answer when the order is recorded and
+// its payload erased, but a copy may stay in the write-ahead log until the
+// next checkpoint.
+var ErrLogNotEmptied = errors.New("order recorded, write-ahead log not yet emptied")
+
 // checkpoint copies the write-ahead log into the database and empties it.
-// A reader holding an old snapshot can keep pages in the log; the next
-// checkpoint catches them.
+// A reader holding an old snapshot keeps it from finishing: SQLite waits
+// for such readers up to the busy timeout, then answers busy rather than
+// failing, and the erased page stays in the log until a later checkpoint.
 func (s *Store) checkpoint(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+	var busy, logged, moved int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &moved); err != nil {
 		return fmt.Errorf("store: checkpoint: %w", err)
+	}
+	if busy != 0 {
+		return errors.New("store: checkpoint: a reader kept the write-ahead log busy")
 	}
 	return nil
 }

@@ -1,8 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -107,5 +110,56 @@ func TestIntakeKeysAndAccessLog(t *testing.T) {
 	log, err := s.AccessLog(ctx, "51")
 	if err != nil || len(log) != 2 || log[0].Action != "view" || log[1].Action != "accept" || !log[1].At.Equal(c.t) {
 		t.Fatalf("got %+v %v, want deal 51's view then accept", log, err)
+	}
+}
+
+// TestErasedOrderLeavesTheLog: a reader holding an old snapshot keeps the
+// checkpoint after an order's erasure from emptying the write-ahead log;
+// OrderCreated says so (the order is recorded and erased all the same),
+// and once the reader is gone the next checkpoint leaves no copy in any
+// of the store's files.
+func TestErasedOrderLeavesTheLog(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "alusta.db")
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const secret = "Esimerkki-Salainen"
+	if _, err := s.AddOrder(ctx, Order{Orderer: "Tampere", Ref: "T-1", BodyHash: "h", Payload: []byte(`{"last_name":"` + secret + `"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	// A deferred transaction that has read holds its snapshot (the
+	// store's own transactions take the write lock at once).
+	reader, err := s.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	var n int
+	if _, err := reader.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
+		t.Fatal(err)
+	}
+	if err := reader.QueryRowContext(ctx, `SELECT count(*) FROM orders`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.OrderCreated(ctx, "Tampere", "T-1", "51", "61"); !errors.Is(err, ErrLogNotEmptied) {
+		t.Fatalf("with a reader on an old snapshot: got %v, want ErrLogNotEmptied", err)
+	}
+	if got, _, _ := s.Order(ctx, "Tampere", "T-1"); got.State != OrderCreated || got.Payload != nil {
+		t.Fatalf("got %+v, want the order created and erased even so", got)
+	}
+	if _, err := reader.ExecContext(ctx, `ROLLBACK`); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(path + "*")
+	for _, f := range files {
+		if b, _ := os.ReadFile(f); bytes.Contains(b, []byte(secret)) {
+			t.Errorf("%s still holds the erased order", filepath.Base(f))
+		}
 	}
 }
