@@ -48,8 +48,55 @@ func (em *envMaps) release() {
 	envPool.Put(em)
 }
 
+// envSpec is how a record of one object type becomes an environment: its
+// fields with the properties that hold them, worked out from the mapping
+// once per Engine rather than looked up for every field of every record.
+type envSpec struct {
+	objectType string
+	fields     []envField
+	stageProp  string
+	// byProp lists the fields a property holds, for applyEnv.
+	byProp map[string][]int
+}
+
+type envField struct {
+	name, prop string
+	numeric    bool
+}
+
+func newEnvSpec(m *mappings.Mapping, objectType string) *envSpec {
+	s := &envSpec{objectType: objectType, stageProp: m.Field(objectType, "stage"), byProp: map[string][]int{}}
+	for i, f := range mappings.FieldNames(objectType) {
+		p := m.Field(objectType, f)
+		s.fields = append(s.fields, envField{name: f, prop: p, numeric: numericFields[f]})
+		s.byProp[p] = append(s.byProp[p], i)
+	}
+	return s
+}
+
+// envSpec returns the spec of an object type; one the engine was not
+// made for is worked out on the spot.
+func (e *Engine) envSpec(objectType string) *envSpec {
+	if s := e.envs[objectType]; s != nil {
+		return s
+	}
+	return newEnvSpec(e.m, objectType)
+}
+
+// number reads a numeric field; a value that is no number counts as 0 in
+// a condition, and the daemon skips and records such a record before
+// deciding.
+func number(v string) float64 {
+	if v == "" {
+		return 0
+	}
+	n, _ := hubspot.ParseNumber(v)
+	return n
+}
+
 // recordEnv is the environment for one record, in maps from envPool.
-func recordEnv(m *mappings.Mapping, objectType string, o *hubspot.Object, declines int) (map[string]any, *envMaps) {
+func (e *Engine) recordEnv(objectType string, o *hubspot.Object, declines int) (map[string]any, *envMaps) {
+	spec := e.envSpec(objectType)
 	em := envPool.Get().(*envMaps)
 	props := em.props
 	for k, v := range o.Properties {
@@ -59,42 +106,39 @@ func recordEnv(m *mappings.Mapping, objectType string, o *hubspot.Object, declin
 	}
 	env := em.env
 	env["props"], env["declines"] = props, declines
-	for _, f := range mappings.FieldNames(objectType) {
-		v := props[m.Field(objectType, f)]
-		if numericFields[f] {
-			// A value that is no number counts as 0 in a condition; the
-			// daemon skips and records such a record before deciding.
-			n, _ := hubspot.ParseNumber(v)
-			env[f] = n
+	for _, f := range spec.fields {
+		v := props[f.prop]
+		if f.numeric {
+			env[f.name] = number(v)
 			continue
 		}
-		env[f] = v
+		env[f.name] = v
 	}
-	env["stage"] = m.StageName(objectType, props[m.Field(objectType, "stage")])
+	env["stage"] = e.m.StageName(objectType, props[spec.stageProp])
 	return env, em
 }
 
 // applyEnv updates an environment from recordEnv with property values
 // about to be written.
-func applyEnv(m *mappings.Mapping, objectType string, env map[string]any, writes map[string]string) {
-	props := env["props"].(map[string]string)
+func (e *Engine) applyEnv(objectType string, env map[string]any, writes map[string]string) {
+	spec := e.envSpec(objectType)
 	for p, v := range writes {
-		props[p] = v
+		e.applyEnvProp(spec, env, p, v)
 	}
-	for _, f := range mappings.FieldNames(objectType) {
-		p := m.Field(objectType, f)
-		v, ok := writes[p]
-		if !ok {
-			continue
-		}
+}
+
+// applyEnvProp sets one property in an environment from recordEnv.
+func (e *Engine) applyEnvProp(spec *envSpec, env map[string]any, p, v string) {
+	env["props"].(map[string]string)[p] = v
+	for _, i := range spec.byProp[p] {
+		f := spec.fields[i]
 		switch {
-		case f == "stage":
-			env[f] = m.StageName(objectType, v)
-		case numericFields[f]:
-			n, _ := hubspot.ParseNumber(v)
-			env[f] = n
+		case f.name == "stage":
+			env[f.name] = e.m.StageName(spec.objectType, v)
+		case f.numeric:
+			env[f.name] = number(v)
 		default:
-			env[f] = v
+			env[f.name] = v
 		}
 	}
 }

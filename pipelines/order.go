@@ -45,7 +45,7 @@ func (x *decider) order(spec *ShortlistSpec, service, muni, lang string) {
 		return
 	}
 	p := &x.in.Providers[i]
-	if ok, why := Eligible(p, service, muni, lang, spec.MatchLanguage, nil, x.st.OpenOrders[p.ID]); !ok {
+	if ok, why := Eligible(p, service, muni, lang, spec.MatchLanguage, nil, x.st.openOrdersOf(p.ID)); !ok {
 		x.why = append(x.why, fmt.Sprintf("no service order: the client's choice %s (%s) is not eligible: %s", p.Name, choice, why.In(x.p)))
 		return
 	}

@@ -52,7 +52,7 @@ func (x *decider) shortlist(spec *ShortlistSpec, rule string) {
 	byID := make(map[string]*Provider, len(ps))
 	for i := range ps {
 		p := &ps[i]
-		if ok, _ := Eligible(p, service, muni, lang, spec.MatchLanguage, nil, x.st.OpenOrders[p.ID]); ok {
+		if ok, _ := Eligible(p, service, muni, lang, spec.MatchLanguage, nil, x.st.openOrdersOf(p.ID)); ok {
 			eligible = append(eligible, p)
 			byID[p.ID] = p
 		}

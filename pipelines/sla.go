@@ -1,7 +1,6 @@
 package pipelines
 
 import (
-	"maps"
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
@@ -50,33 +49,41 @@ func (x *decider) replay(p *policy) bool {
 			return false
 		}
 	}
-	now, env, want, d, why := x.now, x.env, x.want, x.d, x.why
+	now, want, d, why := x.now, x.want, x.d, x.why
 	x.want, x.d, x.why = map[string]string{}, &Decision{}, nil
 	x.replaying = true
+	// The past stages are set in the environment in place and the
+	// present one is set back after: copying the environment for every
+	// past stage was a fifth of deciding. The fields are worked out from
+	// the properties alone, so setting the property back restores them.
+	spec := x.e.envSpec(x.in.ObjectType)
+	props := x.env["props"].(map[string]string)
+	present, had := props[stageProp]
 	for i := len(hist) - 1; i >= 0; i-- {
 		h := hist[i]
 		if !h.Timestamp.Before(now) {
 			continue
 		}
 		x.now = h.Timestamp
-		x.env = maps.Clone(env)
-		x.env["props"] = maps.Clone(env["props"].(map[string]string))
-		applyEnv(x.e.m, x.in.ObjectType, x.env, map[string]string{stageProp: h.Value})
+		x.e.applyEnvProp(spec, x.env, stageProp, h.Value)
 		x.policy(p)
 	}
-	x.now, x.env, x.want, x.d, x.why = now, env, want, d, why
+	x.e.applyEnvProp(spec, x.env, stageProp, present)
+	if !had {
+		delete(props, stageProp)
+	}
+	x.now, x.want, x.d, x.why = now, want, d, why
 	x.replaying = false
 	return true
 }
 
 func (x *decider) policy(p *policy) {
-	what := "sla " + p.Name
-	start := x.eval(p.start, true, what+" start")
-	pause := x.eval(p.pause, false, what+" pause")
-	stop := x.eval(p.stop, false, what+" stop")
+	start := x.eval(p.start, true, "sla ", p.Name, " start")
+	pause := x.eval(p.pause, false, "sla ", p.Name, " pause")
+	stop := x.eval(p.stop, false, "sla ", p.Name, " stop")
 	var g *goal
 	for _, gl := range p.goals {
-		if x.eval(gl.when, true, what+" goal "+gl.Name) {
+		if x.eval(gl.when, true, "sla ", p.Name, " goal ", gl.Name) {
 			g = gl
 			break
 		}
