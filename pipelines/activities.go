@@ -169,6 +169,6 @@ var channelLabels = map[string]string{"paikan_paalla": "paikan päällä"}
 
 // str is a text field of the record's environment.
 func (x *decider) str(field string) string {
-	s, _ := x.env[field].(string)
+	s, _ := x.em.value(x.field(field))
 	return s
 }

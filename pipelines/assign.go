@@ -126,10 +126,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 			return
 		}
 	}
-	service, _ := x.env["service"].(string)
-	muni, _ := x.env["municipality"].(string)
-	lang, _ := x.env["language"].(string)
-	choice, _ := x.env["client_choice"].(string)
+	service, muni, lang, choice := x.str("service"), x.str("municipality"), x.str("language"), x.str("client_choice")
 
 	ps := x.in.Providers
 	eligible := make([]*Provider, 0, len(ps))

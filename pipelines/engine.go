@@ -157,8 +157,8 @@ type Engine struct {
 // NewEngine returns an engine for the rules and a resolved mapping.
 func NewEngine(r *Rules, m *mappings.Mapping) *Engine {
 	e := &Engine{r: r, m: m, envs: map[string]*envSpec{}}
-	for _, t := range []string{hubspot.Tickets, hubspot.Deals} {
-		e.envs[t] = newEnvSpec(m, t)
+	for t, or := range r.objects {
+		e.envs[t] = newEnvSpec(m, t, exprNames(or))
 	}
 	return e
 }
@@ -197,10 +197,20 @@ func (st *State) Forget(objectType, id string) {
 // moved. Decide returns it; State.Apply makes it so.
 type Change struct {
 	key                     string
-	record                  *RecordState
+	record                  *changeRecord
 	rotation                []rotationMove
 	weights                 []weightsMove
 	openOrders, openTickets []countMove // differences
+}
+
+// changeRecord is a Change's record memory. The first State the change
+// is applied to takes rs itself, and any later one (or an Unwrite) a copy:
+// each State then has a record nobody else changes, as when every Apply
+// copied, without copying the SLA cycles and writes of every decision
+// again. A Change is not for concurrent use.
+type changeRecord struct {
+	rs    *RecordState
+	given bool // a State holds rs
 }
 
 // Unwrite drops prop from what the change says alusta wrote: HubSpot
@@ -208,9 +218,25 @@ type Change struct {
 // remembered write that never landed would later look like a person's
 // change.
 func (c Change) Unwrite(prop string) {
-	if c.record != nil {
-		delete(c.record.Written, prop)
+	if c.record == nil || c.record.rs == nil {
+		return
 	}
+	if c.record.given {
+		c.record.rs, c.record.given = c.record.rs.clone(), false
+	}
+	delete(c.record.rs.Written, prop)
+}
+
+// take returns the record memory for a State to hold.
+func (r *changeRecord) take() *RecordState {
+	if r == nil {
+		return nil
+	}
+	if r.given {
+		return r.rs.clone()
+	}
+	r.given = true
+	return r.rs
 }
 
 // Apply makes a Change to the state. A Change may be applied to several
@@ -237,7 +263,7 @@ func (st *State) Apply(c Change) {
 	if st.Records == nil {
 		st.Records = map[string]*RecordState{}
 	}
-	st.Records[c.key] = c.record.clone()
+	st.Records[c.key] = c.record.take()
 }
 
 // Scratch returns a working copy of the shared state and of the records
@@ -313,6 +339,7 @@ type decider struct {
 	rs   *RecordState
 	now  time.Time
 	env  map[string]any
+	em   *envMaps          // env's maps, for values no expression uses
 	want map[string]string // desired values, property -> value
 	d    *Decision
 	// head and why are the explanation's parts: head the route and queue,
@@ -325,6 +352,8 @@ type decider struct {
 	// replaying is set while replay runs a policy over the past, where
 	// breach actions (which change owners and rotations) must not run.
 	replaying bool
+	past      *Decision         // what replay decides, thrown away
+	pastWant  map[string]string // what replay would write, thrown away
 	// firstLook is set for the look that follows a replay (see replay).
 	firstLook bool
 }
@@ -346,7 +375,14 @@ func (x *decider) eval(p *vm.Program, def bool, rule ...string) bool {
 	}
 	out, err := run(&x.vm, p, x.env)
 	if err != nil {
-		x.d.Problems = append(x.d.Problems, Problem{Rule: strings.Join(rule, ""), Err: describeEvalError(err, x.env)})
+		env := x.env
+		if !x.em.full {
+			// The values to leave out of the description are all the
+			// record's, not only those the expressions use.
+			env = maps.Clone(x.env)
+			env["props"] = x.em.allProps()
+		}
+		x.d.Problems = append(x.d.Problems, Problem{Rule: strings.Join(rule, ""), Err: describeEvalError(err, env)})
 		return false
 	}
 	b, _ := out.(bool)
@@ -459,9 +495,9 @@ func (e *Engine) decideOn(or *objectRules, in *Input, w *working, rs *RecordStat
 	parts := make([]string, 0, 10)
 	x := &decider{e: e, in: in, st: w, rs: rs, now: now, want: map[string]string{}, p: e.m.Printer(),
 		d: &Decision{ObjectType: in.ObjectType, RecordID: in.Record.ID}, head: parts[0:0:2], why: parts[2:2]}
-	env, em := e.recordEnv(in.ObjectType, &in.Record, len(rs.Declined))
+	env, em := e.recordEnv(in.ObjectType, &in.Record, len(rs.Declined), false)
 	defer em.release()
-	x.env = env
+	x.env, x.em = env, em
 	if or.referral != nil && e.m.ReferralPipelineID() != "" && x.prop(x.field("pipeline")) == e.m.ReferralPipelineID() {
 		x.decideReferral(or.referral)
 		x.finish()

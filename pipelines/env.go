@@ -1,10 +1,15 @@
 package pipelines
 
 import (
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/vm"
 
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/mappings"
@@ -36,6 +41,11 @@ func exprEnv(m *mappings.Mapping, objectType string) map[string]any {
 type envMaps struct {
 	env   map[string]any
 	props map[string]string
+	// full is set when props holds every property of rec, as the
+	// environment's "props" must when an expression reads it; otherwise
+	// props holds only the values set after (see recordEnv).
+	full bool
+	rec  *hubspot.Object
 }
 
 var envPool = sync.Pool{New: func() any { return &envMaps{env: map[string]any{}, props: map[string]string{}} }}
@@ -45,7 +55,36 @@ var envPool = sync.Pool{New: func() any { return &envMaps{env: map[string]any{},
 func (em *envMaps) release() {
 	clear(em.env)
 	clear(em.props)
+	em.full, em.rec = false, nil
 	envPool.Put(em)
+}
+
+// value is a property's value as the environment has it: set since, or
+// the record's.
+func (em *envMaps) value(p string) (string, bool) {
+	if v, ok := em.props[p]; ok || em.full {
+		return v, ok
+	}
+	if v := em.rec.Properties[p]; v != nil {
+		return *v, true
+	}
+	return "", false
+}
+
+// allProps is every property as the environment has it, for describing
+// an expression's failure without the record's values.
+func (em *envMaps) allProps() map[string]string {
+	if em.full {
+		return em.props
+	}
+	all := make(map[string]string, len(em.rec.Properties))
+	for k, v := range em.rec.Properties {
+		if v != nil {
+			all[k] = *v
+		}
+	}
+	maps.Copy(all, em.props)
+	return all
 }
 
 // envSpec is how a record of one object type becomes an environment: its
@@ -57,30 +96,73 @@ type envSpec struct {
 	stageProp  string
 	// byProp lists the fields a property holds, for applyEnv.
 	byProp map[string][]int
+	// props is set when an expression of the rules reads "props" or
+	// "$env"; the environment then holds every property.
+	props bool
 }
 
 type envField struct {
 	name, prop string
 	numeric    bool
+	// used is set when an expression of the rules names the field. A
+	// decision's environment holds only those: boxing every field of
+	// every record for expressions that never read them was a tenth of
+	// what deciding allocated.
+	used bool
 }
 
-func newEnvSpec(m *mappings.Mapping, objectType string) *envSpec {
-	s := &envSpec{objectType: objectType, stageProp: m.Field(objectType, "stage"), byProp: map[string][]int{}}
+// newEnvSpec makes the spec of an object type for the names that
+// expressions use; nil names means all.
+func newEnvSpec(m *mappings.Mapping, objectType string, names map[string]bool) *envSpec {
+	s := &envSpec{objectType: objectType, stageProp: m.Field(objectType, "stage"), byProp: map[string][]int{},
+		props: names == nil || names["props"] || names["$env"]}
 	for i, f := range mappings.FieldNames(objectType) {
 		p := m.Field(objectType, f)
-		s.fields = append(s.fields, envField{name: f, prop: p, numeric: numericFields[f]})
+		s.fields = append(s.fields, envField{name: f, prop: p, numeric: numericFields[f], used: s.props || names[f]})
 		s.byProp[p] = append(s.byProp[p], i)
 	}
 	return s
 }
 
+// exprNames lists the identifiers the expressions of an object's rules
+// use.
+func exprNames(or *objectRules) map[string]bool {
+	names := map[string]bool{}
+	add := func(p *vm.Program) {
+		if p == nil {
+			return
+		}
+		ast.Find(p.Node(), func(n ast.Node) bool {
+			if id, ok := n.(*ast.IdentifierNode); ok {
+				names[id.Value] = true
+			}
+			return false
+		})
+	}
+	for _, rt := range or.routes {
+		add(rt.when)
+	}
+	for _, p := range append(slices.Clone(or.sla), or.referral) {
+		if p == nil {
+			continue
+		}
+		add(p.start)
+		add(p.pause)
+		add(p.stop)
+		for _, g := range p.goals {
+			add(g.when)
+		}
+	}
+	return names
+}
+
 // envSpec returns the spec of an object type; one the engine was not
-// made for is worked out on the spot.
+// made for is worked out on the spot, with every field.
 func (e *Engine) envSpec(objectType string) *envSpec {
 	if s := e.envs[objectType]; s != nil {
 		return s
 	}
-	return newEnvSpec(e.m, objectType)
+	return newEnvSpec(e.m, objectType, nil)
 }
 
 // number reads a numeric field; a value that is no number counts as 0 in
@@ -94,27 +176,36 @@ func number(v string) float64 {
 	return n
 }
 
-// recordEnv is the environment for one record, in maps from envPool.
-func (e *Engine) recordEnv(objectType string, o *hubspot.Object, declines int) (map[string]any, *envMaps) {
+// recordEnv is the environment for one record, in maps from envPool:
+// "props", "declines", "stage" and the fields the rules' expressions use,
+// or every field with full.
+func (e *Engine) recordEnv(objectType string, o *hubspot.Object, declines int, full bool) (map[string]any, *envMaps) {
 	spec := e.envSpec(objectType)
 	em := envPool.Get().(*envMaps)
+	em.rec, em.full = o, full || spec.props
 	props := em.props
-	for k, v := range o.Properties {
-		if v != nil {
-			props[k] = *v
+	if em.full {
+		for k, v := range o.Properties {
+			if v != nil {
+				props[k] = *v
+			}
 		}
 	}
 	env := em.env
 	env["props"], env["declines"] = props, declines
 	for _, f := range spec.fields {
-		v := props[f.prop]
+		if !f.used && !full {
+			continue
+		}
+		v, _ := em.value(f.prop)
 		if f.numeric {
 			env[f.name] = number(v)
 			continue
 		}
 		env[f.name] = v
 	}
-	env["stage"] = e.m.StageName(objectType, props[spec.stageProp])
+	stage, _ := em.value(spec.stageProp)
+	env["stage"] = e.m.StageName(objectType, stage)
 	return env, em
 }
 
@@ -132,6 +223,9 @@ func (e *Engine) applyEnvProp(spec *envSpec, env map[string]any, p, v string) {
 	env["props"].(map[string]string)[p] = v
 	for _, i := range spec.byProp[p] {
 		f := spec.fields[i]
+		if _, in := env[f.name]; !in {
+			continue // a field no expression uses
+		}
 		switch {
 		case f.name == "stage":
 			env[f.name] = e.m.StageName(spec.objectType, v)

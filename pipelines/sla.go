@@ -15,9 +15,22 @@ func (x *decider) sla(policies []*policy) {
 		x.policy(p)
 	}
 	x.firstLook = false
-	for i, c := range x.rs.SLA {
-		if i >= n || c.Stopped.IsZero() || c.Stopped.Equal(x.now) {
-			x.d.SLA = append(x.d.SLA, c)
+	shown := func(i int, c *SLACycle) bool { return i >= n || c.Stopped.IsZero() || c.Stopped.Equal(x.now) }
+	all := true
+	for i := range x.rs.SLA {
+		all = all && shown(i, &x.rs.SLA[i])
+	}
+	if all && len(x.rs.SLA) > 0 {
+		// Most often every cycle is shown: the decision shares the
+		// record's, which nobody changes (the next decision copies them),
+		// rather than copying them once more. Its capacity ends with it,
+		// so an append to either copies.
+		x.d.SLA = x.rs.SLA[:len(x.rs.SLA):len(x.rs.SLA)]
+		return
+	}
+	for i := range x.rs.SLA {
+		if shown(i, &x.rs.SLA[i]) {
+			x.d.SLA = append(x.d.SLA, x.rs.SLA[i])
 		}
 	}
 }
@@ -37,9 +50,11 @@ func (x *decider) replay(p *policy) bool {
 	stageProp := x.field("stage")
 	hist := x.in.History[stageProp]
 	rec := x.in.Record
+	var since [1]hubspot.ValueTime
 	if len(hist) == 0 && !rec.CreatedAt.IsZero() && !rec.UpdatedAt.After(rec.CreatedAt) {
 		// Never modified: the record has been as it is since creation.
-		hist = []hubspot.ValueTime{{Value: x.prop(stageProp), Timestamp: rec.CreatedAt}}
+		since[0] = hubspot.ValueTime{Value: x.prop(stageProp), Timestamp: rec.CreatedAt}
+		hist = since[:]
 	}
 	if len(hist) == 0 {
 		return false
@@ -50,15 +65,21 @@ func (x *decider) replay(p *policy) bool {
 		}
 	}
 	now, want, d, why := x.now, x.want, x.d, x.why
-	x.want, x.d, x.why = map[string]string{}, &Decision{}, nil
+	// The past's decision and writes are thrown away; they are made once
+	// per decision and emptied for each policy.
+	if x.past == nil {
+		x.past, x.pastWant = &Decision{}, map[string]string{}
+	}
+	*x.past = Decision{}
+	clear(x.pastWant)
+	x.want, x.d, x.why = x.pastWant, x.past, nil
 	x.replaying = true
 	// The past stages are set in the environment in place and the
 	// present one is set back after: copying the environment for every
 	// past stage was a fifth of deciding. The fields are worked out from
 	// the properties alone, so setting the property back restores them.
 	spec := x.e.envSpec(x.in.ObjectType)
-	props := x.env["props"].(map[string]string)
-	present, had := props[stageProp]
+	present, had := x.em.value(stageProp)
 	for i := len(hist) - 1; i >= 0; i-- {
 		h := hist[i]
 		if !h.Timestamp.Before(now) {
@@ -70,7 +91,7 @@ func (x *decider) replay(p *policy) bool {
 	}
 	x.e.applyEnvProp(spec, x.env, stageProp, present)
 	if !had {
-		delete(props, stageProp)
+		delete(x.em.props, stageProp)
 	}
 	x.now, x.want, x.d, x.why = now, want, d, why
 	x.replaying = false

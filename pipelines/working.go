@@ -101,7 +101,7 @@ func move(ms []countMove, id string, n int) []countMove {
 // becomes the change's. Counts that came back to where they were are left
 // out, so that applying the change adds no zero entries to a State.
 func (w *working) change(key string, rs *RecordState) Change {
-	return Change{key: key, record: rs, rotation: w.rotation, weights: w.weights,
+	return Change{key: key, record: &changeRecord{rs: rs}, rotation: w.rotation, weights: w.weights,
 		openOrders: dropZero(w.openOrders), openTickets: dropZero(w.openTickets)}
 }
 
