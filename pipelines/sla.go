@@ -1,6 +1,7 @@
 package pipelines
 
 import (
+	"slices"
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
@@ -10,11 +11,17 @@ import (
 // the cycles that run, and those this decision made or stopped.
 func (x *decider) sla(policies []*policy) {
 	n := len(x.rs.SLA)
+	// Room for a cycle a policy, the most a look usually starts, in one
+	// allocation rather than one each.
+	x.rs.SLA = slices.Grow(x.rs.SLA, len(policies))
 	for _, p := range policies {
 		x.firstLook = x.replay(p)
 		x.policy(p)
 	}
 	x.firstLook = false
+	if len(x.rs.SLA) == 0 {
+		x.rs.SLA = nil // as before the room was made
+	}
 	shown := func(i int, c *SLACycle) bool { return i >= n || c.Stopped.IsZero() || c.Stopped.Equal(x.now) }
 	all := true
 	for i := range x.rs.SLA {
@@ -65,11 +72,8 @@ func (x *decider) replay(p *policy) bool {
 		}
 	}
 	now, want, d, why := x.now, x.want, x.d, x.why
-	// The past's decision and writes are thrown away; they are made once
-	// per decision and emptied for each policy.
-	if x.past == nil {
-		x.past, x.pastWant = &Decision{}, map[string]string{}
-	}
+	// The past's decision and writes are thrown away; they are emptied
+	// for each policy.
 	*x.past = Decision{}
 	clear(x.pastWant)
 	x.want, x.d, x.why = x.pastWant, x.past, nil
