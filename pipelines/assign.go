@@ -29,7 +29,7 @@ func idLess(a, b string) bool {
 // These are the invariants every strategy keeps.
 func Eligible(p *Provider, service, municipality, language string, matchLanguage bool, declined []string, open int) (bool, Reason) {
 	o := orderCheck{service: service, municipality: municipality, language: language, matchLanguage: matchLanguage, declined: declined}
-	return o.eligible(p, open)
+	return o.eligible(p, func() int { return open })
 }
 
 // orderCheck is what Eligible checks a provider against. It keeps the reasons
@@ -43,7 +43,9 @@ type orderCheck struct {
 	serviceWhy, areaWhy, languageWhy *Reason
 }
 
-func (o *orderCheck) eligible(p *Provider, open int) (bool, Reason) {
+// eligible is Eligible; the provider's open orders are counted only for
+// one that offers the service in the area, as most do not.
+func (o *orderCheck) eligible(p *Provider, openOrders func() int) (bool, Reason) {
 	switch {
 	case !p.Active:
 		return false, Reason{ID: "reason.inactive"}
@@ -53,9 +55,11 @@ func (o *orderCheck) eligible(p *Provider, open int) (bool, Reason) {
 		return false, o.reason(&o.areaWhy, "reason.area", "Municipality", orDash(o.municipality))
 	case slices.Contains(o.declined, p.ID):
 		return false, Reason{ID: "reason.declined"}
-	case p.Capacity >= 0 && open >= p.Capacity:
+	}
+	if open := openOrders(); p.Capacity >= 0 && open >= p.Capacity {
 		return false, Reason{ID: "reason.full", Args: []any{"Open", open, "Capacity", p.Capacity}}
-	case o.matchLanguage && o.language != "" && !slices.Contains(p.Languages, o.language):
+	}
+	if o.matchLanguage && o.language != "" && !slices.Contains(p.Languages, o.language) {
 		return false, o.reason(&o.languageWhy, "reason.language", "Language", o.language)
 	}
 	return true, Reason{}
@@ -94,7 +98,7 @@ func ProvidersFingerprint(ps []Provider) string {
 func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	m := x.e.m
 	t := x.in.ObjectType
-	stageProp := x.field("stage")
+	stageProp := x.spec.stageProp
 	stage := m.StageName(t, x.prop(stageProp))
 	provProp := m.Written.Provider
 	current := x.prop(provProp)
@@ -134,7 +138,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	o := orderCheck{service: service, municipality: muni, language: lang, matchLanguage: spec.MatchLanguage, declined: x.rs.Declined}
 	for i := range ps {
 		p := &ps[i]
-		ok, why := o.eligible(p, x.st.openOrdersOf(p.ID))
+		ok, why := o.eligible(p, func() int { return x.st.openOrdersOf(p.ID) })
 		// Only the client's choice's reason is written now; writing all
 		// forty for every order cost more than the rest of the decision.
 		x.d.Candidates = append(x.d.Candidates, Candidate{ID: p.ID, Name: p.Name, Eligible: ok, Why: why})

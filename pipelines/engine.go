@@ -3,9 +3,9 @@ package pipelines
 import (
 	"fmt"
 	"maps"
-	"sync"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -339,6 +339,7 @@ type decider struct {
 	st   *working
 	rs   *RecordState
 	now  time.Time
+	spec *envSpec // the object type's fields and properties
 	env  map[string]any
 	em   *envMaps          // env's maps, for values no expression uses
 	want map[string]string // desired values, property -> value
@@ -363,8 +364,8 @@ type decider struct {
 // scratches between decisions: making it for each was a tenth of what
 // deciding allocated.
 type scratch struct {
+	d, past        Decision // the decision, copied out when made
 	want, pastWant map[string]string
-	past           Decision
 	// parts has room for a typical explanation's parts: its head (route
 	// and queue) and what follows.
 	parts []string
@@ -378,7 +379,7 @@ var scratches = sync.Pool{New: func() any {
 func (sc *scratch) release() {
 	clear(sc.want)
 	clear(sc.pastWant)
-	sc.past = Decision{}
+	sc.d, sc.past = Decision{}, Decision{}
 	clear(sc.parts[:cap(sc.parts)])
 	scratches.Put(sc)
 }
@@ -388,7 +389,7 @@ func (x *decider) prop(name string) string {
 	return v
 }
 
-func (x *decider) field(f string) string { return x.e.m.Field(x.in.ObjectType, f) }
+func (x *decider) field(f string) string { return x.spec.propOf[f] }
 
 // eval runs a condition; def is the value of a condition not given. The
 // rule's name comes in parts, joined only for a problem to report: joining
@@ -517,9 +518,9 @@ func (e *Engine) decideOn(or *objectRules, in *Input, w *working, rs *RecordStat
 	e.count(in, w, rs)
 	sc := scratches.Get().(*scratch)
 	defer sc.release()
-	x := &decider{e: e, in: in, st: w, rs: rs, now: now, want: sc.want, p: e.m.Printer(),
-		d: &Decision{ObjectType: in.ObjectType, RecordID: in.Record.ID}, head: sc.parts[0:0:2], why: sc.parts[2:2],
-		past: &sc.past, pastWant: sc.pastWant}
+	x := &decider{e: e, in: in, st: w, rs: rs, now: now, want: sc.want, p: e.m.Printer(), spec: e.envSpec(in.ObjectType),
+		d: &sc.d, head: sc.parts[0:0:2], why: sc.parts[2:2], past: &sc.past, pastWant: sc.pastWant}
+	sc.d.ObjectType, sc.d.RecordID = in.ObjectType, in.Record.ID
 	env, em := e.recordEnv(in.ObjectType, &in.Record, len(rs.Declined), false)
 	defer em.release()
 	x.env, x.em = env, em
@@ -566,7 +567,7 @@ func (x *decider) route(routes []*route) {
 			x.want[x.field("priority")] = rt.Priority
 		}
 		if rt.Stage != "" {
-			x.want[x.field("stage")] = x.e.m.StageID(x.in.ObjectType, rt.Stage)
+			x.want[x.spec.stageProp] = x.e.m.StageID(x.in.ObjectType, rt.Stage)
 		}
 		if rt.Note != "" && !slices.Contains(x.rs.Noted, rt.Name) {
 			// A route's note is added once per record, not every cycle.
@@ -733,7 +734,7 @@ func (x *decider) finish() {
 	expl := clip(x.explanation())
 	x.d.Explanation = expl
 	x.want[m.Written.Decision] = expl
-	writes := map[string]string{}
+	writes := make(map[string]string, len(x.want))
 	var keys [16]string
 	for _, p := range appendSortedKeys(keys[:0], x.want) {
 		v := x.want[p]
@@ -762,7 +763,7 @@ func (x *decider) finish() {
 		}
 	}
 	if x.rs.Written == nil {
-		x.rs.Written = map[string]string{}
+		x.rs.Written = make(map[string]string, len(writes))
 	}
 	for p, v := range writes {
 		// The explanation and the SLA fields are alusta's alone and never

@@ -94,8 +94,10 @@ type envSpec struct {
 	objectType string
 	fields     []envField
 	stageProp  string
-	// byProp lists the fields a property holds, for applyEnv.
+	// byProp lists the fields a property holds, for applyEnv; propOf is
+	// the property of each field.
 	byProp map[string][]int
+	propOf map[string]string
 	// props is set when an expression of the rules reads "props" or
 	// "$env"; the environment then holds every property.
 	props bool
@@ -128,7 +130,7 @@ type envField struct {
 // newEnvSpec makes the spec of an object type for the names that
 // expressions use; nil names means all.
 func newEnvSpec(m *mappings.Mapping, objectType string, names map[string]bool) *envSpec {
-	s := &envSpec{objectType: objectType, stageProp: m.Field(objectType, "stage"), byProp: map[string][]int{},
+	s := &envSpec{objectType: objectType, stageProp: m.Field(objectType, "stage"), byProp: map[string][]int{}, propOf: map[string]string{},
 		props: names == nil || names["props"] || names["$env"]}
 	for _, name := range mappings.StageNames(objectType) {
 		s.stages = append(s.stages, name)
@@ -137,6 +139,7 @@ func newEnvSpec(m *mappings.Mapping, objectType string, names map[string]bool) *
 		p := m.Field(objectType, f)
 		s.fields = append(s.fields, envField{name: f, prop: p, numeric: numericFields[f], used: s.props || names[f]})
 		s.byProp[p] = append(s.byProp[p], i)
+		s.propOf[f] = p
 	}
 	return s
 }

@@ -53,7 +53,7 @@ func (x *decider) shortlist(spec *ShortlistSpec, rule string) {
 	o := orderCheck{service: service, municipality: muni, language: lang, matchLanguage: spec.MatchLanguage}
 	for i := range ps {
 		p := &ps[i]
-		if ok, _ := o.eligible(p, x.st.openOrdersOf(p.ID)); ok {
+		if ok, _ := o.eligible(p, func() int { return x.st.openOrdersOf(p.ID) }); ok {
 			eligible = append(eligible, p)
 			byID[p.ID] = p
 		}

@@ -54,7 +54,7 @@ func (x *decider) sla(policies []*policy) {
 // reassign every old ticket at once, and a first look repeated after a
 // crash acts as the first did. It reports whether it replayed.
 func (x *decider) replay(p *policy) bool {
-	stageProp := x.field("stage")
+	stageProp := x.spec.stageProp
 	hist := x.in.History[stageProp]
 	rec := x.in.Record
 	var since [1]hubspot.ValueTime
