@@ -126,6 +126,9 @@ func (p *Printer) T(id string, kv ...any) string {
 	if !ok {
 		return p.localize(id, kv)
 	}
+	if len(parts) == 1 && parts[0].field == "" {
+		return parts[0].lit // a text without fields, as it is
+	}
 	// Room for the whole text at once: growing the builder part by part
 	// made most of the allocations of a rule decision's explanation.
 	n := 0

@@ -433,14 +433,15 @@ func (e *Engine) Observe(in Input, st *State) {
 func (e *Engine) count(in *Input, st *working, rs *RecordState) {
 	m := e.m
 	t := in.ObjectType
-	stageID, _ := in.Record.Prop(m.Field(t, "stage"))
+	spec := e.envSpec(t)
+	stageID, _ := in.Record.Prop(spec.stageProp)
 	stage := m.StageName(t, stageID)
 	open := !in.Record.Archived
 	switch stage {
 	case "closed", "declined", "delivered", "cancelled":
 		open = false
 	}
-	owner, _ := in.Record.Prop(m.Field(t, "owner"))
+	owner, _ := in.Record.Prop(spec.propOf["owner"])
 	if !open {
 		owner = ""
 	}
@@ -735,20 +736,26 @@ func (x *decider) finish() {
 	x.d.Explanation = expl
 	x.want[m.Written.Decision] = expl
 	writes := make(map[string]string, len(x.want))
-	var keys [16]string
-	for _, p := range appendSortedKeys(keys[:0], x.want) {
-		v := x.want[p]
+	var stickyBuf [8]string
+	sticky := stickyBuf[:0]
+	for p, v := range x.want {
 		cur, has := x.in.Record.Prop(p)
 		if has && cur == v {
 			continue
 		}
 		if last, wrote := x.rs.Written[p]; wrote && p != m.Written.Decision && p != m.Written.SLADue && p != m.Written.SLAStatus {
 			if cur != last {
-				x.sticky(p)
+				sticky = append(sticky, p)
 				continue
 			}
 		}
 		writes[p] = v
+	}
+	// The properties a person changed are listed in name order; sorting
+	// them rather than every property decided keeps the list the same.
+	slices.Sort(sticky)
+	for _, p := range sticky {
+		x.sticky(p)
 	}
 	if len(x.d.Sticky) > 0 {
 		expl = clip(expl + "; " + x.p.T("decision.sticky", "Properties", strings.Join(x.d.Sticky, ", ")))
@@ -821,16 +828,11 @@ func displayCycle(cs []SLACycle) SLACycle {
 }
 
 func sortedKeys[V any](m map[string]V) []string {
-	return appendSortedKeys(make([]string, 0, len(m)), m)
-}
-
-// appendSortedKeys appends m's keys to ks, sorted.
-func appendSortedKeys[V any](ks []string, m map[string]V) []string {
-	n := len(ks)
+	ks := make([]string, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)
 	}
-	slices.Sort(ks[n:])
+	slices.Sort(ks)
 	return ks
 }
 
