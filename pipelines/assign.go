@@ -32,10 +32,10 @@ func Eligible(p *Provider, service, municipality, language string, matchLanguage
 	return o.eligible(p, func() int { return open })
 }
 
-// orderCheck is what Eligible checks a provider against. It keeps the reasons
-// that read the same for every provider, made on first use: making them
-// again for each of forty providers was a seventh of what deciding an
-// order allocated.
+// orderCheck is what Eligible checks a provider against. It keeps the
+// reasons that read the same for every provider, made on first use:
+// making them again for each of forty providers was a seventh of what
+// deciding allocated.
 type orderCheck struct {
 	service, municipality, language  string
 	matchLanguage                    bool

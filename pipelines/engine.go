@@ -104,10 +104,12 @@ type Association struct {
 // Candidate is one provider considered for an order.
 type Candidate struct {
 	ID, Name string
+	// Eligible and Chosen sit together: that makes a Candidate 96 bytes,
+	// not 104, and forty of them a size class smaller.
 	Eligible bool
+	Chosen   bool
 	Reason   string // how it was chosen, in the portal's language
 	Why      Reason // why not eligible; Why.In writes it (explain does)
-	Chosen   bool
 }
 
 // Decision is what the engine decided for one record.

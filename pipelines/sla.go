@@ -80,7 +80,7 @@ func (x *decider) replay(p *policy) bool {
 	x.replaying = true
 	// The past stages are set in the environment in place and the
 	// present one is set back after: copying the environment for every
-	// past stage was a fifth of deciding. The fields are worked out from
+	// past stage was a tenth of deciding. The fields are worked out from
 	// the properties alone, so setting the property back restores them.
 	spec := x.e.envSpec(x.in.ObjectType)
 	present, had := x.em.value(stageProp)

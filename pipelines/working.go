@@ -5,12 +5,9 @@ package pipelines
 // moves become the decision's Change as they are. Copying the shared maps
 // for every decision, and comparing them after to find what moved, was a
 // fifth of deciding; one decision moves a handful of keys, so the moves are
-// short lists searched from the end.
+// short lists, each key once in its list.
 type working struct {
-	base *State
-	// The lists are built by append in the order the moves were made; a
-	// later move of a key comes after the earlier one, so reads search
-	// from the end.
+	base                    *State
 	rotation                []rotationMove
 	weights                 []weightsMove
 	openOrders, openTickets []countMove // differences to base
@@ -29,9 +26,9 @@ type countMove struct {
 }
 
 func (w *working) rotationOf(key string) string {
-	for i := len(w.rotation) - 1; i >= 0; i-- {
-		if w.rotation[i].key == key {
-			return w.rotation[i].id
+	for _, m := range w.rotation {
+		if m.key == key {
+			return m.id
 		}
 	}
 	return w.base.Rotation[key]
@@ -50,9 +47,9 @@ func (w *working) setRotation(key, id string) {
 // weightsOf returns the weight map of key. It is shared with the states
 // the caller keeps: replace it with setWeights, never change it.
 func (w *working) weightsOf(key string) map[string]float64 {
-	for i := len(w.weights) - 1; i >= 0; i-- {
-		if w.weights[i].key == key {
-			return w.weights[i].w
+	for _, m := range w.weights {
+		if m.key == key {
+			return m.w
 		}
 	}
 	return w.base.Weights[key]
