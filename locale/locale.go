@@ -186,9 +186,10 @@ func (p *Printer) Time(t time.Time, loc *time.Location) string {
 	if loc == nil {
 		loc = time.UTC
 	}
-	t = t.In(loc)
-	return p.T("time.datetime", "Day", t.Day(), "Month", int(t.Month()), "MonthName", monthNames[t.Month()],
-		"Year", t.Year(), "Hour", t.Hour(), "Minute", twoDigits[t.Minute()])
+	y, mo, d := t.In(loc).Date()
+	h, mi, _ := t.In(loc).Clock()
+	return p.T("time.datetime", "Day", d, "Month", int(mo), "MonthName", monthNames[mo],
+		"Year", y, "Hour", h, "Minute", twoDigits[mi])
 }
 
 // twoDigits are the minutes as Time writes them, "00" to "59", and

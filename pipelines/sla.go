@@ -84,18 +84,24 @@ func (x *decider) replay(p *policy) bool {
 	// the properties alone, so setting the property back restores them.
 	spec := x.e.envSpec(x.in.ObjectType)
 	present, had := x.em.value(stageProp)
+	cur := present
 	for i := len(hist) - 1; i >= 0; i-- {
 		h := hist[i]
 		if !h.Timestamp.Before(now) {
 			continue
 		}
 		x.now = h.Timestamp
-		x.e.applyEnvProp(spec, x.env, stageProp, h.Value)
+		if h.Value != cur {
+			x.e.applyEnvProp(spec, x.env, stageProp, h.Value)
+			cur = h.Value
+		}
 		x.policy(p)
 	}
-	x.e.applyEnvProp(spec, x.env, stageProp, present)
-	if !had {
-		delete(x.em.props, stageProp)
+	if cur != present {
+		x.e.applyEnvProp(spec, x.env, stageProp, present)
+		if !had {
+			delete(x.em.props, stageProp)
+		}
 	}
 	x.now, x.want, x.d, x.why = now, want, d, why
 	x.replaying = false
