@@ -133,7 +133,8 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	service, muni, lang, choice := x.str("service"), x.str("municipality"), x.str("language"), x.str("client_choice")
 
 	ps := x.in.Providers
-	eligible := make([]*Provider, 0, len(ps))
+	var buf [64]*Provider // most portals' providers, without an allocation
+	eligible := buf[:0]
 	x.d.Candidates = make([]Candidate, 0, len(ps))
 	o := orderCheck{service: service, municipality: muni, language: lang, matchLanguage: spec.MatchLanguage, declined: x.rs.Declined}
 	for i := range ps {
