@@ -336,9 +336,11 @@ func (st *State) init() {
 
 // decider carries one Decide call.
 type decider struct {
-	e    *Engine
-	in   *Input
-	st   *working
+	e *Engine
+	// in is a copy: a pointer to the caller's would move every Input
+	// to the heap, as what a decider points to escapes.
+	in   Input
+	st   working // by value, for the same reason
 	rs   *RecordState
 	now  time.Time
 	spec *envSpec // the object type's fields and properties
@@ -488,14 +490,13 @@ func (e *Engine) Decide(in Input, st *State, now time.Time) (Decision, Change, e
 		return Decision{}, Change{}, fmt.Errorf("pipelines: decide %s/%s: %w", in.ObjectType, in.Record.ID, mappings.ErrNotResolved)
 	}
 	key := in.ObjectType + "/" + in.Record.ID
-	w := &working{base: st}
 	// The record's memory is the one thing a decision changes in place,
 	// so it works on a copy that becomes the change's.
 	rs := st.Records[key].clone()
 	if rs == nil {
 		rs = &RecordState{}
 	}
-	d := e.decideOn(or, &in, w, rs, now)
+	d, w := e.decideOn(or, &in, st, rs, now)
 	return d, w.change(key, rs), nil
 }
 
@@ -515,22 +516,22 @@ func (e *Engine) decide(in Input, st *State, now time.Time) (Decision, error) {
 	return e.DecideApply(in, st, now)
 }
 
-// decideOn decides one record against the working state w, changing w and
-// the record's memory rs.
-func (e *Engine) decideOn(or *objectRules, in *Input, w *working, rs *RecordState, now time.Time) Decision {
-	e.count(in, w, rs)
+// decideOn decides one record against st, changing the record's memory
+// rs; it returns the decision and its moves in st.
+func (e *Engine) decideOn(or *objectRules, in *Input, st *State, rs *RecordState, now time.Time) (Decision, working) {
 	sc := scratches.Get().(*scratch)
 	defer sc.release()
-	x := &decider{e: e, in: in, st: w, rs: rs, now: now, want: sc.want, p: e.m.Printer(), spec: e.envSpec(in.ObjectType),
+	x := &decider{e: e, in: *in, st: working{base: st}, rs: rs, now: now, want: sc.want, p: e.m.Printer(), spec: e.envSpec(in.ObjectType),
 		d: &sc.d, head: sc.parts[0:0:2], why: sc.parts[2:2], past: &sc.past, pastWant: sc.pastWant}
 	sc.d.ObjectType, sc.d.RecordID = in.ObjectType, in.Record.ID
+	e.count(in, &x.st, rs)
 	env, em := e.recordEnv(in.ObjectType, &in.Record, len(rs.Declined), false)
 	defer em.release()
 	x.env, x.em = env, em
 	if or.referral != nil && e.m.ReferralPipelineID() != "" && x.prop(x.field("pipeline")) == e.m.ReferralPipelineID() {
 		x.decideReferral(or.referral)
 		x.finish()
-		return *x.d
+		return *x.d, x.st
 	}
 
 	x.route(or.routes)
@@ -542,7 +543,7 @@ func (e *Engine) decideOn(or *objectRules, in *Input, w *working, rs *RecordStat
 		x.refer()
 	}
 	x.finish()
-	return *x.d
+	return *x.d, x.st
 }
 
 func (x *decider) route(routes []*route) {

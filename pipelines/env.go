@@ -45,7 +45,7 @@ type envMaps struct {
 	// environment's "props" must when an expression reads it; otherwise
 	// props holds only the values set after (see recordEnv).
 	full bool
-	rec  *hubspot.Object
+	rec  map[string]*string // the record's properties
 }
 
 var envPool = sync.Pool{New: func() any { return &envMaps{env: map[string]any{}, props: map[string]string{}} }}
@@ -65,7 +65,7 @@ func (em *envMaps) value(p string) (string, bool) {
 	if v, ok := em.props[p]; ok || em.full {
 		return v, ok
 	}
-	if v := em.rec.Properties[p]; v != nil {
+	if v := em.rec[p]; v != nil {
 		return *v, true
 	}
 	return "", false
@@ -77,8 +77,8 @@ func (em *envMaps) allProps() map[string]string {
 	if em.full {
 		return em.props
 	}
-	all := make(map[string]string, len(em.rec.Properties))
-	for k, v := range em.rec.Properties {
+	all := make(map[string]string, len(em.rec))
+	for k, v := range em.rec {
 		if v != nil {
 			all[k] = *v
 		}
@@ -202,7 +202,7 @@ func number(v string) float64 {
 func (e *Engine) recordEnv(objectType string, o *hubspot.Object, declines int, full bool) (map[string]any, *envMaps) {
 	spec := e.envSpec(objectType)
 	em := envPool.Get().(*envMaps)
-	em.rec, em.full = o, full || spec.props
+	em.rec, em.full = o.Properties, full || spec.props
 	props := em.props
 	if em.full {
 		for k, v := range o.Properties {
