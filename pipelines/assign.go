@@ -135,14 +135,24 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	ps := x.in.Providers
 	var buf [64]*Provider // most portals' providers, without an allocation
 	eligible := buf[:0]
-	x.d.Candidates = make([]Candidate, 0, len(ps))
+	if x.in.Explain {
+		x.d.Candidates = make([]Candidate, 0, len(ps))
+	}
 	o := orderCheck{service: service, municipality: muni, language: lang, matchLanguage: spec.MatchLanguage, declined: x.rs.Declined}
+	var choiceFound bool
+	var choiceName string
+	var choiceWhy Reason
 	for i := range ps {
 		p := &ps[i]
 		ok, why := o.eligible(p, func() int { return x.st.openOrdersOf(p.ID) })
 		// Only the client's choice's reason is written now; writing all
 		// forty for every order cost more than the rest of the decision.
-		x.d.Candidates = append(x.d.Candidates, Candidate{ID: p.ID, Name: p.Name, Eligible: ok, Why: why})
+		if x.in.Explain {
+			x.d.Candidates = append(x.d.Candidates, Candidate{ID: p.ID, Name: p.Name, Eligible: ok, Why: why})
+		}
+		if p.ID == choice && !choiceFound {
+			choiceFound, choiceName, choiceWhy = true, p.Name, why
+		}
 		if ok {
 			eligible = append(eligible, p)
 		}
@@ -164,8 +174,8 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 		} else {
 			// The coordinator needs to know why, to tell the client.
 			name, reason := choice, x.p.T("reason.unknown_provider")
-			if j := slices.IndexFunc(x.d.Candidates, func(c Candidate) bool { return c.ID == choice }); j >= 0 {
-				name, reason = nameOr(x.d.Candidates[j].Name, choice), x.d.Candidates[j].Why.In(x.p)
+			if choiceFound {
+				name, reason = nameOr(choiceName, choice), choiceWhy.In(x.p)
 			}
 			x.why = append(x.why, x.p.T("decision.choice_not_eligible", "Provider", name, "Reason", reason))
 		}

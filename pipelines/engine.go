@@ -25,6 +25,11 @@ type Input struct {
 	Providers  []Provider      // from ParseProviders; for assignment and shortlists
 	Activities []Activity      // from ParseActivities; for suggestions
 	Owners     []hubspot.Owner // the portal's owners
+	// Explain asks for Decision.Candidates, every provider considered
+	// for an order, as rules explain shows them. A cycle leaves it unset:
+	// listing forty providers for every order assigned was a quarter of
+	// what deciding allocated, for a list nobody read.
+	Explain bool
 	// History is HubSpot's propertiesWithHistory of the record, newest
 	// first. On a record's first look the stage history lets an SLA clock
 	// start when its condition became true in HubSpot (see replay); nil
@@ -129,7 +134,8 @@ type Decision struct {
 	// NextWake is the next SLA warning or breach moment, or zero.
 	NextWake time.Time
 	SLA      []SLACycle
-	// Candidates are the providers considered, for deals.
+	// Candidates are the providers considered for an order being
+	// assigned, when Input.Explain asks for them.
 	Candidates []Candidate
 	// Shortlist holds the provider ids listed on a ticket, best first;
 	// Suggestions the NGO activity ids.
