@@ -94,7 +94,8 @@ func Explain(ctx context.Context, c ExplainCRM, o ExplainOptions) (Explanation, 
 			return Explanation{}, fmt.Errorf("count open orders: %w", err)
 		}
 	}
-	in := pipelines.Input{ObjectType: o.ObjectType, Record: *rec, Providers: providers, Activities: activities, Owners: rs.owners}
+	in := pipelines.Input{ObjectType: o.ObjectType, Record: *rec, Providers: providers, Activities: activities, Owners: rs.owners,
+		Explain: true}
 	rs.engine.Observe(in, st)
 	d, err := rs.engine.DecideApply(in, st, o.Now)
 	if err != nil {

@@ -126,7 +126,20 @@ func (p *Printer) T(id string, kv ...any) string {
 	if !ok {
 		return p.localize(id, kv)
 	}
+	if len(parts) == 1 && parts[0].field == "" {
+		return parts[0].lit // a text without fields, as it is
+	}
+	// Room for the whole text at once: growing the builder part by part
+	// made most of the allocations of a rule decision's explanation.
+	n := 0
+	for _, pt := range parts {
+		n += len(pt.lit)
+		if pt.field != "" {
+			n += 20
+		}
+	}
 	var b strings.Builder
+	b.Grow(n)
 	for _, pt := range parts {
 		if pt.field == "" {
 			b.WriteString(pt.lit)
@@ -173,10 +186,24 @@ func (p *Printer) Time(t time.Time, loc *time.Location) string {
 	if loc == nil {
 		loc = time.UTC
 	}
-	t = t.In(loc)
-	return p.T("time.datetime", "Day", t.Day(), "Month", int(t.Month()), "MonthName", t.Month().String()[:3],
-		"Year", t.Year(), "Hour", t.Hour(), "Minute", fmt.Sprintf("%02d", t.Minute()))
+	y, mo, d := t.In(loc).Date()
+	h, mi, _ := t.In(loc).Clock()
+	return p.T("time.datetime", "Day", d, "Month", int(mo), "MonthName", monthNames[mo],
+		"Year", y, "Hour", h, "Minute", twoDigits[mi])
 }
+
+// twoDigits are the minutes as Time writes them, "00" to "59", and
+// monthNames the months' short names, made once as T's values rather
+// than for every time written.
+var twoDigits, monthNames = func() (ds [60]any, ms [13]any) {
+	for i := range ds {
+		ds[i] = fmt.Sprintf("%02d", i)
+	}
+	for m := time.January; m <= time.December; m++ {
+		ms[m] = m.String()[:3]
+	}
+	return ds, ms
+}()
 
 // Date writes a day as people write it: 1.12.2026.
 func (p *Printer) Date(t time.Time) string {

@@ -28,21 +28,50 @@ func idLess(a, b string) bool {
 // Eligible reports whether a provider may take an order, and why not.
 // These are the invariants every strategy keeps.
 func Eligible(p *Provider, service, municipality, language string, matchLanguage bool, declined []string, open int) (bool, Reason) {
+	o := orderCheck{service: service, municipality: municipality, language: language, matchLanguage: matchLanguage, declined: declined}
+	return o.eligible(p, func() int { return open })
+}
+
+// orderCheck is what Eligible checks a provider against. It keeps the
+// reasons that read the same for every provider, made on first use:
+// making them again for each of forty providers was a seventh of what
+// deciding allocated.
+type orderCheck struct {
+	service, municipality, language  string
+	matchLanguage                    bool
+	declined                         []string
+	serviceWhy, areaWhy, languageWhy *Reason
+}
+
+// eligible is Eligible; the provider's open orders are counted only for
+// one that offers the service in the area, as most do not.
+func (o *orderCheck) eligible(p *Provider, openOrders func() int) (bool, Reason) {
 	switch {
 	case !p.Active:
 		return false, Reason{ID: "reason.inactive"}
-	case !slices.Contains(p.Services, service):
-		return false, Reason{ID: "reason.service", Args: []any{"Service", orDash(service)}}
-	case !slices.Contains(p.Areas, municipality):
-		return false, Reason{ID: "reason.area", Args: []any{"Municipality", orDash(municipality)}}
-	case slices.Contains(declined, p.ID):
+	case !slices.Contains(p.Services, o.service):
+		return false, o.reason(&o.serviceWhy, "reason.service", "Service", orDash(o.service))
+	case !slices.Contains(p.Areas, o.municipality):
+		return false, o.reason(&o.areaWhy, "reason.area", "Municipality", orDash(o.municipality))
+	case slices.Contains(o.declined, p.ID):
 		return false, Reason{ID: "reason.declined"}
-	case p.Capacity >= 0 && open >= p.Capacity:
+	}
+	if open := openOrders(); p.Capacity >= 0 && open >= p.Capacity {
 		return false, Reason{ID: "reason.full", Args: []any{"Open", open, "Capacity", p.Capacity}}
-	case matchLanguage && language != "" && !slices.Contains(p.Languages, language):
-		return false, Reason{ID: "reason.language", Args: []any{"Language", language}}
+	}
+	if o.matchLanguage && o.language != "" && !slices.Contains(p.Languages, o.language) {
+		return false, o.reason(&o.languageWhy, "reason.language", "Language", o.language)
 	}
 	return true, Reason{}
+}
+
+// reason returns *r, making it first. The Reasons handed out share their
+// Args, which nobody changes.
+func (o *orderCheck) reason(r **Reason, id, field, value string) Reason {
+	if *r == nil {
+		*r = &Reason{ID: id, Args: []any{field, value}}
+	}
+	return **r
 }
 
 func orDash(s string) string {
@@ -69,7 +98,7 @@ func ProvidersFingerprint(ps []Provider) string {
 func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	m := x.e.m
 	t := x.in.ObjectType
-	stageProp := x.field("stage")
+	stageProp := x.spec.stageProp
 	stage := m.StageName(t, x.prop(stageProp))
 	provProp := m.Written.Provider
 	current := x.prop(provProp)
@@ -101,20 +130,29 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 			return
 		}
 	}
-	service, _ := x.env["service"].(string)
-	muni, _ := x.env["municipality"].(string)
-	lang, _ := x.env["language"].(string)
-	choice, _ := x.env["client_choice"].(string)
+	service, muni, lang, choice := x.str("service"), x.str("municipality"), x.str("language"), x.str("client_choice")
 
 	ps := x.in.Providers
-	eligible := make([]*Provider, 0, len(ps))
-	x.d.Candidates = make([]Candidate, 0, len(ps))
+	var buf [64]*Provider // most portals' providers, without an allocation
+	eligible := buf[:0]
+	if x.in.Explain {
+		x.d.Candidates = make([]Candidate, 0, len(ps))
+	}
+	o := orderCheck{service: service, municipality: muni, language: lang, matchLanguage: spec.MatchLanguage, declined: x.rs.Declined}
+	var choiceFound bool
+	var choiceName string
+	var choiceWhy Reason
 	for i := range ps {
 		p := &ps[i]
-		ok, why := Eligible(p, service, muni, lang, spec.MatchLanguage, x.rs.Declined, x.st.OpenOrders[p.ID])
+		ok, why := o.eligible(p, func() int { return x.st.openOrdersOf(p.ID) })
 		// Only the client's choice's reason is written now; writing all
 		// forty for every order cost more than the rest of the decision.
-		x.d.Candidates = append(x.d.Candidates, Candidate{ID: p.ID, Name: p.Name, Eligible: ok, Why: why})
+		if x.in.Explain {
+			x.d.Candidates = append(x.d.Candidates, Candidate{ID: p.ID, Name: p.Name, Eligible: ok, Why: why})
+		}
+		if p.ID == choice && !choiceFound {
+			choiceFound, choiceName, choiceWhy = true, p.Name, why
+		}
 		if ok {
 			eligible = append(eligible, p)
 		}
@@ -136,8 +174,8 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 		} else {
 			// The coordinator needs to know why, to tell the client.
 			name, reason := choice, x.p.T("reason.unknown_provider")
-			if j := slices.IndexFunc(x.d.Candidates, func(c Candidate) bool { return c.ID == choice }); j >= 0 {
-				name, reason = nameOr(x.d.Candidates[j].Name, choice), x.d.Candidates[j].Why.In(x.p)
+			if choiceFound {
+				name, reason = nameOr(choiceName, choice), choiceWhy.In(x.p)
 			}
 			x.why = append(x.why, x.p.T("decision.choice_not_eligible", "Provider", name, "Reason", reason))
 		}
@@ -186,19 +224,19 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	for i := range x.d.Candidates {
 		if x.d.Candidates[i].ID == chosen.ID {
 			x.d.Candidates[i].Chosen = true
-			x.d.Candidates[i].Reason = x.p.T("strategy." + how)
+			x.d.Candidates[i].Reason = x.p.T(strategyKey(how))
 		}
 	}
 	x.want[provProp] = chosen.ID
 	x.want[stageProp] = m.StageID(t, "assigned")
 	x.d.Associate = &Association{FromType: hubspot.Deals, FromID: x.in.Record.ID, ToType: hubspot.Companies, ToID: chosen.ID,
 		Category: hubspot.HubSpotDefined, TypeID: hubspot.AssocDealToCompany}
-	x.why = append(x.why, x.p.T("decision.provider", "Name", nameOr(chosen.Name, chosen.ID), "How", x.p.T("strategy."+how)))
+	x.why = append(x.why, x.p.T("decision.provider", "Name", nameOr(chosen.Name, chosen.ID), "How", x.p.T(strategyKey(how))))
 	// Count the order now, so later decisions in this cycle see it.
 	if x.rs.Provider != "" {
-		x.st.OpenOrders[x.rs.Provider]--
+		x.st.addOrders(x.rs.Provider, -1)
 	}
-	x.st.OpenOrders[chosen.ID]++
+	x.st.addOrders(chosen.ID, 1)
 	x.rs.Provider = chosen.ID
 }
 
@@ -208,7 +246,7 @@ func (x *decider) pick(strategy, key string, eligible []*Provider) *Provider {
 	case "least_loaded":
 		best := eligible[0]
 		load := func(p *Provider) float64 {
-			n := float64(x.st.OpenOrders[p.ID])
+			n := float64(x.st.openOrdersOf(p.ID))
 			if p.Capacity > 0 {
 				return n / float64(p.Capacity)
 			}
@@ -225,11 +263,11 @@ func (x *decider) pick(strategy, key string, eligible []*Provider) *Provider {
 		// a provider joining or leaving does not reset the others.
 		// A new map, never the one in the state: states share these
 		// maps (State.scratch copies only the outer map).
-		w := maps.Clone(x.st.Weights[key])
+		w := maps.Clone(x.st.weightsOf(key))
 		if w == nil {
 			w = map[string]float64{}
 		}
-		x.st.Weights[key] = w
+		x.st.setWeights(key, w)
 		var total float64
 		var best *Provider
 		for _, p := range eligible {
@@ -242,7 +280,7 @@ func (x *decider) pick(strategy, key string, eligible []*Provider) *Provider {
 		w[best.ID] -= total
 		return best
 	default: // round_robin
-		last := x.st.Rotation[key]
+		last := x.st.rotationOf(key)
 		chosen := eligible[0]
 		if last != "" {
 			for _, p := range eligible {
@@ -252,7 +290,7 @@ func (x *decider) pick(strategy, key string, eligible []*Provider) *Provider {
 				}
 			}
 		}
-		x.st.Rotation[key] = chosen.ID
+		x.st.setRotation(key, chosen.ID)
 		return chosen
 	}
 }

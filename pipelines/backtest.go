@@ -345,7 +345,7 @@ func (e *Engine) replaySLA(live *Engine, h History, queue string, now time.Time,
 	if or == nil {
 		return
 	}
-	env, em := recordEnv(e.m, h.Input.ObjectType, &h.Input.Record, 0)
+	env, em := e.recordEnv(h.Input.ObjectType, &h.Input.Record, 0, true)
 	defer em.release()
 	for _, c := range h.Cycles {
 		i := slices.IndexFunc(or.sla, func(p *policy) bool { return p.Name == c.Policy })

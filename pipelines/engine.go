@@ -3,7 +3,6 @@ package pipelines
 import (
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -26,6 +25,11 @@ type Input struct {
 	Providers  []Provider      // from ParseProviders; for assignment and shortlists
 	Activities []Activity      // from ParseActivities; for suggestions
 	Owners     []hubspot.Owner // the portal's owners
+	// Explain asks for Decision.Candidates, every provider considered
+	// for an order, as rules explain shows them. A cycle leaves it unset:
+	// listing forty providers for every order assigned was a quarter of
+	// what deciding allocated, for a list nobody read.
+	Explain bool
 	// History is HubSpot's propertiesWithHistory of the record, newest
 	// first. On a record's first look the stage history lets an SLA clock
 	// start when its condition became true in HubSpot (see replay); nil
@@ -105,10 +109,12 @@ type Association struct {
 // Candidate is one provider considered for an order.
 type Candidate struct {
 	ID, Name string
+	// Eligible and Chosen sit together: that makes a Candidate 96 bytes,
+	// not 104, and forty of them a size class smaller.
 	Eligible bool
+	Chosen   bool
 	Reason   string // how it was chosen, in the portal's language
 	Why      Reason // why not eligible; Why.In writes it (explain does)
-	Chosen   bool
 }
 
 // Decision is what the engine decided for one record.
@@ -128,7 +134,8 @@ type Decision struct {
 	// NextWake is the next SLA warning or breach moment, or zero.
 	NextWake time.Time
 	SLA      []SLACycle
-	// Candidates are the providers considered, for deals.
+	// Candidates are the providers considered for an order being
+	// assigned, when Input.Explain asks for them.
 	Candidates []Candidate
 	// Shortlist holds the provider ids listed on a ticket, best first;
 	// Suggestions the NGO activity ids.
@@ -151,12 +158,19 @@ type Decision struct {
 // Engine applies rules to records. It holds no mutable state, so one
 // engine may serve several goroutines with separate States.
 type Engine struct {
-	r *Rules
-	m *mappings.Mapping
+	r    *Rules
+	m    *mappings.Mapping
+	envs map[string]*envSpec // by object type
 }
 
 // NewEngine returns an engine for the rules and a resolved mapping.
-func NewEngine(r *Rules, m *mappings.Mapping) *Engine { return &Engine{r: r, m: m} }
+func NewEngine(r *Rules, m *mappings.Mapping) *Engine {
+	e := &Engine{r: r, m: m, envs: map[string]*envSpec{}}
+	for t, or := range r.objects {
+		e.envs[t] = newEnvSpec(m, t, exprNames(or))
+	}
+	return e
+}
 
 func (st *State) record(key string) *RecordState {
 	if st.Records == nil {
@@ -192,10 +206,20 @@ func (st *State) Forget(objectType, id string) {
 // moved. Decide returns it; State.Apply makes it so.
 type Change struct {
 	key                     string
-	record                  *RecordState
-	rotation                map[string]string
-	weights                 map[string]map[string]float64
-	openOrders, openTickets map[string]int // differences
+	record                  *changeRecord
+	rotation                []rotationMove
+	weights                 []weightsMove
+	openOrders, openTickets []countMove // differences
+}
+
+// changeRecord is a Change's record memory. The first State the change
+// is applied to takes rs itself, and any later one (or an Unwrite) a copy:
+// each State then has a record nobody else changes, as when every Apply
+// copied, without copying the SLA cycles and writes of every decision
+// again. A Change is not for concurrent use.
+type changeRecord struct {
+	rs    *RecordState
+	given bool // a State holds rs
 }
 
 // Unwrite drops prop from what the change says alusta wrote: HubSpot
@@ -203,22 +227,41 @@ type Change struct {
 // remembered write that never landed would later look like a person's
 // change.
 func (c Change) Unwrite(prop string) {
-	if c.record != nil {
-		delete(c.record.Written, prop)
+	if c.record == nil || c.record.rs == nil {
+		return
 	}
+	if c.record.given {
+		c.record.rs, c.record.given = c.record.rs.clone(), false
+	}
+	delete(c.record.rs.Written, prop)
+}
+
+// take returns the record memory for a State to hold.
+func (r *changeRecord) take() *RecordState {
+	if r == nil {
+		return nil
+	}
+	if r.given {
+		return r.rs.clone()
+	}
+	r.given = true
+	return r.rs
 }
 
 // Wrote adds prop to what the change says alusta wrote: a write of an
 // earlier decision whose answer was lost has landed all the same (the
 // record read back shows it), and a later change to it is a person's.
 func (c Change) Wrote(prop, value string) {
-	if c.record == nil {
+	if c.record == nil || c.record.rs == nil {
 		return
 	}
-	if c.record.Written == nil {
-		c.record.Written = map[string]string{}
+	if c.record.given {
+		c.record.rs, c.record.given = c.record.rs.clone(), false
 	}
-	c.record.Written[prop] = value
+	if c.record.rs.Written == nil {
+		c.record.rs.Written = map[string]string{}
+	}
+	c.record.rs.Written[prop] = value
 }
 
 // Apply makes a Change to the state. A Change may be applied to several
@@ -229,23 +272,23 @@ func (st *State) Apply(c Change) {
 		return
 	}
 	st.init()
-	for k, v := range c.rotation {
-		st.Rotation[k] = v
+	for _, m := range c.rotation {
+		st.Rotation[m.key] = m.id
 	}
-	for k, w := range c.weights {
+	for _, m := range c.weights {
 		// Shared, never changed: the engine replaces weight maps.
-		st.Weights[k] = w
+		st.Weights[m.key] = m.w
 	}
-	for k, n := range c.openOrders {
-		st.OpenOrders[k] += n
+	for _, m := range c.openOrders {
+		st.OpenOrders[m.id] += m.n
 	}
-	for k, n := range c.openTickets {
-		st.OpenTickets[k] += n
+	for _, m := range c.openTickets {
+		st.OpenTickets[m.id] += m.n
 	}
 	if st.Records == nil {
 		st.Records = map[string]*RecordState{}
 	}
-	st.Records[c.key] = c.record.clone()
+	st.Records[c.key] = c.record.take()
 }
 
 // Scratch returns a working copy of the shared state and of the records
@@ -270,77 +313,6 @@ func (st *State) scratch(keys ...string) *State {
 		}
 	}
 	return s
-}
-
-// scratches holds working copies for Decide to fill and reuse: a copy
-// per decision is most of what deciding purely costs, and refilling maps
-// that have their room already allocates nothing.
-var scratches = sync.Pool{New: func() any {
-	return &State{Rotation: map[string]string{}, Weights: map[string]map[string]float64{},
-		OpenOrders: map[string]int{}, OpenTickets: map[string]int{}, Records: map[string]*RecordState{}}
-}}
-
-// fillScratch makes s a working copy of st and of its record key, as
-// scratch does, reusing s's maps.
-func (st *State) fillScratch(s *State, key string) {
-	refill(s.Rotation, st.Rotation)
-	refill(s.OpenOrders, st.OpenOrders)
-	refill(s.OpenTickets, st.OpenTickets)
-	refill(s.Weights, st.Weights)
-	clear(s.Records)
-	if r := st.Records[key]; r != nil {
-		s.Records[key] = r.clone()
-	}
-}
-
-func refill[K comparable, V any](dst, src map[K]V) {
-	clear(dst)
-	for k, v := range src {
-		dst[k] = v
-	}
-}
-
-// diff is the Change that turns st into scratch for the record key. The
-// record's memory in scratch becomes the change's: scratch is done with.
-func (st *State) diff(scratch *State, key string) Change {
-	c := Change{key: key, record: scratch.Records[key]}
-	for k, v := range scratch.Rotation {
-		if old, ok := st.Rotation[k]; !ok || old != v {
-			if c.rotation == nil {
-				c.rotation = map[string]string{}
-			}
-			c.rotation[k] = v
-		}
-	}
-	for k, w := range scratch.Weights {
-		if old, ok := st.Weights[k]; !ok || !sameMap(w, old) {
-			if c.weights == nil {
-				c.weights = map[string]map[string]float64{}
-			}
-			c.weights[k] = w
-		}
-	}
-	c.openOrders = countDiff(st.OpenOrders, scratch.OpenOrders)
-	c.openTickets = countDiff(st.OpenTickets, scratch.OpenTickets)
-	return c
-}
-
-// sameMap reports whether a and b are the same map, not merely equal.
-func sameMap[K comparable, V any](a, b map[K]V) bool {
-	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
-}
-
-func countDiff(before, after map[string]int) map[string]int {
-	var out map[string]int
-	for k, v := range after {
-		if n := v - before[k]; n != 0 {
-			if out == nil {
-				out = map[string]int{}
-			}
-			out[k] = n
-		}
-	}
-	return out
 }
 
 // clone is a deep copy; nil stays nil.
@@ -386,14 +358,21 @@ func (st *State) init() {
 
 // decider carries one Decide call.
 type decider struct {
-	e    *Engine
-	in   *Input
-	st   *State
+	e *Engine
+	// in is a copy: a pointer to the caller's would move every Input
+	// to the heap, as what a decider points to escapes.
+	in   Input
+	st   working // by value, for the same reason
 	rs   *RecordState
 	now  time.Time
+	spec *envSpec // the object type's fields and properties
 	env  map[string]any
+	em   *envMaps          // env's maps, for values no expression uses
 	want map[string]string // desired values, property -> value
 	d    *Decision
+	// head and why are the explanation's parts: head the route and queue,
+	// which lead it, and why the rest in the order they came.
+	head []string
 	why  []string
 	pool string          // the team the route assigned from, for reassignment
 	p    *locale.Printer // the portal's language, for alusta_decision
@@ -401,8 +380,34 @@ type decider struct {
 	// replaying is set while replay runs a policy over the past, where
 	// breach actions (which change owners and rotations) must not run.
 	replaying bool
+	past      *Decision         // what replay decides, thrown away
+	pastWant  map[string]string // what replay would write, thrown away
 	// firstLook is set for the look that follows a replay (see replay).
 	firstLook bool
+}
+
+// scratch is what a decision works in and leaves nothing of, kept in
+// scratches between decisions: making it for each was a tenth of what
+// deciding allocated.
+type scratch struct {
+	d, past        Decision // the decision, copied out when made
+	want, pastWant map[string]string
+	// parts has room for a typical explanation's parts: its head (route
+	// and queue) and what follows.
+	parts []string
+}
+
+var scratches = sync.Pool{New: func() any {
+	return &scratch{want: map[string]string{}, pastWant: map[string]string{}, parts: make([]string, 0, 10)}
+}}
+
+// release empties the scratch and returns it to scratches.
+func (sc *scratch) release() {
+	clear(sc.want)
+	clear(sc.pastWant)
+	sc.d, sc.past = Decision{}, Decision{}
+	clear(sc.parts[:cap(sc.parts)])
+	scratches.Put(sc)
 }
 
 func (x *decider) prop(name string) string {
@@ -410,15 +415,26 @@ func (x *decider) prop(name string) string {
 	return v
 }
 
-func (x *decider) field(f string) string { return x.e.m.Field(x.in.ObjectType, f) }
+func (x *decider) field(f string) string { return x.spec.propOf[f] }
 
-func (x *decider) eval(p *vm.Program, def bool, what string) bool {
+// eval runs a condition; def is the value of a condition not given. The
+// rule's name comes in parts, joined only for a problem to report: joining
+// them for every condition of every record was a sixth of what deciding
+// allocated.
+func (x *decider) eval(p *vm.Program, def bool, rule ...string) bool {
 	if p == nil {
 		return def
 	}
 	out, err := run(&x.vm, p, x.env)
 	if err != nil {
-		x.d.Problems = append(x.d.Problems, Problem{Rule: what, Err: describeEvalError(err, x.env)})
+		env := x.env
+		if !x.em.full {
+			// The values to leave out of the description are all the
+			// record's, not only those the expressions use.
+			env = maps.Clone(x.env)
+			env["props"] = x.em.allProps()
+		}
+		x.d.Problems = append(x.d.Problems, Problem{Rule: strings.Join(rule, ""), Err: describeEvalError(err, env)})
 		return false
 	}
 	b, _ := out.(bool)
@@ -429,32 +445,38 @@ func (x *decider) eval(p *vm.Program, def bool, what string) bool {
 // it for every record before the first Decide of a fresh State, so that
 // least-loaded and capacity checks see existing work.
 func (e *Engine) Observe(in Input, st *State) {
-	st.init()
-	rs := st.record(in.ObjectType + "/" + in.Record.ID)
-	e.count(&in, st, rs)
+	key := in.ObjectType + "/" + in.Record.ID
+	w := &working{base: st}
+	rs := st.Records[key].clone()
+	if rs == nil {
+		rs = &RecordState{}
+	}
+	e.count(&in, w, rs)
+	st.Apply(w.change(key, rs))
 }
 
 // count keeps OpenOrders and OpenTickets in step with the record.
-func (e *Engine) count(in *Input, st *State, rs *RecordState) {
+func (e *Engine) count(in *Input, st *working, rs *RecordState) {
 	m := e.m
 	t := in.ObjectType
-	stageID, _ := in.Record.Prop(m.Field(t, "stage"))
+	spec := e.envSpec(t)
+	stageID, _ := in.Record.Prop(spec.stageProp)
 	stage := m.StageName(t, stageID)
 	open := !in.Record.Archived
 	switch stage {
 	case "closed", "declined", "delivered", "cancelled":
 		open = false
 	}
-	owner, _ := in.Record.Prop(m.Field(t, "owner"))
+	owner, _ := in.Record.Prop(spec.propOf["owner"])
 	if !open {
 		owner = ""
 	}
 	if owner != rs.Owner {
 		if rs.Owner != "" {
-			st.OpenTickets[rs.Owner]--
+			st.addTickets(rs.Owner, -1)
 		}
 		if owner != "" {
-			st.OpenTickets[owner]++
+			st.addTickets(owner, 1)
 		}
 		rs.Owner = owner
 	}
@@ -467,10 +489,10 @@ func (e *Engine) count(in *Input, st *State, rs *RecordState) {
 	}
 	if provider != rs.Provider {
 		if rs.Provider != "" {
-			st.OpenOrders[rs.Provider]--
+			st.addOrders(rs.Provider, -1)
 		}
 		if provider != "" {
-			st.OpenOrders[provider]++
+			st.addOrders(provider, 1)
 		}
 		rs.Provider = provider
 	}
@@ -482,15 +504,22 @@ func (e *Engine) count(in *Input, st *State, rs *RecordState) {
 // with State.Apply once the decision's writes have landed, and drops when
 // they have not.
 func (e *Engine) Decide(in Input, st *State, now time.Time) (Decision, Change, error) {
-	key := in.ObjectType + "/" + in.Record.ID
-	scratch := scratches.Get().(*State)
-	defer scratches.Put(scratch)
-	st.fillScratch(scratch, key)
-	d, err := e.decide(in, scratch, now)
-	if err != nil {
-		return Decision{}, Change{}, err
+	or := e.r.objects[in.ObjectType]
+	if or == nil {
+		return Decision{}, Change{}, fmt.Errorf("pipelines: decide %s/%s: no rules for %s", in.ObjectType, in.Record.ID, in.ObjectType)
 	}
-	return d, st.diff(scratch, key), nil
+	if !e.m.Resolved() {
+		return Decision{}, Change{}, fmt.Errorf("pipelines: decide %s/%s: %w", in.ObjectType, in.Record.ID, mappings.ErrNotResolved)
+	}
+	key := in.ObjectType + "/" + in.Record.ID
+	// The record's memory is the one thing a decision changes in place,
+	// so it works on a copy that becomes the change's.
+	rs := st.Records[key].clone()
+	if rs == nil {
+		rs = &RecordState{}
+	}
+	d, w := e.decideOn(or, &in, st, rs, now)
+	return d, w.change(key, rs), nil
 }
 
 // DecideApply decides and applies the change at once, for callers with no
@@ -504,50 +533,50 @@ func (e *Engine) DecideApply(in Input, st *State, now time.Time) (Decision, erro
 	return d, nil
 }
 
-// decide decides one record, changing st in place.
+// decide decides one record and applies the change to st at once.
 func (e *Engine) decide(in Input, st *State, now time.Time) (Decision, error) {
-	or := e.r.objects[in.ObjectType]
-	if or == nil {
-		return Decision{}, fmt.Errorf("pipelines: decide %s/%s: no rules for %s", in.ObjectType, in.Record.ID, in.ObjectType)
-	}
-	if !e.m.Resolved() {
-		return Decision{}, fmt.Errorf("pipelines: decide %s/%s: %w", in.ObjectType, in.Record.ID, mappings.ErrNotResolved)
-	}
-	st.init()
-	key := in.ObjectType + "/" + in.Record.ID
-	rs := st.record(key)
-	e.count(&in, st, rs)
-	x := &decider{e: e, in: &in, st: st, rs: rs, now: now, want: map[string]string{}, p: e.m.Printer(),
-		d: &Decision{ObjectType: in.ObjectType, RecordID: in.Record.ID}}
-	env, em := recordEnv(e.m, in.ObjectType, &in.Record, len(rs.Declined))
+	return e.DecideApply(in, st, now)
+}
+
+// decideOn decides one record against st, changing the record's memory
+// rs; it returns the decision and its moves in st.
+func (e *Engine) decideOn(or *objectRules, in *Input, st *State, rs *RecordState, now time.Time) (Decision, working) {
+	sc := scratches.Get().(*scratch)
+	defer sc.release()
+	x := &decider{e: e, in: *in, st: working{base: st}, rs: rs, now: now, want: sc.want, p: e.m.Printer(), spec: e.envSpec(in.ObjectType),
+		d: &sc.d, head: sc.parts[0:0:2], why: sc.parts[2:2], past: &sc.past, pastWant: sc.pastWant}
+	sc.d.ObjectType, sc.d.RecordID = in.ObjectType, in.Record.ID
+	e.count(in, &x.st, rs)
+	env, em := e.recordEnv(in.ObjectType, &in.Record, len(rs.Declined), false)
 	defer em.release()
-	x.env = env
+	x.env, x.em = env, em
 	if or.referral != nil && e.m.ReferralPipelineID() != "" && x.prop(x.field("pipeline")) == e.m.ReferralPipelineID() {
 		x.decideReferral(or.referral)
 		x.finish()
-		return *x.d, nil
+		return *x.d, x.st
 	}
 
 	x.route(or.routes)
 	// SLA clocks see the record as this decision leaves it, so that
 	// forwarding an order stops its assignment clock at once.
-	applyEnv(e.m, in.ObjectType, x.env, x.want)
+	e.applyEnv(in.ObjectType, x.env, x.want)
 	x.sla(or.sla)
 	if or.referral != nil {
 		x.refer()
 	}
 	x.finish()
-	return *x.d, nil
+	return *x.d, x.st
 }
 
 func (x *decider) route(routes []*route) {
-	var matched []string
+	var matchedBuf [8]string
+	matched := matchedBuf[:0]
 	var provider *ProviderSpec
 	var shortlist *ShortlistSpec
 	var shortlistRoute string
 	var suggest *SuggestSpec
 	for _, rt := range routes {
-		if !x.eval(rt.when, true, "route "+rt.Name) {
+		if !x.eval(rt.when, true, "route ", rt.Name) {
 			continue
 		}
 		matched = append(matched, rt.Name)
@@ -564,7 +593,7 @@ func (x *decider) route(routes []*route) {
 			x.want[x.field("priority")] = rt.Priority
 		}
 		if rt.Stage != "" {
-			x.want[x.field("stage")] = x.e.m.StageID(x.in.ObjectType, rt.Stage)
+			x.want[x.spec.stageProp] = x.e.m.StageID(x.in.ObjectType, rt.Stage)
 		}
 		if rt.Note != "" && !slices.Contains(x.rs.Noted, rt.Name) {
 			// A route's note is added once per record, not every cycle.
@@ -598,11 +627,10 @@ func (x *decider) route(routes []*route) {
 	if suggest != nil {
 		x.suggestActivities(suggest)
 	}
-	head := []string{x.p.T("decision.route", "Rule", x.d.Rule)}
+	x.head = append(x.head, x.p.T("decision.route", "Rule", x.d.Rule))
 	if q := x.want[x.e.m.Written.Queue]; q != "" {
-		head = append(head, x.p.T("decision.queue", "Queue", q))
+		x.head = append(x.head, x.p.T("decision.queue", "Queue", q))
 	}
-	x.why = append(head, x.why...)
 }
 
 // assignOwner picks an owner from a team when the record has none, or a
@@ -624,15 +652,12 @@ func (x *decider) assignOwner(pool, strategy string, force bool) {
 	if strategy == "" {
 		strategy = t.strategy
 	}
-	byEmail := map[string]string{}
-	for _, o := range x.in.Owners {
-		if !o.Archived && o.Email != "" {
-			byEmail[strings.ToLower(o.Email)] = o.ID
-		}
-	}
-	var ids, names []string
+	// A team has a handful of members and a portal some dozens of
+	// owners: looking each member up beats making a map per record.
+	var idsBuf, namesBuf [16]string
+	ids, names := idsBuf[:0], namesBuf[:0]
 	for _, mem := range t.members {
-		id, ok := byEmail[mem]
+		id, ok := ownerID(x.in.Owners, mem)
 		if !ok || t.away[mem] || (force && id == current) {
 			continue
 		}
@@ -647,18 +672,22 @@ func (x *decider) assignOwner(pool, strategy string, force bool) {
 	switch strategy {
 	case "least_open":
 		for i, id := range ids {
-			if x.st.OpenTickets[id] < x.st.OpenTickets[ids[pick]] {
+			if x.st.openTicketsOf(id) < x.st.openTicketsOf(ids[pick]) {
 				pick = i
 			}
 		}
 	default:
 		rk := "team:" + pool
-		last := x.st.Rotation[rk]
+		last := x.st.rotationOf(rk)
 		pick = 0
 		// The state holds the owner id, not the email, so the store keeps
 		// no contact details; an email is a position saved before that.
 		j := slices.IndexFunc(t.members, func(mem string) bool {
-			return last != "" && (mem == last || byEmail[mem] == last)
+			if last == "" {
+				return false
+			}
+			id, ok := ownerID(x.in.Owners, mem)
+			return mem == last || ok && id == last
 		})
 		if j >= 0 {
 			// The next member after the last one chosen, in team order,
@@ -670,17 +699,28 @@ func (x *decider) assignOwner(pool, strategy string, force bool) {
 				}
 			}
 		}
-		x.st.Rotation[rk] = ids[pick]
+		x.st.setRotation(rk, ids[pick])
 	}
 	x.want[ownerProp] = ids[pick]
 	// Count the record now, so later decisions in this cycle see it.
 	if x.rs.Owner != "" {
-		x.st.OpenTickets[x.rs.Owner]--
+		x.st.addTickets(x.rs.Owner, -1)
 	}
-	x.st.OpenTickets[ids[pick]]++
+	x.st.addTickets(ids[pick], 1)
 	x.rs.Owner = ids[pick]
 	x.why = append(x.why, x.p.T("decision.owner", "Name", ownerName(x.in.Owners, ids[pick], names[pick]),
-		"Strategy", x.p.T("strategy."+strategy), "Team", pool))
+		"Strategy", x.p.T(strategyKey(strategy)), "Team", pool))
+}
+
+// ownerID returns the id of the active owner whose email, in lower case,
+// is email; the last such owner when there are several.
+func ownerID(owners []hubspot.Owner, email string) (string, bool) {
+	for i := len(owners) - 1; i >= 0; i-- {
+		if o := &owners[i]; !o.Archived && o.Email != "" && strings.ToLower(o.Email) == email {
+			return o.ID, true
+		}
+	}
+	return "", false
 }
 
 // sticky records that a person changed p after alusta last wrote it.
@@ -713,27 +753,34 @@ func (x *decider) finish() {
 			// stays still until the clock runs again.
 			x.why = append(x.why, x.p.T("decision.sla_paused", "Goal", c.Goal, "Left", x.p.Duration(c.Target-c.Elapsed)))
 		} else {
-			x.why = append(x.why, x.p.T("decision.sla", "Goal", c.Goal, "Status", x.p.T("sla_status."+c.Status),
+			x.why = append(x.why, x.p.T("decision.sla", "Goal", c.Goal, "Status", x.p.T(slaStatusKey(c.Status)),
 				"Due", x.p.Time(c.Due, x.e.r.calendarLoc(c.Calendar))))
 		}
 	}
-	expl := clip(strings.Join(x.why, "; "))
+	expl := clip(x.explanation())
 	x.d.Explanation = expl
 	x.want[m.Written.Decision] = expl
-	writes := map[string]string{}
-	for _, p := range sortedKeys(x.want) {
-		v := x.want[p]
+	writes := make(map[string]string, len(x.want))
+	var stickyBuf [8]string
+	sticky := stickyBuf[:0]
+	for p, v := range x.want {
 		cur, has := x.in.Record.Prop(p)
 		if has && cur == v {
 			continue
 		}
 		if last, wrote := x.rs.Written[p]; wrote && p != m.Written.Decision && p != m.Written.SLADue && p != m.Written.SLAStatus {
 			if cur != last {
-				x.sticky(p)
+				sticky = append(sticky, p)
 				continue
 			}
 		}
 		writes[p] = v
+	}
+	// The properties a person changed are listed in name order; sorting
+	// them rather than every property decided keeps the list the same.
+	slices.Sort(sticky)
+	for _, p := range sticky {
+		x.sticky(p)
 	}
 	if len(x.d.Sticky) > 0 {
 		expl = clip(expl + "; " + x.p.T("decision.sticky", "Properties", strings.Join(x.d.Sticky, ", ")))
@@ -748,7 +795,7 @@ func (x *decider) finish() {
 		}
 	}
 	if x.rs.Written == nil {
-		x.rs.Written = map[string]string{}
+		x.rs.Written = make(map[string]string, len(writes))
 	}
 	for p, v := range writes {
 		// The explanation and the SLA fields are alusta's alone and never
@@ -758,6 +805,28 @@ func (x *decider) finish() {
 		}
 	}
 	x.d.Writes = writes
+}
+
+// explanation joins the explanation's parts with "; ".
+func (x *decider) explanation() string {
+	n := 0
+	for _, part := range x.head {
+		n += len(part) + 2
+	}
+	for _, part := range x.why {
+		n += len(part) + 2
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, parts := range [2][]string{x.head, x.why} {
+		for _, part := range parts {
+			if b.Len() > 0 {
+				b.WriteString("; ")
+			}
+			b.WriteString(part)
+		}
+	}
+	return b.String()
 }
 
 // displayCycle is the cycle shown in alusta_sla_*: the running one due
@@ -790,6 +859,42 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(ks)
 	return ks
+}
+
+// strategyKey and slaStatusKey are the catalogue ids of a strategy's and
+// an SLA status's names, without building the id for every decision.
+func strategyKey(s string) string {
+	switch s {
+	case "round_robin":
+		return "strategy.round_robin"
+	case "least_open":
+		return "strategy.least_open"
+	case "least_loaded":
+		return "strategy.least_loaded"
+	case "weighted":
+		return "strategy.weighted"
+	case "ordered":
+		return "strategy.ordered"
+	case "client_choice":
+		return "strategy.client_choice"
+	}
+	return "strategy." + s
+}
+
+func slaStatusKey(s string) string {
+	switch s {
+	case "running":
+		return "sla_status.running"
+	case "warning":
+		return "sla_status.warning"
+	case "breached":
+		return "sla_status.breached"
+	case "paused":
+		return "sla_status.paused"
+	case "met":
+		return "sla_status.met"
+	}
+	return "sla_status." + s
 }
 
 var nextPriority = map[string]string{"LOW": "MEDIUM", "MEDIUM": "HIGH", "HIGH": "URGENT", "": "HIGH"}

@@ -44,7 +44,7 @@ func (x *decider) order(spec *ShortlistSpec, service, muni, lang string) {
 		return
 	}
 	p := &x.in.Providers[i]
-	if ok, why := Eligible(p, service, muni, lang, spec.MatchLanguage, nil, x.st.OpenOrders[p.ID]); !ok {
+	if ok, why := Eligible(p, service, muni, lang, spec.MatchLanguage, nil, x.st.openOrdersOf(p.ID)); !ok {
 		x.why = append(x.why, x.p.T("decision.order_not_eligible", "Name", p.Name, "ID", choice, "Reason", why.In(x.p)))
 		return
 	}

@@ -51,9 +51,10 @@ func (x *decider) shortlist(spec *ShortlistSpec, rule string) {
 	ps := x.in.Providers
 	eligible := make([]*Provider, 0, len(ps))
 	byID := make(map[string]*Provider, len(ps))
+	o := orderCheck{service: service, municipality: muni, language: lang, matchLanguage: spec.MatchLanguage}
 	for i := range ps {
 		p := &ps[i]
-		if ok, _ := Eligible(p, service, muni, lang, spec.MatchLanguage, nil, x.st.OpenOrders[p.ID]); ok {
+		if ok, _ := o.eligible(p, func() int { return x.st.openOrdersOf(p.ID) }); ok {
 			eligible = append(eligible, p)
 			byID[p.ID] = p
 		}

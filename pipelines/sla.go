@@ -1,7 +1,7 @@
 package pipelines
 
 import (
-	"maps"
+	"slices"
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
@@ -11,14 +11,33 @@ import (
 // the cycles that run, and those this decision made or stopped.
 func (x *decider) sla(policies []*policy) {
 	n := len(x.rs.SLA)
+	// Room for a cycle a policy, the most a look usually starts, in one
+	// allocation rather than one each.
+	x.rs.SLA = slices.Grow(x.rs.SLA, len(policies))
 	for _, p := range policies {
 		x.firstLook = x.replay(p)
 		x.policy(p)
 	}
 	x.firstLook = false
-	for i, c := range x.rs.SLA {
-		if i >= n || c.Stopped.IsZero() || c.Stopped.Equal(x.now) {
-			x.d.SLA = append(x.d.SLA, c)
+	if len(x.rs.SLA) == 0 {
+		x.rs.SLA = nil // as before the room was made
+	}
+	shown := func(i int, c *SLACycle) bool { return i >= n || c.Stopped.IsZero() || c.Stopped.Equal(x.now) }
+	all := true
+	for i := range x.rs.SLA {
+		all = all && shown(i, &x.rs.SLA[i])
+	}
+	if all && len(x.rs.SLA) > 0 {
+		// Most often every cycle is shown: the decision shares the
+		// record's, which nobody changes (the next decision copies them),
+		// rather than copying them once more. Its capacity ends with it,
+		// so an append to either copies.
+		x.d.SLA = x.rs.SLA[:len(x.rs.SLA):len(x.rs.SLA)]
+		return
+	}
+	for i := range x.rs.SLA {
+		if shown(i, &x.rs.SLA[i]) {
+			x.d.SLA = append(x.d.SLA, x.rs.SLA[i])
 		}
 	}
 }
@@ -35,12 +54,14 @@ func (x *decider) sla(policies []*policy) {
 // reassign every old ticket at once, and a first look repeated after a
 // crash acts as the first did. It reports whether it replayed.
 func (x *decider) replay(p *policy) bool {
-	stageProp := x.field("stage")
+	stageProp := x.spec.stageProp
 	hist := x.in.History[stageProp]
 	rec := x.in.Record
+	var since [1]hubspot.ValueTime
 	if len(hist) == 0 && !rec.CreatedAt.IsZero() && !rec.UpdatedAt.After(rec.CreatedAt) {
 		// Never modified: the record has been as it is since creation.
-		hist = []hubspot.ValueTime{{Value: x.prop(stageProp), Timestamp: rec.CreatedAt}}
+		since[0] = hubspot.ValueTime{Value: x.prop(stageProp), Timestamp: rec.CreatedAt}
+		hist = since[:]
 	}
 	if len(hist) == 0 {
 		return false
@@ -50,33 +71,50 @@ func (x *decider) replay(p *policy) bool {
 			return false
 		}
 	}
-	now, env, want, d, why := x.now, x.env, x.want, x.d, x.why
-	x.want, x.d, x.why = map[string]string{}, &Decision{}, nil
+	now, want, d, why := x.now, x.want, x.d, x.why
+	// The past's decision and writes are thrown away; they are emptied
+	// for each policy.
+	*x.past = Decision{}
+	clear(x.pastWant)
+	x.want, x.d, x.why = x.pastWant, x.past, nil
 	x.replaying = true
+	// The past stages are set in the environment in place and the
+	// present one is set back after: copying the environment for every
+	// past stage was a tenth of deciding. The fields are worked out from
+	// the properties alone, so setting the property back restores them.
+	spec := x.e.envSpec(x.in.ObjectType)
+	present, had := x.em.value(stageProp)
+	cur := present
 	for i := len(hist) - 1; i >= 0; i-- {
 		h := hist[i]
 		if !h.Timestamp.Before(now) {
 			continue
 		}
 		x.now = h.Timestamp
-		x.env = maps.Clone(env)
-		x.env["props"] = maps.Clone(env["props"].(map[string]string))
-		applyEnv(x.e.m, x.in.ObjectType, x.env, map[string]string{stageProp: h.Value})
+		if h.Value != cur {
+			x.e.applyEnvProp(spec, x.env, stageProp, h.Value)
+			cur = h.Value
+		}
 		x.policy(p)
 	}
-	x.now, x.env, x.want, x.d, x.why = now, env, want, d, why
+	if cur != present {
+		x.e.applyEnvProp(spec, x.env, stageProp, present)
+		if !had {
+			delete(x.em.props, stageProp)
+		}
+	}
+	x.now, x.want, x.d, x.why = now, want, d, why
 	x.replaying = false
 	return true
 }
 
 func (x *decider) policy(p *policy) {
-	what := "sla " + p.Name
-	start := x.eval(p.start, true, what+" start")
-	pause := x.eval(p.pause, false, what+" pause")
-	stop := x.eval(p.stop, false, what+" stop")
+	start := x.eval(p.start, true, "sla ", p.Name, " start")
+	pause := x.eval(p.pause, false, "sla ", p.Name, " pause")
+	stop := x.eval(p.stop, false, "sla ", p.Name, " stop")
 	var g *goal
 	for _, gl := range p.goals {
-		if x.eval(gl.when, true, what+" goal "+gl.Name) {
+		if x.eval(gl.when, true, "sla ", p.Name, " goal ", gl.Name) {
 			g = gl
 			break
 		}
