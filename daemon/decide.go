@@ -76,7 +76,7 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 		// A pass that leaves a person's change alone, or makes a service
 		// order, has a new story to tell.
 		if len(dec.Sticky) == 0 && dec.Order == nil {
-			keepExplanation(o, dec.Writes, c.rs.mapping.Written.Decision)
+			keepExplanation(o, dec.Writes, c.rs.mapping.Outputs.Decision)
 		}
 		if typ == hubspot.Deals {
 			if dec.Retry {
@@ -188,7 +188,7 @@ func (c *cycle) landed(typ string, o hubspot.Object, dec pipelines.Decision, cha
 	if !ok {
 		return nil
 	}
-	w := c.rs.mapping.Written
+	w := c.rs.mapping.Outputs
 	var out []store.Write
 	props := make([]string, 0, len(s.New))
 	for prop := range s.New {

@@ -364,7 +364,7 @@ func checkOwners(t *testing.T, ref, crm *sandbox.Server, m *mappings.Mapping, ed
 	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
 		for _, id := range ref.Objects(typ) {
 			o, _ := ref.Object(typ, id)
-			dec, _ := o.Prop(m.Written.Decision)
+			dec, _ := o.Prop(m.Outputs.Decision)
 			for _, c := range ownerChoice.FindAllStringSubmatch(dec, -1) {
 				if members[c[3]] == nil {
 					members[c[3]] = make(map[string]bool)
@@ -386,8 +386,8 @@ func checkOwners(t *testing.T, ref, crm *sandbox.Server, m *mappings.Mapping, ed
 			if !ok {
 				continue // checkExact reports it
 			}
-			wDec, _ := want.Prop(m.Written.Decision)
-			gDec, _ := got.Prop(m.Written.Decision)
+			wDec, _ := want.Prop(m.Outputs.Decision)
+			gDec, _ := got.Prop(m.Outputs.Decision)
 			wOwner, _ := want.Prop(ownerProp)
 			gOwner, _ := got.Prop(ownerProp)
 			problem := ""
@@ -395,11 +395,11 @@ func checkOwners(t *testing.T, ref, crm *sandbox.Server, m *mappings.Mapping, ed
 			gc := ownerChoice.FindAllStringSubmatch(gDec, -1)
 			switch {
 			case ownerChoice.ReplaceAllString(gDec, "owner * ($2, team $3)") != ownerChoice.ReplaceAllString(wDec, "owner * ($2, team $3)"):
-				problem = fmt.Sprintf("%s: got %q, want %q but for the owner's name (as the clean run)", m.Written.Decision, gDec, wDec)
+				problem = fmt.Sprintf("%s: got %q, want %q but for the owner's name (as the clean run)", m.Outputs.Decision, gDec, wDec)
 			case len(gc) == 0 && gOwner != wOwner:
 				problem = fmt.Sprintf("%s: got %q, want %q (as the clean run: alusta chose no owner)", ownerProp, gOwner, wOwner)
 			case len(gc) > 0 && byLocal[gc[len(gc)-1][1]] != gOwner:
-				problem = fmt.Sprintf("%s: got %q, but %s names %s", ownerProp, gOwner, m.Written.Decision, gc[len(gc)-1][1])
+				problem = fmt.Sprintf("%s: got %q, but %s names %s", ownerProp, gOwner, m.Outputs.Decision, gc[len(gc)-1][1])
 			case len(gc) > 0 && !members[gc[len(gc)-1][3]][gOwner]:
 				problem = fmt.Sprintf("%s: got %q, not one the clean run chose from team %s", ownerProp, gOwner, gc[len(gc)-1][3])
 			}
@@ -470,7 +470,7 @@ func assertCountsMatchCRM(t *testing.T, run, dbPath string, crm *sandbox.Server,
 			if owner, _ := o.Prop(m.Field(typ, "owner")); owner != "" {
 				wantTickets[owner]++
 			}
-			if p, _ := o.Prop(m.Written.Provider); p != "" && typ == hubspot.Deals {
+			if p, _ := o.Prop(m.Outputs.Provider); p != "" && typ == hubspot.Deals {
 				wantOrders[p]++
 			}
 		}

@@ -81,7 +81,7 @@ func Explain(ctx context.Context, c ExplainCRM, o ExplainOptions) (Explanation, 
 	}
 	if o.State == nil && o.ObjectType == hubspot.Deals {
 		// Count every open order, so capacity and load are the CRM's.
-		props := []string{m.Field(hubspot.Deals, "stage"), m.Field(hubspot.Deals, "owner"), m.Written.Provider}
+		props := []string{m.Field(hubspot.Deals, "stage"), m.Field(hubspot.Deals, "owner"), m.Outputs.Provider}
 		err := c.List(ctx, hubspot.Deals, props, func(page []hubspot.Object) error {
 			for _, d := range page {
 				if d.ID != o.ID {
@@ -105,7 +105,7 @@ func Explain(ctx context.Context, c ExplainCRM, o ExplainOptions) (Explanation, 
 		// Already assigned: who else could take it, for reference.
 		d.Candidates = rs.engine.Candidates(in, st)
 	}
-	d.Writes = WouldWrite(*rec, d, m.Written.Decision)
+	d.Writes = WouldWrite(*rec, d, m.Outputs.Decision)
 	return Explanation{Decision: d, Owners: rs.owners, Printer: m.Printer(),
 		Warnings: rs.rules.MembersWithoutOwner(rs.owners)}, nil
 }

@@ -31,7 +31,7 @@ func (c *cycle) forward(ctx context.Context, typ string, p *decided) {
 		return
 	}
 	m := c.rs.mapping
-	provProp := m.Written.Provider
+	provProp := m.Outputs.Provider
 	provider := valueAfter(p.obj, p.dec.Writes, provProp)
 	stage := m.StageName(typ, valueAfter(p.obj, p.dec.Writes, m.Field(typ, "stage")))
 	if provider == "" || stage != "assigned" {
@@ -40,7 +40,7 @@ func (c *cycle) forward(ctx context.Context, typ string, p *decided) {
 	var err error
 	if _, assigned := p.dec.Writes[provProp]; assigned {
 		err = f.Assigned(ctx, p.obj.ID, provider)
-	} else if st := p.dec.Writes[m.Written.SLAStatus]; st == "warning" || st == "breached" {
+	} else if st := p.dec.Writes[m.Outputs.SLAStatus]; st == "warning" || st == "breached" {
 		// A clock that jumped past its warning (alusta was down) still
 		// reminds; the forwarder reminds once per order and provider.
 		err = f.Remind(ctx, p.obj.ID, provider)

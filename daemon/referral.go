@@ -111,7 +111,7 @@ func (c *cycle) makeReferral(ctx context.Context, orig hubspot.Object, r *pipeli
 		m.Field(hubspot.Tickets, "pipeline"): m.ReferralPipelineID(),
 		m.Field(hubspot.Tickets, "stage"):    m.ReferralStageID("sent"),
 		m.Field(hubspot.Tickets, "refer_to"): r.ActivityID,
-		m.Written.ReferralOf:                 r.FromTicket,
+		m.Outputs.ReferralOf:                 r.FromTicket,
 	}
 	// The needs say which of the activity's themes the referral is for,
 	// which the referrals report counts by.
@@ -139,7 +139,7 @@ func (c *cycle) makeReferral(ctx context.Context, orig hubspot.Object, r *pipeli
 		d.mem.state.Records = map[string]*pipelines.RecordState{}
 	}
 	d.mem.state.Records[hubspot.Tickets+"/"+ref.ID] = &pipelines.RecordState{Referral: &pipelines.ReferralMemory{Outcome: status}}
-	write := map[string]string{m.Written.ReferralStatus: status}
+	write := map[string]string{m.Outputs.ReferralStatus: status}
 	d.expectEchoes(hubspot.Tickets, r.FromTicket, write)
 	if _, err := d.client.Update(ctx, hubspot.Tickets, r.FromTicket, write); err != nil {
 		d.forgetEchoes(hubspot.Tickets, r.FromTicket, write)

@@ -53,7 +53,7 @@ func (f *Forwarder) deal(ctx context.Context, c signedlink.Claims) (*hubspot.Obj
 	if err != nil {
 		return nil, fmt.Errorf("forward: read deal %s: %w", c.Record, err)
 	}
-	if p, _ := d.Prop(f.m.Written.Provider); p != c.Party {
+	if p, _ := d.Prop(f.m.Outputs.Provider); p != c.Party {
 		return nil, ErrNotYours
 	}
 	return d, nil

@@ -173,7 +173,7 @@ type order struct {
 func (f *Forwarder) dealProps() []string {
 	m := f.m
 	return []string{m.Field(hubspot.Deals, "service"), m.Field(hubspot.Deals, "municipality"), m.Field(hubspot.Deals, "units"),
-		m.Field(hubspot.Deals, "unit"), m.Field(hubspot.Deals, "stage"), m.Field(hubspot.Deals, "language"), m.Written.Provider,
+		m.Field(hubspot.Deals, "unit"), m.Field(hubspot.Deals, "stage"), m.Field(hubspot.Deals, "language"), m.Outputs.Provider,
 		intake.PropOrderRef, intake.PropStartDate, intake.PropNotes}
 }
 

@@ -48,14 +48,14 @@ func (in *Intake) Status(ctx context.Context, orderer, ref string) (Status, erro
 		return s, nil
 	}
 	m := in.m
-	stageProp, provProp := m.Field(hubspot.Deals, "stage"), m.Written.Provider
-	d, err := in.client.Get(ctx, hubspot.Deals, so.DealID, []string{stageProp, provProp, m.Written.DeclinedBy})
+	stageProp, provProp := m.Field(hubspot.Deals, "stage"), m.Outputs.Provider
+	d, err := in.client.Get(ctx, hubspot.Deals, so.DealID, []string{stageProp, provProp, m.Outputs.DeclinedBy})
 	if err != nil {
 		return Status{}, fmt.Errorf("intake: status %s: read deal: %w", ref, err)
 	}
 	s.UpdatedAt = d.UpdatedAt
 	stage, _ := d.Prop(stageProp)
-	declined, _ := d.Prop(m.Written.DeclinedBy)
+	declined, _ := d.Prop(m.Outputs.DeclinedBy)
 	switch m.StageName(hubspot.Deals, stage) {
 	case "assigned":
 		s.Status = StatusForwarded
@@ -125,7 +125,7 @@ func (in *Intake) Cancel(ctx context.Context, orderer, ref string) (Status, erro
 	case StatusDelivered:
 		return s, ErrFinished
 	}
-	d, err := in.client.Get(ctx, hubspot.Deals, so.DealID, []string{in.m.Written.Provider})
+	d, err := in.client.Get(ctx, hubspot.Deals, so.DealID, []string{in.m.Outputs.Provider})
 	if err != nil {
 		return Status{}, fmt.Errorf("intake: cancel %s: %w", ref, err)
 	}
@@ -135,7 +135,7 @@ func (in *Intake) Cancel(ctx context.Context, orderer, ref string) (Status, erro
 		return Status{}, fmt.Errorf("intake: cancel %s: %w", ref, err)
 	}
 	in.created(so.DealID)
-	if provider, _ := d.Prop(in.m.Written.Provider); provider != "" && in.cancel != nil {
+	if provider, _ := d.Prop(in.m.Outputs.Provider); provider != "" && in.cancel != nil {
 		if err := in.cancel(ctx, so.DealID, provider); err != nil {
 			in.log.Warn("intake: provider not told of the cancellation", "deal", so.DealID, "err", err)
 		}

@@ -32,7 +32,8 @@ type Mapping struct {
 	// language of every text alusta writes into HubSpot.
 	Locale  string             `yaml:"locale"`
 	Objects map[string]*Object `yaml:"objects"`
-	Written Written            `yaml:"written"`
+	// Outputs are the properties alusta writes (the file's written:).
+	Outputs Outputs `yaml:"written"`
 	// Referrals is the ticket pipeline of welfare referrals
 	// (hyvinvointilähete); without it alusta makes none.
 	Referrals *Referrals `yaml:"referrals"`
@@ -58,8 +59,10 @@ type Object struct {
 	stageNames map[string]string // id -> name
 }
 
-// Written names the properties alusta writes.
-type Written struct {
+// Outputs names the properties alusta writes: the mapping file's
+// written: section. (What alusta last wrote to a record is the engine's
+// RecordState.Written.)
+type Outputs struct {
 	Queue      string `yaml:"queue"`
 	Provider   string `yaml:"provider"`
 	DeclinedBy string `yaml:"declined_by"`
@@ -95,7 +98,7 @@ var ReferralStages = []string{"sent", "contacted", "started", "not_reached", "en
 
 // defaults fills in written properties added after the first
 // release, so that a mapping copied before them still loads.
-func (w *Written) defaults() {
+func (w *Outputs) defaults() {
 	if w.Shortlist == "" {
 		w.Shortlist = "alusta_shortlist"
 	}
@@ -162,7 +165,7 @@ func parse(file string, data []byte) (*Mapping, error) {
 	m := &Mapping{}
 	doc, errs := yamlpos.DecodeFile(file, data, m)
 	m.doc = doc
-	m.Written.defaults()
+	m.Outputs.defaults()
 	errs = append(errs, m.validate()...)
 	p, err := locale.New(m.Locale)
 	if err != nil {
@@ -243,7 +246,7 @@ func (m *Mapping) validate() yamlpos.Errors {
 			}
 		}
 	}
-	w := m.Written
+	w := m.Outputs
 	for _, f := range []struct{ name, v string }{{"queue", w.Queue}, {"provider", w.Provider}, {"declined_by", w.DeclinedBy}, {"sla_due", w.SLADue}, {"sla_status", w.SLAStatus}, {"decision", w.Decision}} {
 		if f.v == "" && !d.Given("written."+f.name) {
 			errs = append(errs, d.Errorf("written", "missing %q", f.name))
@@ -300,7 +303,7 @@ func (m *Mapping) names(objectType string) [][2]string {
 		out = append(out, [2]string{f, o.Fields[f]})
 	}
 	if objectType != hubspot.Companies {
-		w := m.Written
+		w := m.Outputs
 		for _, kv := range [][2]string{{KeyQueue, w.Queue}, {KeyProvider, w.Provider}, {KeyDeclinedBy, w.DeclinedBy},
 			{KeySLADue, w.SLADue}, {KeySLAStatus, w.SLAStatus}, {KeyDecision, w.Decision}} {
 			if _, isField := o.Fields[kv[0]]; !isField && kv[1] != "" {
@@ -309,7 +312,7 @@ func (m *Mapping) names(objectType string) [][2]string {
 		}
 	}
 	if objectType == hubspot.Tickets {
-		w := m.Written
+		w := m.Outputs
 		for _, kv := range [][2]string{{KeyShortlist, w.Shortlist}, {KeySuggestions, w.Suggestions},
 			{KeyReferralStatus, w.ReferralStatus}, {KeyReferralOf, w.ReferralOf}} {
 			if _, isField := o.Fields[kv[0]]; !isField && kv[1] != "" {
@@ -392,7 +395,7 @@ func (m *Mapping) Properties(objectType string) []string {
 		set["createdate"] = true
 	}
 	if objectType != hubspot.Companies {
-		w := m.Written
+		w := m.Outputs
 		for _, p := range []string{w.Queue, w.Provider, w.DeclinedBy, w.SLADue, w.SLAStatus, w.Decision} {
 			set[p] = true
 		}
@@ -402,10 +405,10 @@ func (m *Mapping) Properties(objectType string) []string {
 		}
 	}
 	if objectType == hubspot.Tickets {
-		set[m.Written.Shortlist] = true
-		set[m.Written.Suggestions] = true
-		set[m.Written.ReferralStatus] = true
-		set[m.Written.ReferralOf] = true
+		set[m.Outputs.Shortlist] = true
+		set[m.Outputs.Suggestions] = true
+		set[m.Outputs.ReferralStatus] = true
+		set[m.Outputs.ReferralOf] = true
 	}
 	if objectType == hubspot.Companies {
 		// A contact address is needed only when a referral is sent, and
@@ -420,7 +423,7 @@ func (m *Mapping) Properties(objectType string) []string {
 // alusta_declined_by is for deals only; the shortlist, suggestions and
 // referral properties for tickets only.
 func (m *Mapping) WrittenProperties(objectType string) []hubspot.Property {
-	w := m.Written
+	w := m.Outputs
 	p := m.printer
 	// Labels and descriptions are in the portal's language; option values
 	// stay stable identifiers that rules, reports and filters rely on.
@@ -664,7 +667,7 @@ var ErrNotResolved = errors.New("mappings: pipelines not resolved")
 
 // Clone returns a copy that resolves independently of m.
 func (m *Mapping) Clone() *Mapping {
-	c := &Mapping{Locale: m.Locale, Written: m.Written, doc: m.doc, printer: m.printer, Objects: map[string]*Object{}}
+	c := &Mapping{Locale: m.Locale, Outputs: m.Outputs, doc: m.doc, printer: m.printer, Objects: map[string]*Object{}}
 	if m.Referrals != nil {
 		r := *m.Referrals
 		c.Referrals = &r
@@ -715,7 +718,7 @@ func (m *Mapping) CheckProperties(have map[string]map[string]bool, written bool)
 		}
 	}
 	if written {
-		w := m.Written
+		w := m.Outputs
 		keys := map[string]string{w.Queue: "queue", w.Provider: "provider", w.DeclinedBy: "declined_by",
 			w.SLADue: "sla_due", w.SLAStatus: "sla_status", w.Decision: "decision", w.Shortlist: "shortlist",
 			w.Suggestions: "activity_suggestions", w.ReferralStatus: "referral_status", w.ReferralOf: "referral_of"}

@@ -93,8 +93,8 @@ func TestDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if old.Written.Shortlist != "alusta_shortlist" {
-		t.Errorf("got shortlist property %q, want alusta_shortlist", old.Written.Shortlist)
+	if old.Outputs.Shortlist != "alusta_shortlist" {
+		t.Errorf("got shortlist property %q, want alusta_shortlist", old.Outputs.Shortlist)
 	}
 }
 

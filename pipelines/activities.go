@@ -93,7 +93,7 @@ func (a *Activity) Suits(needs []string, municipality, group, language string, m
 // client's own municipality, then by id. The list depends on nothing but
 // the ticket and the activities, so it is made afresh each time.
 func (x *decider) suggestActivities(spec *SuggestSpec) {
-	prop := x.e.m.Written.Suggestions
+	prop := x.e.m.Outputs.Suggestions
 	cur := x.prop(prop)
 	if last, wrote := x.rs.Written[prop]; wrote && last != cur {
 		x.sticky(prop)

@@ -100,11 +100,11 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	t := x.in.ObjectType
 	stageProp := x.spec.stageProp
 	stage := m.StageName(t, x.prop(stageProp))
-	provProp := m.Written.Provider
+	provProp := m.Outputs.Provider
 	current := x.prop(provProp)
 	// Declines recorded in the CRM count too: a coordinator may enter one
 	// by hand, and alusta's own memory may be younger than the order.
-	for _, id := range strings.Split(x.prop(m.Written.DeclinedBy), ";") {
+	for _, id := range strings.Split(x.prop(m.Outputs.DeclinedBy), ";") {
 		if id = strings.TrimSpace(id); id != "" && !slices.Contains(x.rs.Declined, id) {
 			x.rs.Declined = append(x.rs.Declined, id)
 			x.env["declines"] = len(x.rs.Declined)
@@ -116,7 +116,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 			x.rs.Declined = append(x.rs.Declined, current)
 			x.env["declines"] = len(x.rs.Declined)
 		}
-		x.want[m.Written.DeclinedBy] = strings.Join(x.rs.Declined, ";")
+		x.want[m.Outputs.DeclinedBy] = strings.Join(x.rs.Declined, ";")
 		// The stage change to declined is the provider's answer, not a
 		// person overriding alusta, so the stage may be written again.
 		delete(x.rs.Written, stageProp)
@@ -209,7 +209,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 		if q == "" {
 			q = DefaultUnassignedQueue
 		}
-		x.want[m.Written.Queue] = q
+		x.want[m.Outputs.Queue] = q
 		x.d.Retry = true
 		reason := x.p.T("decision.no_provider", "Service", orDash(service), "Municipality", orDash(muni))
 		if len(eligible) > 0 {

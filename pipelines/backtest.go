@@ -252,7 +252,7 @@ func (e *Engine) backtest(live *Engine, hs []History, now time.Time) (BacktestRe
 			}
 		}
 		res.Records++
-		queue, _ := r.in.Record.Prop(m.Written.Queue)
+		queue, _ := r.in.Record.Prop(m.Outputs.Queue)
 		if queue == "" {
 			queue = NoQueue
 		}
@@ -260,7 +260,7 @@ func (e *Engine) backtest(live *Engine, hs []History, now time.Time) (BacktestRe
 		if o, _ := r.in.Record.Prop(m.Field(typ, "owner")); o != "" {
 			res.Owners[o]++
 		}
-		if p, _ := r.in.Record.Prop(m.Written.Provider); typ == hubspot.Deals && p != "" {
+		if p, _ := r.in.Record.Prop(m.Outputs.Provider); typ == hubspot.Deals && p != "" {
 			res.Providers[p]++
 		}
 		if !r.h.Known {
@@ -312,7 +312,7 @@ func (e *Engine) arrived(h History) Input {
 	for k, v := range in.Record.Properties {
 		props[k] = v
 	}
-	w := m.Written
+	w := m.Outputs
 	for _, p := range []string{w.Queue, w.Provider, w.DeclinedBy, w.Decision, w.SLADue, w.SLAStatus, m.Field(in.ObjectType, "owner")} {
 		delete(props, p)
 	}

@@ -18,11 +18,11 @@ var closedStages = map[string]bool{"closed": true, "delivered": true, "cancelled
 // this record, and keeps the explanation naming the queue it is in.
 func (x *decider) keepRouting(rt *route) bool {
 	m := x.e.m
-	queue := x.prop(m.Written.Queue)
+	queue := x.prop(m.Outputs.Queue)
 	if queue == "" || !closedStages[m.StageName(x.in.ObjectType, x.prop(x.spec.stageProp))] || asksStage(rt) {
 		return false
 	}
-	x.want[m.Written.Queue] = queue
+	x.want[m.Outputs.Queue] = queue
 	return true
 }
 

@@ -483,7 +483,7 @@ func (e *Engine) count(in *Input, st *working, rs *RecordState) {
 	if t != hubspot.Deals {
 		return
 	}
-	provider, _ := in.Record.Prop(m.Written.Provider)
+	provider, _ := in.Record.Prop(m.Outputs.Provider)
 	if !open {
 		provider = ""
 	}
@@ -587,7 +587,7 @@ func (x *decider) route(routes []*route) {
 			continue
 		}
 		if rt.Queue != "" {
-			x.want[x.e.m.Written.Queue] = rt.Queue
+			x.want[x.e.m.Outputs.Queue] = rt.Queue
 		}
 		if rt.Priority != "" {
 			x.want[x.field("priority")] = rt.Priority
@@ -628,7 +628,7 @@ func (x *decider) route(routes []*route) {
 		x.suggestActivities(suggest)
 	}
 	x.head = append(x.head, x.p.T("decision.route", "Rule", x.d.Rule))
-	if q := x.want[x.e.m.Written.Queue]; q != "" {
+	if q := x.want[x.e.m.Outputs.Queue]; q != "" {
 		x.head = append(x.head, x.p.T("decision.queue", "Queue", q))
 	}
 }
@@ -744,9 +744,9 @@ func (x *decider) finish() {
 	if len(x.d.SLA) > 0 {
 		c := displayCycle(x.d.SLA)
 		if c.Status != "paused" && !c.Due.IsZero() {
-			x.want[m.Written.SLADue] = c.Due.UTC().Format(hubspot.TimeFormat)
+			x.want[m.Outputs.SLADue] = c.Due.UTC().Format(hubspot.TimeFormat)
 		}
-		x.want[m.Written.SLAStatus] = c.Status
+		x.want[m.Outputs.SLAStatus] = c.Status
 		if c.Status == "paused" {
 			// A paused clock's due time moves with every look at it; the
 			// time left does not, so the explanation (and the record)
@@ -759,7 +759,7 @@ func (x *decider) finish() {
 	}
 	expl := clip(x.explanation())
 	x.d.Explanation = expl
-	x.want[m.Written.Decision] = expl
+	x.want[m.Outputs.Decision] = expl
 	writes := make(map[string]string, len(x.want))
 	var stickyBuf [8]string
 	sticky := stickyBuf[:0]
@@ -768,7 +768,7 @@ func (x *decider) finish() {
 		if has && cur == v {
 			continue
 		}
-		if last, wrote := x.rs.Written[p]; wrote && p != m.Written.Decision && p != m.Written.SLADue && p != m.Written.SLAStatus {
+		if last, wrote := x.rs.Written[p]; wrote && p != m.Outputs.Decision && p != m.Outputs.SLADue && p != m.Outputs.SLAStatus {
 			if cur != last {
 				sticky = append(sticky, p)
 				continue
@@ -785,11 +785,11 @@ func (x *decider) finish() {
 	if len(x.d.Sticky) > 0 {
 		expl = clip(expl + "; " + x.p.T("decision.sticky", "Properties", strings.Join(x.d.Sticky, ", ")))
 		x.d.Explanation = expl
-		if cur, _ := x.in.Record.Prop(m.Written.Decision); cur != expl {
-			writes[m.Written.Decision] = expl
+		if cur, _ := x.in.Record.Prop(m.Outputs.Decision); cur != expl {
+			writes[m.Outputs.Decision] = expl
 		}
 	}
-	if p := m.Written.Provider; x.d.Associate != nil {
+	if p := m.Outputs.Provider; x.d.Associate != nil {
 		if _, ok := writes[p]; !ok {
 			x.d.Associate = nil
 		}
@@ -800,7 +800,7 @@ func (x *decider) finish() {
 	for p, v := range writes {
 		// The explanation and the SLA fields are alusta's alone and never
 		// sticky, so they are not remembered: that keeps the State small.
-		if p != m.Written.Decision && p != m.Written.SLADue && p != m.Written.SLAStatus {
+		if p != m.Outputs.Decision && p != m.Outputs.SLADue && p != m.Outputs.SLAStatus {
 			x.rs.Written[p] = v
 		}
 	}

@@ -125,8 +125,8 @@ func TestSLALifecycle(t *testing.T) {
 	if c := cycle(d, "resolution"); c.Status != "paused" || c.Elapsed != 3*time.Hour {
 		t.Fatalf("resolution paused: got %+v", c)
 	}
-	if d.Writes[m.Written.SLAStatus] != "paused" {
-		t.Errorf("got status write %q, want paused", d.Writes[m.Written.SLAStatus])
+	if d.Writes[m.Outputs.SLAStatus] != "paused" {
+		t.Errorf("got status write %q, want paused", d.Writes[m.Outputs.SLAStatus])
 	}
 	d = step(day(25, 11, 0), "Työn alla")
 	c := cycle(d, "resolution")
@@ -257,7 +257,7 @@ func TestStickyProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := d.Writes[m.Written.Provider]; ok || !slices.Equal(d.Sticky, []string{"alusta_provider"}) {
+	if _, ok := d.Writes[m.Outputs.Provider]; ok || !slices.Equal(d.Sticky, []string{"alusta_provider"}) {
 		t.Errorf("got writes %v sticky %v, want provider left alone", d.Writes, d.Sticky)
 	}
 	if want := "jätetty ennalleen (henkilö muutti): alusta_provider"; !strings.Contains(d.Explanation, want) {

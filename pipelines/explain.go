@@ -16,7 +16,7 @@ func (e *Engine) Candidates(in Input, st *State) []Candidate {
 	service, _ := env["service"].(string)
 	muni, _ := env["municipality"].(string)
 	lang, _ := env["language"].(string)
-	current, _ := in.Record.Prop(e.m.Written.Provider)
+	current, _ := in.Record.Prop(e.m.Outputs.Provider)
 	var declined []string
 	if rs := st.Records[in.ObjectType+"/"+in.Record.ID]; rs != nil {
 		declined = rs.Declined

@@ -110,14 +110,14 @@ func ComparePlan(live, next *Engine, inputs []Input, st *State, now time.Time) (
 func PlanProperty(m *mappings.Mapping, objectType, kind string) string {
 	switch kind {
 	case "queue":
-		return m.Written.Queue
+		return m.Outputs.Queue
 	case "provider":
 		if objectType != hubspot.Deals {
 			return ""
 		}
-		return m.Written.Provider
+		return m.Outputs.Provider
 	case "sla_due":
-		return m.Written.SLADue
+		return m.Outputs.SLADue
 	}
 	return m.Field(objectType, kind)
 }

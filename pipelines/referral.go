@@ -123,7 +123,7 @@ func (x *decider) decideReferral(p *policy) {
 		x.rs.SLA = append(x.rs.SLA, SLACycle{Policy: p.Name, Start: at, LastSeen: at, Status: "running"})
 	}
 	x.sla([]*policy{p})
-	from := x.prop(m.Written.ReferralOf)
+	from := x.prop(m.Outputs.ReferralOf)
 	if from == "" || stage == "" {
 		return
 	}
@@ -141,5 +141,5 @@ func (x *decider) decideReferral(p *policy) {
 		return
 	}
 	x.rs.Referral = &ReferralMemory{Outcome: value}
-	x.d.Outcome = &Outcome{TicketID: from, Property: m.Written.ReferralStatus, Value: value}
+	x.d.Outcome = &Outcome{TicketID: from, Property: m.Outputs.ReferralStatus, Value: value}
 }

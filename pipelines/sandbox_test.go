@@ -106,7 +106,7 @@ func TestDemoRulesOnSandbox(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := value(d, o, m.Written.Queue)
+		q := value(d, o, m.Outputs.Queue)
 		queues["tickets/"+q]++
 		if !slices.Contains([]string{"neuvonta", "palaute", "ruotsi", "kiireelliset"}, q) {
 			t.Errorf("ticket %s: got queue %q", o.ID, q)
@@ -125,9 +125,9 @@ func TestDemoRulesOnSandbox(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := value(d, o, m.Written.Queue)
+		q := value(d, o, m.Outputs.Queue)
 		queues["deals/"+q]++
-		p, ok := d.Writes[m.Written.Provider]
+		p, ok := d.Writes[m.Outputs.Provider]
 		switch {
 		case ok && p != "":
 			assigned++

@@ -30,7 +30,7 @@ type ListMemory struct {
 // a ticket. It keeps the same invariants as assignment (Eligible), minus
 // declines, which belong to an order.
 func (x *decider) shortlist(spec *ShortlistSpec, rule string) {
-	prop := x.e.m.Written.Shortlist
+	prop := x.e.m.Outputs.Shortlist
 	cur := x.prop(prop)
 	service, muni, lang := x.str("service"), x.str("municipality"), x.str("language")
 	if service == "" || muni == "" {

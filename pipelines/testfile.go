@@ -260,14 +260,14 @@ func runCase(e *Engine, m *mappings.Mapping, object string, dir Input, tc TestCa
 	}
 	x := tc.Expect
 	check("rule", d.Rule, x.Rule)
-	check("queue", value(m.Written.Queue), x.Queue)
+	check("queue", value(m.Outputs.Queue), x.Queue)
 	check("owner", value(m.Field(object, "owner")), x.Owner)
-	check("provider", value(m.Written.Provider), x.Provider)
+	check("provider", value(m.Outputs.Provider), x.Provider)
 	check("priority", value(m.Field(object, "priority")), x.Priority)
 	check("stage", value(m.Field(object, "stage")), x.Stage)
-	check("sla_status", value(m.Written.SLAStatus), x.SLAStatus)
+	check("sla_status", value(m.Outputs.SLAStatus), x.SLAStatus)
 	if x.SLADue != "" {
-		got := value(m.Written.SLADue)
+		got := value(m.Outputs.SLADue)
 		want, err := time.Parse(time.RFC3339, x.SLADue)
 		gt, gerr := time.Parse(hubspot.TimeFormat, got)
 		switch {

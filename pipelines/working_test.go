@@ -20,7 +20,7 @@ func TestChangeAppliedTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	queue := m.Written.Queue
+	queue := m.Outputs.Queue
 	view.Apply(c)
 	c.Unwrite(queue)
 	own.Apply(c)

@@ -153,7 +153,7 @@ func TestReferralLoop(t *testing.T) {
 	var referral string
 	for _, id := range crm.Objects(hubspot.Tickets) {
 		o, _ := crm.Object(hubspot.Tickets, id)
-		if of, _ := o.Prop(m.Written.ReferralOf); of == ticket {
+		if of, _ := o.Prop(m.Outputs.ReferralOf); of == ticket {
 			referral = id
 		}
 	}
@@ -268,7 +268,7 @@ func TestReferralLoop(t *testing.T) {
 	}
 	tk, _ = crm.Object(hubspot.Tickets, ticket)
 	want := m.ReferralStageLabel("contacted") + " (lähete " + referral + ")"
-	if got, _ := tk.Prop(m.Written.ReferralStatus); got != want {
+	if got, _ := tk.Prop(m.Outputs.ReferralStatus); got != want {
 		t.Errorf("referral status on ticket %s: got %q, want %q", ticket, got, want)
 	}
 }

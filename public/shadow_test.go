@@ -82,7 +82,7 @@ func TestShadowOrderLoop(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, rec := range recs {
-			if rec.ObjectType == hubspot.Deals && rec.RecordID == byHand && rec.Writes[r.mapping.Written.Provider] == job.Provider {
+			if rec.ObjectType == hubspot.Deals && rec.RecordID == byHand && rec.Writes[r.mapping.Outputs.Provider] == job.Provider {
 				return true
 			}
 		}
@@ -121,7 +121,7 @@ func TestShadowOrderLoop(t *testing.T) {
 	// and says answers are not taken; an answer changes nothing.
 	sent := r.crm.Insert(hubspot.Deals, map[string]string{
 		"dealname": "Tilaus ennen varjotilaa", "pipeline": r.mapping.PipelineID(hubspot.Deals), "dealstage": r.mapping.StageID(hubspot.Deals, "assigned"),
-		r.mapping.Field(hubspot.Deals, "service"): "kotihoito", r.mapping.Written.Provider: job.Provider,
+		r.mapping.Field(hubspot.Deals, "service"): "kotihoito", r.mapping.Outputs.Provider: job.Provider,
 	}, time.Now())
 	tok := r.signer.Token(signedlink.Claims{Purpose: forward.Purpose, Record: sent, Party: job.Provider, Expires: time.Now().Add(time.Hour)})
 	link := r.base + forward.PathPrefix + tok
@@ -150,7 +150,7 @@ func TestShadowOrderLoop(t *testing.T) {
 
 	// Meanwhile the team forwards one order by hand; alusta goes live.
 	if err := r.crm.Update(hubspot.Deals, byHand, map[string]string{
-		"dealstage": r.mapping.StageID(hubspot.Deals, "assigned"), r.mapping.Written.Provider: job.Provider}); err != nil {
+		"dealstage": r.mapping.StageID(hubspot.Deals, "assigned"), r.mapping.Outputs.Provider: job.Provider}); err != nil {
 		t.Fatal(err)
 	}
 	r.startLoop(t, false)
