@@ -141,7 +141,7 @@ func rulesBacktest(ctx context.Context, c daemon.ExplainCRM, a *app, o backtestO
 	if err != nil {
 		return fmt.Errorf("rules backtest: %w", err)
 	}
-	rows := backtestRows(live, next, p, newNamer(ctx, st, m, cmp.owners))
+	rows := backtestRows(live, next, p, newNamer(ctx, st, m, cmp.owners, nil)) // names hold no times
 	if o.format == "csv" {
 		err = writeBacktestCSV(o.out, rows)
 	} else {

@@ -50,7 +50,7 @@ and NGOs would have had. Held messages are never sent: going live drops them.`,
 			}
 			dir, _ := newDir()
 			return a.withCRM(cmd.Context(), "rules plan", func(ctx context.Context, c daemon.ExplainCRM) error {
-				return rulesPlan(ctx, cmd.OutOrStdout(), c, a.cfg.Store.Path, a.cfg.Pipelines.Dir, dir, a.cfg.Mappings.Dir, a.cfg.Rules.MaxChanges, time.Now())
+				return rulesPlan(ctx, cmd.OutOrStdout(), c, a.cfg.Store.Path, a.cfg.Pipelines.Dir, dir, a.cfg.Mappings.Dir, a.cfg.Rules.MaxChanges, time.Now(), a.zone)
 			})
 		},
 	}
@@ -174,7 +174,7 @@ func compare(ctx context.Context, w io.Writer, op string, c daemon.ExplainCRM, s
 
 // rulesPlan compares the rules the daemon runs with newDir over the cached
 // records.
-func rulesPlan(ctx context.Context, w io.Writer, c daemon.ExplainCRM, storePath, liveDir, newDir, mappingDir string, maxChanges int, now time.Time) error {
+func rulesPlan(ctx context.Context, w io.Writer, c daemon.ExplainCRM, storePath, liveDir, newDir, mappingDir string, maxChanges int, now time.Time, tz *time.Location) error {
 	st, err := openExistingStore(ctx, storePath)
 	if err != nil {
 		return fmt.Errorf("rules plan: %w", err)
@@ -191,7 +191,7 @@ func rulesPlan(ctx context.Context, w io.Writer, c daemon.ExplainCRM, storePath,
 	}
 	fmt.Fprintf(w, "plan: %s (%s) -> %s (%s), %d cached records decided\n", liveName, pipelines.Fingerprint(liveSrcs),
 		filepath.Clean(newDir), pipelines.Fingerprint(newSrcs), plan.Records)
-	printPlan(w, plan, newNamer(ctx, st, m, owners))
+	printPlan(w, plan, newNamer(ctx, st, m, owners, tz))
 	if n := len(plan.Changes); n == 0 {
 		fmt.Fprintln(w, "no changes")
 		return nil
@@ -233,7 +233,7 @@ func printPlan(w io.Writer, p pipelines.Plan, name func(kind, value string) stri
 
 // newNamer writes a plan's values as people know them: owners and
 // providers by name with the id, stages by label, "none" for no value.
-func newNamer(ctx context.Context, st *store.Store, m *mappings.Mapping, owners []hubspot.Owner) func(kind, value string) string {
+func newNamer(ctx context.Context, st *store.Store, m *mappings.Mapping, owners []hubspot.Owner, tz *time.Location) func(kind, value string) string {
 	names := map[string]string{}
 	for _, o := range owners {
 		names["owner/"+o.ID] = strings.TrimSpace(o.FirstName + " " + o.LastName)
@@ -255,6 +255,12 @@ func newNamer(ctx context.Context, st *store.Store, m *mappings.Mapping, owners 
 			}
 		case names[kind+"/"+value] != "":
 			return names[kind+"/"+value] + " (" + value + ")"
+		case kind == "sla_due":
+			// As the CLI writes times elsewhere (timeText): in the
+			// zone of logs and output, RFC 3339 with its offset.
+			if t, err := time.Parse(time.RFC3339, value); err == nil && tz != nil {
+				return t.In(tz).Format(time.RFC3339)
+			}
 		}
 		return value
 	}
@@ -354,7 +360,7 @@ func rulesShadow(ctx context.Context, w io.Writer, storePath, mappingDir string,
 			ended.In(tz).Format("2006-01-02 15:04 MST"))
 	}
 	fmt.Fprintf(w, "shadow: %d records with writes held back (sync.mode: shadow)\n", len(recs))
-	printPlan(w, plan, newNamer(ctx, st, m, owners))
+	printPlan(w, plan, newNamer(ctx, st, m, owners, tz))
 	printHeld(w, held, tz)
 	if len(recs) == 0 && len(held) == 0 {
 		return nil
