@@ -147,7 +147,7 @@ func valuesSum(read map[string]*string, writes map[string]string, answer map[str
 		for i := 0; i < len(k); i++ {
 			h = (h ^ uint64(k[i])) * prime
 		}
-		h = (h ^ 0) * prime
+		h *= prime // a zero byte between key and value: (h ^ 0) * prime
 		for i := 0; i < len(v); i++ {
 			h = (h ^ uint64(v[i])) * prime
 		}

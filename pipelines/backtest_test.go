@@ -71,17 +71,14 @@ func backtestRules(t *testing.T, target string, edits ...string) (*mappings.Mapp
 	if err != nil {
 		t.Fatal(err)
 	}
-	live, err := pipelines.Parse(srcs, m)
-	if err != nil {
-		t.Fatal(err)
-	}
 	for name, src := range srcs {
 		for i := 0; i+1 < len(edits); i += 2 {
 			src = bytes.Replace(src, []byte(edits[i]), []byte(edits[i+1]), 1)
 		}
 		srcs[name] = src
 	}
-	if live, err = pipelines.Parse(srcs, m); err != nil {
+	live, err := pipelines.Parse(srcs, m)
+	if err != nil {
 		t.Fatal(err)
 	}
 	for name, src := range srcs {
