@@ -138,11 +138,17 @@ func (p *Printer) T(id string, kv ...any) string {
 			n += 20
 		}
 	}
-	var b strings.Builder
-	b.Grow(n)
+	// The text is built in a buffer on the stack when it fits and copied
+	// once into the string returned: a strings.Builder moves to the heap,
+	// which was one allocation more for every text of every decision.
+	var arr [256]byte
+	b := arr[:0]
+	if n > len(arr) {
+		b = make([]byte, 0, n)
+	}
 	for _, pt := range parts {
 		if pt.field == "" {
-			b.WriteString(pt.lit)
+			b = append(b, pt.lit...)
 			continue
 		}
 		v := any("<no value>") // as text/template writes a missing field
@@ -154,14 +160,14 @@ func (p *Printer) T(id string, kv ...any) string {
 		}
 		switch x := v.(type) {
 		case string:
-			b.WriteString(x)
+			b = append(b, x...)
 		case int:
-			b.WriteString(strconv.Itoa(x))
+			b = strconv.AppendInt(b, int64(x), 10)
 		default:
-			fmt.Fprint(&b, x)
+			b = fmt.Append(b, x)
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
 func (p *Printer) localize(id string, kv []any) string {
