@@ -202,7 +202,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 			if choiceFound {
 				name, reason = nameOr(choiceName, choice), choiceWhy.In(x.p)
 			}
-			x.why = append(x.why, x.p.T("decision.choice_not_eligible", "Provider", name, "Reason", reason))
+			x.say("decision.choice_not_eligible", "Provider", name, "Reason", reason)
 		}
 	}
 	if chosen == nil && len(eligible) > 0 {
@@ -228,7 +228,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 			how = strategy
 		}
 	}
-	x.why = append(x.why, x.p.T("decision.providers", "Eligible", len(eligible), "N", len(ps)))
+	x.say("decision.providers", "Eligible", len(eligible), "N", len(ps))
 	if chosen == nil {
 		q := spec.UnassignedQueue
 		if q == "" {
@@ -240,7 +240,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 		if len(eligible) > 0 {
 			reason = x.p.T("decision.no_provider_ordered")
 		}
-		x.why = append(x.why, reason)
+		x.sayText(reason)
 		if current != "" {
 			x.want[provProp] = ""
 		}
@@ -256,7 +256,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	x.want[stageProp] = m.StageID(t, "assigned")
 	x.d.Associate = &Association{FromType: hubspot.Deals, FromID: x.in.Record.ID, ToType: hubspot.Companies, ToID: chosen.ID,
 		Category: hubspot.HubSpotDefined, TypeID: hubspot.AssocDealToCompany}
-	x.why = append(x.why, x.p.T("decision.provider", "Name", nameOr(chosen.Name, chosen.ID), "How", x.p.T(strategyKey(how))))
+	x.say("decision.provider", "Name", nameOr(chosen.Name, chosen.ID), "How", x.p.T(strategyKey(how)))
 	// Count the order now, so later decisions in this cycle see it.
 	if x.rs.Provider != "" {
 		x.st.addOrders(x.rs.Provider, -1)

@@ -232,5 +232,5 @@ func (x *decider) breach(p *policy) {
 	if b.Note != "" {
 		x.d.Notes = append(x.d.Notes, b.Note)
 	}
-	x.why = append(x.why, x.p.T("decision.sla_breached", "Policy", p.Name))
+	x.say("decision.sla_breached", "Policy", p.Name)
 }
