@@ -746,7 +746,7 @@ func (x *decider) finish() {
 	if len(x.d.SLA) > 0 {
 		c := displayCycle(x.d.SLA)
 		if c.Status != "paused" && !c.Due.IsZero() {
-			x.want[m.Written.SLADue] = c.Due.UTC().Format(hubspot.TimeFormat)
+			x.want[m.Written.SLADue] = hubspotTime(c.Due)
 		}
 		x.want[m.Written.SLAStatus] = c.Status
 		if c.Status == "paused" {

@@ -66,8 +66,8 @@ func (x *decider) replay(p *policy) bool {
 	if len(hist) == 0 {
 		return false
 	}
-	for _, c := range x.rs.SLA {
-		if c.Policy == p.Name {
+	for i := range x.rs.SLA {
+		if x.rs.SLA[i].Policy == p.Name {
 			return false
 		}
 	}
@@ -140,8 +140,8 @@ func (x *decider) policy(p *policy) {
 			at = x.in.Record.CreatedAt
 		}
 		n := 1
-		for _, o := range x.rs.SLA {
-			if o.Policy == p.Name {
+		for i := range x.rs.SLA {
+			if x.rs.SLA[i].Policy == p.Name {
 				n++
 			}
 		}
