@@ -378,7 +378,7 @@ type decider struct {
 	why  []byte
 	pool string          // the team the route assigned from, for reassignment
 	p    *locale.Printer // the portal's language, for alusta_decision
-	vm   vm.VM           // reused by every condition of this decision
+	vm   *vm.VM          // the scratch's, reused by every condition
 	// replaying is set while replay runs a policy over the past, where
 	// breach actions (which change owners and rotations) must not run.
 	replaying bool
@@ -397,6 +397,9 @@ type scratch struct {
 	want, pastWant map[string]string
 	// head and why are the decider's, kept for their room.
 	head, why []byte
+	// vm runs the conditions; its stack, made for each decision, was one
+	// allocation a record.
+	vm vm.VM
 }
 
 var scratches = sync.Pool{New: func() any {
@@ -409,6 +412,8 @@ func (sc *scratch) release() {
 	clear(sc.pastWant)
 	sc.d, sc.past = Decision{}, Decision{}
 	sc.head, sc.why = sc.head[:0], sc.why[:0]
+	clear(sc.vm.Stack[:cap(sc.vm.Stack)]) // holds no record's values
+	clear(sc.vm.Variables)
 	scratches.Put(sc)
 }
 
@@ -427,7 +432,7 @@ func (x *decider) eval(p *vm.Program, def bool, rule ...string) bool {
 	if p == nil {
 		return def
 	}
-	out, err := run(&x.vm, p, x.env)
+	out, err := run(x.vm, p, x.env)
 	if err != nil {
 		env := x.env
 		if !x.em.full {
@@ -546,7 +551,7 @@ func (e *Engine) decideOn(or *objectRules, in *Input, st *State, rs *RecordState
 	sc := scratches.Get().(*scratch)
 	defer sc.release()
 	x := &decider{e: e, in: *in, st: working{base: st}, rs: rs, now: now, want: sc.want, p: e.m.Printer(), spec: e.envSpec(in.ObjectType),
-		d: &sc.d, head: sc.head, why: sc.why, past: &sc.past, pastWant: sc.pastWant, sc: sc}
+		d: &sc.d, head: sc.head, why: sc.why, vm: &sc.vm, past: &sc.past, pastWant: sc.pastWant, sc: sc}
 	sc.d.ObjectType, sc.d.RecordID = in.ObjectType, in.Record.ID
 	e.count(in, &x.st, rs)
 	env, em := e.recordEnv(in.ObjectType, &in.Record, len(rs.Declined), false)
