@@ -129,7 +129,25 @@ func (p *Printer) T(id string, kv ...any) string {
 	if len(parts) == 1 && parts[0].field == "" {
 		return parts[0].lit // a text without fields, as it is
 	}
-	// Room for the whole text at once: growing the builder part by part
+	// The text is built in a buffer on the stack when it fits and copied
+	// once into the string returned: a strings.Builder moves to the heap,
+	// which was one allocation more for every text of every decision.
+	var arr [256]byte
+	return string(p.appendParts(arr[:0], parts, kv))
+}
+
+// AppendT appends T's text to b, for a caller that joins texts (a rule
+// decision's explanation) and needs no string of each.
+func (p *Printer) AppendT(b []byte, id string, kv ...any) []byte {
+	parts, ok := p.fast[id]
+	if !ok {
+		return append(b, p.localize(id, kv)...)
+	}
+	return p.appendParts(b, parts, kv)
+}
+
+func (p *Printer) appendParts(b []byte, parts []part, kv []any) []byte {
+	// Room for the whole text at once: growing the buffer part by part
 	// made most of the allocations of a rule decision's explanation.
 	n := 0
 	for _, pt := range parts {
@@ -138,11 +156,10 @@ func (p *Printer) T(id string, kv ...any) string {
 			n += 20
 		}
 	}
-	var b strings.Builder
-	b.Grow(n)
+	b = slices.Grow(b, n)
 	for _, pt := range parts {
 		if pt.field == "" {
-			b.WriteString(pt.lit)
+			b = append(b, pt.lit...)
 			continue
 		}
 		v := any("<no value>") // as text/template writes a missing field
@@ -154,14 +171,14 @@ func (p *Printer) T(id string, kv ...any) string {
 		}
 		switch x := v.(type) {
 		case string:
-			b.WriteString(x)
+			b = append(b, x...)
 		case int:
-			b.WriteString(strconv.Itoa(x))
+			b = strconv.AppendInt(b, int64(x), 10)
 		default:
-			fmt.Fprint(&b, x)
+			b = fmt.Append(b, x)
 		}
 	}
-	return b.String()
+	return b
 }
 
 func (p *Printer) localize(id string, kv []any) string {

@@ -163,10 +163,10 @@ func (x *decider) suggestActivities(spec *SuggestSpec) {
 		for i, nd := range needs {
 			labels[i] = label(x.p, "theme.", nd)
 		}
-		x.why = append(x.why, x.p.T("decision.no_activity", "Needs", strings.Join(labels, ", ")))
+		x.say("decision.no_activity", "Needs", strings.Join(labels, ", "))
 		return
 	}
-	x.why = append(x.why, x.p.T("decision.activities", "N", n, "Fit", len(fit)))
+	x.say("decision.activities", "N", n, "Fit", len(fit))
 }
 
 // label is an option value (a theme, a channel) as staff read it in p's

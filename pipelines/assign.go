@@ -28,7 +28,8 @@ func idLess(a, b string) bool {
 // Eligible reports whether a provider may take an order, and why not.
 // These are the invariants every strategy keeps.
 func Eligible(p *Provider, service, municipality, language string, matchLanguage bool, declined []string, open int) (bool, Reason) {
-	o := orderCheck{service: service, municipality: municipality, language: language, matchLanguage: matchLanguage, declined: declined}
+	o := orderCheck{service: service, municipality: municipality, language: language, matchLanguage: matchLanguage, declined: declined,
+		explainAll: true}
 	return o.eligible(p, func() int { return open })
 }
 
@@ -36,16 +37,26 @@ func Eligible(p *Provider, service, municipality, language string, matchLanguage
 // reasons that read the same for every provider, made on first use:
 // making them again for each of forty providers was a seventh of what
 // deciding allocated.
+//
+// A provider's reason is made only where it is read: for every provider
+// with explainAll (rules explain), else for explainID's (the client's
+// choice). A cycle reads no other, and making them was the most
+// allocations of assigning an order.
 type orderCheck struct {
 	service, municipality, language  string
 	matchLanguage                    bool
 	declined                         []string
+	explainAll                       bool
+	explainID                        string
 	serviceWhy, areaWhy, languageWhy *Reason
 }
 
 // eligible is Eligible; the provider's open orders are counted only for
 // one that offers the service in the area, as most do not.
 func (o *orderCheck) eligible(p *Provider, openOrders func() int) (bool, Reason) {
+	if !o.explainAll && (o.explainID == "" || p.ID != o.explainID) {
+		return o.eligibleQuiet(p, openOrders), Reason{}
+	}
 	switch {
 	case !p.Active:
 		return false, Reason{ID: "reason.inactive"}
@@ -63,6 +74,19 @@ func (o *orderCheck) eligible(p *Provider, openOrders func() int) (bool, Reason)
 		return false, o.reason(&o.languageWhy, "reason.language", "Language", o.language)
 	}
 	return true, Reason{}
+}
+
+// eligibleQuiet is eligible without the reason.
+func (o *orderCheck) eligibleQuiet(p *Provider, openOrders func() int) bool {
+	switch {
+	case !p.Active, !slices.Contains(p.Services, o.service), !slices.Contains(p.Areas, o.municipality),
+		slices.Contains(o.declined, p.ID):
+		return false
+	}
+	if open := openOrders(); p.Capacity >= 0 && open >= p.Capacity {
+		return false
+	}
+	return !o.matchLanguage || o.language == "" || slices.Contains(p.Languages, o.language)
 }
 
 // reason returns *r, making it first. The Reasons handed out share their
@@ -138,7 +162,8 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	if x.in.Explain {
 		x.d.Candidates = make([]Candidate, 0, len(ps))
 	}
-	o := orderCheck{service: service, municipality: muni, language: lang, matchLanguage: spec.MatchLanguage, declined: x.rs.Declined}
+	o := orderCheck{service: service, municipality: muni, language: lang, matchLanguage: spec.MatchLanguage, declined: x.rs.Declined,
+		explainAll: x.in.Explain, explainID: choice}
 	var choiceFound bool
 	var choiceName string
 	var choiceWhy Reason
@@ -177,7 +202,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 			if choiceFound {
 				name, reason = nameOr(choiceName, choice), choiceWhy.In(x.p)
 			}
-			x.why = append(x.why, x.p.T("decision.choice_not_eligible", "Provider", name, "Reason", reason))
+			x.say("decision.choice_not_eligible", "Provider", name, "Reason", reason)
 		}
 	}
 	if chosen == nil && len(eligible) > 0 {
@@ -203,7 +228,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 			how = strategy
 		}
 	}
-	x.why = append(x.why, x.p.T("decision.providers", "Eligible", len(eligible), "N", len(ps)))
+	x.say("decision.providers", "Eligible", len(eligible), "N", len(ps))
 	if chosen == nil {
 		q := spec.UnassignedQueue
 		if q == "" {
@@ -215,7 +240,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 		if len(eligible) > 0 {
 			reason = x.p.T("decision.no_provider_ordered")
 		}
-		x.why = append(x.why, reason)
+		x.sayText(reason)
 		if current != "" {
 			x.want[provProp] = ""
 		}
@@ -231,7 +256,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	x.want[stageProp] = m.StageID(t, "assigned")
 	x.d.Associate = &Association{FromType: hubspot.Deals, FromID: x.in.Record.ID, ToType: hubspot.Companies, ToID: chosen.ID,
 		Category: hubspot.HubSpotDefined, TypeID: hubspot.AssocDealToCompany}
-	x.why = append(x.why, x.p.T("decision.provider", "Name", nameOr(chosen.Name, chosen.ID), "How", x.p.T(strategyKey(how))))
+	x.say("decision.provider", "Name", nameOr(chosen.Name, chosen.ID), "How", x.p.T(strategyKey(how)))
 	// Count the order now, so later decisions in this cycle see it.
 	if x.rs.Provider != "" {
 		x.st.addOrders(x.rs.Provider, -1)

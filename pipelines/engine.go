@@ -370,13 +370,15 @@ type decider struct {
 	em   *envMaps          // env's maps, for values no expression uses
 	want map[string]string // desired values, property -> value
 	d    *Decision
-	// head and why are the explanation's parts: head the route and queue,
-	// which lead it, and why the rest in the order they came.
-	head []string
-	why  []string
+	// head and why are the explanation's text: head the route and queue,
+	// which lead it, and why the rest in the order they came, each part
+	// led by "; ". The texts are written into them as they come, rather
+	// than each made a string and joined at the end.
+	head []byte
+	why  []byte
 	pool string          // the team the route assigned from, for reassignment
 	p    *locale.Printer // the portal's language, for alusta_decision
-	vm   vm.VM           // reused by every condition of this decision
+	vm   *vm.VM          // the scratch's, reused by every condition
 	// replaying is set while replay runs a policy over the past, where
 	// breach actions (which change owners and rotations) must not run.
 	replaying bool
@@ -384,6 +386,7 @@ type decider struct {
 	pastWant  map[string]string // what replay would write, thrown away
 	// firstLook is set for the look that follows a replay (see replay).
 	firstLook bool
+	sc        *scratch // takes head's and why's room back
 }
 
 // scratch is what a decision works in and leaves nothing of, kept in
@@ -392,13 +395,15 @@ type decider struct {
 type scratch struct {
 	d, past        Decision // the decision, copied out when made
 	want, pastWant map[string]string
-	// parts has room for a typical explanation's parts: its head (route
-	// and queue) and what follows.
-	parts []string
+	// head and why are the decider's, kept for their room.
+	head, why []byte
+	// vm runs the conditions; its stack, made for each decision, was one
+	// allocation a record.
+	vm vm.VM
 }
 
 var scratches = sync.Pool{New: func() any {
-	return &scratch{want: map[string]string{}, pastWant: map[string]string{}, parts: make([]string, 0, 10)}
+	return &scratch{want: map[string]string{}, pastWant: map[string]string{}, head: make([]byte, 0, 512), why: make([]byte, 0, 512)}
 }}
 
 // release empties the scratch and returns it to scratches.
@@ -406,7 +411,9 @@ func (sc *scratch) release() {
 	clear(sc.want)
 	clear(sc.pastWant)
 	sc.d, sc.past = Decision{}, Decision{}
-	clear(sc.parts[:cap(sc.parts)])
+	sc.head, sc.why = sc.head[:0], sc.why[:0]
+	clear(sc.vm.Stack[:cap(sc.vm.Stack)]) // holds no record's values
+	clear(sc.vm.Variables)
 	scratches.Put(sc)
 }
 
@@ -425,7 +432,7 @@ func (x *decider) eval(p *vm.Program, def bool, rule ...string) bool {
 	if p == nil {
 		return def
 	}
-	out, err := run(&x.vm, p, x.env)
+	out, err := run(x.vm, p, x.env)
 	if err != nil {
 		env := x.env
 		if !x.em.full {
@@ -544,7 +551,7 @@ func (e *Engine) decideOn(or *objectRules, in *Input, st *State, rs *RecordState
 	sc := scratches.Get().(*scratch)
 	defer sc.release()
 	x := &decider{e: e, in: *in, st: working{base: st}, rs: rs, now: now, want: sc.want, p: e.m.Printer(), spec: e.envSpec(in.ObjectType),
-		d: &sc.d, head: sc.parts[0:0:2], why: sc.parts[2:2], past: &sc.past, pastWant: sc.pastWant}
+		d: &sc.d, head: sc.head, why: sc.why, vm: &sc.vm, past: &sc.past, pastWant: sc.pastWant, sc: sc}
 	sc.d.ObjectType, sc.d.RecordID = in.ObjectType, in.Record.ID
 	e.count(in, &x.st, rs)
 	env, em := e.recordEnv(in.ObjectType, &in.Record, len(rs.Declined), false)
@@ -627,9 +634,9 @@ func (x *decider) route(routes []*route) {
 	if suggest != nil {
 		x.suggestActivities(suggest)
 	}
-	x.head = append(x.head, x.p.T("decision.route", "Rule", x.d.Rule))
+	x.head = x.p.AppendT(x.head, "decision.route", "Rule", x.d.Rule)
 	if q := x.want[x.e.m.Outputs.Queue]; q != "" {
-		x.head = append(x.head, x.p.T("decision.queue", "Queue", q))
+		x.head = x.p.AppendT(append(x.head, "; "...), "decision.queue", "Queue", q)
 	}
 }
 
@@ -665,7 +672,7 @@ func (x *decider) assignOwner(pool, strategy string, force bool) {
 		names = append(names, mem)
 	}
 	if len(ids) == 0 {
-		x.why = append(x.why, x.p.T("decision.no_owner", "Team", pool))
+		x.say("decision.no_owner", "Team", pool)
 		return
 	}
 	var pick int
@@ -708,8 +715,8 @@ func (x *decider) assignOwner(pool, strategy string, force bool) {
 	}
 	x.st.addTickets(ids[pick], 1)
 	x.rs.Owner = ids[pick]
-	x.why = append(x.why, x.p.T("decision.owner", "Name", ownerName(x.in.Owners, ids[pick], names[pick]),
-		"Strategy", x.p.T(strategyKey(strategy)), "Team", pool))
+	x.say("decision.owner", "Name", ownerName(x.in.Owners, ids[pick], names[pick]),
+		"Strategy", x.p.T(strategyKey(strategy)), "Team", pool)
 }
 
 // ownerID returns the id of the active owner whose email, in lower case,
@@ -739,22 +746,22 @@ func (x *decider) finish() {
 		for i, p := range x.d.Problems {
 			ps[i] = p.String()
 		}
-		x.why = append(x.why, x.p.T("decision.problems", "Problems", strings.Join(ps, "; ")))
+		x.say("decision.problems", "Problems", strings.Join(ps, "; "))
 	}
 	if len(x.d.SLA) > 0 {
 		c := displayCycle(x.d.SLA)
 		if c.Status != "paused" && !c.Due.IsZero() {
-			x.want[m.Outputs.SLADue] = c.Due.UTC().Format(hubspot.TimeFormat)
+			x.want[m.Outputs.SLADue] = hubspotTime(c.Due)
 		}
 		x.want[m.Outputs.SLAStatus] = c.Status
 		if c.Status == "paused" {
 			// A paused clock's due time moves with every look at it; the
 			// time left does not, so the explanation (and the record)
 			// stays still until the clock runs again.
-			x.why = append(x.why, x.p.T("decision.sla_paused", "Goal", c.Goal, "Left", x.p.Duration(c.Target-c.Elapsed)))
+			x.say("decision.sla_paused", "Goal", c.Goal, "Left", x.p.Duration(c.Target-c.Elapsed))
 		} else {
-			x.why = append(x.why, x.p.T("decision.sla", "Goal", c.Goal, "Status", x.p.T(slaStatusKey(c.Status)),
-				"Due", x.p.Time(c.Due, x.e.r.calendarLoc(c.Calendar))))
+			x.say("decision.sla", "Goal", c.Goal, "Status", x.p.T(slaStatusKey(c.Status)),
+				"Due", x.p.Time(c.Due, x.e.r.calendarLoc(c.Calendar)))
 		}
 	}
 	expl := clip(x.explanation())
@@ -807,26 +814,26 @@ func (x *decider) finish() {
 	x.d.Writes = writes
 }
 
-// explanation joins the explanation's parts with "; ".
+// say adds a text to the explanation.
+func (x *decider) say(id string, kv ...any) {
+	x.why = x.p.AppendT(append(x.why, "; "...), id, kv...)
+}
+
+// sayText adds a text made already to the explanation.
+func (x *decider) sayText(s string) {
+	x.why = append(append(x.why, "; "...), s...)
+}
+
+// explanation is the head and the rest joined with "; ", copied once
+// into a string.
 func (x *decider) explanation() string {
-	n := 0
-	for _, part := range x.head {
-		n += len(part) + 2
+	why := x.why
+	if len(x.head) == 0 && len(why) >= 2 {
+		why = why[2:] // no "; " before the first part
 	}
-	for _, part := range x.why {
-		n += len(part) + 2
-	}
-	var b strings.Builder
-	b.Grow(n)
-	for _, parts := range [2][]string{x.head, x.why} {
-		for _, part := range parts {
-			if b.Len() > 0 {
-				b.WriteString("; ")
-			}
-			b.WriteString(part)
-		}
-	}
-	return b.String()
+	b := append(x.head, why...)
+	x.sc.head, x.sc.why = b[:0], x.why[:0]
+	return string(b)
 }
 
 // displayCycle is the cycle shown in alusta_sla_*: the running one due

@@ -35,21 +35,21 @@ func (x *decider) order(spec *ShortlistSpec, service, muni, lang string) {
 		return
 	}
 	if x.rs.Order != nil {
-		x.why = append(x.why, x.p.T("decision.order_made", "Provider", x.rs.Order.ProviderID))
+		x.say("decision.order_made", "Provider", x.rs.Order.ProviderID)
 		return
 	}
 	i := slices.IndexFunc(x.in.Providers, func(p Provider) bool { return p.ID == choice })
 	if i < 0 {
-		x.why = append(x.why, x.p.T("decision.order_not_provider", "ID", choice))
+		x.say("decision.order_not_provider", "ID", choice)
 		return
 	}
 	p := &x.in.Providers[i]
 	if ok, why := Eligible(p, service, muni, lang, spec.MatchLanguage, nil, x.st.openOrdersOf(p.ID)); !ok {
-		x.why = append(x.why, x.p.T("decision.order_not_eligible", "Name", p.Name, "ID", choice, "Reason", why.In(x.p)))
+		x.say("decision.order_not_eligible", "Name", p.Name, "ID", choice, "Reason", why.In(x.p))
 		return
 	}
 	x.rs.Order = &OrderMemory{ProviderID: choice}
 	x.d.Order = &Order{FromTicket: x.in.Record.ID, ProviderID: choice, Service: service, Municipality: muni, Language: lang,
 		ClientGroup: x.str("client_group"), Key: "palveluhaku/" + x.in.Record.ID}
-	x.why = append(x.why, x.p.T("decision.order", "Name", p.Name, "ID", choice))
+	x.say("decision.order", "Name", p.Name, "ID", choice)
 }

@@ -72,27 +72,27 @@ func (x *decider) refer() {
 		return
 	}
 	if x.rs.Referral != nil && x.rs.Referral.ActivityID == to {
-		x.why = append(x.why, x.p.T("decision.referred", "Activity", to))
+		x.say("decision.referred", "Activity", to)
 		return
 	}
 	if !consented(x.str("referral_consent")) {
-		x.why = append(x.why, x.p.T("decision.referral_no_consent", "Activity", to, "Property", x.field("referral_consent")))
+		x.say("decision.referral_no_consent", "Activity", to, "Property", x.field("referral_consent"))
 		return
 	}
 	i := slices.IndexFunc(x.in.Activities, func(a Activity) bool { return a.ID == to })
 	switch {
 	case i < 0:
-		x.why = append(x.why, x.p.T("decision.referral_not_activity", "Activity", to))
+		x.say("decision.referral_not_activity", "Activity", to)
 		return
 	case !x.in.Activities[i].Active:
-		x.why = append(x.why, x.p.T("decision.referral_inactive", "Name", x.in.Activities[i].Name, "ID", to))
+		x.say("decision.referral_inactive", "Name", x.in.Activities[i].Name, "ID", to)
 		return
 	}
 	a := x.in.Activities[i]
 	x.rs.Referral = &ReferralMemory{ActivityID: to}
 	x.d.Referral = &Referral{FromTicket: x.in.Record.ID, ActivityID: to, ActivityName: a.Name,
 		Key: "hyvinvointilahete/" + x.in.Record.ID + "/" + to}
-	x.why = append(x.why, x.p.T("decision.referral", "Name", a.Name, "ID", to))
+	x.say("decision.referral", "Name", a.Name, "ID", to)
 }
 
 // ReferralStatus is the text the ticket a referral was made from shows:
@@ -112,7 +112,7 @@ func (x *decider) decideReferral(p *policy) {
 	if stage != "" {
 		stageLabel = m.ReferralStageLabel(stage)
 	}
-	x.why = append(x.why, x.p.T("decision.referral_stage", "Stage", orDash(stageLabel)))
+	x.say("decision.referral_stage", "Stage", orDash(stageLabel))
 	// The contact clock runs from the referral's creation even when alusta
 	// first sees the referral after the NGO has already answered it.
 	if !slices.ContainsFunc(x.rs.SLA, func(c SLACycle) bool { return c.Policy == p.Name }) && !x.in.Record.CreatedAt.IsZero() {

@@ -34,7 +34,7 @@ func (x *decider) shortlist(spec *ShortlistSpec, rule string) {
 	cur := x.prop(prop)
 	service, muni, lang := x.str("service"), x.str("municipality"), x.str("language")
 	if service == "" || muni == "" {
-		x.why = append(x.why, x.p.T("decision.no_shortlist"))
+		x.say("decision.no_shortlist")
 		return
 	}
 	// The client's choice is honoured even when the list was edited by
@@ -85,10 +85,10 @@ func (x *decider) shortlist(spec *ShortlistSpec, rule string) {
 	value := formatShortlist(x.p, chosen, service)
 	x.want[prop] = value
 	if len(chosen) == 0 {
-		x.why = append(x.why, x.p.T("decision.shortlist_none", "Service", service, "Municipality", muni))
+		x.say("decision.shortlist_none", "Service", service, "Municipality", muni)
 		return
 	}
-	x.why = append(x.why, x.p.T("decision.shortlist", "N", len(chosen), "Eligible", len(eligible), "Strategy", x.p.T("strategy."+strategy)))
+	x.say("decision.shortlist", "N", len(chosen), "Eligible", len(eligible), "Strategy", x.p.T("strategy."+strategy))
 	if value != cur {
 		x.d.Notes = append(x.d.Notes, x.p.T("note.shortlist", "Service", service, "Municipality", muni, "List", value))
 	}

@@ -66,8 +66,8 @@ func (x *decider) replay(p *policy) bool {
 	if len(hist) == 0 {
 		return false
 	}
-	for _, c := range x.rs.SLA {
-		if c.Policy == p.Name {
+	for i := range x.rs.SLA {
+		if x.rs.SLA[i].Policy == p.Name {
 			return false
 		}
 	}
@@ -140,8 +140,8 @@ func (x *decider) policy(p *policy) {
 			at = x.in.Record.CreatedAt
 		}
 		n := 1
-		for _, o := range x.rs.SLA {
-			if o.Policy == p.Name {
+		for i := range x.rs.SLA {
+			if x.rs.SLA[i].Policy == p.Name {
 				n++
 			}
 		}
@@ -232,5 +232,5 @@ func (x *decider) breach(p *policy) {
 	if b.Note != "" {
 		x.d.Notes = append(x.d.Notes, b.Note)
 	}
-	x.why = append(x.why, x.p.T("decision.sla_breached", "Policy", p.Name))
+	x.say("decision.sla_breached", "Policy", p.Name)
 }
