@@ -72,7 +72,9 @@ func (st *state) indexStageDates() {
 // stampStages sets v's stage dates from hist, the stage's history newest
 // first; nil means the stage has not changed since v's creation. Per
 // stage, entered is the newest change to it, exited the newest change
-// away from it. The caller holds the write lock, or v is not yet served.
+// away from it: walking the history oldest first, the newer value is set
+// last. A change's time is formatted once, for the stage entered and the
+// stage left, and not at all where the value is already there. The caller holds the write lock, or v is not yet served.
 func (st *state) stampStages(t string, v *version, hist []hubspot.ValueTime) {
 	names := st.stageDates[t]
 	if len(names) == 0 {
@@ -85,31 +87,25 @@ func (st *state) stampStages(t string, v *version, hist []hubspot.ValueTime) {
 		}
 		hist = []hubspot.ValueTime{{Value: cur, Timestamp: v.created}}
 	}
-	var entered, exited []string // stages done, newest first
-	seen := func(done []string, s string) bool {
-		for _, d := range done {
-			if d == s {
-				return true
+	for i := len(hist) - 1; i >= 0; i-- {
+		h := hist[i]
+		at, ms := "", float64(h.Timestamp.UnixMilli())
+		set := func(name string) {
+			if n, ok := v.nums[name]; ok && n == ms {
+				return // set already: an update's copy, a seed's restamp
 			}
+			if at == "" {
+				at = h.Timestamp.UTC().Format(hubspot.TimeFormat)
+			}
+			v.props[name], v.nums[name] = at, ms
 		}
-		return false
-	}
-	set := func(name string, at time.Time) {
-		v.props[name] = at.UTC().Format(hubspot.TimeFormat)
-		v.nums[name] = float64(at.UnixMilli())
-	}
-	for i, h := range hist {
-		n, ok := names[h.Value]
-		if !ok {
-			continue
+		if n, ok := names[h.Value]; ok {
+			set(n.entered)
 		}
-		if !seen(entered, h.Value) {
-			entered = append(entered, h.Value)
-			set(n.entered, h.Timestamp)
-		}
-		if i > 0 && hist[i-1].Value != h.Value && !seen(exited, h.Value) {
-			exited = append(exited, h.Value)
-			set(n.exited, hist[i-1].Timestamp)
+		if i+1 < len(hist) && hist[i+1].Value != h.Value {
+			if n, ok := names[hist[i+1].Value]; ok {
+				set(n.exited)
+			}
 		}
 	}
 }
