@@ -93,12 +93,13 @@ func (c *cycle) readProps(typ string) []string {
 //
 // The history comes from the stage entry times read with the records
 // (stageTimeProps): per stage the time the record last entered it, at no
-// extra call. It takes the stage history a record had since only where it
-// went back to a stage, which a first look can live with. Where they are
-// missing (a portal without them, a record in a stage of a pipeline the
-// mapping does not name) it reads HubSpot's property history, a call per
-// 50 records; when that read fails, the clocks start as they would
-// without it and the cycle goes on.
+// extra call. They give each stage's last entry only: of a record that
+// went back to a stage, the replay misses the earlier stay there (a pause
+// while waiting on the client counts as running), which a first look can
+// live with. Where they are missing (a portal without them, a record in a
+// stage of a pipeline the mapping does not name) it reads HubSpot's
+// property history, a call per 50 records; when that read fails, the
+// clocks start as they would without it and the cycle goes on.
 func (c *cycle) stageHistory(ctx context.Context, typ string, objs []hubspot.Object) map[string]map[string][]hubspot.ValueTime {
 	names := c.stageTimeProps(typ)
 	if !c.rs.rules.HasSLA(typ) {
