@@ -157,8 +157,10 @@ func BenchmarkWebhookToWriteBack(b *testing.B) {
 
 func sumRequests(crm *sandbox.Server) int {
 	n := 0
-	for _, c := range crm.Requests() {
-		n += c
+	for k, c := range crm.Requests() {
+		if k != sandbox.HistoryReads { // counted under batch read too
+			n += c
+		}
 	}
 	return n
 }

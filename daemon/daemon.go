@@ -116,6 +116,9 @@ type memory struct {
 	activities []pipelines.Activity // NGO activities, for suggestions
 	// inflight is the batch update whose answer has not come.
 	inflight inflight
+	// stageTimes is, by object type, the prefix of the portal's stage
+	// entry time properties, or "" where it has none (see history.go).
+	stageTimes map[string]string
 }
 
 // New returns a daemon. Call Prepare before the first cycle.

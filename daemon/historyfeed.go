@@ -18,9 +18,12 @@ import (
 //   - every pull compares what it read with the cached copy (seeChanges):
 //     a value that changed is an event at the record's modification time,
 //     marked as alusta's own when it is what alusta last wrote;
-//   - the stage history the daemon already reads on a record's first look
-//     (stageHistory) asks for the owner and priority history in the same
-//     call, and keeps all three (keepHistory): HubSpot's history is exact;
+//   - where the daemon reads the stage history on a record's first look
+//     (stageHistory: a portal without date entered properties), it asks
+//     for the owner and priority history in the same call and keeps all
+//     three (keepHistory): HubSpot's history is exact. Where the stage
+//     times come from the date entered properties, nothing is kept, and
+//     the backtest reads what it lacks;
 //   - the backtest reads HubSpot's history of the period's records the
 //     store has no start for (FetchHistory), 50 records a call.
 

@@ -19,7 +19,7 @@ import (
 // chosen provider; more cycles make no second order.
 func TestPalveluhakuOrder(t *testing.T) {
 	ctx := context.Background()
-	p := newInProcessOpts(t, time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC), sandbox.DemoSize{}, Options{
+	p := newInProcessOpts(t, time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC), sandbox.Options{}, Options{
 		PipelinesDir: "testdata/palveluhaku/pipelines", MappingsDir: "testdata/palveluhaku/mappings"})
 	p.cycle(t)
 	guidance := p.crm.Pipelines(hubspot.Tickets)[0]

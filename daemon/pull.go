@@ -93,7 +93,7 @@ func (c *cycle) pull(ctx context.Context, typ string) error {
 	if !since.IsZero() {
 		since = since.Add(-d.lookback)
 	}
-	props := c.rs.mapping.Properties(typ)
+	props := c.readProps(typ)
 	newest := cur.Since
 	page := 0
 	caughtUp := false
@@ -291,7 +291,7 @@ func (c *cycle) readAndProcess(ctx context.Context, typ string, ids []string) er
 	}
 	todo := append([]string(nil), ids...)
 	sort.Strings(todo)
-	objs, recErrs, err := c.d.client.BatchRead(ctx, typ, todo, c.rs.mapping.Properties(typ))
+	objs, recErrs, err := c.d.client.BatchRead(ctx, typ, todo, c.readProps(typ))
 	if err != nil {
 		return fmt.Errorf("read %s: %w", typ, err)
 	}

@@ -35,16 +35,18 @@ func newInProcessWith(t *testing.T, t0 time.Time, rulesDir string) *inProcess {
 
 func newInProcessFrom(t *testing.T, t0 time.Time, rulesDir, mapDir string, size sandbox.DemoSize) *inProcess {
 	t.Helper()
-	return newInProcessOpts(t, t0, size, Options{PipelinesDir: rulesDir, MappingsDir: mapDir})
+	return newInProcessOpts(t, t0, sandbox.Options{DemoSize: size}, Options{PipelinesDir: rulesDir, MappingsDir: mapDir})
 }
 
-// newInProcessOpts is newInProcessFrom with opts, whose client, store,
+// newInProcessOpts is newInProcessFrom with a demo sandbox of crmOpts,
+// whose seed, clock and logger it sets, and opts, whose client, store,
 // clock and lookback it sets.
-func newInProcessOpts(t *testing.T, t0 time.Time, size sandbox.DemoSize, opts Options) *inProcess {
+func newInProcessOpts(t *testing.T, t0 time.Time, crmOpts sandbox.Options, opts Options) *inProcess {
 	t.Helper()
 	p := &inProcess{now: t0}
 	clock := func() time.Time { return p.now }
-	crm, err := sandbox.New(sandbox.Options{Seed: "demo", DemoSize: size, Now: clock, Logger: slog.New(slog.DiscardHandler)})
+	crmOpts.Seed, crmOpts.Now, crmOpts.Logger = "demo", clock, slog.New(slog.DiscardHandler)
+	crm, err := sandbox.New(crmOpts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func (b *noticeBox) all() []ReferralNotice {
 func TestReferralRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	box := &noticeBox{}
-	p := newInProcessOpts(t, time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC), sandbox.DemoSize{}, Options{
+	p := newInProcessOpts(t, time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC), sandbox.Options{}, Options{
 		PipelinesDir: "testdata/palveluhaku/pipelines", MappingsDir: "testdata/palveluhaku/mappings", ReferralNotifier: box})
 	p.cycle(t)
 

@@ -23,6 +23,10 @@ type ruleset struct {
 	// srcs are the rule files as read, and fingerprint identifies them.
 	srcs        map[string][]byte
 	fingerprint string
+	// stages are the ids of the stages of the pipelines the mapping
+	// names, by object type: the stages whose entry times a first look
+	// reads (see history.go).
+	stages map[string][]string
 }
 
 // Prepare checks the mapping and rules against the portal, creates the
@@ -46,7 +50,8 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 			d.log.Info("created properties", "object", typ, "properties", strings.Join(created, ","))
 		}
 	}
-	if err := d.checkProperties(ctx, rs.mapping); err != nil {
+	stageTimes, err := d.checkProperties(ctx, rs.mapping)
+	if err != nil {
 		return fmt.Errorf("prepare: %w", err)
 	}
 	d.rules.Store(rs)
@@ -80,6 +85,7 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 		return fmt.Errorf("prepare: %w", err)
 	}
 	d.mem.state = st
+	d.mem.stageTimes = stageTimes
 	d.rebuildWakes()
 	return nil
 }
@@ -88,24 +94,35 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 // the portal, one properties call per object type: a renamed or deleted
 // property would otherwise read as empty on every record, and the rules
 // would decide on nothing. Every missing property is named at once, with
-// its place in the mapping file.
-func (d *Daemon) checkProperties(ctx context.Context, m *mappings.Mapping) error {
+// its place in the mapping file. It returns, by object type, the prefix of
+// the portal's stage entry time properties (see stageTimesPrefix).
+func (d *Daemon) checkProperties(ctx context.Context, m *mappings.Mapping) (map[string]string, error) {
 	have := make(map[string]map[string]bool)
+	stageTimes := make(map[string]string)
 	for _, typ := range []string{hubspot.Tickets, hubspot.Deals, hubspot.Companies} {
 		if m.Objects[typ] == nil {
 			continue
 		}
 		props, err := d.client.Properties(ctx, typ)
 		if err != nil {
-			return fmt.Errorf("check mapped %s properties: %w", typ, err)
+			return nil, fmt.Errorf("check mapped %s properties: %w", typ, err)
 		}
 		have[typ] = make(map[string]bool, len(props))
 		for _, p := range props {
 			have[typ][p.Name] = true
 		}
+		if typ == hubspot.Companies {
+			continue
+		}
+		stageTimes[typ] = stageTimesPrefix(props)
+		if stageTimes[typ] != "" {
+			d.log.Info("stage times", "object", typ, "read", stageTimes[typ]+"<stage> properties with the records")
+		} else {
+			d.log.Info("stage times", "object", typ, "read", "property history on a record's first look, a call per 50 records: the portal has no date entered properties")
+		}
 	}
 	// Shadow mode creates no property and writes none.
-	return m.CheckProperties(have, !d.shadow)
+	return stageTimes, m.CheckProperties(have, !d.shadow)
 }
 
 // LoadState reads the rule engine's state as the daemon keeps it in the
@@ -216,7 +233,7 @@ func resolveRules(ctx context.Context, p portal, pipeDir, mapDir string) (*rules
 		return nil, nil, fmt.Errorf("load owners: %w", err)
 	}
 	return &ruleset{mapping: m, rules: r, engine: pipelines.NewEngine(r, m), owners: owners,
-		srcs: srcs, fingerprint: pipelines.Fingerprint(srcs)}, pipes, nil
+		srcs: srcs, fingerprint: pipelines.Fingerprint(srcs), stages: mappedStages(m, pipes)}, pipes, nil
 }
 
 // loadRules reads mapping and rules, resolves them against the portal and

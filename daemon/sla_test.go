@@ -13,10 +13,12 @@ import (
 
 // slaPortal is a small demo portal decided with testdata/sla-paused: one
 // resolution clock, paused while waiting on the client, on a calendar that
-// is always open so that the hours can be checked by hand.
-func slaPortal(t *testing.T, t0 time.Time) (*inProcess, map[string]string) {
+// is always open so that the hours can be checked by hand. noStageDates
+// makes it a portal without HubSpot's date entered properties.
+func slaPortal(t *testing.T, t0 time.Time, noStageDates bool) (*inProcess, map[string]string) {
 	t.Helper()
-	p := newInProcessFrom(t, t0, "../testdata/sla-paused/pipelines", "../testdata/sla-paused/mappings", sandbox.DemoSize{Tickets: 60, Deals: 20})
+	p := newInProcessOpts(t, t0, sandbox.Options{DemoSize: sandbox.DemoSize{Tickets: 60, Deals: 20}, NoStageDates: noStageDates},
+		Options{PipelinesDir: "../testdata/sla-paused/pipelines", MappingsDir: "../testdata/sla-paused/mappings"})
 	stages := map[string]string{}
 	for _, st := range p.crm.Pipelines(hubspot.Tickets)[0].Stages {
 		stages[st.Label] = st.ID
@@ -71,7 +73,7 @@ func slaRow(t *testing.T, s *store.Store, month, provider string) map[string]any
 // paused_seconds and the report said 0.
 func TestSLAPausedHoursReachReport(t *testing.T) {
 	t0 := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
-	p, stages := slaPortal(t, t0)
+	p, stages := slaPortal(t, t0, false)
 	id := p.crm.Insert(hubspot.Tickets, map[string]string{"subject": "Kysymys", "hs_pipeline": p.crm.Pipelines(hubspot.Tickets)[0].ID,
 		"hs_pipeline_stage": stages["Uusi"], "alusta_provider": "900"}, t0.Add(-time.Second))
 	p.cycle(t)
@@ -98,9 +100,23 @@ func TestSLAPausedHoursReachReport(t *testing.T) {
 // sync. Before, a ticket closed before the first sync had no cycle at all
 // and an open one started its clock at the first sync, so a first
 // deployment's report said met=0 in every row.
+//
+// The stage times come with the records, from HubSpot's date entered
+// properties, at no call of their own; on a portal without them, from the
+// property history, a call per 50 records. Before, every portal cost the
+// history calls: 2,400 of a production-sized first sync's 4,700.
 func TestSLAClocksStartInHubSpot(t *testing.T) {
+	for _, tt := range []struct {
+		name         string
+		noStageDates bool
+	}{{"date entered properties", false}, {"property history", true}} {
+		t.Run(tt.name, func(t *testing.T) { testSLAClocksStartInHubSpot(t, tt.noStageDates) })
+	}
+}
+
+func testSLAClocksStartInHubSpot(t *testing.T, noStageDates bool) {
 	t0 := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
-	p, stages := slaPortal(t, t0.Add(-72*time.Hour))
+	p, stages := slaPortal(t, t0.Add(-72*time.Hour), noStageDates)
 	pipeline := p.crm.Pipelines(hubspot.Tickets)[0].ID
 	// Ticket a: created three days ago, waited on the client for a day,
 	// closed an hour ago: 24h + 23h running, 24h on hold, met (48h goal).
@@ -119,9 +135,26 @@ func TestSLAClocksStartInHubSpot(t *testing.T) {
 	b := p.crm.Insert(hubspot.Tickets, map[string]string{"subject": "Kysymys", "hs_pipeline": pipeline,
 		"hs_pipeline_stage": stages["Uusi"], "alusta_provider": "902"}, t0.Add(-50*time.Hour))
 	p.now = t0
+	historyReads := p.crm.Requests()[sandbox.HistoryReads]
 	p.cycle(t)
+	historyReads = p.crm.Requests()[sandbox.HistoryReads] - historyReads
+	if noStageDates && historyReads == 0 {
+		t.Errorf("history reads: got 0, want some on a portal without date entered properties")
+	}
+	if !noStageDates && historyReads != 0 {
+		t.Errorf("history reads: got %d, want 0: the stage times come with the records", historyReads)
+	}
 
 	ctx := context.Background()
+	// The history read is kept for the backtest; the date entered
+	// properties give none to keep.
+	kept, err := p.store.History(ctx, hubspot.Tickets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(kept[a]), map[bool]int{true: 4, false: 0}[noStageDates]; got != want {
+		t.Errorf("history kept of ticket %s: got %d changes %v, want %d", a, got, kept[a], want)
+	}
 	want := map[string]store.SLACycle{
 		a: {Goal: "resolution", Cycle: 1, StartedAt: t0.Add(-72 * time.Hour), PausedSeconds: 24 * 3600, BusinessElapsedSeconds: 47 * 3600, Status: store.SLAMet},
 		b: {Goal: "resolution", Cycle: 1, StartedAt: t0.Add(-50 * time.Hour), BusinessElapsedSeconds: 50 * 3600, Status: store.SLABreached},

@@ -134,12 +134,13 @@ const indexLagWindow = 10 * time.Minute
 // answer: a change someone else made in the same version must make the
 // sums differ. Empty values count as absent (HubSpot stores "" as null),
 // and the modification time and id are left out: they say which version,
-// not what it holds. The sum adds one FNV-1a hash per property, so map
+// not what it holds; so are the stage entry times, which HubSpot
+// calculates (a stage alusta writes moves them). The sum adds one FNV-1a hash per property, so map
 // order does not matter.
 func valuesSum(read map[string]*string, writes map[string]string, answer map[string]*string) uint64 {
 	var sum uint64
 	add := func(k, v string) {
-		if v == "" || k == hubspot.PropLastModified || k == "hs_object_id" {
+		if v == "" || k == hubspot.PropLastModified || k == "hs_object_id" || isStageTime(k) {
 			return
 		}
 		const offset, prime = 14695981039346656037, 1099511628211

@@ -61,7 +61,7 @@ func (p *inProcess) daemonFailing(t *testing.T, rules string, fail func(path str
 func TestDueWakeSurvivesFailedRead(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 16, 9, 0, 0, 0, time.UTC)
-	p, stages := slaPortal(t, t0)
+	p, stages := slaPortal(t, t0, false)
 	id := p.crm.Insert(hubspot.Tickets, map[string]string{"subject": "Kysymys", "hs_pipeline": p.crm.Pipelines(hubspot.Tickets)[0].ID,
 		"hs_pipeline_stage": stages["Uusi"], "alusta_provider": "903"}, t0.Add(-time.Second))
 	var failing atomic.Bool

@@ -169,8 +169,9 @@ type DemoSize struct {
 
 // demoState builds the demo portal: static data from the embedded seed,
 // bulk records generated from a fixed seed with dates relative to now, so
-// there are always 90 days of history.
-func demoState(now time.Time, size DemoSize) (*state, error) {
+// there are always 90 days of history. stageDates gives the portal
+// HubSpot's stage date properties.
+func demoState(now time.Time, size DemoSize, stageDates bool) (*state, error) {
 	if size.Tickets <= 0 {
 		size.Tickets = demoTickets
 	}
@@ -208,6 +209,9 @@ func demoState(now time.Time, size DemoSize) (*state, error) {
 		for _, p := range ps {
 			st.pipelines[t] = append(st.pipelines[t], makePipeline(p.ID, p.Label, epoch, p.Stages))
 		}
+	}
+	if stageDates {
+		st.addStageDates(epoch)
 	}
 	for t, ps := range props.Properties {
 		st.groups[t] = append(st.groups[t], props.Group)

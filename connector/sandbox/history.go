@@ -101,6 +101,9 @@ func (st *state) workedHistory(t string, v *version, moves []move) {
 		slices.Reverse(h) // newest first, as HubSpot serves it
 	}
 	st.objects[t].byID[v.id].hist = hist
+	if h, ok := hist[stageProps[t]]; ok {
+		st.stampStages(t, v, h)
+	}
 }
 
 // officeHours are the demo office's: weekdays 8 to 16 in Helsinki.

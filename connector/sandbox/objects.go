@@ -363,6 +363,9 @@ func (s *Server) update(t string, rec *record, in map[string]string, source stri
 	now := s.now()
 	v := st.newVersion(t, rec.cur.id, props, rec.cur.created, now)
 	rec.noteChanges(rec.cur, v, changed, source)
+	if slices.Contains(changed, stageProps[t]) {
+		st.stampStages(t, v, rec.hist[stageProps[t]])
+	}
 	rec.put(v, now, s.currentFaults().SearchLag)
 	s.dirty = true
 	s.emitChanges(t, v, changed, source)
@@ -496,6 +499,9 @@ func (s *Server) handleBatchRead(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(in.WithHistory) > 0 && len(in.Inputs) > historyBatchMax {
 		return validationError("Too many inputs: %d; the limit is %d when reading propertiesWithHistory.", len(in.Inputs), historyBatchMax)
+	}
+	if len(in.WithHistory) > 0 {
+		s.count(HistoryReads)
 	}
 	started := s.now()
 	props := readProps(t, in.Properties)

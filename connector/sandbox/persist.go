@@ -90,6 +90,8 @@ func loadState(path string) (*state, bool, error) {
 		}
 	}
 	st.groups, st.pipelines, st.owners, st.userLabels = f.Groups, f.Pipelines, f.Owners, f.UserLabels
+	// A file from before the stage dates keeps its portal without them.
+	st.indexStageDates()
 	for t, objs := range f.Objects {
 		c := st.objects[t]
 		if c == nil {

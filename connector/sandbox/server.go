@@ -54,6 +54,10 @@ type Options struct {
 	SaveInterval time.Duration
 	// DemoSize grows (or shrinks) the demo seed's tickets and deals.
 	DemoSize DemoSize
+	// NoStageDates seeds a portal without HubSpot's calculated stage
+	// date properties (hs_v2_date_entered_<stage>), as older portals
+	// are: clients must read the stage history instead.
+	NoStageDates bool
 	// HTTP bounds what one client may hold of Run's server; zero fields
 	// take DefaultHTTPLimits.
 	HTTP HTTPLimits
@@ -193,8 +197,11 @@ func New(opts Options) (*Server, error) {
 		case "", "empty":
 			st = newState()
 			st.addBuiltins(s.now())
+			if !opts.NoStageDates {
+				st.addStageDates(s.now())
+			}
 		case "demo":
-			st, err = demoState(s.now(), opts.DemoSize)
+			st, err = demoState(s.now(), opts.DemoSize, !opts.NoStageDates)
 			if err != nil {
 				return nil, err
 			}
@@ -329,7 +336,8 @@ func (s *Server) Close() error {
 
 // Requests counts the requests served so far by "METHOD /path-template",
 // for example "POST /crm/v3/objects/{objectType}/search". Rejected requests
-// (401, 429, injected faults) count under their route too.
+// (401, 429, injected faults) count under their route too. Batch reads
+// that asked for property history count under HistoryReads as well.
 func (s *Server) Requests() map[string]int {
 	s.cmu.Lock()
 	defer s.cmu.Unlock()
@@ -339,6 +347,12 @@ func (s *Server) Requests() map[string]int {
 	}
 	return out
 }
+
+// HistoryReads is the key of Requests that counts the batch reads asking
+// for propertiesWithHistory: HubSpot serves those 50 records a call, not
+// 100, so they are what a client reading stage times from the date
+// entered properties saves.
+const HistoryReads = "POST /crm/v3/objects/{objectType}/batch/read (propertiesWithHistory)"
 
 func (s *Server) count(pattern string) {
 	s.cmu.Lock()

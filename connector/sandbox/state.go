@@ -121,6 +121,9 @@ type state struct {
 	owners     []hubspot.Owner
 	assocs     map[assocKey]map[int64][]assocLink
 	userLabels []assocLabel
+	// stageDates are the stage date properties of each stage of tickets
+	// and deals, by object type and stage id (see stagedates.go).
+	stageDates map[string]map[string]stageDateNames
 }
 
 func newState() *state {
@@ -227,6 +230,7 @@ func (st *state) insert(t string, props map[string]string, created, updated time
 	st.nextID++
 	v := st.newVersion(t, id, props, created, updated)
 	c := st.objects[t]
+	st.stampStages(t, v, nil)
 	r := &record{cur: v, changedAt: updated}
 	c.byID[id] = r
 	c.order = append(c.order, r)
