@@ -97,7 +97,7 @@ type Daemon struct {
 	// a full one.
 	maxPending int
 	overflow   bool
-	echoes     map[string]echo // "tickets/123/alusta_queue" -> value alusta wrote
+	echoes     map[string][]echo // "tickets/123" -> what alusta wrote to it
 	kick       chan struct{}
 }
 
@@ -150,7 +150,7 @@ func New(opts Options) (*Daemon, error) {
 		mem:        memory{retry: make(map[string]bool)},
 		pending:    make(map[Target]bool),
 		maxPending: maxPendingTargets,
-		echoes:     make(map[string]echo),
+		echoes:     make(map[string][]echo),
 		kick:       make(chan struct{}, 1),
 	}
 	d.forwarder = opts.Forwarder

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
@@ -17,15 +18,19 @@ func (d *Daemon) Enqueue(cs []Change) {
 	n := 0
 	d.pendingMu.Lock()
 	now := d.now()
-	for k, e := range d.echoes {
-		if now.Sub(e.at) > echoTTL {
+	expired := now.Add(-echoTTL).UnixNano()
+	for k, es := range d.echoes {
+		es = slices.DeleteFunc(es, func(e echo) bool { return e.at < expired })
+		if len(es) == 0 {
 			delete(d.echoes, k)
+		} else {
+			d.echoes[k] = es
 		}
 	}
 	over := 0
 	for _, c := range cs {
 		if c.Property != "" {
-			if e, ok := d.echoes[c.ObjectType+"/"+c.ID+"/"+c.Property]; ok && e.sum == echoSum(c.Value) {
+			if e, ok := findEcho(d.echoes[c.ObjectType+"/"+c.ID], c.Property); ok && e.sum == echoSum(c.Value) {
 				continue
 			}
 		}
@@ -84,18 +89,46 @@ const echoTTL = 15 * time.Minute
 // echo is a write awaiting its webhook. It keeps a hash of the value, not
 // the value: a first sync writes every record, explanations included, and
 // the values would hold a quarter of the daemon's memory for echoTTL.
+// Echoes are kept by record ("tickets/123"), one per property written,
+// with the time as Unix nanoseconds: a first sync writes four properties
+// of every record, and a map entry with its own key string per property
+// was the largest part of what the daemon held after it.
 type echo struct {
-	sum uint64
-	at  time.Time
+	prop string
+	sum  uint64
+	at   int64
+}
+
+// findEcho returns the echo of prop among a record's echoes.
+func findEcho(es []echo, prop string) (echo, bool) {
+	for _, e := range es {
+		if e.prop == prop {
+			return e, true
+		}
+	}
+	return echo{}, false
 }
 
 // expectEchoes notes writes about to be sent, to recognise their webhooks.
 func (d *Daemon) expectEchoes(typ, id string, writes map[string]string) {
 	d.pendingMu.Lock()
 	defer d.pendingMu.Unlock()
-	now := d.now()
+	at := d.now().UnixNano()
+	key := typ + "/" + id
+	es := d.echoes[key]
+	if es == nil {
+		es = make([]echo, 0, len(writes))
+	}
 	for prop, v := range writes {
-		d.echoes[typ+"/"+id+"/"+prop] = echo{sum: echoSum(v), at: now}
+		e := echo{prop: prop, sum: echoSum(v), at: at}
+		if i := slices.IndexFunc(es, func(e echo) bool { return e.prop == prop }); i >= 0 {
+			es[i] = e
+		} else {
+			es = append(es, e)
+		}
+	}
+	if len(es) > 0 {
+		d.echoes[key] = es
 	}
 }
 
@@ -103,8 +136,15 @@ func (d *Daemon) expectEchoes(typ, id string, writes map[string]string) {
 func (d *Daemon) forgetEchoes(typ, id string, writes map[string]string) {
 	d.pendingMu.Lock()
 	defer d.pendingMu.Unlock()
-	for prop := range writes {
-		delete(d.echoes, typ+"/"+id+"/"+prop)
+	key := typ + "/" + id
+	es := slices.DeleteFunc(d.echoes[key], func(e echo) bool {
+		_, ok := writes[e.prop]
+		return ok
+	})
+	if len(es) == 0 {
+		delete(d.echoes, key)
+	} else {
+		d.echoes[key] = es
 	}
 }
 
