@@ -24,7 +24,10 @@ ENV ALUSTA_PIPELINES_DIR=/etc/alusta/pipelines \
     ALUSTA_REPORTS_DIR=/var/lib/alusta/reports \
     ALUSTA_HTTP_ADDR=0.0.0.0:8080 \
     ALUSTA_PUBLIC_ADDR=0.0.0.0:8081 \
-    ALUSTA_NOTIFY_OUTBOX_DIR=/var/lib/alusta/outbox
+    ALUSTA_NOTIFY_OUTBOX_DIR=/var/lib/alusta/outbox \
+    GOMEMLIMIT=256MiB
+# GOMEMLIMIT: a soft limit for Go's collector, which otherwise lets the heap
+# grow to twice what is live; see the README's bench-first-sync paragraph.
 # 8080: operations (health, metrics), never published beyond the cluster;
 # 8081: the public listener, behind the reverse proxy at public.base_url.
 EXPOSE 8080 8081
