@@ -110,6 +110,20 @@ func (x *decider) replay(p *policy) bool {
 
 func (x *decider) policy(p *policy) {
 	start := x.eval(p.start, true, "sla ", p.Name, " start")
+	var c *SLACycle
+	first := true
+	for i := range x.rs.SLA {
+		if x.rs.SLA[i].Policy == p.Name {
+			c = &x.rs.SLA[i]
+			first = false
+		}
+	}
+	if x.replaying && !start && (c == nil || !c.Stopped.IsZero()) {
+		// Nothing starts, and the problems of the other conditions
+		// would go with the past's decision, which is thrown away: a
+		// past stage that starts no clock need not run them.
+		return
+	}
 	pause := x.eval(p.pause, false, "sla ", p.Name, " pause")
 	stop := x.eval(p.stop, false, "sla ", p.Name, " stop")
 	var g *goal
@@ -117,14 +131,6 @@ func (x *decider) policy(p *policy) {
 		if x.eval(gl.when, true, "sla ", p.Name, " goal ", gl.Name) {
 			g = gl
 			break
-		}
-	}
-	var c *SLACycle
-	first := true
-	for i := range x.rs.SLA {
-		if x.rs.SLA[i].Policy == p.Name {
-			c = &x.rs.SLA[i]
-			first = false
 		}
 	}
 	if c == nil || !c.Stopped.IsZero() {
@@ -199,7 +205,8 @@ func (x *decider) policy(p *policy) {
 			x.breach(p)
 		}
 	}
-	if c.Stopped.IsZero() && !c.Paused {
+	// The past's wake time is thrown away with its decision.
+	if c.Stopped.IsZero() && !c.Paused && !x.replaying {
 		wake := c.Due
 		if warn := time.Duration(p.Warning*float64(target)) - c.Elapsed; warn > 0 {
 			wake = cal.Add(x.now, warn)
