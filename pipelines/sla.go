@@ -14,8 +14,19 @@ func (x *decider) sla(policies []*policy) {
 	// Room for a cycle a policy, the most a look usually starts, in one
 	// allocation rather than one each.
 	x.rs.SLA = slices.Grow(x.rs.SLA, len(policies))
+	// The stage history is looked up once for all policies: the lookup
+	// in each record's own map was a sixth of replaying.
+	stageProp := x.spec.stageProp
+	hist := x.in.History[stageProp]
+	rec := x.in.Record
+	var since [1]hubspot.ValueTime
+	if len(hist) == 0 && !rec.CreatedAt.IsZero() && !rec.UpdatedAt.After(rec.CreatedAt) {
+		// Never modified: the record has been as it is since creation.
+		since[0] = hubspot.ValueTime{Value: x.prop(stageProp), Timestamp: rec.CreatedAt}
+		hist = since[:]
+	}
 	for _, p := range policies {
-		x.firstLook = x.replay(p)
+		x.firstLook = x.replay(p, hist)
 		x.policy(p)
 	}
 	x.firstLook = false
@@ -52,17 +63,10 @@ func (x *decider) sla(policies []*policy) {
 // breached at the first look is recorded and shown as breached, but it is
 // not reassigned, raised or noted, so that a first deployment does not
 // reassign every old ticket at once, and a first look repeated after a
-// crash acts as the first did. It reports whether it replayed.
-func (x *decider) replay(p *policy) bool {
+// crash acts as the first did. hist is the stage history, newest first.
+// It reports whether it replayed.
+func (x *decider) replay(p *policy, hist []hubspot.ValueTime) bool {
 	stageProp := x.spec.stageProp
-	hist := x.in.History[stageProp]
-	rec := x.in.Record
-	var since [1]hubspot.ValueTime
-	if len(hist) == 0 && !rec.CreatedAt.IsZero() && !rec.UpdatedAt.After(rec.CreatedAt) {
-		// Never modified: the record has been as it is since creation.
-		since[0] = hubspot.ValueTime{Value: x.prop(stageProp), Timestamp: rec.CreatedAt}
-		hist = since[:]
-	}
 	if len(hist) == 0 {
 		return false
 	}
