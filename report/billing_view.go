@@ -117,9 +117,9 @@ func (v *BillingView) Apply(ctx context.Context, s *store.Store, t *Table) (*Tab
 	for i, c := range t.Columns {
 		col[c.Name] = i
 	}
-	for _, name := range []string{"month", "kind", "provider_id", "provider", "service", "payer", "unit", "orders", "units", "unit_price", "total"} {
-		if _, ok := col[name]; !ok {
-			return nil, fmt.Errorf("report: billing view: the billing basis has no column %q", name)
+	for _, c := range billingColumns {
+		if _, ok := col[c.Name]; !ok {
+			return nil, fmt.Errorf("report: billing view: the billing basis has no column %q", c.Name)
 		}
 	}
 	out := &Table{Report: t.Report, Period: t.Period, Problems: t.Problems, TotalLabel: p.T("billing.total")}
