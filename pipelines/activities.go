@@ -181,6 +181,6 @@ func label(p *locale.Printer, prefix, value string) string {
 
 // str is a text field of the record's environment.
 func (x *decider) str(field string) string {
-	s, _ := x.em.value(x.field(field))
+	s, _ := x.v.value(x.field(field))
 	return s
 }

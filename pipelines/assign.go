@@ -131,14 +131,14 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	for _, id := range strings.Split(x.prop(m.Outputs.DeclinedBy), ";") {
 		if id = strings.TrimSpace(id); id != "" && !slices.Contains(x.rs.Declined, id) {
 			x.rs.Declined = append(x.rs.Declined, id)
-			x.env["declines"] = len(x.rs.Declined)
+			x.v.setDeclines(len(x.rs.Declined))
 		}
 	}
 	declinedStage := stage == "declined"
 	if declinedStage {
 		if current != "" && !slices.Contains(x.rs.Declined, current) {
 			x.rs.Declined = append(x.rs.Declined, current)
-			x.env["declines"] = len(x.rs.Declined)
+			x.v.setDeclines(len(x.rs.Declined))
 		}
 		x.want[m.Outputs.DeclinedBy] = strings.Join(x.rs.Declined, ";")
 		// The stage change to declined is the provider's answer, not a

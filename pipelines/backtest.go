@@ -345,7 +345,7 @@ func (e *Engine) replaySLA(live *Engine, h History, queue string, now time.Time,
 	if or == nil {
 		return
 	}
-	env, em := e.recordEnv(h.Input.ObjectType, &h.Input.Record, 0, true)
+	env, em := e.recordEnv(h.Input.ObjectType, &h.Input.Record, 0)
 	defer em.release()
 	for _, c := range h.Cycles {
 		i := slices.IndexFunc(or.sla, func(p *policy) bool { return p.Name == c.Policy })
@@ -355,7 +355,7 @@ func (e *Engine) replaySLA(live *Engine, h History, queue string, now time.Time,
 		p := or.sla[i]
 		var g *goal
 		for _, gl := range p.goals {
-			if gl.when == nil || runBool(gl.when, env) { // as Decide does: a failing expression is false
+			if gl.when == nil || runBool(gl.when.Program, env) { // as Decide does: a failing expression is false
 				g = gl
 				break
 			}

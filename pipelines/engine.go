@@ -161,6 +161,9 @@ type Engine struct {
 	r    *Rules
 	m    *mappings.Mapping
 	envs map[string]*envSpec // by object type
+	// vmOnly runs every condition on expr's VM, for tests that compare
+	// the conditions' Go functions with it.
+	vmOnly bool
 }
 
 // NewEngine returns an engine for the rules and a resolved mapping.
@@ -365,9 +368,8 @@ type decider struct {
 	st   working // by value, for the same reason
 	rs   *RecordState
 	now  time.Time
-	spec *envSpec // the object type's fields and properties
-	env  map[string]any
-	em   *envMaps          // env's maps, for values no expression uses
+	spec *envSpec          // the object type's fields and properties
+	v    *view             // the record as the conditions see it
 	want map[string]string // desired values, property -> value
 	d    *Decision
 	// head and why are the explanation's text: head the route and queue,
@@ -428,18 +430,21 @@ func (x *decider) field(f string) string { return x.spec.propOf[f] }
 // rule's name comes in parts, joined only for a problem to report: joining
 // them for every condition of every record was a sixth of what deciding
 // allocated.
-func (x *decider) eval(p *vm.Program, def bool, rule ...string) bool {
-	if p == nil {
+func (x *decider) eval(c *cond, def bool, rule ...string) bool {
+	if c == nil {
 		return def
 	}
-	out, err := run(x.vm, p, x.env)
+	if c.fast != nil && !x.e.vmOnly {
+		return c.fast(x.v)
+	}
+	env := x.v.exprEnv()
+	out, err := run(x.vm, c.Program, env)
 	if err != nil {
-		env := x.env
-		if !x.em.full {
+		if !x.v.full {
 			// The values to leave out of the description are all the
 			// record's, not only those the expressions use.
-			env = maps.Clone(x.env)
-			env["props"] = x.em.allProps()
+			env = maps.Clone(env)
+			env["props"] = x.v.allProps()
 		}
 		x.d.Problems = append(x.d.Problems, Problem{Rule: strings.Join(rule, ""), Err: describeEvalError(err, env)})
 		return false
@@ -554,9 +559,8 @@ func (e *Engine) decideOn(or *objectRules, in *Input, st *State, rs *RecordState
 		d: &sc.d, head: sc.head, why: sc.why, vm: &sc.vm, past: &sc.past, pastWant: sc.pastWant, sc: sc}
 	sc.d.ObjectType, sc.d.RecordID = in.ObjectType, in.Record.ID
 	e.count(in, &x.st, rs)
-	env, em := e.recordEnv(in.ObjectType, &in.Record, len(rs.Declined), false)
-	defer em.release()
-	x.env, x.em = env, em
+	x.v = e.recordView(in.ObjectType, &in.Record, len(rs.Declined), false)
+	defer x.v.release()
 	if or.referral != nil && e.m.ReferralPipelineID() != "" && x.prop(x.field("pipeline")) == e.m.ReferralPipelineID() {
 		x.decideReferral(or.referral)
 		x.finish()
@@ -566,7 +570,9 @@ func (e *Engine) decideOn(or *objectRules, in *Input, st *State, rs *RecordState
 	x.route(or.routes)
 	// SLA clocks see the record as this decision leaves it, so that
 	// forwarding an order stops its assignment clock at once.
-	e.applyEnv(in.ObjectType, x.env, x.want)
+	for p, v := range x.want {
+		x.v.set(p, v)
+	}
 	x.sla(or.sla)
 	if or.referral != nil {
 		x.refer()

@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/expr-lang/expr/ast"
-	"github.com/expr-lang/expr/vm"
 
 	"github.com/alusta/alusta/connector/hubspot"
 	"github.com/alusta/alusta/mappings"
@@ -35,56 +34,135 @@ func exprEnv(m *mappings.Mapping, objectType string) map[string]any {
 	return env
 }
 
-// envMaps are the two maps of a record's environment, kept in envPool
-// between decisions: refilling maps that have their room allocates
-// nothing, and building them was a sixth of deciding.
-type envMaps struct {
-	env   map[string]any
+// view is a record as the conditions see it, kept in viewPool between
+// decisions: the text and number of each field the rules name, the
+// properties set since the record was read, and expr's environment made
+// from them only when a condition needs expr's VM (see cond). Refilling
+// a view that has its room allocates nothing.
+type view struct {
+	spec *envSpec
+	// str and num are the fields' values by index in spec.fields: the
+	// text, and for a numeric field the number. The stage field holds
+	// alusta's stage name, not HubSpot's id.
+	str      []string
+	num      []float64
+	declines int
+	// props holds the values set since (see set); with full it holds
+	// every property of rec, as the environment's "props" must when an
+	// expression reads it.
 	props map[string]string
-	// full is set when props holds every property of rec, as the
-	// environment's "props" must when an expression reads it; otherwise
-	// props holds only the values set after (see recordEnv).
-	full bool
-	rec  map[string]*string // the record's properties
+	full  bool
+	rec   map[string]*string // the record's properties
+	// env is expr's environment; stale when a value changed after it
+	// was made.
+	env   map[string]any
+	stale bool
 }
 
-var envPool = sync.Pool{New: func() any { return &envMaps{env: map[string]any{}, props: map[string]string{}} }}
+var viewPool = sync.Pool{New: func() any { return &view{env: map[string]any{}, props: map[string]string{}} }}
 
-// release empties the maps and returns them to envPool; the environment
-// must not be used after.
-func (em *envMaps) release() {
-	clear(em.env)
-	clear(em.props)
-	em.full, em.rec = false, nil
-	envPool.Put(em)
+// release empties the view and returns it to viewPool; it must not be
+// used after.
+func (v *view) release() {
+	clear(v.env)
+	clear(v.props)
+	clear(v.str)
+	v.spec, v.full, v.rec, v.stale, v.declines = nil, false, nil, false, 0
+	viewPool.Put(v)
 }
 
-// value is a property's value as the environment has it: set since, or
-// the record's.
-func (em *envMaps) value(p string) (string, bool) {
-	if v, ok := em.props[p]; ok || em.full {
-		return v, ok
+// value is a property's value as the view has it: set since, or the
+// record's.
+func (v *view) value(p string) (string, bool) {
+	if s, ok := v.props[p]; ok || v.full {
+		return s, ok
 	}
-	if v := em.rec[p]; v != nil {
-		return *v, true
+	if s := v.rec[p]; s != nil {
+		return *s, true
 	}
 	return "", false
 }
 
-// allProps is every property as the environment has it, for describing
-// an expression's failure without the record's values.
-func (em *envMaps) allProps() map[string]string {
-	if em.full {
-		return em.props
+// allProps is every property as the view has it, for describing an
+// expression's failure without the record's values.
+func (v *view) allProps() map[string]string {
+	if v.full {
+		return v.props
 	}
-	all := make(map[string]string, len(em.rec))
-	for k, v := range em.rec {
-		if v != nil {
-			all[k] = *v
+	all := make(map[string]string, len(v.rec))
+	for k, s := range v.rec {
+		if s != nil {
+			all[k] = *s
 		}
 	}
-	maps.Copy(all, em.props)
+	maps.Copy(all, v.props)
 	return all
+}
+
+// set sets a property, and the fields it holds, to a value about to be
+// written or to a past value being replayed.
+func (v *view) set(p, s string) {
+	v.props[p] = s
+	for _, i := range v.spec.byProp[p] {
+		v.field(i, s)
+	}
+	v.stale = true
+}
+
+// field sets field i from its property's value, if conditions read it.
+func (v *view) field(i int, s string) {
+	f := &v.spec.fields[i]
+	switch {
+	case i == v.spec.stageField:
+		v.str[i] = v.spec.stageName(s)
+	case !f.used && !v.full:
+	case f.numeric:
+		v.str[i], v.num[i] = s, number(s)
+	default:
+		v.str[i] = s
+	}
+}
+
+// setStage sets alusta's stage name itself: a referral's stages are the
+// referral pipeline's, which the object type's mapping does not know.
+func (v *view) setStage(name string) {
+	if v.spec.stageField >= 0 {
+		v.str[v.spec.stageField] = name
+	}
+	v.stale = true
+}
+
+// setDeclines sets the number of providers that declined the order.
+func (v *view) setDeclines(n int) {
+	v.declines, v.stale = n, true
+}
+
+// exprEnv is expr's environment for the view: "props", "declines",
+// "stage" and the fields the expressions use, or every field when full.
+func (v *view) exprEnv() map[string]any {
+	if !v.stale {
+		return v.env
+	}
+	env := v.env
+	env["props"], env["declines"] = v.props, v.declines
+	for i := range v.spec.fields {
+		f := &v.spec.fields[i]
+		switch {
+		case i == v.spec.stageField:
+			env[f.name] = v.spec.stage(v.str[i])
+		case !f.used && !v.full:
+		case f.numeric:
+			env[f.name] = v.num[i]
+		default:
+			env[f.name] = v.str[i]
+		}
+	}
+	if v.spec.stageField < 0 {
+		stage, _ := v.value(v.spec.stageProp)
+		env["stage"] = v.spec.stage(v.spec.stageName(stage))
+	}
+	v.stale = false
+	return env
 }
 
 // envSpec is how a record of one object type becomes an environment: its
@@ -92,9 +170,11 @@ func (em *envMaps) allProps() map[string]string {
 // once per Engine rather than looked up for every field of every record.
 type envSpec struct {
 	objectType string
+	m          *mappings.Mapping
 	fields     []envField
 	stageProp  string
-	// byProp lists the fields a property holds, for applyEnv; propOf is
+	stageField int // the index of "stage" in fields, or -1
+	// byProp lists the fields a property holds, for view.set; propOf is
 	// the property of each field.
 	byProp map[string][]int
 	propOf map[string]string
@@ -106,6 +186,9 @@ type envSpec struct {
 	// was a tenth of what deciding allocated.
 	stages []any
 }
+
+// stageName is alusta's name of a stage id of the object type.
+func (s *envSpec) stageName(id string) string { return s.m.StageName(s.objectType, id) }
 
 // stage is a stage name as an environment value.
 func (s *envSpec) stage(name string) any {
@@ -130,7 +213,7 @@ type envField struct {
 // newEnvSpec makes the spec of an object type for the names that
 // expressions use; nil names means all.
 func newEnvSpec(m *mappings.Mapping, objectType string, names map[string]bool) *envSpec {
-	s := &envSpec{objectType: objectType, stageProp: m.Field(objectType, "stage"), byProp: map[string][]int{}, propOf: map[string]string{},
+	s := &envSpec{objectType: objectType, m: m, stageProp: m.Field(objectType, "stage"), stageField: -1, byProp: map[string][]int{}, propOf: map[string]string{},
 		props: names == nil || names["props"] || names["$env"]}
 	for _, name := range mappings.StageNames(objectType) {
 		s.stages = append(s.stages, name)
@@ -140,6 +223,9 @@ func newEnvSpec(m *mappings.Mapping, objectType string, names map[string]bool) *
 		s.fields = append(s.fields, envField{name: f, prop: p, numeric: numericFields[f], used: s.props || names[f]})
 		s.byProp[p] = append(s.byProp[p], i)
 		s.propOf[f] = p
+		if f == "stage" {
+			s.stageField = i
+		}
 	}
 	return s
 }
@@ -148,7 +234,7 @@ func newEnvSpec(m *mappings.Mapping, objectType string, names map[string]bool) *
 // use.
 func exprNames(or *objectRules) map[string]bool {
 	names := map[string]bool{}
-	add := func(p *vm.Program) {
+	add := func(p *cond) {
 		if p == nil {
 			return
 		}
@@ -196,65 +282,42 @@ func number(v string) float64 {
 	return n
 }
 
-// recordEnv is the environment for one record, in maps from envPool:
-// "props", "declines", "stage" and the fields the rules' expressions use,
-// or every field with full.
-func (e *Engine) recordEnv(objectType string, o *hubspot.Object, declines int, full bool) (map[string]any, *envMaps) {
+// recordView is the view of one record, from viewPool: "declines",
+// the stage and the fields the rules' expressions use, or every field and
+// property with full.
+func (e *Engine) recordView(objectType string, o *hubspot.Object, declines int, full bool) *view {
 	spec := e.envSpec(objectType)
-	em := envPool.Get().(*envMaps)
-	em.rec, em.full = o.Properties, full || spec.props
-	props := em.props
-	if em.full {
-		for k, v := range o.Properties {
-			if v != nil {
-				props[k] = *v
+	v := viewPool.Get().(*view)
+	v.spec, v.rec, v.full, v.declines, v.stale = spec, o.Properties, full || spec.props, declines, true
+	if v.full {
+		for k, s := range o.Properties {
+			if s != nil {
+				v.props[k] = *s
 			}
 		}
 	}
-	env := em.env
-	env["props"], env["declines"] = props, declines
-	for _, f := range spec.fields {
-		if !f.used && !full {
-			continue
-		}
-		v, _ := em.value(f.prop)
-		if f.numeric {
-			env[f.name] = number(v)
-			continue
-		}
-		env[f.name] = v
+	if n := len(spec.fields); cap(v.str) < n {
+		v.str, v.num = make([]string, n), make([]float64, n)
+	} else {
+		v.str, v.num = v.str[:n], v.num[:n]
 	}
-	stage, _ := em.value(spec.stageProp)
-	env["stage"] = spec.stage(e.m.StageName(objectType, stage))
-	return env, em
+	for i := range spec.fields {
+		f := &spec.fields[i]
+		if !f.used && !v.full && i != spec.stageField {
+			continue // the stage is always there: closed records keep their queue by it
+		}
+		s, _ := v.value(f.prop)
+		v.field(i, s)
+	}
+	return v
 }
 
-// applyEnv updates an environment from recordEnv with property values
-// about to be written.
-func (e *Engine) applyEnv(objectType string, env map[string]any, writes map[string]string) {
-	spec := e.envSpec(objectType)
-	for p, v := range writes {
-		e.applyEnvProp(spec, env, p, v)
-	}
-}
-
-// applyEnvProp sets one property in an environment from recordEnv.
-func (e *Engine) applyEnvProp(spec *envSpec, env map[string]any, p, v string) {
-	env["props"].(map[string]string)[p] = v
-	for _, i := range spec.byProp[p] {
-		f := spec.fields[i]
-		if _, in := env[f.name]; !in {
-			continue // a field no expression uses
-		}
-		switch {
-		case f.name == "stage":
-			env[f.name] = spec.stage(e.m.StageName(spec.objectType, v))
-		case f.numeric:
-			env[f.name] = number(v)
-		default:
-			env[f.name] = v
-		}
-	}
+// recordEnv is expr's environment for one record, every field and
+// property in it, for callers outside a decision (explain, backtests);
+// release the view after.
+func (e *Engine) recordEnv(objectType string, o *hubspot.Object, declines int) (map[string]any, *view) {
+	v := e.recordView(objectType, o, declines, true)
+	return v.exprEnv(), v
 }
 
 // Provider is a provider company as assignment sees it.

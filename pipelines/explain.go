@@ -11,7 +11,7 @@ func (e *Engine) Candidates(in Input, st *State) []Candidate {
 	if in.ObjectType != hubspot.Deals {
 		return nil
 	}
-	env, em := e.recordEnv(in.ObjectType, &in.Record, 0, true)
+	env, em := e.recordEnv(in.ObjectType, &in.Record, 0)
 	defer em.release()
 	service, _ := env["service"].(string)
 	muni, _ := env["municipality"].(string)

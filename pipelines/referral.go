@@ -106,7 +106,7 @@ func ReferralStatus(p *locale.Printer, stageLabel, referralID string) string {
 func (x *decider) decideReferral(p *policy) {
 	m := x.e.m
 	stage := m.ReferralStageName(x.prop(x.field("stage")))
-	x.env["stage"] = stage
+	x.v.setStage(stage)
 	x.d.Rule = ReferralRule
 	stageLabel := ""
 	if stage != "" {

@@ -189,19 +189,19 @@ type objectRules struct {
 type route struct {
 	Route
 	idx  int
-	when *vm.Program
+	when *cond
 }
 
 type policy struct {
 	SLASpec
 	cal                *Calendar
-	start, pause, stop *vm.Program
+	start, pause, stop *cond
 	goals              []*goal
 }
 
 type goal struct {
 	GoalSpec
-	when *vm.Program
+	when *cond
 	cal  *Calendar
 }
 
@@ -500,7 +500,7 @@ func (c *checker) warnf(path, format string, args ...any) {
 }
 
 // compile compiles a boolean condition; "" is nil, meaning always.
-func (c *checker) compile(path, src string) *vm.Program {
+func (c *checker) compile(path, src string) *cond {
 	p := c.compileExpr(path, src)
 	if p != nil {
 		c.lintStages(path, src)
@@ -511,7 +511,7 @@ func (c *checker) compile(path, src string) *vm.Program {
 // compileExpr compiles an expression without linting its stage names:
 // for alusta's own conditions, such as a referral's, whose stages are the
 // referral pipeline's rather than the object type's.
-func (c *checker) compileExpr(path, src string) *vm.Program {
+func (c *checker) compileExpr(path, src string) *cond {
 	if strings.TrimSpace(src) == "" {
 		return nil
 	}
@@ -535,7 +535,7 @@ func (c *checker) compileExpr(path, src string) *vm.Program {
 		c.errorf(path, "expression is over the evaluation budget of %d on every record (ranges, lists and strings it builds): make it do less", EvalBudget)
 		return nil
 	}
-	return p
+	return newCond(p, c.object)
 }
 
 func (c *checker) stage(path, name string) {

@@ -86,8 +86,7 @@ func (x *decider) replay(p *policy, hist []hubspot.ValueTime) bool {
 	// present one is set back after: copying the environment for every
 	// past stage was a tenth of deciding. The fields are worked out from
 	// the properties alone, so setting the property back restores them.
-	spec := x.e.envSpec(x.in.ObjectType)
-	present, had := x.em.value(stageProp)
+	present, had := x.v.value(stageProp)
 	cur := present
 	for i := len(hist) - 1; i >= 0; i-- {
 		h := hist[i]
@@ -96,15 +95,15 @@ func (x *decider) replay(p *policy, hist []hubspot.ValueTime) bool {
 		}
 		x.now = h.Timestamp
 		if h.Value != cur {
-			x.e.applyEnvProp(spec, x.env, stageProp, h.Value)
+			x.v.set(stageProp, h.Value)
 			cur = h.Value
 		}
 		x.policy(p)
 	}
 	if cur != present {
-		x.e.applyEnvProp(spec, x.env, stageProp, present)
+		x.v.set(stageProp, present)
 		if !had {
-			delete(x.em.props, stageProp)
+			delete(x.v.props, stageProp)
 		}
 	}
 	x.now, x.want, x.d, x.why = now, want, d, why
