@@ -6,7 +6,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr/vm"
 
@@ -164,6 +166,9 @@ type Engine struct {
 	// vmOnly runs every condition on expr's VM, for tests that compare
 	// the conditions' Go functions with it.
 	vmOnly bool
+	// resolved caches that the mapping was resolved, which it stays:
+	// asking the mapping walked its objects for every record.
+	resolved atomic.Bool
 }
 
 // NewEngine returns an engine for the rules and a resolved mapping.
@@ -520,9 +525,10 @@ func (e *Engine) Decide(in Input, st *State, now time.Time) (Decision, Change, e
 	if or == nil {
 		return Decision{}, Change{}, fmt.Errorf("pipelines: decide %s/%s: no rules for %s", in.ObjectType, in.Record.ID, in.ObjectType)
 	}
-	if !e.m.Resolved() {
+	if !e.resolved.Load() && !e.m.Resolved() {
 		return Decision{}, Change{}, fmt.Errorf("pipelines: decide %s/%s: %w", in.ObjectType, in.Record.ID, mappings.ErrNotResolved)
 	}
+	e.resolved.Store(true)
 	key := in.ObjectType + "/" + in.Record.ID
 	// The record's memory is the one thing a decision changes in place,
 	// so it works on a copy that becomes the change's.
@@ -729,11 +735,32 @@ func (x *decider) assignOwner(pool, strategy string, force bool) {
 // is email; the last such owner when there are several.
 func ownerID(owners []hubspot.Owner, email string) (string, bool) {
 	for i := len(owners) - 1; i >= 0; i-- {
-		if o := &owners[i]; !o.Archived && o.Email != "" && strings.ToLower(o.Email) == email {
+		if o := &owners[i]; !o.Archived && o.Email != "" && lowerIs(o.Email, email) {
 			return o.ID, true
 		}
 	}
 	return "", false
+}
+
+// lowerIs reports whether strings.ToLower(s) == lower without making the
+// lower-case copy: lower-casing every owner's email for every member of a
+// team, for every record, was a twentieth of deciding. Up to its first
+// non-ASCII byte, s lower-cases byte by byte; from there on it is
+// compared the slow way.
+func lowerIs(s, lower string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToLower(s) == lower
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if i >= len(lower) || c != lower[i] {
+			return false
+		}
+	}
+	return len(s) == len(lower)
 }
 
 // sticky records that a person changed p after alusta last wrote it.

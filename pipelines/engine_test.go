@@ -387,3 +387,16 @@ func TestDecideIsPure(t *testing.T) {
 		t.Errorf("the records moved no count or rotation; the test proves little: %s", j1)
 	}
 }
+
+// TestLowerIs compares lowerIs with strings.ToLower.
+func TestLowerIs(t *testing.T) {
+	words := []string{"", "a", "A", "aino.virtanen@kotitori.fi", "Aino.Virtanen@Kotitori.FI", "aino.virtanen@kotitori.f",
+		"ÄIJÄ@x.fi", "äijä@x.fi", "Äijä@X.fi", "K@x.fi", "k@x.fi", "\u212a@x.fi", "ſ@x.fi", "s@x.fi", "İ@x.fi", "i̇@x.fi", "\xff@x.fi", "@"}
+	for _, s := range words {
+		for _, lower := range words {
+			if got, want := lowerIs(s, lower), strings.ToLower(s) == lower; got != want {
+				t.Errorf("lowerIs(%q, %q) = %t, want %t", s, lower, got, want)
+			}
+		}
+	}
+}

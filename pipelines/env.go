@@ -109,6 +109,19 @@ func (v *view) set(p, s string) {
 	v.stale = true
 }
 
+// setPast sets a property, and the fields it holds, to a past value while
+// replaying its history. The property itself is set only when the
+// expressions read props: otherwise nothing reads it while replaying.
+func (v *view) setPast(p, s string) {
+	if v.full {
+		v.props[p] = s
+	}
+	for _, i := range v.spec.byProp[p] {
+		v.field(i, s)
+	}
+	v.stale = true
+}
+
 // field sets field i from its property's value, if conditions read it.
 func (v *view) field(i int, s string) {
 	f := &v.spec.fields[i]
