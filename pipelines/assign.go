@@ -123,7 +123,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	m := x.e.m
 	t := x.in.ObjectType
 	stageProp := x.spec.stageProp
-	stage := m.StageName(t, x.prop(stageProp))
+	stage := x.stage
 	provProp := m.Outputs.Provider
 	current := x.prop(provProp)
 	// Declines recorded in the CRM count too: a coordinator may enter one

@@ -19,7 +19,7 @@ var closedStages = map[string]bool{"closed": true, "delivered": true, "cancelled
 func (x *decider) keepRouting(rt *route) bool {
 	m := x.e.m
 	queue := x.prop(m.Outputs.Queue)
-	if queue == "" || !closedStages[m.StageName(x.in.ObjectType, x.prop(x.spec.stageProp))] || asksStage(rt) {
+	if queue == "" || !closedStages[x.stage] || asksStage(rt) {
 		return false
 	}
 	x.want[m.Outputs.Queue] = queue

@@ -376,7 +376,10 @@ type decider struct {
 	spec *envSpec          // the object type's fields and properties
 	v    *view             // the record as the conditions see it
 	want map[string]string // desired values, property -> value
-	d    *Decision
+	// stage is alusta's name of the record's stage as read, before the
+	// decision.
+	stage string
+	d     *Decision
 	// head and why are the explanation's text: head the route and queue,
 	// which lead it, and why the rest in the order they came, each part
 	// led by "; ". The texts are written into them as they come, rather
@@ -429,7 +432,18 @@ func (x *decider) prop(name string) string {
 	return v
 }
 
-func (x *decider) field(f string) string { return x.spec.propOf[f] }
+func (x *decider) field(f string) string {
+	// The fields every decision asks for are looked up once per spec.
+	switch f {
+	case "owner":
+		return x.spec.ownerProp
+	case "priority":
+		return x.spec.priorityProp
+	case "pipeline":
+		return x.spec.pipelineProp
+	}
+	return x.spec.propOf[f]
+}
 
 // eval runs a condition; def is the value of a condition not given. The
 // rule's name comes in parts, joined only for a problem to report: joining
@@ -472,8 +486,9 @@ func (e *Engine) Observe(in Input, st *State) {
 	st.Apply(w.change(key, rs))
 }
 
-// count keeps OpenOrders and OpenTickets in step with the record.
-func (e *Engine) count(in *Input, st *working, rs *RecordState) {
+// count keeps OpenOrders and OpenTickets in step with the record, and
+// returns alusta's name of the record's stage.
+func (e *Engine) count(in *Input, st *working, rs *RecordState) string {
 	m := e.m
 	t := in.ObjectType
 	spec := e.envSpec(t)
@@ -484,7 +499,7 @@ func (e *Engine) count(in *Input, st *working, rs *RecordState) {
 	case "closed", "declined", "delivered", "cancelled":
 		open = false
 	}
-	owner, _ := in.Record.Prop(spec.propOf["owner"])
+	owner, _ := in.Record.Prop(spec.ownerProp)
 	if !open {
 		owner = ""
 	}
@@ -498,7 +513,7 @@ func (e *Engine) count(in *Input, st *working, rs *RecordState) {
 		rs.Owner = owner
 	}
 	if t != hubspot.Deals {
-		return
+		return stage
 	}
 	provider, _ := in.Record.Prop(m.Outputs.Provider)
 	if !open {
@@ -513,6 +528,7 @@ func (e *Engine) count(in *Input, st *working, rs *RecordState) {
 		}
 		rs.Provider = provider
 	}
+	return stage
 }
 
 // Decide applies the rules to one record at now. It changes nothing: it
@@ -564,7 +580,7 @@ func (e *Engine) decideOn(or *objectRules, in *Input, st *State, rs *RecordState
 	x := &decider{e: e, in: *in, st: working{base: st}, rs: rs, now: now, want: sc.want, p: e.m.Printer(), spec: e.envSpec(in.ObjectType),
 		d: &sc.d, head: sc.head, why: sc.why, vm: &sc.vm, past: &sc.past, pastWant: sc.pastWant, sc: sc}
 	sc.d.ObjectType, sc.d.RecordID = in.ObjectType, in.Record.ID
-	e.count(in, &x.st, rs)
+	x.stage = e.count(in, &x.st, rs)
 	x.v = e.recordView(in.ObjectType, &in.Record, len(rs.Declined), false)
 	defer x.v.release()
 	if or.referral != nil && e.m.ReferralPipelineID() != "" && x.prop(x.field("pipeline")) == e.m.ReferralPipelineID() {

@@ -191,6 +191,8 @@ type envSpec struct {
 	// the property of each field.
 	byProp map[string][]int
 	propOf map[string]string
+	// The properties of the fields every decision reads.
+	ownerProp, priorityProp, pipelineProp string
 	// props is set when an expression of the rules reads "props" or
 	// "$env"; the environment then holds every property.
 	props bool
@@ -240,6 +242,7 @@ func newEnvSpec(m *mappings.Mapping, objectType string, names map[string]bool) *
 			s.stageField = i
 		}
 	}
+	s.ownerProp, s.priorityProp, s.pipelineProp = s.propOf["owner"], s.propOf["priority"], s.propOf["pipeline"]
 	return s
 }
 
