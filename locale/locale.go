@@ -239,3 +239,41 @@ func (p *Printer) Duration(d time.Duration) string {
 	}
 	return p.T("time.hours_minutes", "H", h, "M", m)
 }
+
+// AppendS is AppendT for values that are all text. AppendT's values are
+// boxed, and the boxes go to the heap because an unknown type is printed
+// with fmt; a rule decision's explanation passes some ten values a record,
+// each one allocation. AppendS's stay on the caller's stack.
+func (p *Printer) AppendS(b []byte, id string, kv ...string) []byte {
+	parts, ok := p.fast[id]
+	if !ok {
+		args := make([]any, len(kv))
+		for i, s := range kv {
+			args[i] = s
+		}
+		return append(b, p.localize(id, args)...)
+	}
+	n := 0
+	for _, pt := range parts {
+		n += len(pt.lit)
+		if pt.field != "" {
+			n += 20
+		}
+	}
+	b = slices.Grow(b, n)
+	for _, pt := range parts {
+		if pt.field == "" {
+			b = append(b, pt.lit...)
+			continue
+		}
+		v := "<no value>" // as text/template writes a missing field
+		for i := 0; i+1 < len(kv); i += 2 {
+			if kv[i] == pt.field {
+				v = kv[i+1]
+				break
+			}
+		}
+		b = append(b, v...)
+	}
+	return b
+}

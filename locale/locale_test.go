@@ -195,3 +195,30 @@ func TestFastPath(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendS writes every message with text values through AppendS and T:
+// the texts must be the same, a missing value too.
+func TestAppendS(t *testing.T) {
+	for _, lang := range Languages() {
+		p := MustNew(lang)
+		if len(p.fast) == 0 {
+			t.Fatalf("%s: no messages", lang)
+		}
+		for id, parts := range p.fast {
+			var kv []string
+			var args []any
+			for i, pt := range parts {
+				if pt.field != "" && i%3 != 2 { // every third field left out
+					kv = append(kv, pt.field, "arvo "+pt.field)
+					args = append(args, pt.field, "arvo "+pt.field)
+				}
+			}
+			if got, want := string(p.AppendS([]byte("x; "), id, kv...)), "x; "+p.T(id, args...); got != want {
+				t.Errorf("%s %s: AppendS %q, T %q", lang, id, got, want)
+			}
+		}
+		if got, want := string(p.AppendS(nil, "no.such.message", "A", "b")), p.T("no.such.message", "A", "b"); got != want {
+			t.Errorf("%s: a message not in the catalogue: AppendS %q, T %q", lang, got, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package pipelines
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/alusta/alusta/connector/hubspot"
@@ -166,7 +167,7 @@ func (x *decider) suggestActivities(spec *SuggestSpec) {
 		x.say("decision.no_activity", "Needs", strings.Join(labels, ", "))
 		return
 	}
-	x.say("decision.activities", "N", n, "Fit", len(fit))
+	x.say("decision.activities", "N", strconv.Itoa(n), "Fit", strconv.Itoa(len(fit)))
 }
 
 // label is an option value (a theme, a channel) as staff read it in p's

@@ -228,7 +228,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 			how = strategy
 		}
 	}
-	x.say("decision.providers", "Eligible", len(eligible), "N", len(ps))
+	x.say("decision.providers", "Eligible", strconv.Itoa(len(eligible)), "N", strconv.Itoa(len(ps)))
 	if chosen == nil {
 		q := spec.UnassignedQueue
 		if q == "" {

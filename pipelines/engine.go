@@ -541,10 +541,12 @@ func (e *Engine) Decide(in Input, st *State, now time.Time) (Decision, Change, e
 	if or == nil {
 		return Decision{}, Change{}, fmt.Errorf("pipelines: decide %s/%s: no rules for %s", in.ObjectType, in.Record.ID, in.ObjectType)
 	}
-	if !e.resolved.Load() && !e.m.Resolved() {
-		return Decision{}, Change{}, fmt.Errorf("pipelines: decide %s/%s: %w", in.ObjectType, in.Record.ID, mappings.ErrNotResolved)
+	if !e.resolved.Load() {
+		if !e.m.Resolved() {
+			return Decision{}, Change{}, fmt.Errorf("pipelines: decide %s/%s: %w", in.ObjectType, in.Record.ID, mappings.ErrNotResolved)
+		}
+		e.resolved.Store(true)
 	}
-	e.resolved.Store(true)
 	key := in.ObjectType + "/" + in.Record.ID
 	// The record's memory is the one thing a decision changes in place,
 	// so it works on a copy that becomes the change's.
@@ -662,9 +664,9 @@ func (x *decider) route(routes []*route) {
 	if suggest != nil {
 		x.suggestActivities(suggest)
 	}
-	x.head = x.p.AppendT(x.head, "decision.route", "Rule", x.d.Rule)
+	x.head = x.p.AppendS(x.head, "decision.route", "Rule", x.d.Rule)
 	if q := x.want[x.e.m.Outputs.Queue]; q != "" {
-		x.head = x.p.AppendT(append(x.head, "; "...), "decision.queue", "Queue", q)
+		x.head = x.p.AppendS(append(x.head, "; "...), "decision.queue", "Queue", q)
 	}
 }
 
@@ -864,8 +866,8 @@ func (x *decider) finish() {
 }
 
 // say adds a text to the explanation.
-func (x *decider) say(id string, kv ...any) {
-	x.why = x.p.AppendT(append(x.why, "; "...), id, kv...)
+func (x *decider) say(id string, kv ...string) {
+	x.why = x.p.AppendS(append(x.why, "; "...), id, kv...)
 }
 
 // sayText adds a text made already to the explanation.
