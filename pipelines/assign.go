@@ -128,7 +128,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	current := x.prop(provProp)
 	// Declines recorded in the CRM count too: a coordinator may enter one
 	// by hand, and alusta's own memory may be younger than the order.
-	for _, id := range strings.Split(x.prop(m.Outputs.DeclinedBy), ";") {
+	for id := range strings.SplitSeq(x.prop(m.Outputs.DeclinedBy), ";") {
 		if id = strings.TrimSpace(id); id != "" && !slices.Contains(x.rs.Declined, id) {
 			x.rs.Declined = append(x.rs.Declined, id)
 			x.v.setDeclines(len(x.rs.Declined))

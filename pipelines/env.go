@@ -407,7 +407,7 @@ func ProviderOf(id string, fields map[string]string) Provider {
 // splitMulti splits a HubSpot multi-select value ("a;b").
 func splitMulti(s string) []string {
 	var out []string
-	for _, p := range strings.Split(s, ";") {
+	for p := range strings.SplitSeq(s, ";") {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}
