@@ -410,6 +410,8 @@ type scratch struct {
 	// vm runs the conditions; its stack, made for each decision, was one
 	// allocation a record.
 	vm vm.VM
+	// sla is the room the SLA clocks run in (see sla).
+	sla []SLACycle
 }
 
 var scratches = sync.Pool{New: func() any {

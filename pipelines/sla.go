@@ -11,9 +11,13 @@ import (
 // the cycles that run, and those this decision made or stopped.
 func (x *decider) sla(policies []*policy) {
 	n := len(x.rs.SLA)
-	// Room for a cycle a policy, the most a look usually starts, in one
-	// allocation rather than one each.
-	x.rs.SLA = slices.Grow(x.rs.SLA, len(policies))
+	// The clocks run in the scratch's room, and the record keeps exactly
+	// the cycles there are, in the copy Decide made when their number
+	// stays: room for a cycle a policy, half of it unused on a first look
+	// and all of it a copy more on the next, was a third of what deciding
+	// allocated.
+	own := x.rs.SLA
+	x.rs.SLA = append(x.sc.sla[:0], own...)
 	// The stage history is looked up once for all policies: the lookup
 	// in each record's own map was a sixth of replaying.
 	stageProp := x.spec.stageProp
@@ -30,9 +34,17 @@ func (x *decider) sla(policies []*policy) {
 		x.policy(p)
 	}
 	x.firstLook = false
-	if len(x.rs.SLA) == 0 {
-		x.rs.SLA = nil // as before the room was made
+	work := x.rs.SLA
+	switch {
+	case len(work) == 0:
+		x.rs.SLA = nil
+	case len(work) == len(own):
+		x.rs.SLA = own[:copy(own, work)]
+	default:
+		x.rs.SLA = slices.Clone(work)
 	}
+	clear(work) // the scratch keeps no record's cycles
+	x.sc.sla = work[:0]
 	shown := func(i int, c *SLACycle) bool { return i >= n || c.Stopped.IsZero() || c.Stopped.Equal(x.now) }
 	all := true
 	for i := range x.rs.SLA {
