@@ -236,11 +236,11 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 		}
 		x.want[m.Outputs.Queue] = q
 		x.d.Retry = true
-		reason := x.p.T("decision.no_provider", "Service", orDash(service), "Municipality", orDash(muni))
 		if len(eligible) > 0 {
-			reason = x.p.T("decision.no_provider_ordered")
+			x.say("decision.no_provider_ordered")
+		} else {
+			x.say("decision.no_provider", "Service", orDash(service), "Municipality", orDash(muni))
 		}
-		x.sayText(reason)
 		if current != "" {
 			x.want[provProp] = ""
 		}

@@ -872,11 +872,6 @@ func (x *decider) say(id string, kv ...string) {
 	x.why = x.p.AppendS(append(x.why, "; "...), id, kv...)
 }
 
-// sayText adds a text made already to the explanation.
-func (x *decider) sayText(s string) {
-	x.why = append(append(x.why, "; "...), s...)
-}
-
 // explanation is the head and the rest joined with "; ", copied once
 // into a string.
 func (x *decider) explanation() string {

@@ -100,7 +100,7 @@ func (v *view) allProps() map[string]string {
 }
 
 // set sets a property, and the fields it holds, to a value about to be
-// written or to a past value being replayed.
+// written.
 func (v *view) set(p, s string) {
 	v.props[p] = s
 	for _, i := range v.spec.byProp[p] {
