@@ -57,7 +57,7 @@ type State struct {
 // RecordState is what the engine remembers about one record.
 type RecordState struct {
 	// Written is what alusta last wrote, property -> value.
-	Written map[string]string `json:"written,omitempty"`
+	Written Values `json:"written,omitempty"`
 	// Declined lists the providers that declined this order.
 	Declined []string `json:"declined,omitempty"`
 	// SLA holds every cycle, oldest first.
@@ -233,7 +233,7 @@ func (c Change) Unwrite(prop string) {
 	if c.record.given {
 		c.record.rs, c.record.given = c.record.rs.clone(), false
 	}
-	delete(c.record.rs.Written, prop)
+	c.record.rs.Written.Delete(prop)
 }
 
 // take returns the record memory for a State to hold.
@@ -258,10 +258,7 @@ func (c Change) Wrote(prop, value string) {
 	if c.record.given {
 		c.record.rs, c.record.given = c.record.rs.clone(), false
 	}
-	if c.record.rs.Written == nil {
-		c.record.rs.Written = map[string]string{}
-	}
-	c.record.rs.Written[prop] = value
+	c.record.rs.Written.Set(prop, value)
 }
 
 // Apply makes a Change to the state. A Change may be applied to several
@@ -321,7 +318,7 @@ func (r *RecordState) clone() *RecordState {
 		return nil
 	}
 	cp := *r
-	cp.Written = maps.Clone(r.Written)
+	cp.Written = r.Written.Clone()
 	cp.Declined = slices.Clone(r.Declined)
 	cp.SLA = slices.Clone(r.SLA)
 	cp.Noted = slices.Clone(r.Noted)
@@ -648,7 +645,7 @@ func (x *decider) assignOwner(pool, strategy string, force bool) {
 		return
 	}
 	current := x.prop(ownerProp)
-	if last, wrote := x.rs.Written[ownerProp]; wrote && current != last {
+	if last, wrote := x.rs.Written.Get(ownerProp); wrote && current != last {
 		x.sticky(ownerProp)
 		return
 	}
@@ -775,7 +772,7 @@ func (x *decider) finish() {
 		if has && cur == v {
 			continue
 		}
-		if last, wrote := x.rs.Written[p]; wrote && p != m.Outputs.Decision && p != m.Outputs.SLADue && p != m.Outputs.SLAStatus {
+		if last, wrote := x.rs.Written.Get(p); wrote && p != m.Outputs.Decision && p != m.Outputs.SLADue && p != m.Outputs.SLAStatus {
 			if cur != last {
 				sticky = append(sticky, p)
 				continue
@@ -801,15 +798,20 @@ func (x *decider) finish() {
 			x.d.Associate = nil
 		}
 	}
-	if x.rs.Written == nil {
-		x.rs.Written = make(map[string]string, len(writes))
-	}
+	var keepBuf [8]Value
+	keep := keepBuf[:0]
 	for p, v := range writes {
 		// The explanation and the SLA fields are alusta's alone and never
 		// sticky, so they are not remembered: that keeps the State small.
 		if p != m.Outputs.Decision && p != m.Outputs.SLADue && p != m.Outputs.SLAStatus {
-			x.rs.Written[p] = v
+			keep = append(keep, Value{p, v})
 		}
+	}
+	// Room for them all first, so that remembering makes one array at
+	// most.
+	x.rs.Written = slices.Grow(x.rs.Written, len(keep))
+	for _, v := range keep {
+		x.rs.Written.Set(v.Prop, v.Value)
 	}
 	x.d.Writes = writes
 }

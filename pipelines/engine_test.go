@@ -251,7 +251,7 @@ routes:
 
 func TestStickyProvider(t *testing.T) {
 	e, m := demoEngine(t)
-	st := &State{Records: map[string]*RecordState{"deals/5": {Written: map[string]string{"alusta_provider": "1", "dealstage": "Välitetty tuottajalle"}}}}
+	st := &State{Records: map[string]*RecordState{"deals/5": {Written: Values{{"alusta_provider", "1"}, {"dealstage", "Välitetty tuottajalle"}}}}}
 	rec := deal("5", "siivous", "Tampere", "alusta_provider", "2", "dealstage", "Välitetty tuottajalle")
 	d, err := e.DecideApply(Input{ObjectType: hubspot.Deals, Record: rec, Providers: []Provider{provider("1", "siivous", "Tampere", -1, 1)}}, st, monday)
 	if err != nil {

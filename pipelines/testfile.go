@@ -228,7 +228,7 @@ func runCase(e *Engine, m *mappings.Mapping, object string, dir Input, tc TestCa
 	rec := toObject(tc.Record)
 	rs := st.record(object + "/" + rec.ID)
 	rs.Declined = slices.Clone(tc.Declined)
-	rs.Written = maps.Clone(tc.Written)
+	rs.Written = ValuesOf(tc.Written)
 	dir.ObjectType, dir.Record = object, rec
 	d, err := e.DecideApply(dir, st, tc.Now)
 	if err != nil {
