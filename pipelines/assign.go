@@ -146,7 +146,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 		x.rs.Written.Delete(stageProp)
 		x.rs.Written.Delete(provProp)
 	} else {
-		if last, wrote := x.rs.Written.Get(provProp); wrote && last != current {
+		if last, wrote := x.rs.Written.Lookup(provProp); wrote && last != current {
 			x.sticky(provProp)
 			return
 		}

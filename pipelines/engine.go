@@ -121,7 +121,7 @@ type Candidate struct {
 type Decision struct {
 	ObjectType, RecordID, Rule string
 	// Writes holds property -> value for what differs from the record.
-	Writes map[string]string
+	Writes Values
 	// Associate is an association to create, e.g. deal -> provider.
 	Associate *Association
 	// Notes are texts to add as notes on the record; each route's note
@@ -645,7 +645,7 @@ func (x *decider) assignOwner(pool, strategy string, force bool) {
 		return
 	}
 	current := x.prop(ownerProp)
-	if last, wrote := x.rs.Written.Get(ownerProp); wrote && current != last {
+	if last, wrote := x.rs.Written.Lookup(ownerProp); wrote && current != last {
 		x.sticky(ownerProp)
 		return
 	}
@@ -764,7 +764,10 @@ func (x *decider) finish() {
 	expl := clip(x.explanation())
 	x.d.Explanation = expl
 	x.want[m.Outputs.Decision] = expl
-	writes := make(map[string]string, len(x.want))
+	// The writes are made on the stack, sorted, and copied out once: a
+	// map for them was a sixth of what deciding allocated.
+	var writesBuf [16]Value
+	writes := Values(writesBuf[:0])
 	var stickyBuf [8]string
 	sticky := stickyBuf[:0]
 	for p, v := range x.want {
@@ -772,14 +775,15 @@ func (x *decider) finish() {
 		if has && cur == v {
 			continue
 		}
-		if last, wrote := x.rs.Written.Get(p); wrote && p != m.Outputs.Decision && p != m.Outputs.SLADue && p != m.Outputs.SLAStatus {
+		if last, wrote := x.rs.Written.Lookup(p); wrote && p != m.Outputs.Decision && p != m.Outputs.SLADue && p != m.Outputs.SLAStatus {
 			if cur != last {
 				sticky = append(sticky, p)
 				continue
 			}
 		}
-		writes[p] = v
+		writes = append(writes, Value{p, v})
 	}
+	slices.SortFunc(writes, byProp)
 	// The properties a person changed are listed in name order; sorting
 	// them rather than every property decided keeps the list the same.
 	slices.Sort(sticky)
@@ -790,30 +794,39 @@ func (x *decider) finish() {
 		expl = clip(expl + "; " + x.p.T("decision.sticky", "Properties", strings.Join(x.d.Sticky, ", ")))
 		x.d.Explanation = expl
 		if cur, _ := x.in.Record.Prop(m.Outputs.Decision); cur != expl {
-			writes[m.Outputs.Decision] = expl
+			writes = writes.with(m.Outputs.Decision, expl)
 		}
 	}
 	if p := m.Outputs.Provider; x.d.Associate != nil {
-		if _, ok := writes[p]; !ok {
+		if !writes.Has(p) {
 			x.d.Associate = nil
 		}
 	}
-	var keepBuf [8]Value
-	keep := keepBuf[:0]
-	for p, v := range writes {
-		// The explanation and the SLA fields are alusta's alone and never
-		// sticky, so they are not remembered: that keeps the State small.
-		if p != m.Outputs.Decision && p != m.Outputs.SLADue && p != m.Outputs.SLAStatus {
-			keep = append(keep, Value{p, v})
+	remember := 0
+	for _, w := range writes {
+		if remembered(m, w.Prop) {
+			remember++
 		}
 	}
 	// Room for them all first, so that remembering makes one array at
 	// most.
-	x.rs.Written = slices.Grow(x.rs.Written, len(keep))
-	for _, v := range keep {
-		x.rs.Written.Set(v.Prop, v.Value)
+	x.rs.Written = slices.Grow(x.rs.Written, remember)
+	for _, w := range writes {
+		if remembered(m, w.Prop) {
+			x.rs.Written.Set(w.Prop, w.Value)
+		}
 	}
-	x.d.Writes = writes
+	if len(writes) > 0 {
+		x.d.Writes = make(Values, len(writes))
+		copy(x.d.Writes, writes)
+	}
+}
+
+// remembered reports whether a write of p goes into RecordState.Written.
+// The explanation and the SLA fields are alusta's alone and never sticky,
+// so they are not remembered: that keeps the State small.
+func remembered(m *mappings.Mapping, p string) bool {
+	return p != m.Outputs.Decision && p != m.Outputs.SLADue && p != m.Outputs.SLAStatus
 }
 
 // say adds a text to the explanation.

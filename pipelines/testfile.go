@@ -241,7 +241,7 @@ func runCase(e *Engine, m *mappings.Mapping, object string, dir Input, tc TestCa
 		res.Failures = append(res.Failures, p.String())
 	}
 	value := func(p string) string {
-		if v, ok := d.Writes[p]; ok {
+		if v, ok := d.Writes.Lookup(p); ok {
 			return v
 		}
 		v, _ := rec.Prop(p)

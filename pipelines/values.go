@@ -33,9 +33,11 @@ func ValuesOf(m map[string]string) Values {
 	for p, v := range m {
 		vs = append(vs, Value{p, v})
 	}
-	slices.SortFunc(vs, func(a, b Value) int { return strings.Compare(a.Prop, b.Prop) })
+	slices.SortFunc(vs, byProp)
 	return vs
 }
+
+func byProp(a, b Value) int { return strings.Compare(a.Prop, b.Prop) }
 
 // find returns where p is or would go, and whether it is there. A
 // decision's values are few, so a scan beats a binary search.
@@ -48,8 +50,14 @@ func (vs Values) find(p string) (int, bool) {
 	return len(vs), false
 }
 
-// Get returns p's value and whether p has one.
-func (vs Values) Get(p string) (string, bool) {
+// Get returns p's value, or "" when p has none.
+func (vs Values) Get(p string) string {
+	v, _ := vs.Lookup(p)
+	return v
+}
+
+// Lookup returns p's value and whether p has one.
+func (vs Values) Lookup(p string) (string, bool) {
 	if i, ok := vs.find(p); ok {
 		return vs[i].Value, true
 	}
@@ -63,13 +71,17 @@ func (vs Values) Has(p string) bool {
 }
 
 // Set gives p the value v.
-func (vs *Values) Set(p, v string) {
+func (vs *Values) Set(p, v string) { *vs = vs.with(p, v) }
+
+// with returns vs with p set to v, in vs's array when it has room. Unlike
+// Set it keeps a caller's array on the stack (see finish).
+func (vs Values) with(p, v string) Values {
 	i, ok := vs.find(p)
 	if ok {
-		(*vs)[i].Value = v
-		return
+		vs[i].Value = v
+		return vs
 	}
-	*vs = slices.Insert(*vs, i, Value{p, v})
+	return slices.Insert(vs, i, Value{p, v})
 }
 
 // Delete drops p's value, if it has one.

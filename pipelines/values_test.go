@@ -31,12 +31,15 @@ func TestValues(t *testing.T) {
 				t.Fatalf("got %v, want %v", vs, tt.want)
 			}
 			for _, w := range tt.want {
-				if v, ok := vs.Get(w.Prop); !ok || v != w.Value {
-					t.Errorf("Get(%q): got %q, %v, want %q, true", w.Prop, v, ok, w.Value)
+				if v, ok := vs.Lookup(w.Prop); !ok || v != w.Value {
+					t.Errorf("Lookup(%q): got %q, %v, want %q, true", w.Prop, v, ok, w.Value)
+				}
+				if v := vs.Get(w.Prop); v != w.Value {
+					t.Errorf("Get(%q): got %q, want %q", w.Prop, v, w.Value)
 				}
 			}
-			if _, ok := vs.Get("zz"); ok {
-				t.Errorf("Get(%q): got a value of a property never set", "zz")
+			if v, ok := vs.Lookup("zz"); ok || v != "" {
+				t.Errorf("Lookup(%q): got %q, %v for a property never set", "zz", v, ok)
 			}
 			if vs.Len() != len(tt.want) {
 				t.Errorf("Len: got %d, want %d", vs.Len(), len(tt.want))
