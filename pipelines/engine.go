@@ -748,7 +748,7 @@ func (x *decider) finish() {
 	if len(x.d.SLA) > 0 {
 		c := displayCycle(x.d.SLA)
 		if c.Status != "paused" && !c.Due.IsZero() {
-			x.want[m.Outputs.SLADue] = hubspotTime(c.Due)
+			x.want[m.Outputs.SLADue] = x.dueText(c.Due)
 		}
 		x.want[m.Outputs.SLAStatus] = c.Status
 		if c.Status == "paused" {
@@ -757,8 +757,10 @@ func (x *decider) finish() {
 			// stays still until the clock runs again.
 			x.say("decision.sla_paused", "Goal", c.Goal, "Left", x.p.Duration(c.Target-c.Elapsed))
 		} else {
-			x.say("decision.sla", "Goal", c.Goal, "Status", x.p.T(slaStatusKey(c.Status)),
-				"Due", x.p.Time(c.Due, x.e.r.calendarLoc(c.Calendar)))
+			// The due time and the status's name are written into the
+			// explanation as they are, not made strings first.
+			x.why = x.p.AppendTAt(append(x.why, "; "...), "decision.sla", "Due", c.Due, x.e.r.calendarLoc(c.Calendar),
+				"Goal", c.Goal, "Status", slaStatusText(c.Status))
 		}
 	}
 	expl := clip(x.explanation())
@@ -829,6 +831,18 @@ func remembered(m *mappings.Mapping, p string) bool {
 	return p != m.Outputs.Decision && p != m.Outputs.SLADue && p != m.Outputs.SLAStatus
 }
 
+// dueText is t as alusta_sla_due holds it: the record's own string when
+// it holds that time already, as it does on every look but the first,
+// rather than a new one that finish would only find unchanged.
+func (x *decider) dueText(t time.Time) string {
+	var arr [24]byte
+	due := appendHubspotTime(arr[:0], t)
+	if cur, ok := x.in.Record.Prop(x.e.m.Outputs.SLADue); ok && cur == string(due) {
+		return cur
+	}
+	return string(due)
+}
+
 // say adds a text to the explanation.
 func (x *decider) say(id string, kv ...any) {
 	x.why = x.p.AppendT(append(x.why, "; "...), id, kv...)
@@ -883,8 +897,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
-// strategyKey and slaStatusKey are the catalogue ids of a strategy's and
-// an SLA status's names, without building the id for every decision.
+// strategyKey is the catalogue id of a strategy's name, without building
+// the id for every decision.
 func strategyKey(s string) string {
 	switch s {
 	case "round_robin":
@@ -903,20 +917,23 @@ func strategyKey(s string) string {
 	return "strategy." + s
 }
 
-func slaStatusKey(s string) string {
+// slaStatusText is an SLA status's name as a text's field value. The
+// known ones are constants, which become an interface value without an
+// allocation.
+func slaStatusText(s string) any {
 	switch s {
 	case "running":
-		return "sla_status.running"
+		return locale.Msg("sla_status.running")
 	case "warning":
-		return "sla_status.warning"
+		return locale.Msg("sla_status.warning")
 	case "breached":
-		return "sla_status.breached"
+		return locale.Msg("sla_status.breached")
 	case "paused":
-		return "sla_status.paused"
+		return locale.Msg("sla_status.paused")
 	case "met":
-		return "sla_status.met"
+		return locale.Msg("sla_status.met")
 	}
-	return "sla_status." + s
+	return locale.Msg("sla_status." + s)
 }
 
 var nextPriority = map[string]string{"LOW": "MEDIUM", "MEDIUM": "HIGH", "HIGH": "URGENT", "": "HIGH"}
