@@ -1,7 +1,9 @@
 package pipelines
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -104,5 +106,109 @@ func TestValuesJSON(t *testing.T) {
 	}
 	if string(gotJSON) != string(oldJSON) {
 		t.Errorf("saved again:\ngot  %s\nwant %s (as the old release saves it)", gotJSON, oldJSON)
+	}
+}
+
+// TestValuesJSONStrings checks the hand-written JSON against
+// encoding/json's map form for the strings that need care: quotes,
+// backslashes, control bytes, HTML, bad UTF-8, U+2028, non-ASCII.
+func TestValuesJSONStrings(t *testing.T) {
+	strs := []string{"", "plain", `"quoted"`, `back\slash`, "tab\tnew\nline\rcr", "\b\f\x00\x01\x1f\x7f",
+		"<b>&amp;</b>", "bad \xff utf-8 \xc3", "line\u2028sep\u2029", "Välitetty tuottajalle ✓", "emoji 🙂"}
+	for _, enc := range []struct {
+		name       string
+		escapeHTML bool
+	}{{"marshal", true}, {"encoder without html escapes", false}} {
+		for _, s := range strs {
+			m := map[string]string{s: s, "k": s}
+			var want, got bytes.Buffer
+			e := json.NewEncoder(&want)
+			e.SetEscapeHTML(enc.escapeHTML)
+			if err := e.Encode(m); err != nil {
+				t.Fatal(err)
+			}
+			e = json.NewEncoder(&got)
+			e.SetEscapeHTML(enc.escapeHTML)
+			if err := e.Encode(ValuesOf(m)); err != nil {
+				t.Fatal(err)
+			}
+			if got.String() != want.String() {
+				t.Errorf("%s %q: got %s, want %s", enc.name, s, got.Bytes(), want.Bytes())
+			}
+			var back Values
+			if err := json.Unmarshal(got.Bytes(), &back); err != nil {
+				t.Fatalf("%s %q: read back: %v", enc.name, s, err)
+			}
+			var wantBack map[string]string
+			if err := json.Unmarshal(want.Bytes(), &wantBack); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(back, ValuesOf(wantBack)) {
+				t.Errorf("%s %q: read back %q, want %q", enc.name, s, back, ValuesOf(wantBack))
+			}
+		}
+	}
+}
+
+func TestValuesUnmarshal(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     Values
+		err      string
+	}{
+		{"spaces", " {\n\t\"b\" : \"2\" ,\r\n \"a\":\"1\" } ", Values{{"a", "1"}, {"b", "2"}}, ""},
+		{"escapes", `{"a\u00e4":"x\"y\\z\n\u2028"}`, Values{{"aä", "x\"y\\z\n\u2028"}}, ""},
+		{"a property twice keeps the last", `{"a":"1","b":"2","a":"3"}`, Values{{"a", "3"}, {"b", "2"}}, ""},
+		{"empty", `{}`, Values{}, ""},
+		{"null", ` null `, nil, ""},
+		{"a number", `{"a":1}`, nil, "pipelines: property values: want a JSON object of strings"},
+		{"an array", `["a"]`, nil, "pipelines: property values: want a JSON object of strings"},
+		{"a string", `"a"`, nil, "pipelines: property values: want a JSON object of strings"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got Values
+			err := json.Unmarshal([]byte(tt.in), &got)
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Fatalf("got error %v, want %s", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) || (got == nil) != (tt.want == nil) {
+				t.Errorf("got %#v, want %#v", got, tt.want)
+			}
+			var m map[string]string
+			if err := json.Unmarshal([]byte(tt.in), &m); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, ValuesOf(m)) {
+				t.Errorf("got %#v, a map reads %#v", got, m)
+			}
+		})
+	}
+}
+
+func TestValuesOf(t *testing.T) {
+	for _, n := range []int{0, 1, 2, 5, 12, 13, 40} {
+		m := map[string]string{}
+		for i := range n {
+			m[fmt.Sprintf("p%03d", (i*7)%n)] = fmt.Sprint(i)
+		}
+		vs := ValuesOf(m)
+		if !slices.IsSortedFunc(vs, byProp) || len(vs) != len(m) {
+			t.Errorf("%d properties: got %v, want all of them in order", n, vs)
+		}
+		for p, v := range m {
+			if got := vs.Get(p); got != v {
+				t.Errorf("%d properties: %s: got %q, want %q", n, p, got, v)
+			}
+		}
+	}
+	if ValuesOf(nil) != nil {
+		t.Error("ValuesOf(nil): got a slice, want nil")
 	}
 }
