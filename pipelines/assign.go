@@ -256,7 +256,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 	x.want[stageProp] = m.StageID(t, "assigned")
 	x.d.Associate = &Association{FromType: hubspot.Deals, FromID: x.in.Record.ID, ToType: hubspot.Companies, ToID: chosen.ID,
 		Category: hubspot.HubSpotDefined, TypeID: hubspot.AssocDealToCompany}
-	x.say("decision.provider", "Name", nameOr(chosen.Name, chosen.ID), "How", x.p.T(strategyKey(how)))
+	x.say("decision.provider", "Name", nameOr(chosen.Name, chosen.ID), "How", strategyText(how))
 	// Count the order now, so later decisions in this cycle see it.
 	if x.rs.Provider != "" {
 		x.st.addOrders(x.rs.Provider, -1)

@@ -713,7 +713,7 @@ func (x *decider) assignOwner(pool, strategy string, force bool) {
 	x.st.addTickets(ids[pick], 1)
 	x.rs.Owner = ids[pick]
 	x.say("decision.owner", "Name", ownerName(x.in.Owners, ids[pick], names[pick]),
-		"Strategy", x.p.T(strategyKey(strategy)), "Team", pool)
+		"Strategy", strategyText(strategy), "Team", pool)
 }
 
 // ownerID returns the id of the active owner whose email, in lower case,
@@ -897,25 +897,28 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
-// strategyKey is the catalogue id of a strategy's name, without building
-// the id for every decision.
-func strategyKey(s string) string {
+// strategyText is a strategy's name as a text's field value, and
+// strategyKey its catalogue id. The known ones are constants, which
+// become an interface value without an allocation (see slaStatusText).
+func strategyText(s string) any {
 	switch s {
 	case "round_robin":
-		return "strategy.round_robin"
+		return locale.Msg("strategy.round_robin")
 	case "least_open":
-		return "strategy.least_open"
+		return locale.Msg("strategy.least_open")
 	case "least_loaded":
-		return "strategy.least_loaded"
+		return locale.Msg("strategy.least_loaded")
 	case "weighted":
-		return "strategy.weighted"
+		return locale.Msg("strategy.weighted")
 	case "ordered":
-		return "strategy.ordered"
+		return locale.Msg("strategy.ordered")
 	case "client_choice":
-		return "strategy.client_choice"
+		return locale.Msg("strategy.client_choice")
 	}
-	return "strategy." + s
+	return locale.Msg("strategy." + s)
 }
+
+func strategyKey(s string) string { return string(strategyText(s).(locale.Msg)) }
 
 // slaStatusText is an SLA status's name as a text's field value. The
 // known ones are constants, which become an interface value without an
