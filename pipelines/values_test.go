@@ -114,7 +114,7 @@ func TestValuesJSON(t *testing.T) {
 // backslashes, control bytes, HTML, bad UTF-8, U+2028, non-ASCII.
 func TestValuesJSONStrings(t *testing.T) {
 	strs := []string{"", "plain", `"quoted"`, `back\slash`, "tab\tnew\nline\rcr", "\b\f\x00\x01\x1f\x7f",
-		"<b>&amp;</b>", "bad \xff utf-8 \xc3", "line\u2028sep\u2029", "Välitetty tuottajalle ✓", "emoji 🙂"}
+		"<b>&amp;</b>", "<ä> & \n", "bad \xff utf-8 \xc3", "line\u2028sep\u2029", "Välitetty tuottajalle ✓", "emoji 🙂"}
 	for _, enc := range []struct {
 		name       string
 		escapeHTML bool
