@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr/vm"
 
@@ -720,11 +721,33 @@ func (x *decider) assignOwner(pool, strategy string, force bool) {
 // is email; the last such owner when there are several.
 func ownerID(owners []hubspot.Owner, email string) (string, bool) {
 	for i := len(owners) - 1; i >= 0; i-- {
-		if o := &owners[i]; !o.Archived && o.Email != "" && strings.ToLower(o.Email) == email {
+		if o := &owners[i]; !o.Archived && o.Email != "" && lowerIs(o.Email, email) {
 			return o.ID, true
 		}
 	}
 	return "", false
+}
+
+// lowerIs reports whether strings.ToLower(s) == lower without making the
+// lower-case copy: a team's members are looked up among every owner for
+// each record assigned, and two addresses mostly differ at once. An ASCII
+// prefix lowers byte by byte in place, so a difference in it decides;
+// from the first other byte on, ToLower does.
+func lowerIs(s, lower string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			// s[:i] matched lower[:i]; ToLower maps each rune alone.
+			return strings.ToLower(s[i:]) == lower[i:]
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if i >= len(lower) || c != lower[i] {
+			return false
+		}
+	}
+	return len(s) == len(lower)
 }
 
 // sticky records that a person changed p after alusta last wrote it.

@@ -387,3 +387,20 @@ func TestDecideIsPure(t *testing.T) {
 		t.Errorf("the records moved no count or rotation; the test proves little: %s", j1)
 	}
 }
+
+// TestLowerIs checks lowerIs against what it stands for, ToLower(s) ==
+// lower, on addresses with capitals, non-ASCII letters, runes that lower
+// to another length, and bad UTF-8.
+func TestLowerIs(t *testing.T) {
+	ss := []string{"", "a", "A", "aino@koti.fi", "Aino@Koti.FI", "AINO@KOTI.FI", "aino@koti.f", "aino@koti.fii",
+		"Äiti@koti.fi", "äiti@koti.fi", "ÄITI@KOTI.FI", "aäiti@koti.fi", "\u212Aalle@koti.fi", "kalle@koti.fi",
+		"İlkka@koti.fi", "i̇lkka@koti.fi", "ilkka@koti.fi", "bad\xff@koti.fi", "bad\ufffd@koti.fi", "Ω@koti.fi"}
+	for _, s := range ss {
+		for _, l := range ss {
+			lower := strings.ToLower(l)
+			if got, want := lowerIs(s, lower), strings.ToLower(s) == lower; got != want {
+				t.Errorf("lowerIs(%q, %q): got %t, want %t", s, lower, got, want)
+			}
+		}
+	}
+}
