@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -72,11 +73,11 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 			d.metrics.decisions.WithLabelValues(typ, rule).Inc()
 		}
 		d.ruleProblems(typ, o.ID, dec.Problems)
-		dropUnchanged(o, dec.Writes)
+		dropUnchanged(o, &dec.Writes)
 		// A pass that leaves a person's change alone, or makes a service
 		// order, has a new story to tell.
 		if len(dec.Sticky) == 0 && dec.Order == nil {
-			keepExplanation(o, dec.Writes, c.rs.mapping.Outputs.Decision)
+			keepExplanation(o, &dec.Writes, c.rs.mapping.Outputs.Decision)
 		}
 		if typ == hubspot.Deals {
 			if dec.Retry {
@@ -137,27 +138,23 @@ func (c *cycle) archive(ctx context.Context, typ, id string) error {
 
 // dropUnchanged removes writes that would change nothing. HubSpot stores an
 // empty value as null, so "" and a missing value are the same.
-func dropUnchanged(o hubspot.Object, writes map[string]string) {
-	for prop, v := range writes {
-		if cur, _ := o.Prop(prop); cur == v {
-			delete(writes, prop)
-		}
-	}
+func dropUnchanged(o hubspot.Object, writes *pipelines.Values) {
+	*writes = slices.DeleteFunc(*writes, func(w pipelines.Value) bool {
+		cur, _ := o.Prop(w.Prop)
+		return cur == w.Value
+	})
 }
 
 // keepExplanation leaves the CRM's explanation alone when it is the only
 // thing that would change: it tells staff why alusta last acted, and a
 // later pass that changes nothing has no better story to tell. (A pass
 // that leaves a person's change alone does, and says so.)
-func keepExplanation(o hubspot.Object, writes map[string]string, prop string) {
-	if len(writes) != 1 {
-		return
-	}
-	if _, only := writes[prop]; !only {
+func keepExplanation(o hubspot.Object, writes *pipelines.Values, prop string) {
+	if len(*writes) != 1 || !writes.Has(prop) {
 		return
 	}
 	if cur, _ := o.Prop(prop); cur != "" {
-		delete(writes, prop)
+		writes.Delete(prop)
 	}
 }
 
@@ -203,7 +200,7 @@ func (c *cycle) landed(typ string, o hubspot.Object, dec pipelines.Decision, cha
 		c.landedN++
 		out = append(out, store.Write{ObjectType: typ, RecordID: o.ID, Property: prop, Old: s.Old[prop], New: cur,
 			Rule: s.Rule, At: now, Status: store.WriteApplied, Reason: "read back: HubSpot's answer to the batch was lost"})
-		if _, again := dec.Writes[prop]; again || prop == w.Decision || prop == w.SLADue || prop == w.SLAStatus {
+		if _, again := dec.Writes.Lookup(prop); again || prop == w.Decision || prop == w.SLADue || prop == w.SLAStatus {
 			continue // the explanation and SLA fields are never remembered
 		}
 		change.Wrote(prop, cur)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/pipelines"
 )
 
 // Forwarder is told when the rules forward an order to a provider, and
@@ -16,8 +17,8 @@ type Forwarder interface {
 }
 
 // valueAfter is a property's value once the decision's writes land.
-func valueAfter(o hubspot.Object, writes map[string]string, prop string) string {
-	if v, ok := writes[prop]; ok {
+func valueAfter(o hubspot.Object, writes pipelines.Values, prop string) string {
+	if v, ok := writes.Lookup(prop); ok {
 		return v
 	}
 	v, _ := o.Prop(prop)
@@ -38,9 +39,9 @@ func (c *cycle) forward(ctx context.Context, typ string, p *decided) {
 		return
 	}
 	var err error
-	if _, assigned := p.dec.Writes[provProp]; assigned {
+	if _, assigned := p.dec.Writes.Lookup(provProp); assigned {
 		err = f.Assigned(ctx, p.obj.ID, provider)
-	} else if st := p.dec.Writes[m.Outputs.SLAStatus]; st == "warning" || st == "breached" {
+	} else if st := p.dec.Writes.Get(m.Outputs.SLAStatus); st == "warning" || st == "breached" {
 		// A clock that jumped past its warning (alusta was down) still
 		// reminds; the forwarder reminds once per order and provider.
 		err = f.Remind(ctx, p.obj.ID, provider)

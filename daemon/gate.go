@@ -253,14 +253,11 @@ func (d *Daemon) gateStart(ctx context.Context) error {
 // WouldWrite is what the daemon would send for a decision on o: only real
 // changes, and not a new explanation when it is the only change (see
 // keepExplanation). rules explain shows this.
-func WouldWrite(o hubspot.Object, dec pipelines.Decision, decisionProp string) map[string]string {
-	w := make(map[string]string, len(dec.Writes))
-	for k, v := range dec.Writes {
-		w[k] = v
-	}
-	dropUnchanged(o, w)
+func WouldWrite(o hubspot.Object, dec pipelines.Decision, decisionProp string) pipelines.Values {
+	w := dec.Writes.Clone()
+	dropUnchanged(o, &w)
 	if len(dec.Sticky) == 0 {
-		keepExplanation(o, w, decisionProp)
+		keepExplanation(o, &w, decisionProp)
 	}
 	return w
 }

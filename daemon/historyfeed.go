@@ -90,7 +90,7 @@ func (c *cycle) seeChanges(ctx context.Context, typ string, recs []store.Record)
 			if rs == nil {
 				continue
 			}
-			if v, ok := rs.Written[c.rs.mapping.Field(typ, ch.Field)]; ok && v == ch.Value {
+			if v, ok := rs.Written.Lookup(c.rs.mapping.Field(typ, ch.Field)); ok && v == ch.Value {
 				changes[i].Source = store.SourceAlusta
 			}
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
-	"sort"
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
@@ -29,7 +28,7 @@ func (c *cycle) push(ctx context.Context, typ string, todo []decided, observed [
 		p := &todo[i]
 		byID[p.obj.ID] = p
 		if len(p.dec.Writes) > 0 {
-			inputs = append(inputs, hubspot.BatchUpdateInput{ID: p.obj.ID, Properties: p.dec.Writes})
+			inputs = append(inputs, hubspot.BatchUpdateInput{ID: p.obj.ID, Properties: p.dec.Writes.Map()})
 		}
 	}
 	failed := make(map[string]string)
@@ -114,9 +113,9 @@ func (c *cycle) push(ctx context.Context, typ string, todo []decided, observed [
 			writes = &page.Decided[len(page.Decided)-1].Writes
 			*writes = append(*writes, p.landed...)
 		}
-		for _, prop := range sortedKeys(p.dec.Writes) {
+		for prop, v := range p.dec.Writes.All() {
 			old, _ := p.obj.Prop(prop)
-			w := store.Write{ObjectType: typ, RecordID: p.obj.ID, Property: prop, Old: old, New: p.dec.Writes[prop],
+			w := store.Write{ObjectType: typ, RecordID: p.obj.ID, Property: prop, Old: old, New: v,
 				Rule: rule, At: now, Status: store.WriteApplied}
 			if bad {
 				w.Status, w.Reason = store.WriteRejected, reason
@@ -127,7 +126,7 @@ func (c *cycle) push(ctx context.Context, typ string, todo []decided, observed [
 			*writes = append(*writes, w)
 		}
 		if bad {
-			d.forgetEchoes(typ, p.obj.ID, p.dec.Writes)
+			d.forgetEchoes(typ, p.obj.ID, p.dec.Writes.Map())
 		}
 		for _, prop := range p.dec.Sticky {
 			cur, _ := p.obj.Prop(prop)
@@ -304,20 +303,11 @@ func (c *cycle) remember(typ string, p *decided, now time.Time) store.DecidedRec
 func fingerprint(dec pipelines.Decision) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00", dec.Rule, dec.Explanation)
-	for _, k := range sortedKeys(dec.Writes) {
-		fmt.Fprintf(h, "%s=%s\x00", k, dec.Writes[k])
+	for k, v := range dec.Writes.All() {
+		fmt.Fprintf(h, "%s=%s\x00", k, v)
 	}
 	for _, s := range dec.SLA {
 		fmt.Fprintf(h, "%s/%s/%s/%d\x00", s.Policy, s.Goal, s.Status, s.Start.UnixMilli())
 	}
 	return hex.EncodeToString(h.Sum(nil)[:12])
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

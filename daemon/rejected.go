@@ -24,11 +24,11 @@ func (c *cycle) dropRejectedProperties(typ string, byID map[string]*decided, rec
 			rest = append(rest, re)
 			continue
 		}
-		v, ok := p.dec.Writes[re.Property]
+		v, ok := p.dec.Writes.Lookup(re.Property)
 		if !ok {
 			continue
 		}
-		delete(p.dec.Writes, re.Property)
+		p.dec.Writes.Delete(re.Property)
 		p.change.Unwrite(re.Property)
 		d.forgetEchoes(typ, re.ID, map[string]string{re.Property: v})
 		d.metrics.writes.WithLabelValues(typ, "rejected").Inc()

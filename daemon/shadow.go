@@ -70,9 +70,9 @@ func (c *cycle) shadowPush(ctx context.Context, typ string, todo []decided, now 
 		if len(p.dec.Writes) == 0 && len(p.dec.Notes) == 0 && len(actions) == 0 {
 			continue
 		}
-		rec := ShadowRecord{ObjectType: typ, RecordID: p.obj.ID, Rule: p.dec.Rule, Writes: p.dec.Writes,
+		rec := ShadowRecord{ObjectType: typ, RecordID: p.obj.ID, Rule: p.dec.Rule, Writes: p.dec.Writes.Map(),
 			Old: map[string]string{}, Notes: p.dec.Notes, Actions: actions, At: now}
-		for prop := range p.dec.Writes {
+		for prop := range p.dec.Writes.All() {
 			rec.Old[prop], _ = p.obj.Prop(prop)
 		}
 		if a := p.dec.Associate; a != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/pipelines"
 )
 
 // The rule engine's state lives in the store in two parts: the shared part
@@ -137,7 +138,7 @@ const indexLagWindow = 10 * time.Minute
 // not what it holds; so are the stage entry times, which HubSpot
 // calculates (a stage alusta writes moves them). The sum adds one FNV-1a hash per property, so map
 // order does not matter.
-func valuesSum(read map[string]*string, writes map[string]string, answer map[string]*string) uint64 {
+func valuesSum(read map[string]*string, writes pipelines.Values, answer map[string]*string) uint64 {
 	var sum uint64
 	add := func(k, v string) {
 		if v == "" || k == hubspot.PropLastModified || k == "hs_object_id" || isStageTime(k) {
@@ -155,7 +156,7 @@ func valuesSum(read map[string]*string, writes map[string]string, answer map[str
 		sum += h
 	}
 	value := func(k string) string {
-		if v, ok := writes[k]; ok {
+		if v, ok := writes.Lookup(k); ok {
 			if p, ok := answer[k]; ok {
 				if p == nil {
 					return ""
@@ -172,7 +173,7 @@ func valuesSum(read map[string]*string, writes map[string]string, answer map[str
 	for k := range read {
 		add(k, value(k))
 	}
-	for k := range writes {
+	for k := range writes.All() {
 		if _, ok := read[k]; !ok {
 			add(k, value(k))
 		}

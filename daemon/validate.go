@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/alusta/alusta/connector/hubspot"
+	"github.com/alusta/alusta/pipelines"
 	"github.com/alusta/alusta/store"
 )
 
@@ -30,14 +31,14 @@ func validate(r store.Record) (field, reason string) {
 // record translates o, with writes applied over its properties, to the
 // store's shape under alusta's names: the one way a record read from
 // HubSpot reaches the store.
-func (c *cycle) record(typ string, o hubspot.Object, writes map[string]string) store.Record {
+func (c *cycle) record(typ string, o hubspot.Object, writes pipelines.Values) store.Record {
 	props := o.Properties
 	if len(writes) > 0 {
 		props = make(map[string]*string, len(o.Properties)+len(writes))
 		for k, v := range o.Properties {
 			props[k] = v
 		}
-		for k, v := range writes {
+		for k, v := range writes.All() {
 			props[k] = &v
 		}
 	}

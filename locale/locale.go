@@ -47,6 +47,11 @@ type Printer struct {
 	fast map[string][]part
 }
 
+// Msg is a message id given as a field's value: the field is that
+// message's text. A constant Msg, unlike the string T returns, becomes a
+// field value without an allocation.
+type Msg string
+
 // part is a literal, or a field to insert when field is set.
 type part struct{ lit, field string }
 
@@ -133,7 +138,7 @@ func (p *Printer) T(id string, kv ...any) string {
 	// once into the string returned: a strings.Builder moves to the heap,
 	// which was one allocation more for every text of every decision.
 	var arr [256]byte
-	return string(p.appendParts(arr[:0], parts, kv))
+	return string(p.appendParts(arr[:0], parts, kv, nil))
 }
 
 // AppendT appends T's text to b, for a caller that joins texts (a rule
@@ -143,10 +148,30 @@ func (p *Printer) AppendT(b []byte, id string, kv ...any) []byte {
 	if !ok {
 		return append(b, p.localize(id, kv)...)
 	}
-	return p.appendParts(b, parts, kv)
+	return p.appendParts(b, parts, kv, nil)
 }
 
-func (p *Printer) appendParts(b []byte, parts []part, kv []any) []byte {
+// AppendTAt is AppendT for a text with a time in it (an SLA's due time):
+// the field named field is t in loc as Time writes it, written straight
+// into b rather than made a string first.
+func (p *Printer) AppendTAt(b []byte, id, field string, t time.Time, loc *time.Location, kv ...any) []byte {
+	parts, ok := p.fast[id]
+	if !ok {
+		kv = append(kv[:len(kv):len(kv)], field, p.Time(t, loc))
+		return append(b, p.localize(id, kv)...)
+	}
+	return p.appendParts(b, parts, kv, &timeField{name: field, t: t, loc: loc})
+}
+
+// timeField is AppendTAt's time: a concrete type, where a time among the
+// values would be boxed, a heap allocation for every text.
+type timeField struct {
+	name string
+	t    time.Time
+	loc  *time.Location
+}
+
+func (p *Printer) appendParts(b []byte, parts []part, kv []any, at *timeField) []byte {
 	// Room for the whole text at once: growing the buffer part by part
 	// made most of the allocations of a rule decision's explanation.
 	n := 0
@@ -162,6 +187,10 @@ func (p *Printer) appendParts(b []byte, parts []part, kv []any) []byte {
 			b = append(b, pt.lit...)
 			continue
 		}
+		if at != nil && pt.field == at.name {
+			b = p.AppendTime(b, at.t, at.loc)
+			continue
+		}
 		v := any("<no value>") // as text/template writes a missing field
 		for i := 0; i+1 < len(kv); i += 2 {
 			if k, _ := kv[i].(string); k == pt.field {
@@ -174,6 +203,14 @@ func (p *Printer) appendParts(b []byte, parts []part, kv []any) []byte {
 			b = append(b, x...)
 		case int:
 			b = strconv.AppendInt(b, int64(x), 10)
+		case Msg:
+			// A text without fields, as Msg's are; not through AppendT,
+			// whose recursion would move every caller's buffer to the heap.
+			if ps := p.fast[string(x)]; len(ps) == 1 && ps[0].field == "" {
+				b = append(b, ps[0].lit...)
+			} else {
+				b = append(b, p.localize(string(x), nil)...)
+			}
 		default:
 			b = fmt.Append(b, x)
 		}
@@ -200,27 +237,49 @@ func (p *Printer) localize(id string, kv []any) string {
 // Time writes t in loc as people write it: 1.12.2026 klo 16.00 in Finnish,
 // 1.12.2026 kl. 16.00 in Swedish. A nil loc means UTC.
 func (p *Printer) Time(t time.Time, loc *time.Location) string {
+	var arr [64]byte
+	return string(p.AppendTime(arr[:0], t, loc))
+}
+
+// AppendTime appends Time's text to b, for a caller that writes the time
+// into a longer text and needs no string of it.
+func (p *Printer) AppendTime(b []byte, t time.Time, loc *time.Location) []byte {
 	if loc == nil {
 		loc = time.UTC
 	}
-	y, mo, d := t.In(loc).Date()
-	h, mi, _ := t.In(loc).Clock()
-	return p.T("time.datetime", "Day", d, "Month", int(mo), "MonthName", monthNames[mo],
-		"Year", y, "Hour", h, "Minute", twoDigits[mi])
+	t = t.In(loc)
+	y, mo, d := t.Date()
+	h, mi, _ := t.Clock()
+	parts, ok := p.fast["time.datetime"]
+	if !ok {
+		return append(b, p.localize("time.datetime", []any{"Day", d, "Month", int(mo), "MonthName", mo.String()[:3],
+			"Year", y, "Hour", h, "Minute", fmt.Sprintf("%02d", mi)})...)
+	}
+	// The fields are written here, not handed to appendParts as values:
+	// boxing the year and the text of the minutes allocated for every
+	// time written.
+	for _, pt := range parts {
+		switch pt.field {
+		case "":
+			b = append(b, pt.lit...)
+		case "Day":
+			b = strconv.AppendInt(b, int64(d), 10)
+		case "Month":
+			b = strconv.AppendInt(b, int64(mo), 10)
+		case "MonthName":
+			b = append(b, mo.String()[:3]...)
+		case "Year":
+			b = strconv.AppendInt(b, int64(y), 10)
+		case "Hour":
+			b = strconv.AppendInt(b, int64(h), 10)
+		case "Minute":
+			b = append(b, byte('0'+mi/10), byte('0'+mi%10))
+		default:
+			b = append(b, "<no value>"...) // as T writes a field not given
+		}
+	}
+	return b
 }
-
-// twoDigits are the minutes as Time writes them, "00" to "59", and
-// monthNames the months' short names, made once as T's values rather
-// than for every time written.
-var twoDigits, monthNames = func() (ds [60]any, ms [13]any) {
-	for i := range ds {
-		ds[i] = fmt.Sprintf("%02d", i)
-	}
-	for m := time.January; m <= time.December; m++ {
-		ms[m] = m.String()[:3]
-	}
-	return ds, ms
-}()
 
 // Date writes a day as people write it: 1.12.2026.
 func (p *Printer) Date(t time.Time) string {

@@ -1,6 +1,7 @@
 package locale
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -220,5 +221,68 @@ func TestAppendS(t *testing.T) {
 		if got, want := string(p.AppendS(nil, "no.such.message", "A", "b")), p.T("no.such.message", "A", "b"); got != want {
 			t.Errorf("%s: a message not in the catalogue: AppendS %q, T %q", lang, got, want)
 		}
+	}
+}
+
+// TestAppendTime: the time written field by field is what the catalogue's
+// template makes of the same values, in every language, month and minute.
+func TestAppendTime(t *testing.T) {
+	hel, err := time.LoadLocation("Europe/Helsinki")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range Languages() {
+		p := MustNew(lang)
+		for _, loc := range []*time.Location{hel, time.UTC, nil} {
+			for i := range 12 {
+				at := time.Date(2026, time.Month(1+i), 1+2*i, 2*i, 5*i-1, 0, 0, time.UTC)
+				in := at.In(time.UTC)
+				if loc != nil {
+					in = at.In(loc)
+				}
+				want := p.localize("time.datetime", []any{"Day", in.Day(), "Month", int(in.Month()),
+					"MonthName", in.Month().String()[:3], "Year", in.Year(), "Hour", in.Hour(), "Minute", fmt.Sprintf("%02d", in.Minute())})
+				if got := string(p.AppendTime([]byte("x: "), at, loc)); got != "x: "+want {
+					t.Errorf("%s %v in %v: got %q, want %q", lang, at, loc, got, "x: "+want)
+				}
+				if got := p.Time(at, loc); got != want {
+					t.Errorf("%s %v in %v: Time got %q, want %q", lang, at, loc, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestAppendTAt: a text with a time and a Msg written in place is the text
+// T makes of the strings Time and T return.
+func TestAppendTAt(t *testing.T) {
+	hel, err := time.LoadLocation("Europe/Helsinki")
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := time.Date(2026, 12, 1, 14, 0, 0, 0, time.UTC)
+	tests := []struct {
+		lang, want string
+	}{
+		{"fi", "x; määräaika vastaus varoitus, päättyy 1.12.2026 klo 16.00"},
+		{"sv", "x; tidsfrist vastaus varning, går ut 1.12.2026 kl. 16.00"},
+		{"en", "x; SLA vastaus warning, due 1 Dec 2026 16:00"},
+	}
+	for _, tt := range tests {
+		p := MustNew(tt.lang)
+		got := string(p.AppendTAt([]byte("x; "), "decision.sla", "Due", due, hel, "Goal", "vastaus", "Status", Msg("sla_status.warning")))
+		if got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.lang, got, tt.want)
+		}
+		if want := "x; " + p.T("decision.sla", "Goal", "vastaus", "Status", p.T("sla_status.warning"), "Due", p.Time(due, hel)); got != want {
+			t.Errorf("%s: got %q, T writes %q", tt.lang, got, want)
+		}
+	}
+	// A message off the fast path still gets its time.
+	if got := string(MustNew("fi").AppendTAt(nil, "no.such.message", "Due", due, hel)); got != "no.such.message" {
+		t.Errorf("missing message: got %q, want its id", got)
+	}
+	if got := MustNew("en").T("decision.route", "Rule", Msg("no.such.message")); got != "route no.such.message" {
+		t.Errorf("missing Msg: got %q, want its id in the text", got)
 	}
 }

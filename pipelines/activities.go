@@ -104,7 +104,7 @@ func (a *Activity) suits(needs []string, municipality, group, language string, m
 func (x *decider) suggestActivities(spec *SuggestSpec) {
 	prop := x.e.m.Outputs.Suggestions
 	cur := x.prop(prop)
-	if last, wrote := x.rs.Written[prop]; wrote && last != cur {
+	if last, wrote := x.rs.Written.Lookup(prop); wrote && last != cur {
 		x.sticky(prop)
 		return
 	}

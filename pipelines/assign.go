@@ -143,10 +143,10 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 		x.want[m.Outputs.DeclinedBy] = strings.Join(x.rs.Declined, ";")
 		// The stage change to declined is the provider's answer, not a
 		// person overriding alusta, so the stage may be written again.
-		delete(x.rs.Written, stageProp)
-		delete(x.rs.Written, provProp)
+		x.rs.Written.Delete(stageProp)
+		x.rs.Written.Delete(provProp)
 	} else {
-		if last, wrote := x.rs.Written[provProp]; wrote && last != current {
+		if last, wrote := x.rs.Written.Lookup(provProp); wrote && last != current {
 			x.sticky(provProp)
 			return
 		}

@@ -100,7 +100,7 @@ func TestAssignmentInvariants(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, assigned := d.Writes[m.Outputs.Provider]
+			got, assigned := d.Writes.Lookup(m.Outputs.Provider)
 			var eligible []string
 			for i := range ps {
 				if ok, _ := Eligible(&ps[i], svc, muni, "", false, declined, open[ps[i].ID]); ok {
@@ -109,8 +109,8 @@ func TestAssignmentInvariants(t *testing.T) {
 			}
 			switch {
 			case len(eligible) == 0:
-				if assigned || !d.Retry || d.Writes[m.Outputs.Queue] != "koordinaattori" {
-					t.Fatalf("round %d: nobody eligible: got provider %q retry %t queue %q", round, got, d.Retry, d.Writes[m.Outputs.Queue])
+				if assigned || !d.Retry || d.Writes.Get(m.Outputs.Queue) != "koordinaattori" {
+					t.Fatalf("round %d: nobody eligible: got provider %q retry %t queue %q", round, got, d.Retry, d.Writes.Get(m.Outputs.Queue))
 				}
 			case !slices.Contains(eligible, got):
 				t.Fatalf("round %d: got provider %q, eligible %v (pool %+v)", round, got, eligible, ps)
@@ -138,7 +138,7 @@ func pickN(t *testing.T, e *Engine, st *State, ps []Provider, service string, n 
 		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, d.Writes["alusta_provider"])
+		out = append(out, d.Writes.Get("alusta_provider"))
 	}
 	return out
 }
@@ -219,7 +219,7 @@ func TestDeclineChain(t *testing.T) {
 	st := &State{}
 	rec := deal("77", "siivous", "Tampere")
 	apply := func(d Decision) {
-		for k, v := range d.Writes {
+		for k, v := range d.Writes.All() {
 			rec.Properties[k] = &v
 		}
 	}
@@ -236,12 +236,12 @@ func TestDeclineChain(t *testing.T) {
 		rec.Properties["dealstage"] = &s
 	}
 	d := decide()
-	if got := d.Writes[m.Outputs.Provider]; got != "1" || d.Associate == nil || d.Associate.ToID != "1" || d.Associate.TypeID != hubspot.AssocDealToCompany {
+	if got := d.Writes.Get(m.Outputs.Provider); got != "1" || d.Associate == nil || d.Associate.ToID != "1" || d.Associate.TypeID != hubspot.AssocDealToCompany {
 		t.Fatalf("got provider %q association %+v, want 1", got, d.Associate)
 	}
 	decline()
 	d = decide()
-	if got, by := d.Writes[m.Outputs.Provider], d.Writes[m.Outputs.DeclinedBy]; got != "2" || by != "1" || d.Writes["dealstage"] != "Välitetty tuottajalle" {
+	if got, by := d.Writes.Get(m.Outputs.Provider), d.Writes.Get(m.Outputs.DeclinedBy); got != "2" || by != "1" || d.Writes.Get("dealstage") != "Välitetty tuottajalle" {
 		t.Fatalf("after a decline: got provider %q declined_by %q writes %v", got, by, d.Writes)
 	}
 	if len(d.Sticky) != 0 {
@@ -249,7 +249,7 @@ func TestDeclineChain(t *testing.T) {
 	}
 	decline()
 	d = decide()
-	if got := d.Writes[m.Outputs.Provider]; got != "" || !d.Retry || d.Writes[m.Outputs.Queue] != "koordinaattori" || d.Writes[m.Outputs.DeclinedBy] != "1;2" {
+	if got := d.Writes.Get(m.Outputs.Provider); got != "" || !d.Retry || d.Writes.Get(m.Outputs.Queue) != "koordinaattori" || d.Writes.Get(m.Outputs.DeclinedBy) != "1;2" {
 		t.Fatalf("after two declines: got writes %v retry %t", d.Writes, d.Retry)
 	}
 	for _, want := range []string{"sääntö tilaukset; jono koordinaattori;", "0/2 tuottajasta käy; palvelulle siivous ei ole sopivaa tuottajaa alueella Tampere"} {
@@ -259,7 +259,7 @@ func TestDeclineChain(t *testing.T) {
 	}
 	ps = append(ps, provider("3", "siivous", "Tampere", -1, 1))
 	d = decide()
-	if got := d.Writes[m.Outputs.Provider]; got != "3" || d.Retry {
+	if got := d.Writes.Get(m.Outputs.Provider); got != "3" || d.Retry {
 		t.Fatalf("after a provider joined: got %q retry %t", got, d.Retry)
 	}
 }

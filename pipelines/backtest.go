@@ -227,7 +227,7 @@ func (e *Engine) backtest(live *Engine, hs []History, now time.Time) (BacktestRe
 		if err != nil {
 			return res, err
 		}
-		for p, v := range d.Writes {
+		for p, v := range d.Writes.All() {
 			setProp(&r.in.Record, p, v)
 		}
 		r.wake++
@@ -247,7 +247,7 @@ func (e *Engine) backtest(live *Engine, hs []History, now time.Time) (BacktestRe
 			if err != nil {
 				return res, err
 			}
-			for p, v := range d.Writes {
+			for p, v := range d.Writes.All() {
 				setProp(&r.in.Record, p, v)
 			}
 		}

@@ -48,7 +48,7 @@ routes:
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := d.Writes["alusta_queue"]; got != tt.want {
+			if got := d.Writes.Get("alusta_queue"); got != tt.want {
 				t.Errorf("queue written: got %q, want %q (writes %v)", got, tt.want, d.Writes)
 			}
 		})

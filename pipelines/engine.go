@@ -59,7 +59,7 @@ type State struct {
 // RecordState is what the engine remembers about one record.
 type RecordState struct {
 	// Written is what alusta last wrote, property -> value.
-	Written map[string]string `json:"written,omitempty"`
+	Written Values `json:"written,omitempty"`
 	// Declined lists the providers that declined this order.
 	Declined []string `json:"declined,omitempty"`
 	// SLA holds every cycle, oldest first.
@@ -123,7 +123,7 @@ type Candidate struct {
 type Decision struct {
 	ObjectType, RecordID, Rule string
 	// Writes holds property -> value for what differs from the record.
-	Writes map[string]string
+	Writes Values
 	// Associate is an association to create, e.g. deal -> provider.
 	Associate *Association
 	// Notes are texts to add as notes on the record; each route's note
@@ -241,7 +241,7 @@ func (c Change) Unwrite(prop string) {
 	if c.record.given {
 		c.record.rs, c.record.given = c.record.rs.clone(), false
 	}
-	delete(c.record.rs.Written, prop)
+	c.record.rs.Written.Delete(prop)
 }
 
 // take returns the record memory for a State to hold.
@@ -266,10 +266,7 @@ func (c Change) Wrote(prop, value string) {
 	if c.record.given {
 		c.record.rs, c.record.given = c.record.rs.clone(), false
 	}
-	if c.record.rs.Written == nil {
-		c.record.rs.Written = map[string]string{}
-	}
-	c.record.rs.Written[prop] = value
+	c.record.rs.Written.Set(prop, value)
 }
 
 // Apply makes a Change to the state. A Change may be applied to several
@@ -329,7 +326,7 @@ func (r *RecordState) clone() *RecordState {
 		return nil
 	}
 	cp := *r
-	cp.Written = maps.Clone(r.Written)
+	cp.Written = r.Written.Clone()
 	cp.Declined = slices.Clone(r.Declined)
 	cp.SLA = slices.Clone(r.SLA)
 	cp.Noted = slices.Clone(r.Noted)
@@ -680,7 +677,7 @@ func (x *decider) assignOwner(pool, strategy string, force bool) {
 		return
 	}
 	current := x.prop(ownerProp)
-	if last, wrote := x.rs.Written[ownerProp]; wrote && current != last {
+	if last, wrote := x.rs.Written.Lookup(ownerProp); wrote && current != last {
 		x.sticky(ownerProp)
 		return
 	}
@@ -763,15 +760,16 @@ func ownerID(owners []hubspot.Owner, email string) (string, bool) {
 }
 
 // lowerIs reports whether strings.ToLower(s) == lower without making the
-// lower-case copy: lower-casing every owner's email for every member of a
-// team, for every record, was a twentieth of deciding. Up to its first
-// non-ASCII byte, s lower-cases byte by byte; from there on it is
-// compared the slow way.
+// lower-case copy: a team's members are looked up among every owner for
+// each record assigned, and two addresses mostly differ at once. An ASCII
+// prefix lowers byte by byte in place, so a difference in it decides;
+// from the first other byte on, ToLower does.
 func lowerIs(s, lower string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= utf8.RuneSelf {
-			return strings.ToLower(s) == lower
+			// s[:i] matched lower[:i]; ToLower maps each rune alone.
+			return strings.ToLower(s[i:]) == lower[i:]
 		}
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
@@ -804,7 +802,7 @@ func (x *decider) finish() {
 	if len(x.d.SLA) > 0 {
 		c := displayCycle(x.d.SLA)
 		if c.Status != "paused" && !c.Due.IsZero() {
-			x.want[m.Outputs.SLADue] = hubspotTime(c.Due)
+			x.want[m.Outputs.SLADue] = x.dueText(c.Due)
 		}
 		x.want[m.Outputs.SLAStatus] = c.Status
 		if c.Status == "paused" {
@@ -813,14 +811,19 @@ func (x *decider) finish() {
 			// stays still until the clock runs again.
 			x.say("decision.sla_paused", "Goal", c.Goal, "Left", x.p.Duration(c.Target-c.Elapsed))
 		} else {
-			x.say("decision.sla", "Goal", c.Goal, "Status", x.p.T(slaStatusKey(c.Status)),
-				"Due", x.p.Time(c.Due, x.e.r.calendarLoc(c.Calendar)))
+			// The due time and the status's name are written into the
+			// explanation as they are, not made strings first.
+			x.why = x.p.AppendTAt(append(x.why, "; "...), "decision.sla", "Due", c.Due, x.e.r.calendarLoc(c.Calendar),
+				"Goal", c.Goal, "Status", slaStatusText(c.Status))
 		}
 	}
 	expl := clip(x.explanation())
 	x.d.Explanation = expl
 	x.want[m.Outputs.Decision] = expl
-	writes := make(map[string]string, len(x.want))
+	// The writes are made on the stack, sorted, and copied out once: a
+	// map for them was a sixth of what deciding allocated.
+	var writesBuf [16]Value
+	writes := Values(writesBuf[:0])
 	var stickyBuf [8]string
 	sticky := stickyBuf[:0]
 	for p, v := range x.want {
@@ -828,14 +831,15 @@ func (x *decider) finish() {
 		if has && cur == v {
 			continue
 		}
-		if last, wrote := x.rs.Written[p]; wrote && p != m.Outputs.Decision && p != m.Outputs.SLADue && p != m.Outputs.SLAStatus {
+		if last, wrote := x.rs.Written.Lookup(p); wrote && p != m.Outputs.Decision && p != m.Outputs.SLADue && p != m.Outputs.SLAStatus {
 			if cur != last {
 				sticky = append(sticky, p)
 				continue
 			}
 		}
-		writes[p] = v
+		writes = append(writes, Value{p, v})
 	}
+	slices.SortFunc(writes, byProp)
 	// The properties a person changed are listed in name order; sorting
 	// them rather than every property decided keeps the list the same.
 	slices.Sort(sticky)
@@ -846,25 +850,51 @@ func (x *decider) finish() {
 		expl = clip(expl + "; " + x.p.T("decision.sticky", "Properties", strings.Join(x.d.Sticky, ", ")))
 		x.d.Explanation = expl
 		if cur, _ := x.in.Record.Prop(m.Outputs.Decision); cur != expl {
-			writes[m.Outputs.Decision] = expl
+			writes = writes.with(m.Outputs.Decision, expl)
 		}
 	}
 	if p := m.Outputs.Provider; x.d.Associate != nil {
-		if _, ok := writes[p]; !ok {
+		if !writes.Has(p) {
 			x.d.Associate = nil
 		}
 	}
-	if x.rs.Written == nil {
-		x.rs.Written = make(map[string]string, len(writes))
-	}
-	for p, v := range writes {
-		// The explanation and the SLA fields are alusta's alone and never
-		// sticky, so they are not remembered: that keeps the State small.
-		if p != m.Outputs.Decision && p != m.Outputs.SLADue && p != m.Outputs.SLAStatus {
-			x.rs.Written[p] = v
+	remember := 0
+	for _, w := range writes {
+		if remembered(m, w.Prop) {
+			remember++
 		}
 	}
-	x.d.Writes = writes
+	// Room for them all first, so that remembering makes one array at
+	// most.
+	x.rs.Written = slices.Grow(x.rs.Written, remember)
+	for _, w := range writes {
+		if remembered(m, w.Prop) {
+			x.rs.Written.Set(w.Prop, w.Value)
+		}
+	}
+	if len(writes) > 0 {
+		x.d.Writes = make(Values, len(writes))
+		copy(x.d.Writes, writes)
+	}
+}
+
+// remembered reports whether a write of p goes into RecordState.Written.
+// The explanation and the SLA fields are alusta's alone and never sticky,
+// so they are not remembered: that keeps the State small.
+func remembered(m *mappings.Mapping, p string) bool {
+	return p != m.Outputs.Decision && p != m.Outputs.SLADue && p != m.Outputs.SLAStatus
+}
+
+// dueText is t as alusta_sla_due holds it: the record's own string when
+// it holds that time already, as it does on every look but the first,
+// rather than a new one that finish would only find unchanged.
+func (x *decider) dueText(t time.Time) string {
+	var arr [24]byte
+	due := appendHubspotTime(arr[:0], t)
+	if cur, ok := x.in.Record.Prop(x.e.m.Outputs.SLADue); ok && cur == string(due) {
+		return cur
+	}
+	return string(due)
 }
 
 // say adds a text to the explanation.
@@ -916,8 +946,8 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
-// strategyKey and slaStatusKey are the catalogue ids of a strategy's and
-// an SLA status's names, without building the id for every decision.
+// strategyKey is the catalogue id of a strategy's name, without building
+// the id for every decision.
 func strategyKey(s string) string {
 	switch s {
 	case "round_robin":
@@ -936,20 +966,23 @@ func strategyKey(s string) string {
 	return "strategy." + s
 }
 
-func slaStatusKey(s string) string {
+// slaStatusText is an SLA status's name as a text's field value. The
+// known ones are constants, which become an interface value without an
+// allocation.
+func slaStatusText(s string) any {
 	switch s {
 	case "running":
-		return "sla_status.running"
+		return locale.Msg("sla_status.running")
 	case "warning":
-		return "sla_status.warning"
+		return locale.Msg("sla_status.warning")
 	case "breached":
-		return "sla_status.breached"
+		return locale.Msg("sla_status.breached")
 	case "paused":
-		return "sla_status.paused"
+		return locale.Msg("sla_status.paused")
 	case "met":
-		return "sla_status.met"
+		return locale.Msg("sla_status.met")
 	}
-	return "sla_status." + s
+	return locale.Msg("sla_status." + s)
 }
 
 var nextPriority = map[string]string{"LOW": "MEDIUM", "MEDIUM": "HIGH", "HIGH": "URGENT", "": "HIGH"}

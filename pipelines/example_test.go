@@ -47,7 +47,7 @@ func Example() {
 	}
 	fmt.Println("rule:", d.Rule)
 	for _, p := range []string{"alusta_provider", "dealstage", "hubspot_owner_id", "alusta_queue", "alusta_sla_status", "alusta_sla_due"} {
-		fmt.Printf("write %s = %s\n", p, d.Writes[p])
+		fmt.Printf("write %s = %s\n", p, d.Writes.Get(p))
 	}
 	fmt.Printf("associate %s/%s -> %s/%s (type %d)\n", d.Associate.FromType, d.Associate.FromID, d.Associate.ToType, d.Associate.ToID, d.Associate.TypeID)
 	fmt.Println("explanation:", d.Explanation)

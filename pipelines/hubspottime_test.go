@@ -30,6 +30,9 @@ func TestHubspotTime(t *testing.T) {
 			if got != want {
 				t.Errorf("got %q, want %q", got, want)
 			}
+			if got := string(appendHubspotTime([]byte("due "), tt.t)); got != "due "+want {
+				t.Errorf("appended: got %q, want %q", got, "due "+want)
+			}
 		})
 	}
 }

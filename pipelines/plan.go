@@ -122,8 +122,8 @@ func PlanProperty(m *mappings.Mapping, objectType, kind string) string {
 	return m.Field(objectType, kind)
 }
 
-func valueAfter(o hubspot.Object, writes map[string]string, prop string) string {
-	if v, ok := writes[prop]; ok {
+func valueAfter(o hubspot.Object, writes Values, prop string) string {
+	if v, ok := writes.Lookup(prop); ok {
 		return v
 	}
 	v, _ := o.Prop(prop)

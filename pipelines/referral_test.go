@@ -81,11 +81,11 @@ func TestReferralTicket(t *testing.T) {
 		return d
 	}
 	d := decide("Lähetetty", created.Add(time.Hour))
-	if d.Rule != ReferralRule || d.Writes[m.Field(hubspot.Tickets, "owner")] != "" || d.Writes[m.Outputs.Queue] != "" {
+	if d.Rule != ReferralRule || d.Writes.Get(m.Field(hubspot.Tickets, "owner")) != "" || d.Writes.Get(m.Outputs.Queue) != "" {
 		t.Errorf("got rule %q, writes %v; want the referral rule and no routing", d.Rule, d.Writes)
 	}
 	// Five working days of 8 h from Monday 10:00 end next Monday 10:00.
-	if got, want := d.Writes[m.Outputs.SLADue], "2026-11-30T08:00:00.000Z"; got != want {
+	if got, want := d.Writes.Get(m.Outputs.SLADue), "2026-11-30T08:00:00.000Z"; got != want {
 		t.Errorf("got due %s, want %s", got, want)
 	}
 	if d.Outcome == nil || d.Outcome.TicketID != "7" || d.Outcome.Value != "Lähetetty (lähete 900)" || d.Outcome.Property != "alusta_referral_status" {
@@ -98,7 +98,7 @@ func TestReferralTicket(t *testing.T) {
 		t.Errorf("late referral: got outcome %+v, want it overdue", d.Outcome)
 	}
 	d = decide("Yhteys otettu", created.AddDate(0, 0, 8))
-	if d.Outcome == nil || d.Outcome.Value != "Yhteys otettu (lähete 900)" || d.Writes[m.Outputs.SLAStatus] != "breached" {
+	if d.Outcome == nil || d.Outcome.Value != "Yhteys otettu (lähete 900)" || d.Writes.Get(m.Outputs.SLAStatus) != "breached" {
 		t.Errorf("contacted late: got outcome %+v, writes %v", d.Outcome, d.Writes)
 	}
 }

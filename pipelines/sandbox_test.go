@@ -95,7 +95,7 @@ func TestDemoRulesOnSandbox(t *testing.T) {
 		byID[providers[i].ID] = &providers[i]
 	}
 	value := func(d pipelines.Decision, o hubspot.Object, p string) string {
-		if v, ok := d.Writes[p]; ok {
+		if v, ok := d.Writes.Lookup(p); ok {
 			return v
 		}
 		v, _ := o.Prop(p)
@@ -127,7 +127,7 @@ func TestDemoRulesOnSandbox(t *testing.T) {
 		}
 		q := value(d, o, m.Outputs.Queue)
 		queues["deals/"+q]++
-		p, ok := d.Writes[m.Outputs.Provider]
+		p, ok := d.Writes.Lookup(m.Outputs.Provider)
 		switch {
 		case ok && p != "":
 			assigned++

@@ -40,7 +40,7 @@ func (x *decider) shortlist(spec *ShortlistSpec, rule string) {
 	// The client's choice is honoured even when the list was edited by
 	// hand: the coordinator records it after talking to the client.
 	defer x.order(spec, service, muni, lang)
-	if last, wrote := x.rs.Written[prop]; wrote && last != cur {
+	if last, wrote := x.rs.Written.Lookup(prop); wrote && last != cur {
 		x.sticky(prop)
 		return
 	}

@@ -65,7 +65,7 @@ func TestShortlist(t *testing.T) {
 				t.Errorf("got %v, want %v", d.Shortlist, tt.want)
 			}
 			if tt.value != "" {
-				if got := d.Writes[m.Outputs.Shortlist]; got != tt.value {
+				if got := d.Writes.Get(m.Outputs.Shortlist); got != tt.value {
 					t.Errorf("got value %q, want %q", got, tt.value)
 				}
 				if len(d.Notes) != 1 || !strings.HasSuffix(d.Notes[0], tt.value) {
@@ -104,7 +104,7 @@ func TestShortlistRotation(t *testing.T) {
 		t.Fatalf("got %v then %v, want [1 2] then [3 1]", da.Shortlist, db.Shortlist)
 	}
 	// The same ticket read again, with alusta's list on it, keeps it.
-	written := da.Writes[m.Outputs.Shortlist]
+	written := da.Writes.Get(m.Outputs.Shortlist)
 	a.Properties[m.Outputs.Shortlist] = &written
 	if again := decide(a); !slices.Equal(again.Shortlist, da.Shortlist) || len(again.Notes) != 0 {
 		t.Errorf("got %v with notes %q, want %v again and no note", again.Shortlist, again.Notes, da.Shortlist)
@@ -119,7 +119,7 @@ func TestShortlistRotation(t *testing.T) {
 	edited := "1. the one the client knows"
 	a.Properties[m.Outputs.Shortlist] = &edited
 	d = decide(a)
-	if _, wrote := d.Writes[m.Outputs.Shortlist]; wrote || !slices.Contains(d.Sticky, m.Outputs.Shortlist) {
+	if _, wrote := d.Writes.Lookup(m.Outputs.Shortlist); wrote || !slices.Contains(d.Sticky, m.Outputs.Shortlist) {
 		t.Errorf("got writes %v, sticky %v; want the edited list left alone", d.Writes, d.Sticky)
 	}
 }

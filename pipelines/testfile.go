@@ -228,7 +228,7 @@ func runCase(e *Engine, m *mappings.Mapping, object string, dir Input, tc TestCa
 	rec := toObject(tc.Record)
 	rs := st.record(object + "/" + rec.ID)
 	rs.Declined = slices.Clone(tc.Declined)
-	rs.Written = maps.Clone(tc.Written)
+	rs.Written = ValuesOf(tc.Written)
 	dir.ObjectType, dir.Record = object, rec
 	d, err := e.DecideApply(dir, st, tc.Now)
 	if err != nil {
@@ -241,7 +241,7 @@ func runCase(e *Engine, m *mappings.Mapping, object string, dir Input, tc TestCa
 		res.Failures = append(res.Failures, p.String())
 	}
 	value := func(p string) string {
-		if v, ok := d.Writes[p]; ok {
+		if v, ok := d.Writes.Lookup(p); ok {
 			return v
 		}
 		v, _ := rec.Prop(p)

@@ -84,10 +84,16 @@ func (r *Rules) calendarLoc(name string) *time.Location {
 // Format reads its layout again for every call, and an SLA due time is
 // written for every record decided.
 func hubspotTime(t time.Time) string {
+	var arr [24]byte
+	return string(appendHubspotTime(arr[:0], t))
+}
+
+// appendHubspotTime appends hubspotTime's text to b.
+func appendHubspotTime(dst []byte, t time.Time) []byte {
 	t = t.UTC()
 	y, mo, d := t.Date()
 	if y < 0 || y > 9999 {
-		return t.Format(hubspot.TimeFormat)
+		return t.AppendFormat(dst, hubspot.TimeFormat)
 	}
 	h, mi, s := t.Clock()
 	ms := t.Nanosecond() / int(time.Millisecond)
@@ -112,5 +118,5 @@ func hubspotTime(t time.Time) string {
 	b[19] = '.'
 	put(20, ms, 3)
 	b[23] = 'Z'
-	return string(b[:])
+	return append(dst, b[:]...)
 }

@@ -70,10 +70,10 @@ func TestExplanationLanguage(t *testing.T) {
 					t.Errorf("got %q, want %q in it", d.Explanation, w)
 				}
 			}
-			if got := d.Writes["alusta_decision"]; got != d.Explanation {
+			if got := d.Writes.Get("alusta_decision"); got != d.Explanation {
 				t.Errorf("alusta_decision: got %q, want the explanation", got)
 			}
-			if got := d.Writes["alusta_sla_status"]; got != "running" {
+			if got := d.Writes.Get("alusta_sla_status"); got != "running" {
 				t.Errorf("alusta_sla_status: got %q, want the stable value running", got)
 			}
 		})

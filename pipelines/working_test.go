@@ -24,10 +24,10 @@ func TestChangeAppliedTwice(t *testing.T) {
 	view.Apply(c)
 	c.Unwrite(queue)
 	own.Apply(c)
-	if _, ok := view.Records["tickets/1"].Written[queue]; !ok {
+	if _, ok := view.Records["tickets/1"].Written.Lookup(queue); !ok {
 		t.Errorf("the working copy lost %s, unwritten after it took the change", queue)
 	}
-	if _, ok := own.Records["tickets/1"].Written[queue]; ok {
+	if _, ok := own.Records["tickets/1"].Written.Lookup(queue); ok {
 		t.Errorf("the state remembers %s, which HubSpot refused", queue)
 	}
 	if view.Records["tickets/1"] == own.Records["tickets/1"] {

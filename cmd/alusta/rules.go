@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -252,8 +250,7 @@ func printDecision(w io.Writer, d pipelines.Decision, owners []hubspot.Owner, p 
 	}
 	if len(d.Writes) > 0 {
 		fmt.Fprintln(w, "would write:")
-		for _, k := range slices.Sorted(maps.Keys(d.Writes)) {
-			v := d.Writes[k]
+		for k, v := range d.Writes.All() {
 			if n, ok := names[v]; ok && k == "hubspot_owner_id" {
 				v += " (" + n + ")"
 			}
