@@ -166,7 +166,7 @@ func (x *decider) suggestActivities(spec *SuggestSpec) {
 		ids = append(ids, s.a.ID)
 	}
 	x.d.Suggestions = ids
-	x.want[prop] = b.String()
+	x.want.Set(prop, b.String())
 	if n == 0 {
 		labels := make([]string, len(needs))
 		for i, nd := range needs {

@@ -140,7 +140,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 			x.rs.Declined = append(x.rs.Declined, current)
 			x.v.setDeclines(len(x.rs.Declined))
 		}
-		x.want[m.Outputs.DeclinedBy] = strings.Join(x.rs.Declined, ";")
+		x.want.Set(m.Outputs.DeclinedBy, strings.Join(x.rs.Declined, ";"))
 		// The stage change to declined is the provider's answer, not a
 		// person overriding alusta, so the stage may be written again.
 		x.rs.Written.Delete(stageProp)
@@ -234,7 +234,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 		if q == "" {
 			q = DefaultUnassignedQueue
 		}
-		x.want[m.Outputs.Queue] = q
+		x.want.Set(m.Outputs.Queue, q)
 		x.d.Retry = true
 		if len(eligible) > 0 {
 			x.say("decision.no_provider_ordered")
@@ -242,7 +242,7 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 			x.say("decision.no_provider", "Service", orDash(service), "Municipality", orDash(muni))
 		}
 		if current != "" {
-			x.want[provProp] = ""
+			x.want.Set(provProp, "")
 		}
 		return
 	}
@@ -252,8 +252,8 @@ func (x *decider) assignProvider(spec *ProviderSpec, rule string) {
 			x.d.Candidates[i].Reason = x.p.T(strategyKey(how))
 		}
 	}
-	x.want[provProp] = chosen.ID
-	x.want[stageProp] = m.StageID(t, "assigned")
+	x.want.Set(provProp, chosen.ID)
+	x.want.Set(stageProp, m.StageID(t, "assigned"))
 	x.d.Associate = &Association{FromType: hubspot.Deals, FromID: x.in.Record.ID, ToType: hubspot.Companies, ToID: chosen.ID,
 		Category: hubspot.HubSpotDefined, TypeID: hubspot.AssocDealToCompany}
 	x.say("decision.provider", "Name", nameOr(chosen.Name, chosen.ID), "How", x.p.T(strategyKey(how)))

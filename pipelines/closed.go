@@ -22,7 +22,7 @@ func (x *decider) keepRouting(rt *route) bool {
 	if queue == "" || !closedStages[x.stage] || asksStage(rt) {
 		return false
 	}
-	x.want[m.Outputs.Queue] = queue
+	x.want.Set(m.Outputs.Queue, queue)
 	return true
 }
 

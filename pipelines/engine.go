@@ -370,9 +370,9 @@ type decider struct {
 	st   working // by value, for the same reason
 	rs   *RecordState
 	now  time.Time
-	spec *envSpec          // the object type's fields and properties
-	v    *view             // the record as the conditions see it
-	want map[string]string // desired values, property -> value
+	spec *envSpec // the object type's fields and properties
+	v    *view    // the record as the conditions see it
+	want *Values  // desired values by property
 	// stage is alusta's name of the record's stage as read, before the
 	// decision.
 	stage string
@@ -389,8 +389,8 @@ type decider struct {
 	// replaying is set while replay runs a policy over the past, where
 	// breach actions (which change owners and rotations) must not run.
 	replaying bool
-	past      *Decision         // what replay decides, thrown away
-	pastWant  map[string]string // what replay would write, thrown away
+	past      *Decision // what replay decides, thrown away
+	pastWant  *Values   // what replay would write, thrown away
 	// firstLook is set for the look that follows a replay (see replay).
 	firstLook bool
 	sc        *scratch // takes head's and why's room back
@@ -401,7 +401,7 @@ type decider struct {
 // deciding allocated.
 type scratch struct {
 	d, past        Decision // the decision, copied out when made
-	want, pastWant map[string]string
+	want, pastWant Values
 	// head and why are the decider's, kept for their room.
 	head, why []byte
 	// vm runs the conditions; its stack, made for each decision, was one
@@ -412,13 +412,14 @@ type scratch struct {
 }
 
 var scratches = sync.Pool{New: func() any {
-	return &scratch{want: map[string]string{}, pastWant: map[string]string{}, head: make([]byte, 0, 512), why: make([]byte, 0, 512)}
+	return &scratch{want: make(Values, 0, 16), head: make([]byte, 0, 512), why: make([]byte, 0, 512)}
 }}
 
 // release empties the scratch and returns it to scratches.
 func (sc *scratch) release() {
 	clear(sc.want)
 	clear(sc.pastWant)
+	sc.want, sc.pastWant = sc.want[:0], sc.pastWant[:0]
 	sc.d, sc.past = Decision{}, Decision{}
 	sc.head, sc.why = sc.head[:0], sc.why[:0]
 	clear(sc.vm.Stack[:cap(sc.vm.Stack)]) // holds no record's values
@@ -578,8 +579,8 @@ func (e *Engine) decide(in Input, st *State, now time.Time) (Decision, error) {
 func (e *Engine) decideOn(or *objectRules, in *Input, st *State, rs *RecordState, now time.Time) (Decision, working) {
 	sc := scratches.Get().(*scratch)
 	defer sc.release()
-	x := &decider{e: e, in: *in, st: working{base: st}, rs: rs, now: now, want: sc.want, p: e.m.Printer(), spec: e.envSpec(in.ObjectType),
-		d: &sc.d, head: sc.head, why: sc.why, vm: &sc.vm, past: &sc.past, pastWant: sc.pastWant, sc: sc}
+	x := &decider{e: e, in: *in, st: working{base: st}, rs: rs, now: now, want: &sc.want, p: e.m.Printer(), spec: e.envSpec(in.ObjectType),
+		d: &sc.d, head: sc.head, why: sc.why, vm: &sc.vm, past: &sc.past, pastWant: &sc.pastWant, sc: sc}
 	sc.d.ObjectType, sc.d.RecordID = in.ObjectType, in.Record.ID
 	x.stage = e.count(in, &x.st, rs)
 	x.v = e.recordView(in.ObjectType, &in.Record, len(rs.Declined), false)
@@ -593,8 +594,8 @@ func (e *Engine) decideOn(or *objectRules, in *Input, st *State, rs *RecordState
 	x.route(or.routes)
 	// SLA clocks see the record as this decision leaves it, so that
 	// forwarding an order stops its assignment clock at once.
-	for p, v := range x.want {
-		x.v.set(p, v)
+	for _, w := range *x.want {
+		x.v.set(w.Prop, w.Value)
 	}
 	x.sla(or.sla)
 	if or.referral != nil {
@@ -623,13 +624,13 @@ func (x *decider) route(routes []*route) {
 			continue
 		}
 		if rt.Queue != "" {
-			x.want[x.e.m.Outputs.Queue] = rt.Queue
+			x.want.Set(x.e.m.Outputs.Queue, rt.Queue)
 		}
 		if rt.Priority != "" {
-			x.want[x.field("priority")] = rt.Priority
+			x.want.Set(x.field("priority"), rt.Priority)
 		}
 		if rt.Stage != "" {
-			x.want[x.spec.stageProp] = x.e.m.StageID(x.in.ObjectType, rt.Stage)
+			x.want.Set(x.spec.stageProp, x.e.m.StageID(x.in.ObjectType, rt.Stage))
 		}
 		if rt.Note != "" && !slices.Contains(x.rs.Noted, rt.Name) {
 			// A route's note is added once per record, not every cycle.
@@ -664,7 +665,7 @@ func (x *decider) route(routes []*route) {
 		x.suggestActivities(suggest)
 	}
 	x.head = x.p.AppendS(x.head, "decision.route", "Rule", x.d.Rule)
-	if q := x.want[x.e.m.Outputs.Queue]; q != "" {
+	if q := x.want.Get(x.e.m.Outputs.Queue); q != "" {
 		x.head = x.p.AppendS(append(x.head, "; "...), "decision.queue", "Queue", q)
 	}
 }
@@ -737,7 +738,7 @@ func (x *decider) assignOwner(pool, strategy string, force bool) {
 		}
 		x.st.setRotation(rk, ids[pick])
 	}
-	x.want[ownerProp] = ids[pick]
+	x.want.Set(ownerProp, ids[pick])
 	// Count the record now, so later decisions in this cycle see it.
 	if x.rs.Owner != "" {
 		x.st.addTickets(x.rs.Owner, -1)
@@ -802,9 +803,9 @@ func (x *decider) finish() {
 	if len(x.d.SLA) > 0 {
 		c := displayCycle(x.d.SLA)
 		if c.Status != "paused" && !c.Due.IsZero() {
-			x.want[m.Outputs.SLADue] = x.dueText(c.Due)
+			x.want.Set(m.Outputs.SLADue, x.dueText(c.Due))
 		}
-		x.want[m.Outputs.SLAStatus] = c.Status
+		x.want.Set(m.Outputs.SLAStatus, c.Status)
 		if c.Status == "paused" {
 			// A paused clock's due time moves with every look at it; the
 			// time left does not, so the explanation (and the record)
@@ -819,14 +820,15 @@ func (x *decider) finish() {
 	}
 	expl := clip(x.explanation())
 	x.d.Explanation = expl
-	x.want[m.Outputs.Decision] = expl
+	x.want.Set(m.Outputs.Decision, expl)
 	// The writes are made on the stack, sorted, and copied out once: a
 	// map for them was a sixth of what deciding allocated.
 	var writesBuf [16]Value
 	writes := Values(writesBuf[:0])
 	var stickyBuf [8]string
 	sticky := stickyBuf[:0]
-	for p, v := range x.want {
+	for _, w := range *x.want {
+		p, v := w.Prop, w.Value
 		cur, has := x.in.Record.Prop(p)
 		if has && cur == v {
 			continue
@@ -837,9 +839,9 @@ func (x *decider) finish() {
 				continue
 			}
 		}
-		writes = append(writes, Value{p, v})
+		writes = append(writes, w)
 	}
-	slices.SortFunc(writes, byProp)
+	// The writes are in property order, as want is.
 	// The properties a person changed are listed in name order; sorting
 	// them rather than every property decided keeps the list the same.
 	slices.Sort(sticky)

@@ -83,7 +83,7 @@ func (x *decider) shortlist(spec *ShortlistSpec, rule string) {
 	x.rs.Shortlist = &ListMemory{Key: key, IDs: ids}
 	x.d.Shortlist = ids
 	value := formatShortlist(x.p, chosen, service)
-	x.want[prop] = value
+	x.want.Set(prop, value)
 	if len(chosen) == 0 {
 		x.say("decision.shortlist_none", "Service", service, "Municipality", muni)
 		return

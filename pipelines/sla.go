@@ -235,16 +235,16 @@ func (x *decider) policy(p *policy) {
 func (x *decider) breach(p *policy) {
 	b := p.OnBreach
 	for _, k := range sortedKeys(b.Set) {
-		x.want[k] = b.Set[k]
+		x.want.Set(k, b.Set[k])
 	}
 	if b.RaisePriority {
 		pp := x.field("priority")
 		cur := x.prop(pp)
-		if v, ok := x.want[pp]; ok {
+		if v, ok := x.want.Lookup(pp); ok {
 			cur = v
 		}
 		if next, ok := nextPriority[cur]; ok {
-			x.want[pp] = next
+			x.want.Set(pp, next)
 		}
 	}
 	if b.Reassign != "" {
