@@ -616,10 +616,16 @@ func (m *Mapping) StageID(objectType, name string) string {
 // StageName returns alusta's name for a stage id, or "" for a stage the
 // mapping does not name.
 func (m *Mapping) StageName(objectType, id string) string {
-	if o := m.Objects[objectType]; o != nil {
-		return o.stageNames[id]
+	return m.Objects[objectType].StageName(id)
+}
+
+// StageName returns alusta's name for a stage id of the object type, or ""
+// for a stage the mapping does not name (or no object type, o nil).
+func (o *Object) StageName(id string) string {
+	if o == nil {
+		return ""
 	}
-	return ""
+	return o.stageNames[id]
 }
 
 // Resolved reports whether Resolve has succeeded.

@@ -90,7 +90,7 @@ func TestFastConds(t *testing.T) {
 			}
 			rec := obj("1", monday, props)
 			declines := i % 3
-			v := e.recordView(tt.object, &rec, declines, false)
+			v := newView(e.envSpec(tt.object), &rec, declines, false)
 			var machine vm.VM
 			want, err := run(&machine, p, v.exprEnv())
 			if err != nil {

@@ -420,7 +420,12 @@ func (sc *scratch) release() {
 	clear(sc.want)
 	clear(sc.pastWant)
 	sc.want, sc.pastWant = sc.want[:0], sc.pastWant[:0]
-	sc.d, sc.past = Decision{}, Decision{}
+	sc.d = Decision{}
+	if sc.past.Problems != nil {
+		// Replay writes nothing else into the past's decision, and
+		// emptying all of it for every record was a fiftieth of deciding.
+		sc.past = Decision{}
+	}
 	sc.head, sc.why = sc.head[:0], sc.why[:0]
 	clear(sc.vm.Stack[:cap(sc.vm.Stack)]) // holds no record's values
 	clear(sc.vm.Variables)
@@ -482,16 +487,15 @@ func (e *Engine) Observe(in Input, st *State) {
 	if rs == nil {
 		rs = &RecordState{}
 	}
-	e.count(&in, w, rs)
+	e.count(e.envSpec(in.ObjectType), &in, w, rs)
 	st.Apply(w.change(key, rs))
 }
 
 // count keeps OpenOrders and OpenTickets in step with the record, and
 // returns alusta's name of the record's stage.
-func (e *Engine) count(in *Input, st *working, rs *RecordState) string {
+func (e *Engine) count(spec *envSpec, in *Input, st *working, rs *RecordState) string {
 	m := e.m
 	t := in.ObjectType
-	spec := e.envSpec(t)
 	stageID, _ := in.Record.Prop(spec.stageProp)
 	stage := m.StageName(t, stageID)
 	open := !in.Record.Archived
@@ -582,8 +586,8 @@ func (e *Engine) decideOn(or *objectRules, in *Input, st *State, rs *RecordState
 	x := &decider{e: e, in: *in, st: working{base: st}, rs: rs, now: now, want: &sc.want, p: e.m.Printer(), spec: e.envSpec(in.ObjectType),
 		d: &sc.d, head: sc.head, why: sc.why, vm: &sc.vm, past: &sc.past, pastWant: &sc.pastWant, sc: sc}
 	sc.d.ObjectType, sc.d.RecordID = in.ObjectType, in.Record.ID
-	x.stage = e.count(in, &x.st, rs)
-	x.v = e.recordView(in.ObjectType, &in.Record, len(rs.Declined), false)
+	x.stage = e.count(x.spec, in, &x.st, rs)
+	x.v = newView(x.spec, &in.Record, len(rs.Declined), false)
 	defer x.v.release()
 	if or.referral != nil && e.m.ReferralPipelineID() != "" && x.prop(x.field("pipeline")) == e.m.ReferralPipelineID() {
 		x.decideReferral(or.referral)

@@ -183,7 +183,9 @@ func (v *view) exprEnv() map[string]any {
 // once per Engine rather than looked up for every field of every record.
 type envSpec struct {
 	objectType string
-	m          *mappings.Mapping
+	// obj is the mapping's object type, which Resolve fills in place:
+	// asking the mapping for a stage's name looked the type up first.
+	obj        *mappings.Object
 	fields     []envField
 	stageProp  string
 	stageField int // the index of "stage" in fields, or -1
@@ -203,7 +205,7 @@ type envSpec struct {
 }
 
 // stageName is alusta's name of a stage id of the object type.
-func (s *envSpec) stageName(id string) string { return s.m.StageName(s.objectType, id) }
+func (s *envSpec) stageName(id string) string { return s.obj.StageName(id) }
 
 // stage is a stage name as an environment value.
 func (s *envSpec) stage(name string) any {
@@ -228,7 +230,7 @@ type envField struct {
 // newEnvSpec makes the spec of an object type for the names that
 // expressions use; nil names means all.
 func newEnvSpec(m *mappings.Mapping, objectType string, names map[string]bool) *envSpec {
-	s := &envSpec{objectType: objectType, m: m, stageProp: m.Field(objectType, "stage"), stageField: -1, byProp: map[string][]int{}, propOf: map[string]string{},
+	s := &envSpec{objectType: objectType, obj: m.Objects[objectType], stageProp: m.Field(objectType, "stage"), stageField: -1, byProp: map[string][]int{}, propOf: map[string]string{},
 		props: names == nil || names["props"] || names["$env"]}
 	for _, name := range mappings.StageNames(objectType) {
 		s.stages = append(s.stages, name)
@@ -298,11 +300,10 @@ func number(v string) float64 {
 	return n
 }
 
-// recordView is the view of one record, from viewPool: "declines",
+// newView is the view of one record, from viewPool: "declines",
 // the stage and the fields the rules' expressions use, or every field and
 // property with full.
-func (e *Engine) recordView(objectType string, o *hubspot.Object, declines int, full bool) *view {
-	spec := e.envSpec(objectType)
+func newView(spec *envSpec, o *hubspot.Object, declines int, full bool) *view {
 	v := viewPool.Get().(*view)
 	v.spec, v.rec, v.full, v.declines, v.stale = spec, o.Properties, full || spec.props, declines, true
 	if v.full {
@@ -332,7 +333,7 @@ func (e *Engine) recordView(objectType string, o *hubspot.Object, declines int, 
 // property in it, for callers outside a decision (explain, backtests);
 // release the view after.
 func (e *Engine) recordEnv(objectType string, o *hubspot.Object, declines int) (map[string]any, *view) {
-	v := e.recordView(objectType, o, declines, true)
+	v := newView(e.envSpec(objectType), o, declines, true)
 	return v.exprEnv(), v
 }
 
