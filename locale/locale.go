@@ -47,11 +47,6 @@ type Printer struct {
 	fast map[string][]part
 }
 
-// Msg is a message id given as a field's value: the field is that
-// message's text. A constant Msg, unlike the string T returns, becomes a
-// field value without an allocation.
-type Msg string
-
 // part is a literal, or a field to insert when field is set.
 type part struct{ lit, field string }
 
@@ -138,7 +133,7 @@ func (p *Printer) T(id string, kv ...any) string {
 	// once into the string returned: a strings.Builder moves to the heap,
 	// which was one allocation more for every text of every decision.
 	var arr [256]byte
-	return string(p.appendParts(arr[:0], parts, kv, nil))
+	return string(p.appendParts(arr[:0], parts, kv))
 }
 
 // AppendT appends T's text to b, for a caller that joins texts (a rule
@@ -148,19 +143,18 @@ func (p *Printer) AppendT(b []byte, id string, kv ...any) []byte {
 	if !ok {
 		return append(b, p.localize(id, kv)...)
 	}
-	return p.appendParts(b, parts, kv, nil)
+	return p.appendParts(b, parts, kv)
 }
 
-// AppendTAt is AppendT for a text with a time in it (an SLA's due time):
+// AppendTAt is AppendS for a text with a time in it (an SLA's due time):
 // the field named field is t in loc as Time writes it, written straight
 // into b rather than made a string first.
-func (p *Printer) AppendTAt(b []byte, id, field string, t time.Time, loc *time.Location, kv ...any) []byte {
+func (p *Printer) AppendTAt(b []byte, id, field string, t time.Time, loc *time.Location, kv ...string) []byte {
 	parts, ok := p.fast[id]
 	if !ok {
-		kv = append(kv[:len(kv):len(kv)], field, p.Time(t, loc))
-		return append(b, p.localize(id, kv)...)
+		return append(b, p.localize(id, append(anys(kv), field, p.Time(t, loc)))...)
 	}
-	return p.appendParts(b, parts, kv, &timeField{name: field, t: t, loc: loc})
+	return p.appendText(b, parts, kv, &timeField{name: field, t: t, loc: loc})
 }
 
 // timeField is AppendTAt's time: a concrete type, where a time among the
@@ -171,7 +165,7 @@ type timeField struct {
 	loc  *time.Location
 }
 
-func (p *Printer) appendParts(b []byte, parts []part, kv []any, at *timeField) []byte {
+func (p *Printer) appendParts(b []byte, parts []part, kv []any) []byte {
 	// Room for the whole text at once: growing the buffer part by part
 	// made most of the allocations of a rule decision's explanation.
 	n := 0
@@ -187,10 +181,6 @@ func (p *Printer) appendParts(b []byte, parts []part, kv []any, at *timeField) [
 			b = append(b, pt.lit...)
 			continue
 		}
-		if at != nil && pt.field == at.name {
-			b = p.AppendTime(b, at.t, at.loc)
-			continue
-		}
 		v := any("<no value>") // as text/template writes a missing field
 		for i := 0; i+1 < len(kv); i += 2 {
 			if k, _ := kv[i].(string); k == pt.field {
@@ -203,14 +193,6 @@ func (p *Printer) appendParts(b []byte, parts []part, kv []any, at *timeField) [
 			b = append(b, x...)
 		case int:
 			b = strconv.AppendInt(b, int64(x), 10)
-		case Msg:
-			// A text without fields, as Msg's are; not through AppendT,
-			// whose recursion would move every caller's buffer to the heap.
-			if ps := p.fast[string(x)]; len(ps) == 1 && ps[0].field == "" {
-				b = append(b, ps[0].lit...)
-			} else {
-				b = append(b, p.localize(string(x), nil)...)
-			}
 		default:
 			b = fmt.Append(b, x)
 		}
@@ -306,12 +288,13 @@ func (p *Printer) Duration(d time.Duration) string {
 func (p *Printer) AppendS(b []byte, id string, kv ...string) []byte {
 	parts, ok := p.fast[id]
 	if !ok {
-		args := make([]any, len(kv))
-		for i, s := range kv {
-			args[i] = s
-		}
-		return append(b, p.localize(id, args)...)
+		return append(b, p.localize(id, anys(kv))...)
 	}
+	return p.appendText(b, parts, kv, nil)
+}
+
+// appendText is appendParts for text values, and the time of AppendTAt.
+func (p *Printer) appendText(b []byte, parts []part, kv []string, at *timeField) []byte {
 	n := 0
 	for _, pt := range parts {
 		n += len(pt.lit)
@@ -321,8 +304,12 @@ func (p *Printer) AppendS(b []byte, id string, kv ...string) []byte {
 	}
 	b = slices.Grow(b, n)
 	for _, pt := range parts {
-		if pt.field == "" {
+		switch {
+		case pt.field == "":
 			b = append(b, pt.lit...)
+			continue
+		case at != nil && pt.field == at.name:
+			b = p.AppendTime(b, at.t, at.loc)
 			continue
 		}
 		v := "<no value>" // as text/template writes a missing field
@@ -335,4 +322,13 @@ func (p *Printer) AppendS(b []byte, id string, kv ...string) []byte {
 		b = append(b, v...)
 	}
 	return b
+}
+
+// anys is kv as T's values, for a message off the fast path.
+func anys(kv []string) []any {
+	out := make([]any, len(kv), len(kv)+2)
+	for i, s := range kv {
+		out[i] = s
+	}
+	return out
 }

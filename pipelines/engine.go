@@ -819,7 +819,7 @@ func (x *decider) finish() {
 			// The due time and the status's name are written into the
 			// explanation as they are, not made strings first.
 			x.why = x.p.AppendTAt(append(x.why, "; "...), "decision.sla", "Due", c.Due, x.e.r.calendarLoc(c.Calendar),
-				"Goal", c.Goal, "Status", slaStatusText(c.Status))
+				"Goal", c.Goal, "Status", x.p.T(slaStatusKey(c.Status)))
 		}
 	}
 	expl := clip(x.explanation())
@@ -972,23 +972,22 @@ func strategyKey(s string) string {
 	return "strategy." + s
 }
 
-// slaStatusText is an SLA status's name as a text's field value. The
-// known ones are constants, which become an interface value without an
-// allocation.
-func slaStatusText(s string) any {
+// slaStatusKey is the catalogue id of an SLA status's name, without
+// building the id for every decision.
+func slaStatusKey(s string) string {
 	switch s {
 	case "running":
-		return locale.Msg("sla_status.running")
+		return "sla_status.running"
 	case "warning":
-		return locale.Msg("sla_status.warning")
+		return "sla_status.warning"
 	case "breached":
-		return locale.Msg("sla_status.breached")
+		return "sla_status.breached"
 	case "paused":
-		return locale.Msg("sla_status.paused")
+		return "sla_status.paused"
 	case "met":
-		return locale.Msg("sla_status.met")
+		return "sla_status.met"
 	}
-	return locale.Msg("sla_status." + s)
+	return "sla_status." + s
 }
 
 var nextPriority = map[string]string{"LOW": "MEDIUM", "MEDIUM": "HIGH", "HIGH": "URGENT", "": "HIGH"}
