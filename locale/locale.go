@@ -165,9 +165,10 @@ type timeField struct {
 	loc  *time.Location
 }
 
-func (p *Printer) appendParts(b []byte, parts []part, kv []any) []byte {
-	// Room for the whole text at once: growing the buffer part by part
-	// made most of the allocations of a rule decision's explanation.
+// grow makes room in b for the text of parts at once: growing the buffer
+// part by part made most of the allocations of a rule decision's
+// explanation.
+func grow(b []byte, parts []part) []byte {
 	n := 0
 	for _, pt := range parts {
 		n += len(pt.lit)
@@ -175,7 +176,11 @@ func (p *Printer) appendParts(b []byte, parts []part, kv []any) []byte {
 			n += 20
 		}
 	}
-	b = slices.Grow(b, n)
+	return slices.Grow(b, n)
+}
+
+func (p *Printer) appendParts(b []byte, parts []part, kv []any) []byte {
+	b = grow(b, parts)
 	for _, pt := range parts {
 		if pt.field == "" {
 			b = append(b, pt.lit...)
@@ -295,14 +300,7 @@ func (p *Printer) AppendS(b []byte, id string, kv ...string) []byte {
 
 // appendText is appendParts for text values, and the time of AppendTAt.
 func (p *Printer) appendText(b []byte, parts []part, kv []string, at *timeField) []byte {
-	n := 0
-	for _, pt := range parts {
-		n += len(pt.lit)
-		if pt.field != "" {
-			n += 20
-		}
-	}
-	b = slices.Grow(b, n)
+	b = grow(b, parts)
 	for _, pt := range parts {
 		switch {
 		case pt.field == "":

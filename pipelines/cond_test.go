@@ -1,11 +1,8 @@
 package pipelines
 
 import (
-	"encoding/json"
 	"math/rand/v2"
-	"reflect"
 	"testing"
-	"time"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
@@ -111,24 +108,5 @@ func TestFastCondsDecide(t *testing.T) {
 	e, _ := demoEngine(t)
 	vm := NewEngine(e.r, e.m)
 	vm.vmOnly = true
-	now := time.Date(2026, 11, 24, 11, 0, 0, 0, helsinki(t))
-	st1, st2 := &State{}, &State{}
-	for i, in := range benchInputs(now, 3000) {
-		d1, err := e.DecideApply(in, st1, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		d2, err := vm.DecideApply(in, st2, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(d1, d2) {
-			t.Fatalf("record %d: got %+v, want %+v", i, d1, d2)
-		}
-	}
-	j1, _ := json.Marshal(st1)
-	j2, _ := json.Marshal(st2)
-	if string(j1) != string(j2) {
-		t.Errorf("states differ")
-	}
+	sameDecisions(t, e, vm)
 }
