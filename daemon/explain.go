@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/alusta/alusta/connector/hubspot"
@@ -40,6 +41,10 @@ type Explanation struct {
 	// Warnings are about the rules against the portal: team members who
 	// are no owner in it.
 	Warnings []string
+	// Earlier are the record's SLA cycles that stopped at an earlier
+	// look: a decision carries only the clocks it runs, starts or stops,
+	// so a closed ticket's would otherwise not show at all.
+	Earlier []pipelines.SLACycle
 }
 
 // Explain decides one record as the daemon would, without writing
@@ -106,6 +111,16 @@ func Explain(ctx context.Context, c ExplainCRM, o ExplainOptions) (Explanation, 
 		d.Candidates = rs.engine.Candidates(in, st)
 	}
 	d.Writes = WouldWrite(*rec, d, m.Outputs.Decision)
+	var earlier []pipelines.SLACycle
+	if r := st.Records[o.ObjectType+"/"+o.ID]; r != nil {
+		for _, c := range r.SLA {
+			if !slices.ContainsFunc(d.SLA, func(s pipelines.SLACycle) bool {
+				return s.Policy == c.Policy && s.Cycle == c.Cycle && s.Start.Equal(c.Start)
+			}) {
+				earlier = append(earlier, c)
+			}
+		}
+	}
 	return Explanation{Decision: d, Owners: rs.owners, Printer: m.Printer(),
-		Warnings: rs.rules.MembersWithoutOwner(rs.owners)}, nil
+		Warnings: rs.rules.MembersWithoutOwner(rs.owners), Earlier: earlier}, nil
 }

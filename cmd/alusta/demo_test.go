@@ -190,7 +190,7 @@ func TestNoTokenWithProductionStore(t *testing.T) {
 func TestExplainShowsProblems(t *testing.T) {
 	var out bytes.Buffer
 	printDecision(&out, pipelines.Decision{ObjectType: hubspot.Tickets, RecordID: "7", Rule: "rest",
-		Problems: []pipelines.Problem{{Rule: "route big", Err: "over the evaluation budget of 10000 at 1:5"}}}, nil, nil, time.UTC)
+		Problems: []pipelines.Problem{{Rule: "route big", Err: "over the evaluation budget of 10000 at 1:5"}}}, nil, nil, nil, time.UTC)
 	want := "problem: route big: expression failed: over the evaluation budget of 10000 at 1:5 (counted as false)\n"
 	if !strings.Contains(out.String(), want) {
 		t.Errorf("got\n%s\nwant a line %q", out.String(), want)

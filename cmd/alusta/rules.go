@@ -203,24 +203,34 @@ func rulesExplain(ctx context.Context, w io.Writer, c daemon.ExplainCRM, dir, ma
 	for _, warn := range x.Warnings {
 		fmt.Fprintln(w, "warning:", warn)
 	}
-	printDecision(w, x.Decision, x.Owners, x.Printer, zone)
+	printDecision(w, x.Decision, x.Earlier, x.Owners, x.Printer, zone)
 	return nil
 }
 
-func printDecision(w io.Writer, d pipelines.Decision, owners []hubspot.Owner, p *locale.Printer, zone *time.Location) {
+// printCycle writes one SLA cycle on a line led by head.
+func printCycle(w io.Writer, head string, c pipelines.SLACycle, zone *time.Location) {
+	state := c.Status
+	if !c.Stopped.IsZero() {
+		state += " (stopped " + c.Stopped.In(zone).Format(time.RFC3339) + ")"
+	}
+	fmt.Fprintf(w, "%s: goal %s on %s, started %s, elapsed %s of %s, due %s, %s\n", head, c.Goal, c.Calendar,
+		c.Start.In(zone).Format(time.RFC3339), c.Elapsed.Round(time.Second), c.Target, c.Due.In(zone).Format(time.RFC3339), state)
+}
+
+// printDecision writes a decision; earlier are the record's SLA cycles
+// that stopped before it.
+func printDecision(w io.Writer, d pipelines.Decision, earlier []pipelines.SLACycle, owners []hubspot.Owner, p *locale.Printer, zone *time.Location) {
 	fmt.Fprintf(w, "%s %s\n", strings.TrimSuffix(d.ObjectType, "s"), d.RecordID)
 	fmt.Fprintf(w, "route: %s\n", d.Rule)
 	fmt.Fprintf(w, "decision: %s\n", d.Explanation)
 	for _, p := range d.Problems {
 		fmt.Fprintf(w, "problem: %s (counted as false)\n", p)
 	}
+	for _, c := range earlier {
+		printCycle(w, "sla "+c.Policy+" (earlier)", c, zone)
+	}
 	for _, c := range d.SLA {
-		state := c.Status
-		if !c.Stopped.IsZero() {
-			state += " (stopped " + c.Stopped.In(zone).Format(time.RFC3339) + ")"
-		}
-		fmt.Fprintf(w, "sla %s: goal %s on %s, started %s, elapsed %s of %s, due %s, %s\n", c.Policy, c.Goal, c.Calendar,
-			c.Start.In(zone).Format(time.RFC3339), c.Elapsed.Round(time.Second), c.Target, c.Due.In(zone).Format(time.RFC3339), state)
+		printCycle(w, "sla "+c.Policy, c, zone)
 	}
 	if !d.NextWake.IsZero() {
 		fmt.Fprintf(w, "next check: %s\n", d.NextWake.In(zone).Format(time.RFC3339))

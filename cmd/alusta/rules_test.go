@@ -229,8 +229,12 @@ func TestRulesExplain(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := st.SaveStates(context.Background(), map[string]any{
-		"engine":               pipelines.State{},
-		"engine/rec/deals/42":  pipelines.RecordState{Declined: []string{"102"}},
+		"engine": pipelines.State{},
+		"engine/rec/deals/42": pipelines.RecordState{Declined: []string{"102"}, SLA: []pipelines.SLACycle{{
+			Policy: "assignment", Cycle: 1, Goal: "1 arkipäivä", Calendar: "kotitori", Target: 450 * time.Minute,
+			Start: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC), LastSeen: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC),
+			Elapsed: time.Hour, Due: time.Date(2026, 11, 20, 14, 30, 0, 0, time.UTC),
+			Stopped: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), Status: "met"}}},
 		"engine/rec/deals/420": pipelines.RecordState{Declined: []string{"101"}},
 	}); err != nil {
 		t.Fatal(err)
@@ -240,6 +244,9 @@ func TestRulesExplain(t *testing.T) {
 	for _, want := range []string{
 		"state: the daemon's, from " + dbPath + "\n",
 		"  102  Kotiapu Berg Ab   -  hylkäsi tämän tilauksen\n",
+		// A clock stopped at an earlier look is shown, though the
+		// decision does not carry it.
+		"sla assignment (earlier): goal 1 arkipäivä on kotitori, started 2026-11-20T10:00:00+02:00, elapsed 1h0m0s of 7h30m0s, due 2026-11-20T16:30:00+02:00, met (stopped 2026-11-20T11:00:00+02:00)\n",
 	} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("with the daemon's state: got exit %d, output lacks %q:\n%s", code, want, out)
