@@ -128,9 +128,6 @@ type job struct {
 	Event    string `json:"event"`
 }
 
-// Shadow reports whether the forwarder runs in shadow mode.
-func (f *Forwarder) Shadow() bool { return f.shadow }
-
 // Prepare creates the deal property a decline's reason goes to; in shadow
 // mode nothing.
 func (f *Forwarder) Prepare(ctx context.Context) error {

@@ -116,9 +116,6 @@ func New(opts Options) (*Intake, error) {
 // Rules returns the rules orders are checked against.
 func (in *Intake) Rules() Rules { return in.rules }
 
-// Shadow reports whether the intake runs in shadow mode.
-func (in *Intake) Shadow() bool { return in.shadow }
-
 // Prepare creates the properties orders need in HubSpot when missing; in
 // shadow mode nothing.
 func (in *Intake) Prepare(ctx context.Context) error {
