@@ -14,7 +14,7 @@ import (
 // in lang ("" means the portal's locale from mapping.yaml) with the mapped
 // business ID property, the currency and the VAT rates of the settings.
 func (a *app) exporterOptions(lang string) (report.ExporterOptions, error) {
-	m, err := loadMapping(a.cfg.Mappings.Dir)
+	m, err := mappings.Load(a.cfg.Mappings.Dir)
 	if err != nil {
 		return report.ExporterOptions{}, fmt.Errorf("report: %w", err)
 	}

@@ -117,7 +117,7 @@ type comparison struct {
 // (kept in the store) or, before it has recorded them, liveDir; and the
 // rules in newDir, whose problems are printed to w.
 func compare(ctx context.Context, w io.Writer, op string, c daemon.ExplainCRM, st *store.Store, liveDir, newDir, mappingDir string) (*comparison, error) {
-	m, err := loadMapping(mappingDir)
+	m, err := mappings.Load(mappingDir)
 	if err != nil {
 		return nil, err
 	}
@@ -305,7 +305,7 @@ func rulesShadow(ctx context.Context, w io.Writer, storePath, mappingDir string,
 		return fmt.Errorf("rules plan --shadow: %w", err)
 	}
 	defer st.Close()
-	m, err := loadMapping(mappingDir)
+	m, err := mappings.Load(mappingDir)
 	if err != nil {
 		return err
 	}

@@ -101,13 +101,6 @@ func newRulesCmd(a *app) *cobra.Command {
 	return c
 }
 
-// loadMapping reads the mapping folder as the daemon does: a folder without
-// mapping.yaml is an error, not some default, or rules check would pass
-// rules that alusta run then refuses.
-func loadMapping(dir string) (*mappings.Mapping, error) {
-	return mappings.Load(dir)
-}
-
 // printProblems prints a load error as one line per problem and reports
 // whether it was a list of problems (rather than an I/O failure).
 func printProblems(w io.Writer, err error) bool {
@@ -122,7 +115,7 @@ func printProblems(w io.Writer, err error) bool {
 }
 
 func rulesCheck(w io.Writer, dir, mappingDir string) error {
-	m, err := loadMapping(mappingDir)
+	m, err := mappings.Load(mappingDir)
 	if err != nil {
 		if printProblems(w, err) {
 			return &exitError{code: 1}
@@ -145,7 +138,7 @@ func rulesCheck(w io.Writer, dir, mappingDir string) error {
 }
 
 func rulesTest(w io.Writer, dir, mappingDir string) error {
-	m, err := loadMapping(mappingDir)
+	m, err := mappings.Load(mappingDir)
 	if err != nil {
 		if printProblems(w, err) {
 			return &exitError{code: 1}
