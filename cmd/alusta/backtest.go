@@ -255,8 +255,9 @@ func printColumns(w io.Writer, lines [][]string) error {
 			width[i] = max(width[i], utf8.RuneCountInString(c))
 		}
 	}
-	var b strings.Builder
+	var out, b strings.Builder
 	for _, l := range lines {
+		b.Reset()
 		for i, c := range l {
 			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
 			switch {
@@ -268,15 +269,9 @@ func printColumns(w io.Writer, lines [][]string) error {
 				b.WriteString("  " + pad + c)
 			}
 		}
-		b.WriteString("\n")
-	}
-	// Trailing blanks of the right-aligned empty cells are noise.
-	var out strings.Builder
-	for _, l := range strings.SplitAfter(b.String(), "\n") {
-		out.WriteString(strings.TrimRight(l, " \n"))
-		if strings.HasSuffix(l, "\n") {
-			out.WriteString("\n")
-		}
+		// Trailing blanks of the right-aligned empty cells are noise.
+		out.WriteString(strings.TrimRight(b.String(), " "))
+		out.WriteString("\n")
 	}
 	_, err := io.WriteString(w, out.String())
 	return err
