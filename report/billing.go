@@ -405,13 +405,8 @@ func billingRows(ctx context.Context, tx *sql.Tx, env Env, p Period, lines map[s
 		if p.IsMonth() && l.Month != p.Label || !p.IsMonth() && !p.contains(l.Close) {
 			continue
 		}
-		// A day's export says the day, as every report's does; a
-		// correction keeps the month it corrects.
-		period := l.Month
-		if !p.IsMonth() {
-			period = p.Label
-		}
-		if err := add(key{period, "original", l.Provider, l.Service, l.Payer, l.Unit, l.PriceCents}, 1, l.UnitsMilli, l.TotalCents); err != nil {
+		// A correction, unlike this, keeps the month it corrects.
+		if err := add(key{p.rowPeriod(l.Month), "original", l.Provider, l.Service, l.Payer, l.Unit, l.PriceCents}, 1, l.UnitsMilli, l.TotalCents); err != nil {
 			return nil, err
 		}
 	}

@@ -110,10 +110,7 @@ SELECT record_id, provider_id, at FROM decisions WHERE object_type = 'deals' AND
 	for _, c := range companies {
 		names[c.ID] = c.Prop("name")
 	}
-	month := p.From.Format("2006-01")
-	if !p.IsMonth() {
-		month = p.Label
-	}
+	month := p.rowPeriod(p.From.Format("2006-01"))
 	t := &Table{Report: "quality", Period: p, Columns: qualityColumns, Rows: [][]any{}}
 	for id, a := range byProvider {
 		var score any

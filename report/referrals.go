@@ -111,10 +111,7 @@ func buildReferrals(ctx context.Context, env Env, p Period) (*Table, error) {
 				days = workingDaysBetween(c.StartedAt, *c.StoppedAt, env.Loc)
 			}
 		}
-		month := tk.CreatedAt.In(env.Loc).Format("2006-01")
-		if !p.IsMonth() {
-			month = p.Label // a day's export says the day
-		}
+		month := p.rowPeriod(tk.CreatedAt.In(env.Loc).Format("2006-01"))
 		for _, th := range themes {
 			k := key{month, activity, th}
 			a := groups[k]

@@ -117,6 +117,16 @@ type Period struct {
 // IsMonth reports whether the period is a whole month.
 func (p Period) IsMonth() bool { return len(p.Label) == len("2006-01") }
 
+// rowPeriod is what a report's row says for its period: month (YYYY-MM)
+// in a month's export; in a day's export the day, as every report's rows
+// do.
+func (p Period) rowPeriod(month string) string {
+	if p.IsMonth() {
+		return month
+	}
+	return p.Label
+}
+
 // ParsePeriod reads "YYYY-MM" or "YYYY-MM-DD" in loc.
 func ParsePeriod(s string, loc *time.Location) (Period, error) {
 	if t, err := time.ParseInLocation("2006-01", s, loc); err == nil {

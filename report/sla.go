@@ -69,10 +69,7 @@ FROM (SELECT c.object_type, COALESCE(json_extract(r.properties, '$.pipeline'), '
 		if err != nil {
 			return nil, err
 		}
-		k.month = at.In(env.Loc).Format("2006-01")
-		if !p.IsMonth() {
-			k.month = p.Label // a day's export says the day, as quality's does
-		}
+		k.month = p.rowPeriod(at.In(env.Loc).Format("2006-01"))
 		k.pipeline = pipeline
 		if l, ok := labels[typ+"/"+pipeline]; ok {
 			k.pipeline = l
