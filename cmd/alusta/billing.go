@@ -9,15 +9,11 @@ import (
 	"github.com/alusta/alusta/report"
 )
 
-// exporterOptions are the report files' settings: the portal's mapping
+// exporterOptions are the report files' settings: the portal's mapping m
 // (the referral pipeline, the locale) and how billing files are written,
 // in lang ("" means the portal's locale from mapping.yaml) with the mapped
 // business ID property, the currency and the VAT rates of the settings.
-func (a *app) exporterOptions(lang string) (report.ExporterOptions, error) {
-	m, err := mappings.Load(a.cfg.Mappings.Dir)
-	if err != nil {
-		return report.ExporterOptions{}, fmt.Errorf("report: %w", err)
-	}
+func (a *app) exporterOptions(m *mappings.Mapping, lang string) (report.ExporterOptions, error) {
 	view, err := billingView(m, lang, a.cfg.Reports)
 	if err != nil {
 		return report.ExporterOptions{}, err

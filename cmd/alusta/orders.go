@@ -34,6 +34,7 @@ import (
 // orderLoop is the order loop's parts as run wires them: the intake, the
 // notification queue, the forwarder and the public server.
 type orderLoop struct {
+	mapping *mappings.Mapping // resolved against the portal
 	intake  *intake.Intake
 	queue   *notify.Queue
 	forward *forward.Forwarder
@@ -195,7 +196,7 @@ func (a *app) newOrderLoop(ctx context.Context, client *hubspot.Client, st *stor
 	if err != nil {
 		return nil, err
 	}
-	return &orderLoop{intake: in, queue: fwd.queue, forward: fwd.forward, public: srv, ln: ln}, nil
+	return &orderLoop{mapping: fwd.mapping, intake: in, queue: fwd.queue, forward: fwd.forward, public: srv, ln: ln}, nil
 }
 
 // derivedKey is a key of its own for one purpose, made from the link

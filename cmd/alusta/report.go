@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/alusta/alusta/mappings"
 	"github.com/alusta/alusta/report"
 	"github.com/alusta/alusta/store"
 )
@@ -82,11 +83,15 @@ func newReportExportCmd(a *app) *cobra.Command {
 			}
 			defer s.Close()
 			// The command prints each result itself; the logger would repeat it.
-			opts, err := a.exporterOptions(lang)
+			m, err := mappings.Load(a.cfg.Mappings.Dir)
+			if err != nil {
+				return fmt.Errorf("report: %w", err)
+			}
+			opts, err := a.exporterOptions(m, lang)
 			if err != nil {
 				return err
 			}
-			opts.Dir, opts.Loc, opts.Attempts = out, loc, 1
+			opts.Dir, opts.Attempts = out, 1
 			opts.CSV = report.CSVOptions{International: international}
 			if report.IsTerminal(os.Stderr) {
 				opts.Progress = cmd.ErrOrStderr()

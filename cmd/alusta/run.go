@@ -119,11 +119,13 @@ func (a *app) runDaemon(ctx context.Context) error {
 		return fmt.Errorf("run: refusing to start: %w", err)
 	}
 	loc := cfg.Reports.Location
-	opts, err := a.exporterOptions("")
+	// The order loop's mapping, read at its start: reports need not read
+	// mapping.yaml again.
+	opts, err := a.exporterOptions(orders.mapping, "")
 	if err != nil {
 		return err
 	}
-	opts.Dir, opts.Loc, opts.Registerer, opts.Log = cfg.Reports.Dir, loc, reg, a.log
+	opts.Dir, opts.Registerer, opts.Log = cfg.Reports.Dir, reg, a.log
 	exp, err := report.NewExporter(st, opts)
 	if err != nil {
 		return err
