@@ -54,7 +54,7 @@ func (w *demoWork) ticket(v *version, stages map[string]string, advisers []strin
 	}
 	path := paths[w.rng.IntN(len(paths))]
 	late := w.rng.IntN(4) == 0
-	at := stepsBetween(w.rng, v.created, v.updated, len(path), func(i int) time.Duration {
+	at := w.stepsBetween(v.created, v.updated, len(path), func(i int) time.Duration {
 		switch {
 		case i == 0 && late:
 			return w.minutes(4*60, 16*60)
@@ -62,7 +62,7 @@ func (w *demoWork) ticket(v *version, stages map[string]string, advisers []strin
 			return w.minutes(10, 200)
 		}
 		return w.minutes(30, 900)
-	}, w.loc)
+	})
 	moves := make([]move, 0, 8)
 	moves = append(moves, move{"hs_pipeline_stage", stages["Uusi"], v.created})
 	for i, t := range at {
@@ -104,7 +104,7 @@ func (w *demoWork) deal(v *version, stages map[string]string, labels []string, o
 	paths := dealPaths[idx]
 	path := paths[w.rng.IntN(len(paths))]
 	late := w.rng.IntN(4) == 0
-	at := stepsBetween(w.rng, v.created, v.updated, len(path), func(i int) time.Duration {
+	at := w.stepsBetween(v.created, v.updated, len(path), func(i int) time.Duration {
 		switch {
 		case i == 0 && late: // forwarded late
 			return w.minutes(8*60, 24*60)
@@ -116,7 +116,7 @@ func (w *demoWork) deal(v *version, stages map[string]string, labels []string, o
 			return w.minutes(30, 12*60)
 		}
 		return w.minutes(60, 40*60)
-	}, w.loc)
+	})
 	moves := make([]move, 0, 8)
 	moves = append(moves, move{"dealstage", stages[labels[0]], v.created})
 	for i, t := range at {
@@ -131,4 +131,52 @@ func (w *demoWork) deal(v *version, stages map[string]string, labels []string, o
 	}
 	slices.SortStableFunc(moves, func(a, b move) int { return a.at.Compare(b.at) })
 	return moves
+}
+
+// officeHours are the demo office's: weekdays 8 to 16 in Helsinki.
+const officeOpen, officeClose = 8, 16
+
+// workAfter is the moment d of office time after t: when a person who
+// works office hours gets to something d of work away.
+func (w *demoWork) workAfter(t time.Time, d time.Duration) time.Time {
+	loc := w.loc
+	x := t.In(loc)
+	for {
+		day := time.Date(x.Year(), x.Month(), x.Day(), 0, 0, 0, 0, loc)
+		open, closing := day.Add(officeOpen*time.Hour), day.Add(officeClose*time.Hour)
+		if wd := x.Weekday(); wd == time.Saturday || wd == time.Sunday || !x.Before(closing) {
+			x = day.AddDate(0, 0, 1).Add(officeOpen * time.Hour)
+			continue
+		}
+		if x.Before(open) {
+			x = open
+		}
+		if left := closing.Sub(x); d > left {
+			d -= left
+			x = day.AddDate(0, 0, 1).Add(officeOpen * time.Hour)
+			continue
+		}
+		return x.Add(d).UTC().Truncate(time.Millisecond)
+	}
+}
+
+// stepsBetween places n moves in time order after from and before to: the
+// first d of office time after from when that comes before to, else
+// somewhere early in the span; each later one in what is left.
+func (w *demoWork) stepsBetween(from, to time.Time, n int, d func(i int) time.Duration) []time.Time {
+	out := make([]time.Time, 0, n)
+	at := from
+	for i := range n {
+		next := w.workAfter(at, d(i))
+		if !next.Before(to) {
+			span := to.Sub(at)
+			next = at.Add(time.Duration(float64(span) * (0.2 + 0.4*w.rng.Float64()))).Truncate(time.Millisecond)
+		}
+		if !next.After(at) || !next.Before(to) {
+			break // no room left between from and to
+		}
+		out = append(out, next)
+		at = next
+	}
+	return out
 }

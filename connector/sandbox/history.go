@@ -3,7 +3,6 @@ package sandbox
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -104,51 +103,4 @@ func (st *state) workedHistory(t string, v *version, moves []move) {
 	if h, ok := hist[stageProps[t]]; ok {
 		st.stampStages(t, v, h)
 	}
-}
-
-// officeHours are the demo office's: weekdays 8 to 16 in Helsinki.
-const officeOpen, officeClose = 8, 16
-
-// workAfter is the moment d of office time after t: when a person who
-// works office hours gets to something d of work away.
-func workAfter(t time.Time, d time.Duration, loc *time.Location) time.Time {
-	x := t.In(loc)
-	for {
-		day := time.Date(x.Year(), x.Month(), x.Day(), 0, 0, 0, 0, loc)
-		open, closing := day.Add(officeOpen*time.Hour), day.Add(officeClose*time.Hour)
-		if wd := x.Weekday(); wd == time.Saturday || wd == time.Sunday || !x.Before(closing) {
-			x = day.AddDate(0, 0, 1).Add(officeOpen * time.Hour)
-			continue
-		}
-		if x.Before(open) {
-			x = open
-		}
-		if left := closing.Sub(x); d > left {
-			d -= left
-			x = day.AddDate(0, 0, 1).Add(officeOpen * time.Hour)
-			continue
-		}
-		return x.Add(d).UTC().Truncate(time.Millisecond)
-	}
-}
-
-// stepsBetween places n moves in time order after from and before to: the
-// first d of office time after from when that comes before to, else
-// somewhere early in the span; each later one in what is left.
-func stepsBetween(rng *rand.Rand, from, to time.Time, n int, d func(i int) time.Duration, loc *time.Location) []time.Time {
-	out := make([]time.Time, 0, n)
-	at := from
-	for i := range n {
-		next := workAfter(at, d(i), loc)
-		if !next.Before(to) {
-			span := to.Sub(at)
-			next = at.Add(time.Duration(float64(span) * (0.2 + 0.4*rng.Float64()))).Truncate(time.Millisecond)
-		}
-		if !next.After(at) || !next.Before(to) {
-			break // no room left between from and to
-		}
-		out = append(out, next)
-		at = next
-	}
-	return out
 }
