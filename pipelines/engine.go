@@ -235,13 +235,21 @@ type changeRecord struct {
 // remembered write that never landed would later look like a person's
 // change.
 func (c Change) Unwrite(prop string) {
-	if c.record == nil || c.record.rs == nil {
-		return
+	if rs := c.record.own(); rs != nil {
+		rs.Written.Delete(prop)
 	}
-	if c.record.given {
-		c.record.rs, c.record.given = c.record.rs.clone(), false
+}
+
+// own returns the record memory for the change alone to change: a copy
+// once a State holds rs. It is nil when the change has none.
+func (r *changeRecord) own() *RecordState {
+	if r == nil || r.rs == nil {
+		return nil
 	}
-	c.record.rs.Written.Delete(prop)
+	if r.given {
+		r.rs, r.given = r.rs.clone(), false
+	}
+	return r.rs
 }
 
 // take returns the record memory for a State to hold.
@@ -260,13 +268,9 @@ func (r *changeRecord) take() *RecordState {
 // earlier decision whose answer was lost has landed all the same (the
 // record read back shows it), and a later change to it is a person's.
 func (c Change) Wrote(prop, value string) {
-	if c.record == nil || c.record.rs == nil {
-		return
+	if rs := c.record.own(); rs != nil {
+		rs.Written.Set(prop, value)
 	}
-	if c.record.given {
-		c.record.rs, c.record.given = c.record.rs.clone(), false
-	}
-	c.record.rs.Written.Set(prop, value)
 }
 
 // Apply makes a Change to the state. A Change may be applied to several
