@@ -577,11 +577,6 @@ func (e *Engine) DecideApply(in Input, st *State, now time.Time) (Decision, erro
 	return d, nil
 }
 
-// decide decides one record and applies the change to st at once.
-func (e *Engine) decide(in Input, st *State, now time.Time) (Decision, error) {
-	return e.DecideApply(in, st, now)
-}
-
 // decideOn decides one record against st, changing the record's memory
 // rs; it returns the decision and its moves in st.
 func (e *Engine) decideOn(or *objectRules, in *Input, st *State, rs *RecordState, now time.Time) (Decision, working) {
