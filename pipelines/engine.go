@@ -836,7 +836,7 @@ func (x *decider) finish() {
 		if has && cur == v {
 			continue
 		}
-		if last, wrote := x.rs.Written.Lookup(p); wrote && p != m.Outputs.Decision && p != m.Outputs.SLADue && p != m.Outputs.SLAStatus {
+		if last, wrote := x.rs.Written.Lookup(p); wrote && remembered(m, p) {
 			if cur != last {
 				sticky = append(sticky, p)
 				continue
