@@ -501,7 +501,7 @@ func (e *Engine) count(spec *envSpec, in *Input, st *working, rs *RecordState) s
 	m := e.m
 	t := in.ObjectType
 	stageID, _ := in.Record.Prop(spec.stageProp)
-	stage := m.StageName(t, stageID)
+	stage := spec.stageName(stageID)
 	open := !in.Record.Archived
 	switch stage {
 	case "closed", "declined", "delivered", "cancelled":
