@@ -192,6 +192,16 @@ func (st *State) record(key string) *RecordState {
 	return rs
 }
 
+// copyOf returns a copy of the memory of the record key, or a new one.
+// The record's memory is the one thing a decision changes in place, so it
+// works on a copy that becomes the change's.
+func (st *State) copyOf(key string) *RecordState {
+	if rs := st.Records[key].clone(); rs != nil {
+		return rs
+	}
+	return &RecordState{}
+}
+
 // Forget drops a record from the state (archived or deleted in the CRM)
 // and takes it out of the open counts.
 func (st *State) Forget(objectType, id string) {
@@ -487,10 +497,7 @@ func (x *decider) eval(c *cond, def bool, rule ...string) bool {
 func (e *Engine) Observe(in Input, st *State) {
 	key := in.ObjectType + "/" + in.Record.ID
 	w := &working{base: st}
-	rs := st.Records[key].clone()
-	if rs == nil {
-		rs = &RecordState{}
-	}
+	rs := st.copyOf(key)
 	e.count(e.envSpec(in.ObjectType), &in, w, rs)
 	st.Apply(w.change(key, rs))
 }
@@ -556,12 +563,7 @@ func (e *Engine) Decide(in Input, st *State, now time.Time) (Decision, Change, e
 		e.resolved.Store(true)
 	}
 	key := in.ObjectType + "/" + in.Record.ID
-	// The record's memory is the one thing a decision changes in place,
-	// so it works on a copy that becomes the change's.
-	rs := st.Records[key].clone()
-	if rs == nil {
-		rs = &RecordState{}
-	}
+	rs := st.copyOf(key)
 	d, w := e.decideOn(or, &in, st, rs, now)
 	return d, w.change(key, rs), nil
 }
