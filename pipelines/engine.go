@@ -225,9 +225,9 @@ func (st *State) Forget(objectType, id string) {
 type Change struct {
 	key                     string
 	record                  *changeRecord
-	rotation                []rotationMove
-	weights                 []weightsMove
-	openOrders, openTickets []countMove // differences
+	rotation                []move[string]
+	weights                 []move[map[string]float64]
+	openOrders, openTickets []move[int] // differences
 }
 
 // changeRecord is a Change's record memory. The first State the change
@@ -292,17 +292,17 @@ func (st *State) Apply(c Change) {
 	}
 	st.init()
 	for _, m := range c.rotation {
-		st.Rotation[m.key] = m.id
+		st.Rotation[m.key] = m.v
 	}
 	for _, m := range c.weights {
 		// Shared, never changed: the engine replaces weight maps.
-		st.Weights[m.key] = m.w
+		st.Weights[m.key] = m.v
 	}
 	for _, m := range c.openOrders {
-		st.OpenOrders[m.id] += m.n
+		st.OpenOrders[m.key] += m.v
 	}
 	for _, m := range c.openTickets {
-		st.OpenTickets[m.id] += m.n
+		st.OpenTickets[m.key] += m.v
 	}
 	if st.Records == nil {
 		st.Records = map[string]*RecordState{}
