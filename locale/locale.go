@@ -136,16 +136,6 @@ func (p *Printer) T(id string, kv ...any) string {
 	return string(p.appendParts(arr[:0], parts, kv))
 }
 
-// AppendT appends T's text to b, for a caller that joins texts (a rule
-// decision's explanation) and needs no string of each.
-func (p *Printer) AppendT(b []byte, id string, kv ...any) []byte {
-	parts, ok := p.fast[id]
-	if !ok {
-		return append(b, p.localize(id, kv)...)
-	}
-	return p.appendParts(b, parts, kv)
-}
-
 // AppendTAt is AppendS for a text with a time in it (an SLA's due time):
 // the field named field is t in loc as Time writes it, written straight
 // into b rather than made a string first.
@@ -286,10 +276,12 @@ func (p *Printer) Duration(d time.Duration) string {
 	return p.T("time.hours_minutes", "H", h, "M", m)
 }
 
-// AppendS is AppendT for values that are all text. AppendT's values are
-// boxed, and the boxes go to the heap because an unknown type is printed
-// with fmt; a rule decision's explanation passes some ten values a record,
-// each one allocation. AppendS's stay on the caller's stack.
+// AppendS appends T's text to b, for a caller that joins texts (a rule
+// decision's explanation) and needs no string of each, with values that
+// are all text. T's values are boxed, and the boxes go to the heap because
+// an unknown type is printed with fmt; a rule decision's explanation
+// passes some ten values a record, each one allocation. AppendS's stay on
+// the caller's stack.
 func (p *Printer) AppendS(b []byte, id string, kv ...string) []byte {
 	parts, ok := p.fast[id]
 	if !ok {

@@ -246,10 +246,10 @@ func (m *Mapping) validate() yamlpos.Errors {
 			}
 		}
 	}
-	w := m.Outputs
-	for _, f := range []struct{ name, v string }{{"queue", w.Queue}, {"provider", w.Provider}, {"declined_by", w.DeclinedBy}, {"sla_due", w.SLADue}, {"sla_status", w.SLAStatus}, {"decision", w.Decision}} {
-		if f.v == "" && !d.Given("written."+f.name) {
-			errs = append(errs, d.Errorf("written", "missing %q", f.name))
+	keyed := m.Outputs.keyed()
+	for _, kv := range keyed[:recordOutputs] {
+		if kv[1] == "" && !d.Given("written."+kv[0]) {
+			errs = append(errs, d.Errorf("written", "missing %q", kv[0]))
 		}
 	}
 	return errs
@@ -289,6 +289,19 @@ const (
 	KeyReferralOf     = "referral_of"
 )
 
+// recordOutputs is how many of Outputs.keyed are written on tickets and
+// deals alike; the rest are written on tickets only.
+const recordOutputs = 6
+
+// keyed pairs each written key with its property, in the file's order:
+// the validation, Translate's names and CheckProperties read one list.
+// An array, so that Translate's every call makes no slice of it.
+func (w *Outputs) keyed() [10][2]string {
+	return [10][2]string{{KeyQueue, w.Queue}, {KeyProvider, w.Provider}, {KeyDeclinedBy, w.DeclinedBy},
+		{KeySLADue, w.SLADue}, {KeySLAStatus, w.SLAStatus}, {KeyDecision, w.Decision},
+		{KeyShortlist, w.Shortlist}, {KeySuggestions, w.Suggestions}, {KeyReferralStatus, w.ReferralStatus}, {KeyReferralOf, w.ReferralOf}}
+}
+
 // names lists, for one object type, alusta's name of each property the
 // mapping reads: the fields, then what alusta writes, then the built-ins
 // the reports need. A field and a written key of the same name (a ticket's
@@ -302,22 +315,17 @@ func (m *Mapping) names(objectType string) [][2]string {
 	for _, f := range slices.Sorted(maps.Keys(o.Fields)) {
 		out = append(out, [2]string{f, o.Fields[f]})
 	}
-	if objectType != hubspot.Companies {
-		w := m.Outputs
-		for _, kv := range [][2]string{{KeyQueue, w.Queue}, {KeyProvider, w.Provider}, {KeyDeclinedBy, w.DeclinedBy},
-			{KeySLADue, w.SLADue}, {KeySLAStatus, w.SLAStatus}, {KeyDecision, w.Decision}} {
-			if _, isField := o.Fields[kv[0]]; !isField && kv[1] != "" {
-				out = append(out, kv)
-			}
-		}
+	var written [][2]string
+	switch keyed := m.Outputs.keyed(); objectType {
+	case hubspot.Companies:
+	case hubspot.Tickets:
+		written = keyed[:]
+	default:
+		written = keyed[:recordOutputs]
 	}
-	if objectType == hubspot.Tickets {
-		w := m.Outputs
-		for _, kv := range [][2]string{{KeyShortlist, w.Shortlist}, {KeySuggestions, w.Suggestions},
-			{KeyReferralStatus, w.ReferralStatus}, {KeyReferralOf, w.ReferralOf}} {
-			if _, isField := o.Fields[kv[0]]; !isField && kv[1] != "" {
-				out = append(out, kv)
-			}
+	for _, kv := range written {
+		if _, isField := o.Fields[kv[0]]; !isField && kv[1] != "" {
+			out = append(out, kv)
 		}
 	}
 	for _, kv := range builtins[objectType] {
@@ -724,10 +732,10 @@ func (m *Mapping) CheckProperties(have map[string]map[string]bool, written bool)
 		}
 	}
 	if written {
-		w := m.Outputs
-		keys := map[string]string{w.Queue: "queue", w.Provider: "provider", w.DeclinedBy: "declined_by",
-			w.SLADue: "sla_due", w.SLAStatus: "sla_status", w.Decision: "decision", w.Shortlist: "shortlist",
-			w.Suggestions: "activity_suggestions", w.ReferralStatus: "referral_status", w.ReferralOf: "referral_of"}
+		keys := map[string]string{}
+		for _, kv := range m.Outputs.keyed() {
+			keys[kv[1]] = kv[0]
+		}
 		for _, t := range []string{hubspot.Tickets, hubspot.Deals} {
 			if m.Objects[t] == nil {
 				continue

@@ -222,13 +222,9 @@ func (e *Engine) backtest(live *Engine, hs []History, now time.Time) (BacktestRe
 				continue // a later decision moved the wake
 			}
 		}
-		r.in.Record.UpdatedAt = ev.at
-		d, err := e.DecideApply(r.in, st, ev.at)
+		d, err := e.look(r, st, ev.at)
 		if err != nil {
 			return res, err
-		}
-		for p, v := range d.Writes.All() {
-			setProp(&r.in.Record, p, v)
 		}
 		r.wake++
 		if w := d.NextWake; r.h.Known && !w.IsZero() && w.After(ev.at) && !w.After(now) {
@@ -242,13 +238,8 @@ func (e *Engine) backtest(live *Engine, hs []History, now time.Time) (BacktestRe
 		if r.h.Known {
 			// A last look at the period's end brings the running clocks
 			// up to it.
-			r.in.Record.UpdatedAt = now
-			d, err := e.DecideApply(r.in, st, now)
-			if err != nil {
+			if _, err := e.look(r, st, now); err != nil {
 				return res, err
-			}
-			for p, v := range d.Writes.All() {
-				setProp(&r.in.Record, p, v)
 			}
 		}
 		res.Records++
@@ -281,6 +272,20 @@ func (e *Engine) backtest(live *Engine, hs []History, now time.Time) (BacktestRe
 		}
 	}
 	return res, nil
+}
+
+// look decides a replayed record at a moment and leaves its writes on
+// the record, as HubSpot would have them for the next look.
+func (e *Engine) look(r *replayed, st *State, at time.Time) (Decision, error) {
+	r.in.Record.UpdatedAt = at
+	d, err := e.DecideApply(r.in, st, at)
+	if err != nil {
+		return d, err
+	}
+	for p, v := range d.Writes.All() {
+		setProp(&r.in.Record, p, v)
+	}
+	return d, nil
 }
 
 func slaCount(out map[SLAKey]*SLACount, k SLAKey) *SLACount {

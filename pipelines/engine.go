@@ -192,6 +192,16 @@ func (st *State) record(key string) *RecordState {
 	return rs
 }
 
+// copyOf returns a copy of the memory of the record key, or a new one.
+// The record's memory is the one thing a decision changes in place, so it
+// works on a copy that becomes the change's.
+func (st *State) copyOf(key string) *RecordState {
+	if rs := st.Records[key].clone(); rs != nil {
+		return rs
+	}
+	return &RecordState{}
+}
+
 // Forget drops a record from the state (archived or deleted in the CRM)
 // and takes it out of the open counts.
 func (st *State) Forget(objectType, id string) {
@@ -215,9 +225,9 @@ func (st *State) Forget(objectType, id string) {
 type Change struct {
 	key                     string
 	record                  *changeRecord
-	rotation                []rotationMove
-	weights                 []weightsMove
-	openOrders, openTickets []countMove // differences
+	rotation                []move[string]
+	weights                 []move[map[string]float64]
+	openOrders, openTickets []move[int] // differences
 }
 
 // changeRecord is a Change's record memory. The first State the change
@@ -235,13 +245,21 @@ type changeRecord struct {
 // remembered write that never landed would later look like a person's
 // change.
 func (c Change) Unwrite(prop string) {
-	if c.record == nil || c.record.rs == nil {
-		return
+	if rs := c.record.own(); rs != nil {
+		rs.Written.Delete(prop)
 	}
-	if c.record.given {
-		c.record.rs, c.record.given = c.record.rs.clone(), false
+}
+
+// own returns the record memory for the change alone to change: a copy
+// once a State holds rs. It is nil when the change has none.
+func (r *changeRecord) own() *RecordState {
+	if r == nil || r.rs == nil {
+		return nil
 	}
-	c.record.rs.Written.Delete(prop)
+	if r.given {
+		r.rs, r.given = r.rs.clone(), false
+	}
+	return r.rs
 }
 
 // take returns the record memory for a State to hold.
@@ -260,13 +278,9 @@ func (r *changeRecord) take() *RecordState {
 // earlier decision whose answer was lost has landed all the same (the
 // record read back shows it), and a later change to it is a person's.
 func (c Change) Wrote(prop, value string) {
-	if c.record == nil || c.record.rs == nil {
-		return
+	if rs := c.record.own(); rs != nil {
+		rs.Written.Set(prop, value)
 	}
-	if c.record.given {
-		c.record.rs, c.record.given = c.record.rs.clone(), false
-	}
-	c.record.rs.Written.Set(prop, value)
 }
 
 // Apply makes a Change to the state. A Change may be applied to several
@@ -278,17 +292,17 @@ func (st *State) Apply(c Change) {
 	}
 	st.init()
 	for _, m := range c.rotation {
-		st.Rotation[m.key] = m.id
+		st.Rotation[m.key] = m.v
 	}
 	for _, m := range c.weights {
 		// Shared, never changed: the engine replaces weight maps.
-		st.Weights[m.key] = m.w
+		st.Weights[m.key] = m.v
 	}
 	for _, m := range c.openOrders {
-		st.OpenOrders[m.id] += m.n
+		st.OpenOrders[m.key] += m.v
 	}
 	for _, m := range c.openTickets {
-		st.OpenTickets[m.id] += m.n
+		st.OpenTickets[m.key] += m.v
 	}
 	if st.Records == nil {
 		st.Records = map[string]*RecordState{}
@@ -483,10 +497,7 @@ func (x *decider) eval(c *cond, def bool, rule ...string) bool {
 func (e *Engine) Observe(in Input, st *State) {
 	key := in.ObjectType + "/" + in.Record.ID
 	w := &working{base: st}
-	rs := st.Records[key].clone()
-	if rs == nil {
-		rs = &RecordState{}
-	}
+	rs := st.copyOf(key)
 	e.count(e.envSpec(in.ObjectType), &in, w, rs)
 	st.Apply(w.change(key, rs))
 }
@@ -497,7 +508,7 @@ func (e *Engine) count(spec *envSpec, in *Input, st *working, rs *RecordState) s
 	m := e.m
 	t := in.ObjectType
 	stageID, _ := in.Record.Prop(spec.stageProp)
-	stage := m.StageName(t, stageID)
+	stage := spec.stageName(stageID)
 	open := !in.Record.Archived
 	switch stage {
 	case "closed", "declined", "delivered", "cancelled":
@@ -552,12 +563,7 @@ func (e *Engine) Decide(in Input, st *State, now time.Time) (Decision, Change, e
 		e.resolved.Store(true)
 	}
 	key := in.ObjectType + "/" + in.Record.ID
-	// The record's memory is the one thing a decision changes in place,
-	// so it works on a copy that becomes the change's.
-	rs := st.Records[key].clone()
-	if rs == nil {
-		rs = &RecordState{}
-	}
+	rs := st.copyOf(key)
 	d, w := e.decideOn(or, &in, st, rs, now)
 	return d, w.change(key, rs), nil
 }
@@ -571,11 +577,6 @@ func (e *Engine) DecideApply(in Input, st *State, now time.Time) (Decision, erro
 	}
 	st.Apply(c)
 	return d, nil
-}
-
-// decide decides one record and applies the change to st at once.
-func (e *Engine) decide(in Input, st *State, now time.Time) (Decision, error) {
-	return e.DecideApply(in, st, now)
 }
 
 // decideOn decides one record against st, changing the record's memory
@@ -837,7 +838,7 @@ func (x *decider) finish() {
 		if has && cur == v {
 			continue
 		}
-		if last, wrote := x.rs.Written.Lookup(p); wrote && p != m.Outputs.Decision && p != m.Outputs.SLADue && p != m.Outputs.SLAStatus {
+		if last, wrote := x.rs.Written.Lookup(p); wrote && remembered(m, p) {
 			if cur != last {
 				sticky = append(sticky, p)
 				continue

@@ -370,7 +370,7 @@ func TestDecideIsPure(t *testing.T) {
 			}
 		}
 		pure.Apply(c)
-		d2, err := e.decide(in, inPlace, now)
+		d2, err := e.DecideApply(in, inPlace, now)
 		if err != nil {
 			t.Fatal(err)
 		}

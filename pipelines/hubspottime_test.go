@@ -26,7 +26,7 @@ func TestHubspotTime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, want := hubspotTime(tt.t), tt.t.UTC().Format(hubspot.TimeFormat)
+			got, want := string(appendHubspotTime(nil, tt.t)), tt.t.UTC().Format(hubspot.TimeFormat)
 			if got != want {
 				t.Errorf("got %q, want %q", got, want)
 			}

@@ -88,7 +88,7 @@ func (x *decider) shortlist(spec *ShortlistSpec, rule string) {
 		x.say("decision.shortlist_none", "Service", service, "Municipality", muni)
 		return
 	}
-	x.say("decision.shortlist", "N", strconv.Itoa(len(chosen)), "Eligible", strconv.Itoa(len(eligible)), "Strategy", x.p.T("strategy."+strategy))
+	x.say("decision.shortlist", "N", strconv.Itoa(len(chosen)), "Eligible", strconv.Itoa(len(eligible)), "Strategy", x.p.T(strategyKey(strategy)))
 	if value != cur {
 		x.d.Notes = append(x.d.Notes, x.p.T("note.shortlist", "Service", service, "Municipality", muni, "List", value))
 	}

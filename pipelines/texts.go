@@ -80,15 +80,9 @@ func (r *Rules) calendarLoc(name string) *time.Location {
 	return nil
 }
 
-// hubspotTime is t.UTC().Format(hubspot.TimeFormat), written by hand:
-// Format reads its layout again for every call, and an SLA due time is
-// written for every record decided.
-func hubspotTime(t time.Time) string {
-	var arr [24]byte
-	return string(appendHubspotTime(arr[:0], t))
-}
-
-// appendHubspotTime appends hubspotTime's text to b.
+// appendHubspotTime appends t.UTC().Format(hubspot.TimeFormat) to dst,
+// written by hand: Format reads its layout again for every call, and an
+// SLA due time is written for every record decided.
 func appendHubspotTime(dst []byte, t time.Time) []byte {
 	t = t.UTC()
 	y, mo, d := t.Date()

@@ -107,15 +107,6 @@ func (vs Values) All() iter.Seq2[string, string] {
 	}
 }
 
-// Props returns the properties in order.
-func (vs Values) Props() []string {
-	ps := make([]string, len(vs))
-	for i, v := range vs {
-		ps[i] = v.Prop
-	}
-	return ps
-}
-
 // Map returns the values as a new map, for a caller that needs one (a
 // HubSpot batch input); nil for nil.
 func (vs Values) Map() map[string]string {

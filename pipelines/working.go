@@ -8,61 +8,57 @@ package pipelines
 // short lists, each key once in its list.
 type working struct {
 	base                    *State
-	rotation                []rotationMove
-	weights                 []weightsMove
-	openOrders, openTickets []countMove // differences to base
+	rotation                []move[string]
+	weights                 []move[map[string]float64]
+	openOrders, openTickets []move[int] // differences to base
 }
 
-type rotationMove struct{ key, id string }
-
-type weightsMove struct {
+// move is one key's new value in a decision: the last id of a rotation,
+// a weight map, or a count's difference.
+type move[V any] struct {
 	key string
-	w   map[string]float64
+	v   V
 }
 
-type countMove struct {
-	id string
-	n  int
+// findMove returns where key is in ms, or -1.
+func findMove[V any](ms []move[V], key string) int {
+	for i := range ms {
+		if ms[i].key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// putMove gives key the value v in ms.
+func putMove[V any](ms []move[V], key string, v V) []move[V] {
+	if i := findMove(ms, key); i >= 0 {
+		ms[i].v = v
+		return ms
+	}
+	return append(ms, move[V]{key, v})
 }
 
 func (w *working) rotationOf(key string) string {
-	for _, m := range w.rotation {
-		if m.key == key {
-			return m.id
-		}
+	if i := findMove(w.rotation, key); i >= 0 {
+		return w.rotation[i].v
 	}
 	return w.base.Rotation[key]
 }
 
-func (w *working) setRotation(key, id string) {
-	for i := range w.rotation {
-		if w.rotation[i].key == key {
-			w.rotation[i].id = id
-			return
-		}
-	}
-	w.rotation = append(w.rotation, rotationMove{key, id})
-}
+func (w *working) setRotation(key, id string) { w.rotation = putMove(w.rotation, key, id) }
 
 // weightsOf returns the weight map of key. It is shared with the states
 // the caller keeps: replace it with setWeights, never change it.
 func (w *working) weightsOf(key string) map[string]float64 {
-	for _, m := range w.weights {
-		if m.key == key {
-			return m.w
-		}
+	if i := findMove(w.weights, key); i >= 0 {
+		return w.weights[i].v
 	}
 	return w.base.Weights[key]
 }
 
 func (w *working) setWeights(key string, m map[string]float64) {
-	for i := range w.weights {
-		if w.weights[i].key == key {
-			w.weights[i].w = m
-			return
-		}
-	}
-	w.weights = append(w.weights, weightsMove{key, m})
+	w.weights = putMove(w.weights, key, m)
 }
 
 func (w *working) openOrdersOf(id string) int { return w.base.OpenOrders[id] + moved(w.openOrders, id) }
@@ -71,27 +67,23 @@ func (w *working) openTicketsOf(id string) int {
 	return w.base.OpenTickets[id] + moved(w.openTickets, id)
 }
 
-func (w *working) addOrders(id string, n int) { w.openOrders = move(w.openOrders, id, n) }
+func (w *working) addOrders(id string, n int) { w.openOrders = addMove(w.openOrders, id, n) }
 
-func (w *working) addTickets(id string, n int) { w.openTickets = move(w.openTickets, id, n) }
+func (w *working) addTickets(id string, n int) { w.openTickets = addMove(w.openTickets, id, n) }
 
-func moved(ms []countMove, id string) int {
-	for _, m := range ms {
-		if m.id == id {
-			return m.n
-		}
+func moved(ms []move[int], id string) int {
+	if i := findMove(ms, id); i >= 0 {
+		return ms[i].v
 	}
 	return 0
 }
 
-func move(ms []countMove, id string, n int) []countMove {
-	for i := range ms {
-		if ms[i].id == id {
-			ms[i].n += n
-			return ms
-		}
+func addMove(ms []move[int], id string, n int) []move[int] {
+	if i := findMove(ms, id); i >= 0 {
+		ms[i].v += n
+		return ms
 	}
-	return append(ms, countMove{id, n})
+	return append(ms, move[int]{id, n})
 }
 
 // change is the Change of the moves and the record's new memory rs, which
@@ -102,10 +94,10 @@ func (w *working) change(key string, rs *RecordState) Change {
 		openOrders: dropZero(w.openOrders), openTickets: dropZero(w.openTickets)}
 }
 
-func dropZero(ms []countMove) []countMove {
+func dropZero(ms []move[int]) []move[int] {
 	out := ms[:0]
 	for _, m := range ms {
-		if m.n != 0 {
+		if m.v != 0 {
 			out = append(out, m)
 		}
 	}
