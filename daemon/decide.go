@@ -3,8 +3,8 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -193,12 +193,7 @@ func (c *cycle) landed(typ string, o hubspot.Object, dec pipelines.Decision, cha
 	}
 	w := c.rs.mapping.Outputs
 	var out []store.Write
-	props := make([]string, 0, len(s.New))
-	for prop := range s.New {
-		props = append(props, prop)
-	}
-	sort.Strings(props)
-	for _, prop := range props {
+	for _, prop := range slices.Sorted(maps.Keys(s.New)) {
 		cur, _ := o.Prop(prop)
 		if echoSum(cur) != s.New[prop] {
 			continue // not applied, or changed since: the decision sees it
