@@ -3,8 +3,8 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -33,17 +33,20 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 		key := typ + "/" + o.ID
 		// A webhook named a person's change to a forced record: it is
 		// decided on the version read by id whatever was seen before.
-		if !c.forced[key] && c.nothingNew(key, o, fresh) {
-			if !o.Archived && c.d.decidedAlready(key, o) {
-				// The engine counts open work by a record's values as
-				// read before its decision's writes: alusta's own
-				// version, read back, brings the counts up to them.
-				in := pipelines.Input{ObjectType: typ, Record: o}
-				c.rs.engine.Observe(in, view)
-				c.rs.engine.Observe(in, d.mem.state)
-				observed = append(observed, key)
+		if !c.forced[key] {
+			if skip, same := c.nothingNew(key, o, fresh); skip {
+				if same && !o.Archived {
+					// The engine counts open work by a record's values
+					// as read before its decision's writes: alusta's
+					// own version, read back, brings the counts up to
+					// them.
+					in := pipelines.Input{ObjectType: typ, Record: o}
+					c.rs.engine.Observe(in, view)
+					c.rs.engine.Observe(in, d.mem.state)
+					observed = append(observed, key)
+				}
+				continue
 			}
-			continue
 		}
 		delete(c.forced, key)
 		c.seen[key] = true
@@ -92,7 +95,9 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 	return c.push(ctx, typ, todo, observed, now)
 }
 
-// nothingNew reports whether a read of a record brings nothing to decide.
+// nothingNew reports whether a read of a record brings nothing to decide,
+// and whether it is the very version alusta last decided or wrote
+// (decidedAlready), which it has to hash the values to tell.
 // A read older than a version alusta already decided or wrote is the
 // search index lagging (see lagging). The very version alusta last decided
 // or wrote, value for value, is nothing new when search finds it again
@@ -102,12 +107,13 @@ func (c *cycle) decideAndPush(ctx context.Context, typ string, objs []hubspot.Ob
 // alone changes (an SLA deadline) or the providers change reaches such a
 // record through a read by id (wakes, retries), which is fresh; that read
 // is decided unless this cycle decided the record already.
-func (c *cycle) nothingNew(key string, o hubspot.Object, fresh bool) bool {
+func (c *cycle) nothingNew(key string, o hubspot.Object, fresh bool) (skip, same bool) {
 	if c.d.lagging(key, o) {
 		c.sum.Lagging++
-		return true
+		return true, false
 	}
-	return c.d.decidedAlready(key, o) && (!fresh || c.seen[key])
+	same = c.d.decidedAlready(key, o)
+	return same && (!fresh || c.seen[key]), same
 }
 
 // archive notes that a record was archived or deleted in HubSpot: the
@@ -187,12 +193,7 @@ func (c *cycle) landed(typ string, o hubspot.Object, dec pipelines.Decision, cha
 	}
 	w := c.rs.mapping.Outputs
 	var out []store.Write
-	props := make([]string, 0, len(s.New))
-	for prop := range s.New {
-		props = append(props, prop)
-	}
-	sort.Strings(props)
-	for _, prop := range props {
+	for _, prop := range slices.Sorted(maps.Keys(s.New)) {
 		cur, _ := o.Prop(prop)
 		if echoSum(cur) != s.New[prop] {
 			continue // not applied, or changed since: the decision sees it

@@ -66,13 +66,19 @@ func (c *cycle) keepHistory(ctx context.Context, typ string, objs []hubspot.Obje
 	if len(objs) == 0 {
 		return
 	}
+	if err := replaceHistory(ctx, c.d.store, c.rs.mapping, typ, objs, readAt); err != nil {
+		c.d.log.Warn("property history not kept", "object", typ, "records", len(objs), "err", err)
+	}
+}
+
+// replaceHistory keeps in st HubSpot's property history of objs, read at
+// readAt, in place of what pulls saw of them until then.
+func replaceHistory(ctx context.Context, st *store.Store, m *mappings.Mapping, typ string, objs []hubspot.Object, readAt time.Time) error {
 	ids := make([]string, len(objs))
 	for i, o := range objs {
 		ids[i] = o.ID
 	}
-	if err := c.d.store.ReplaceHistory(ctx, typ, ids, readAt, historyChanges(c.d.store, c.rs.mapping, typ, objs)); err != nil {
-		c.d.log.Warn("property history not kept", "object", typ, "records", len(ids), "err", err)
-	}
+	return st.ReplaceHistory(ctx, typ, ids, readAt, historyChanges(st, m, typ, objs))
 }
 
 // seeChanges keeps the changes of recs since their cached copies (see
@@ -123,11 +129,7 @@ func FetchHistory(ctx context.Context, c HistoryReader, st *store.Store, m *mapp
 		if err != nil {
 			return fmt.Errorf("read %s history: %w", typ, err)
 		}
-		read := make([]string, len(objs))
-		for i, o := range objs {
-			read[i] = o.ID
-		}
-		if err := st.ReplaceHistory(ctx, typ, read, readAt, historyChanges(st, m, typ, objs)); err != nil {
+		if err := replaceHistory(ctx, st, m, typ, objs, readAt); err != nil {
 			return err
 		}
 		done += len(part)

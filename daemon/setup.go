@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/alusta/alusta/connector/hubspot"
@@ -37,21 +38,35 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	have, stageTimes, err := d.portalProperties(ctx, rs.mapping)
+	if err != nil {
+		return fmt.Errorf("prepare: %w", err)
+	}
 	group := hubspot.PropertyGroup{Name: "alusta", Label: "alusta", DisplayOrder: -1}
 	for _, typ := range []string{hubspot.Tickets, hubspot.Deals} {
 		if d.shadow {
 			break // shadow mode writes nothing, property definitions included
 		}
-		created, err := d.client.EnsureProperties(ctx, typ, group, rs.mapping.WrittenProperties(typ))
+		want := rs.mapping.WrittenProperties(typ)
+		if !slices.ContainsFunc(want, func(p hubspot.Property) bool { return !have[typ][p.Name] }) {
+			continue // all there: no need to list them again
+		}
+		created, err := d.client.EnsureProperties(ctx, typ, group, want)
 		if err != nil {
 			return fmt.Errorf("prepare: ensure %s properties: %w", typ, err)
 		}
 		if len(created) > 0 {
 			d.log.Info("created properties", "object", typ, "properties", strings.Join(created, ","))
 		}
+		if have[typ] == nil {
+			have[typ] = make(map[string]bool, len(want))
+		}
+		for _, p := range want {
+			have[typ][p.Name] = true
+		}
 	}
-	stageTimes, err := d.checkProperties(ctx, rs.mapping)
-	if err != nil {
+	// Shadow mode creates no property and writes none.
+	if err := rs.mapping.CheckProperties(have, !d.shadow); err != nil {
 		return fmt.Errorf("prepare: %w", err)
 	}
 	d.rules.Store(rs)
@@ -90,13 +105,14 @@ func (d *Daemon) Prepare(ctx context.Context) error {
 	return nil
 }
 
-// checkProperties makes sure every property the mapping names exists in
-// the portal, one properties call per object type: a renamed or deleted
-// property would otherwise read as empty on every record, and the rules
-// would decide on nothing. Every missing property is named at once, with
-// its place in the mapping file. It returns, by object type, the prefix of
-// the portal's stage entry time properties (see stageTimesPrefix).
-func (d *Daemon) checkProperties(ctx context.Context, m *mappings.Mapping) (map[string]string, error) {
+// portalProperties lists the portal's properties of the object types the
+// mapping names, one call per type, and returns their names by object
+// type, and the prefix of the portal's stage entry time properties (see
+// stageTimesPrefix). Prepare creates from them the properties alusta
+// writes that are missing, and checks that every property the mapping
+// names exists: a renamed or deleted property would otherwise read as
+// empty on every record, and the rules would decide on nothing.
+func (d *Daemon) portalProperties(ctx context.Context, m *mappings.Mapping) (map[string]map[string]bool, map[string]string, error) {
 	have := make(map[string]map[string]bool)
 	stageTimes := make(map[string]string)
 	for _, typ := range []string{hubspot.Tickets, hubspot.Deals, hubspot.Companies} {
@@ -105,7 +121,7 @@ func (d *Daemon) checkProperties(ctx context.Context, m *mappings.Mapping) (map[
 		}
 		props, err := d.client.Properties(ctx, typ)
 		if err != nil {
-			return nil, fmt.Errorf("check mapped %s properties: %w", typ, err)
+			return nil, nil, fmt.Errorf("check mapped %s properties: %w", typ, err)
 		}
 		have[typ] = make(map[string]bool, len(props))
 		for _, p := range props {
@@ -121,8 +137,7 @@ func (d *Daemon) checkProperties(ctx context.Context, m *mappings.Mapping) (map[
 			d.log.Info("stage times", "object", typ, "read", "property history on a record's first look, a call per 50 records: the portal has no date entered properties")
 		}
 	}
-	// Shadow mode creates no property and writes none.
-	return stageTimes, m.CheckProperties(have, !d.shadow)
+	return have, stageTimes, nil
 }
 
 // LoadState reads the rule engine's state as the daemon keeps it in the

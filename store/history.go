@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -162,18 +161,27 @@ func (s *Store) ChangesSeen(ctx context.Context, objectType string, recs []Recor
 	if len(recs) == 0 || len(fields) == 0 {
 		return nil, nil
 	}
-	cached := map[string]cachedRecord{}
+	cached := make(map[string]Record, len(recs))
 	// SQLite takes a bounded number of parameters per statement.
 	for part := range slices.Chunk(recs, 500) {
-		if err := s.cachedProps(ctx, objectType, part, cached); err != nil {
+		args := make([]any, 0, len(part)+1)
+		args = append(args, objectType)
+		for _, r := range part {
+			args = append(args, r.ID)
+		}
+		got, err := s.records(ctx, `WHERE object_type = ? AND id IN (?`+strings.Repeat(", ?", len(part)-1)+`)`, args...)
+		if err != nil {
 			return nil, fmt.Errorf("store: changes seen %s: %w", objectType, err)
+		}
+		for _, r := range got {
+			cached[r.ID] = r
 		}
 	}
 	var out []PropertyChange
 	for _, r := range recs {
 		old, ok := cached[r.ID]
 		at := r.UpdatedAt
-		if ok && !at.After(old.updated) {
+		if ok && !at.After(old.UpdatedAt) {
 			continue // a stale or repeated read: UpsertRecords keeps the newer copy
 		}
 		if !ok {
@@ -184,49 +192,11 @@ func (s *Store) ChangesSeen(ctx context.Context, objectType string, recs []Recor
 		}
 		for _, f := range fields {
 			v, set := r.Properties[f]
-			if ok && Redact(v) == old.props[f] || !ok && !set {
+			if ok && Redact(v) == old.Properties[f] || !ok && !set {
 				continue
 			}
 			out = append(out, PropertyChange{ObjectType: objectType, RecordID: r.ID, Field: f, Value: v, At: at, Source: SourcePull})
 		}
 	}
 	return out, nil
-}
-
-// cachedRecord is what ChangesSeen compares a read with.
-type cachedRecord struct {
-	props   map[string]string
-	updated time.Time
-}
-
-// cachedProps reads the cached properties of recs into out, by id.
-func (s *Store) cachedProps(ctx context.Context, objectType string, recs []Record, out map[string]cachedRecord) error {
-	args := make([]any, 0, len(recs)+1)
-	args = append(args, objectType)
-	for _, r := range recs {
-		args = append(args, r.ID)
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, properties, updated_at FROM records WHERE object_type = ? AND id IN (?`+
-		strings.Repeat(", ?", len(recs)-1)+`)`, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, props, updated string
-		if err := rows.Scan(&id, &props, &updated); err != nil {
-			return err
-		}
-		var c cachedRecord
-		if err := json.Unmarshal([]byte(props), &c.props); err != nil {
-			return fmt.Errorf("%s: %w", id, err)
-		}
-		t, err := ParseTime(updated)
-		if err != nil {
-			return fmt.Errorf("%s: %w", id, err)
-		}
-		c.updated = t
-		out[id] = c
-	}
-	return rows.Err()
 }
